@@ -1,0 +1,127 @@
+"""The `mockserver` command.
+
+    mockserver serve                         # built-in default scenario on 127.0.0.1:8000
+    mockserver serve scenarios/ --port 9000  # every *.yaml in scenarios/
+    mockserver serve agent.yaml --strict --seed 7
+    mockserver validate scenarios/*.yaml     # exit 1 listing every error, 0 with a summary
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from mockserver.scenario import ScenarioError, load_paths
+from mockserver.settings import ENV_VAR, Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockserver",
+        description="Deterministic, offline emulator of LLM vendor APIs (OpenAI, Anthropic, "
+        "Gemini) and the gateway in front of them.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("paths", nargs="*", metavar="FILE|DIR", help="scenario files or folders")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
+    serve.add_argument("--seed", type=int, help="override the scenarios' seed")
+    serve.add_argument(
+        "--strict",
+        action="store_true",
+        default=None,
+        help="a request no rule matches gets an error listing the nearest rules",
+    )
+    serve.add_argument("--admin-token", help="require this token on every /_mock/ call")
+    serve.add_argument("--journal-size", type=int, default=1000, help="requests kept in memory")
+    serve.add_argument(
+        "--latency",
+        choices=["none", "realistic"],
+        default="none",
+        help="default pacing: none (instant) or a plausible per-model profile",
+    )
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument("--log-level", default="warning", help="uvicorn log level")
+
+    validate = commands.add_parser("validate", help="check scenario files and report every error")
+    validate.add_argument("paths", nargs="+", metavar="FILE|DIR")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "validate":
+        return validate(args.paths)
+    return serve(args)
+
+
+def validate(paths: Sequence[str]) -> int:
+    try:
+        scenario_set = load_paths(paths)
+    except ScenarioError as error:
+        for issue in error.issues:
+            print(issue, file=sys.stderr)
+        count = len(error.issues)
+        print(f"{count} error{'s' if count != 1 else ''}", file=sys.stderr)
+        return 1
+    for line in scenario_set.summary_lines():
+        print(line)
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mockserver.app import create_app
+    from mockserver.state import MockState
+    from mockserver.tokens import warm_up
+
+    settings = Settings(
+        scenario_paths=list(args.paths),
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        strict=args.strict,
+        admin_token=args.admin_token,
+        journal_size=args.journal_size,
+        latency=args.latency,
+        workers=args.workers,
+    )
+    try:
+        scenarios = load_paths(settings.scenario_paths)
+    except ScenarioError as error:
+        for issue in error.issues:
+            print(issue, file=sys.stderr)
+        print("mockserver: not started: the scenarios have errors", file=sys.stderr)
+        return 2
+    warm_up()
+    base = f"http://{settings.host}:{settings.port}"
+    what = ", ".join(settings.scenario_paths) or "built-in default"
+    print(f"mockserver listening on {base} (scenarios: {what})")
+    print("Point the OpenAI SDK at it:")
+    print(f"  export OPENAI_BASE_URL={base}/v1")
+    print("  export OPENAI_API_KEY=sk-mock")
+    sys.stdout.flush()
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": args.log_level,
+        "access_log": False,
+    }
+    if settings.workers > 1:
+        os.environ[ENV_VAR] = settings.to_env()
+        uvicorn.run("mockserver.app:app_from_env", factory=True, workers=settings.workers, **options)
+    else:
+        app = create_app(state=MockState(settings, scenarios))
+        uvicorn.run(app, **options)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""The scenario engine: which rule answers a request, and the neutral reply it gives.
+
+`decide()` is cheap and stateless except for three documented counters, all keyed on request
+content so parallel clients don't disturb each other:
+- occurrences of the same request (its canonical body): they make repeated identical requests
+  get fresh ids, deterministically;
+- sequence cursors, one per (rule, conversation), the conversation being identified by its
+  system prompt and first user message;
+- fault attempts per retry group (same canonical body), for `fail_times`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import orjson
+
+from mockserver import ids
+from mockserver.errors import APIError
+from mockserver.exchange import Exchange
+from mockserver.reply import Reply
+from mockserver.scenario import CompiledRule, FaultSpec, NearMiss, ReplySpec, ScenarioSet, near_misses
+
+if TYPE_CHECKING:
+    from mockserver.catalog import ModelInfo
+    from mockserver.tokens import Tokenizer
+
+
+@dataclass(slots=True)
+class Decision:
+    """What the engine chose for one request, before any content is generated."""
+
+    key: str  # seeds every id and fake word of the reply
+    created: int
+    fingerprint: str
+    retry_group: str
+    rule: str | None = None
+    reply: ReplySpec | None = None  # None with no fault: the built-in default reply
+    fault: FaultSpec | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    near_misses: list[NearMiss] = field(default_factory=list)
+    attempt: int = 0  # 1-based attempt number within the retry group
+
+
+class Engine:
+    def __init__(
+        self, scenarios: ScenarioSet, *, seed: int | None = None, strict: bool | None = None
+    ) -> None:
+        self.rules: tuple[CompiledRule, ...] = scenarios.rules
+        self.seed = scenarios.seed if seed is None else seed
+        self.strict = scenarios.strict if strict is None else strict
+        self.clock = scenarios.clock
+        self._lock = threading.Lock()
+        self._occurrences: dict[str, int] = {}
+        self._cursors: dict[tuple[str, str], int] = {}
+        self._attempts: dict[tuple[str, str], int] = {}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._occurrences.clear()
+            self._cursors.clear()
+            self._attempts.clear()
+
+    def decide(self, exchange: Exchange) -> Decision:
+        group = retry_group(exchange)
+        with self._lock:
+            occurrence = self._occurrences.get(group, 0)
+            self._occurrences[group] = occurrence + 1
+        decision = Decision(
+            key=ids.digest(self.seed, group, occurrence),
+            created=self.clock + occurrence,
+            fingerprint="fp_" + ids.hexchars(ids.digest(self.seed, exchange.model), "fp", 10),
+            retry_group=group,
+        )
+        for rule in self.rules:
+            variables = rule.matcher.match(exchange)
+            if variables is None:
+                continue
+            decision.rule = rule.name
+            decision.variables = variables
+            self._choose_action(rule, exchange, decision)
+            return decision
+        decision.near_misses = near_misses(self.rules, exchange)
+        if self.strict:
+            raise strict_miss(decision.near_misses)
+        return decision
+
+    def _choose_action(self, rule: CompiledRule, exchange: Exchange, decision: Decision) -> None:
+        """Pick the rule's outcome: a sequence advances per conversation, `fail_times` counts
+        attempts per retry group, anything else is the same every time."""
+        occurrence = 0
+        if rule.kind == "sequence":
+            counter, counter_key = self._cursors, (rule.name, conversation_id(exchange))
+        elif rule.kind == "fail_times":
+            counter, counter_key = self._attempts, (rule.name, decision.retry_group)
+        else:
+            counter = None
+        if counter is not None:
+            with self._lock:
+                occurrence = counter.get(counter_key, 0)
+                counter[counter_key] = occurrence + 1
+        decision.attempt = occurrence + 1
+        outcome = rule.step(occurrence)
+        if isinstance(outcome, FaultSpec):
+            decision.fault = outcome
+        else:
+            decision.reply = outcome
+
+    def compose(
+        self,
+        decision: Decision,
+        exchange: Exchange,
+        model: ModelInfo,
+        tokenizer: Tokenizer,
+        prompt_tokens: int,
+        *,
+        implicit_reasoning: bool,
+    ) -> Reply:
+        from mockserver.compose import build_choices
+        from mockserver.shaping import shape, usage_of
+
+        choices = build_choices(decision, exchange, model, tokenizer, implicit_reasoning)
+        shape(choices, exchange, tokenizer)
+        return Reply(
+            choices=choices,
+            key=decision.key,
+            created=decision.created,
+            fingerprint=decision.fingerprint,
+            usage=usage_of(choices, prompt_tokens),
+            rule=decision.rule,
+        )
+
+
+def retry_group(exchange: Exchange) -> str:
+    """Requests with the same endpoint and canonical body: an SDK's retries of one call."""
+    return ids.digest(exchange.endpoint, orjson.dumps(exchange.body, option=orjson.OPT_SORT_KEYS))
+
+
+def conversation_id(exchange: Exchange) -> str:
+    """A conversation is known by its system prompt and its first user message."""
+    first_user = next((m.text for m in exchange.messages if m.role == "user"), "")
+    return ids.digest(exchange.system, first_user)
+
+
+def strict_miss(misses: list[NearMiss]) -> APIError:
+    if not misses:
+        detail = "the scenarios have no rules"
+    else:
+        detail = "nearest rules: " + "; ".join(
+            f"'{m.rule_name}' failed on " + ", ".join(m.failed) for m in misses
+        )
+    return APIError(
+        400,
+        f"mockserver (strict mode): no scenario rule matches this request; {detail}",
+        type="invalid_request_error",
+        code="mock_no_matching_rule",
+    )
+

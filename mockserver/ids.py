@@ -1,0 +1,46 @@
+"""Deterministic identifiers shaped like the vendors' own.
+
+Every id is a pure function of a reply key (itself derived from the scenario seed, the request's
+content and its occurrence number) and a label, so two runs print the same ids and two different
+ids in one response never collide:
+
+    derive_id("3f2a...", "chatcmpl", 29) -> "chatcmpl-" + 29 base62 characters
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def digest(*parts: object) -> str:
+    """A stable hex digest of the parts' reprs (bytes are hashed as they are)."""
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else repr(part).encode())
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def base62(key: str, label: str, length: int) -> str:
+    """`length` base62 characters derived from key and label."""
+    out: list[str] = []
+    counter = 0
+    while len(out) < length:
+        block = hashlib.blake2b(f"{key}:{label}:{counter}".encode(), digest_size=32).digest()
+        number = int.from_bytes(block, "big")
+        while number and len(out) < length:
+            number, rem = divmod(number, 62)
+            out.append(_BASE62[rem])
+        counter += 1
+    return "".join(out)
+
+
+def hexchars(key: str, label: str, length: int) -> str:
+    return hashlib.blake2b(f"{key}:{label}".encode(), digest_size=32).hexdigest()[:length]
+
+
+def derive_id(key: str, prefix: str, length: int, *, sep: str = "_", label: str = "") -> str:
+    """`prefix` + `sep` + `length` base62 characters, e.g. ("…", "call", 24) -> "call_…"."""
+    return f"{prefix}{sep}{base62(key, label or prefix, length)}"

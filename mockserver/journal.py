@@ -1,0 +1,115 @@
+"""The request journal: what came in, what matched, what went out.
+
+A bounded ring (`collections.deque(maxlen=...)`), so a long `mockserver serve` session doesn't grow
+without limit. API keys never reach it: `redact_headers` masks every credential header.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SECRET_HEADERS = frozenset(
+    {"authorization", "x-api-key", "x-goog-api-key", "api-key", "mj-api-secret", "cookie"}
+)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Credential headers keep only a hint of their shape: `Bearer sk-***`."""
+    out = {}
+    for name, value in headers.items():
+        if name.lower() in SECRET_HEADERS:
+            scheme, _, secret = value.partition(" ")
+            out[name] = f"{scheme} {secret[:3]}***" if secret else f"{value[:3]}***"
+        else:
+            out[name] = value
+    return out
+
+
+@dataclass(slots=True)
+class Entry:
+    """One request. Fields are filled in as the request advances through the pipeline."""
+
+    seq: int
+    at: float  # time.monotonic() when the request arrived
+    method: str
+    endpoint: str
+    dialect: str | None = None
+    model: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    rule: str | None = None
+    near_misses: list[dict[str, Any]] = field(default_factory=list)
+    fault: dict[str, Any] | None = None
+    status: int | None = None
+    usage: dict[str, int] | None = None
+    stream: bool = False
+    events_sent: int = 0
+    disconnected: bool = False
+    retry_group: str | None = None
+    generation: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "method": self.method,
+            "endpoint": self.endpoint,
+            "dialect": self.dialect,
+            "model": self.model,
+            "headers": self.headers,
+            "body": self.body,
+            "rule": self.rule,
+            "near_misses": self.near_misses,
+            "fault": self.fault,
+            "status": self.status,
+            "usage": self.usage,
+            "stream": self.stream,
+            "events_sent": self.events_sent,
+            "disconnected": self.disconnected,
+            "retry_group": self.retry_group,
+        }
+
+
+class Journal:
+    """Thread-safe ring of entries. `reset()` starts a new generation: entries of requests that
+    began before the reset are dropped even if they finish after it."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self._entries: deque[Entry] = deque(maxlen=size)
+        self._lock = threading.Lock()
+        self._seq = itertools.count(1)
+        self.generation = 0
+
+    def open(self, method: str, endpoint: str, headers: Mapping[str, str]) -> Entry:
+        entry = Entry(
+            seq=next(self._seq),
+            at=time.monotonic(),
+            method=method,
+            endpoint=endpoint,
+            headers=redact_headers(headers),
+            generation=self.generation,
+        )
+        with self._lock:
+            self._entries.append(entry)
+        return entry
+
+    def reset(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+
+    def entries(self) -> list[Entry]:
+        with self._lock:
+            return [e for e in self._entries if e.generation == self.generation]
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries())
+
+    def __len__(self) -> int:
+        return len(self.entries())

@@ -1,0 +1,425 @@
+"""Compiled `Match` predicates: test a request, explain a miss, rank near misses.
+
+Each predicate is compiled once (regexes, globs, lower-cased needles) and tested per request
+cheapest first. `explain` and `near_misses` exist for the "no rule matched" diagnostics: for
+`last_user: weather` and a request saying "hello there", `explain` gives
+`["last_user: expected to contain 'weather', got 'hello there'"]`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mockserver.exchange import Exchange
+from mockserver.scenario.model import Match, TextMatch, ToolChoiceName, TurnRange
+
+Variables = dict[str, str]
+_NO_VARIABLES: Variables = {}
+
+
+def show(text: str, limit: int = 60) -> str:
+    """`text` quoted for a diagnostic line, shortened to about `limit` characters."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return repr(text)
+
+
+def compile_globs(patterns: list[str]) -> Callable[[str], bool]:
+    """A case-sensitive, anchored fnmatch test against any of `patterns`, compiled once.
+
+    Plain names compare by set lookup; every glob joins one regex.
+    """
+    exact = frozenset(p for p in patterns if not any(ch in p for ch in "*?["))
+    globs = [fnmatch.translate(p) for p in patterns if p not in exact]
+    if not globs:
+        return exact.__contains__
+    regex = re.compile("|".join(f"(?:{g})" for g in globs))
+    return lambda value: value in exact or regex.match(value) is not None
+
+
+class TextTest:
+    """One `TextMatch` compiled: `find(text)` gives the regex groups, or None on a miss."""
+
+    def __init__(self, spec: TextMatch) -> None:
+        self.ignore_case = spec.ignore_case
+        self._regex: re.Pattern[str] | None = None
+        self._needle = ""
+        self._equals = False
+        if spec.regex is not None:
+            self._regex = re.compile(spec.regex, re.IGNORECASE if spec.ignore_case else 0)
+            self.expectation = f"to match /{spec.regex}/"
+        else:
+            self._equals = spec.equals is not None
+            needle = spec.equals if spec.equals is not None else spec.contains or ""
+            self._needle = needle.lower() if spec.ignore_case else needle
+            self.expectation = f"to {'equal' if self._equals else 'contain'} {show(needle)}"
+        if spec.ignore_case:
+            self.expectation += " (ignoring case)"
+
+    def find(self, text: str) -> Variables | None:
+        if self._regex is not None:
+            found = self._regex.search(text)
+            return found.groupdict(default="") if found else None
+        if self.ignore_case:
+            text = text.lower()
+        hit = text == self._needle if self._equals else self._needle in text
+        return _NO_VARIABLES if hit else None
+
+
+class Predicate:
+    """One key of `match:`. `test` gives template variables (maybe none) or None on a miss."""
+
+    key = ""
+    cost = 0  # lower runs first
+
+    def test(self, exchange: Exchange) -> Variables | None:
+        raise NotImplementedError
+
+    def explain(self, exchange: Exchange) -> str:
+        """Why `test` failed, as `key: expected ..., got ...`."""
+        raise NotImplementedError
+
+
+class _Stream(Predicate):
+    key = "stream"
+
+    def __init__(self, stream: bool) -> None:
+        self.stream = stream
+
+    def test(self, exchange: Exchange) -> Variables | None:
+        return _NO_VARIABLES if exchange.stream is self.stream else None
+
+    def explain(self, exchange: Exchange) -> str:
+        return f"stream: expected {str(self.stream).lower()}, got {str(exchange.stream).lower()}"
+
+
+class _Model(Predicate):
+    key = "model"
+
+    def __init__(self, patterns: list[str]) -> None:
+        self.patterns = patterns
+        self._test = compile_globs(patterns)
+
+    def test(self, exchange: Exchange) -> Variables | None:
+        return _NO_VARIABLES if self._test(exchange.model) else None
+
+    def explain(self, exchange: Exchange) -> str:
+        wanted = " or ".join(show(p) for p in self.patterns)
+        return f"model: expected {wanted}, got {show(exchange.model)}"
+
+
+class _Turn(Predicate):
+    key = "turn"
+
+    def __init__(self, turn: int | TurnRange) -> None:
+        if isinstance(turn, int):
+            self.low: int | None = turn
+            self.high: int | None = turn
+        else:
+            self.low, self.high = turn.min, turn.max
+
+    def test(self, exchange: Exchange) -> Variables | None:
+        turn = exchange.turn
+        if self.low is not None and turn < self.low:
+            return None
+        if self.high is not None and turn > self.high:
+            return None
+        return _NO_VARIABLES
+
+    def explain(self, exchange: Exchange) -> str:
+        if self.low == self.high:
+            wanted = str(self.low)
+        elif self.high is None:
+            wanted = f"at least {self.low}"
+        elif self.low is None:
+            wanted = f"at most {self.high}"
+        else:
+            wanted = f"between {self.low} and {self.high}"
+        return f"turn: expected {wanted} assistant messages so far, got {exchange.turn}"
+
+
+class _ResponseFormat(Predicate):
+    key = "response_format"
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def test(self, exchange: Exchange) -> Variables | None:
+        return _NO_VARIABLES if exchange.response_format.type == self.kind else None
+
+    def explain(self, exchange: Exchange) -> str:
+        got = exchange.response_format.type
+        return f"response_format: expected {show(self.kind)}, got {show(got)}"
+
+
+class _ToolChoice(Predicate):
+    key = "tool_choice"
+
+    def __init__(self, choice: str | ToolChoiceName) -> None:
+        self.mode = "function" if isinstance(choice, ToolChoiceName) else choice
+        self.name = choice.name if isinstance(choice, ToolChoiceName) else None
+
+    def test(self, exchange: Exchange) -> Variables | None:
+        choice = exchange.tool_choice
+        ok = choice.mode == self.mode and (self.name is None or choice.name == self.name)
+        return _NO_VARIABLES if ok else None
+
+    def explain(self, exchange: Exchange) -> str:
+        choice = exchange.tool_choice
+        wanted = f"{{name: {self.name}}}" if self.name is not None else show(self.mode)
+        got = f"{{name: {choice.name}}}" if choice.mode == "function" else show(choice.mode)
+        return f"tool_choice: expected {wanted}, got {got}"
+
+
+class _Tools(Predicate):
+    key = "tools"
+    cost = 1
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self._needed = frozenset(names)
+
+    def test(self, exchange: Exchange) -> Variables | None:
+        offered = self._needed.issubset(tool.name for tool in exchange.tools)
+        return _NO_VARIABLES if offered else None
+
+    def explain(self, exchange: Exchange) -> str:
+        offered = [tool.name for tool in exchange.tools]
+        missing = [n for n in self.names if n not in offered]
+        return (
+            f"tools: expected {', '.join(self.names)} offered; missing {', '.join(missing)} "
+            f"(offered: {', '.join(offered) or 'none'})"
+        )
+
+
+class _Headers(Predicate):
+    key = "headers"
+    cost = 1
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.patterns = [(name.lower(), value) for name, value in headers.items()]
+        self._tests = [(name, compile_globs([value])) for name, value in self.patterns]
+
+    def test(self, exchange: Exchange) -> Variables | None:
+        headers = exchange.headers
+        for name, test in self._tests:
+            value = headers.get(name)
+            if value is None or not test(value):
+                return None
+        return _NO_VARIABLES
+
+    def explain(self, exchange: Exchange) -> str:
+        problems = []
+        for (name, pattern), (_, test) in zip(self.patterns, self._tests, strict=True):
+            value = exchange.headers.get(name)
+            if value is None:
+                problems.append(f"expected header {name} matching {show(pattern)}, got none")
+            elif not test(value):
+                problems.append(f"expected {name} to match {show(pattern)}, got {show(value)}")
+        return "headers: " + "; ".join(problems)
+
+
+class _ToolResult(Predicate):
+    key = "tool_result"
+    cost = 1
+
+    def __init__(self, name: str | None, call_id: str | None, contains: str | None) -> None:
+        self.name, self.call_id, self.contains = name, call_id, contains
+
+    def test(self, exchange: Exchange) -> Variables | None:
+        result = exchange.tool_result
+        if result is None:
+            return None
+        if self.name is not None and result.tool_name != self.name:
+            return None
+        if self.call_id is not None and result.tool_call_id != self.call_id:
+            return None
+        if self.contains is not None and self.contains not in result.text:
+            return None
+        return _NO_VARIABLES
+
+    def explain(self, exchange: Exchange) -> str:
+        result = exchange.tool_result
+        if result is None:
+            last = exchange.last_message
+            got = f"a {last.role} message" if last is not None else "no messages"
+            return f"tool_result: expected the last message to be a tool result, got {got}"
+        problems = []
+        if self.name is not None and result.tool_name != self.name:
+            problems.append(f"expected name {show(self.name)}, got {show(result.tool_name or '')}")
+        if self.call_id is not None and result.tool_call_id != self.call_id:
+            got = show(result.tool_call_id or "")
+            problems.append(f"expected call_id {show(self.call_id)}, got {got}")
+        if self.contains is not None and self.contains not in result.text:
+            problems.append(f"expected to contain {show(self.contains)}, got {show(result.text)}")
+        return "tool_result: " + "; ".join(problems)
+
+
+class _Text(Predicate):
+    """`last_user` or `system`: one text read from the request."""
+
+    cost = 2
+
+    def __init__(self, key: str, spec: TextMatch, read: Callable[[Exchange], str]) -> None:
+        self.key = key
+        self.text = TextTest(spec)
+        self.read = read
+        self.cost = 3 if spec.regex is not None else 2
+
+    def test(self, exchange: Exchange) -> Variables | None:
+        return self.text.find(self.read(exchange))
+
+    def explain(self, exchange: Exchange) -> str:
+        return f"{self.key}: expected {self.text.expectation}, got {show(self.read(exchange))}"
+
+
+class _AnyMessage(Predicate):
+    key = "any_message"
+    cost = 4
+
+    def __init__(self, spec: TextMatch) -> None:
+        self.text = TextTest(spec)
+
+    def test(self, exchange: Exchange) -> Variables | None:
+        for message in exchange.messages:
+            found = self.text.find(message.text)
+            if found is not None:
+                return found
+        return None
+
+    def explain(self, exchange: Exchange) -> str:
+        count = len(exchange.messages)
+        return (
+            f"any_message: expected a message {self.text.expectation}, "
+            f"got none of {count} message{'s' if count != 1 else ''}"
+        )
+
+
+def _last_user(exchange: Exchange) -> str:
+    return exchange.last_user
+
+
+def _system(exchange: Exchange) -> str:
+    return exchange.system
+
+
+def _predicates(spec: Match) -> list[Predicate]:
+    """The predicates of `spec`, in the order its keys are declared (the `explain` order)."""
+    found: list[Predicate] = []
+    if spec.model is not None:
+        found.append(_Model(spec.model))
+    if spec.last_user is not None:
+        found.append(_Text("last_user", spec.last_user, _last_user))
+    if spec.any_message is not None:
+        found.append(_AnyMessage(spec.any_message))
+    if spec.system is not None:
+        found.append(_Text("system", spec.system, _system))
+    if spec.tools is not None:
+        found.append(_Tools(spec.tools))
+    if spec.tool_choice is not None:
+        found.append(_ToolChoice(spec.tool_choice))
+    if spec.tool_result is not None:
+        result = spec.tool_result
+        found.append(_ToolResult(result.name, result.call_id, result.contains))
+    if spec.turn is not None:
+        found.append(_Turn(spec.turn))
+    if spec.stream is not None:
+        found.append(_Stream(spec.stream))
+    if spec.headers is not None:
+        found.append(_Headers(spec.headers))
+    if spec.response_format is not None:
+        found.append(_ResponseFormat(spec.response_format))
+    return found
+
+
+class Matcher:
+    """A compiled `Match`."""
+
+    __slots__ = ("_by_cost", "predicates", "spec")
+
+    def __init__(self, spec: Match) -> None:
+        self.spec = spec
+        self.predicates = _predicates(spec)
+        self._by_cost = sorted(self.predicates, key=lambda p: p.cost)
+
+    def match(self, exchange: Exchange) -> Variables | None:
+        """None when a predicate fails; else the regex named groups (`match.<group>`)."""
+        variables: Variables = {}
+        for predicate in self._by_cost:
+            found = predicate.test(exchange)
+            if found is None:
+                return None
+            if found:
+                variables.update(found)
+        return variables
+
+    def explain(self, exchange: Exchange) -> list[str]:
+        """One line per failing predicate; empty when the request matches."""
+        return [p.explain(exchange) for p in self.predicates if p.test(exchange) is None]
+
+
+class MatchableRule(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def matcher(self) -> Matcher: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    rule_name: str
+    failed: list[str]
+
+    def __str__(self) -> str:
+        return f"rule {self.rule_name!r}: " + "; ".join(self.failed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The journal's JSON form."""
+        return {"rule": self.rule_name, "failed": list(self.failed)}
+
+
+def near_misses(
+    rules: Iterable[MatchableRule], exchange: Exchange, limit: int = 3
+) -> list[NearMiss]:
+    """The rules that came closest to matching, fewest failed predicates first (ties: file
+    order). Rules that match are not misses and are left out."""
+    misses = []
+    for rule in rules:
+        failed = rule.matcher.explain(exchange)
+        if failed:
+            misses.append(NearMiss(rule.name, failed))
+    misses.sort(key=lambda miss: len(miss.failed))  # stable: keeps rule order on ties
+    return misses[:limit]
+
+
+def template_context(exchange: Exchange, variables: Variables) -> dict[str, Any]:
+    """The names a reply template can use: `match`, `request` and `tool_result`.
+
+    `tool_result` is None unless the last message is a tool result, so `{% if tool_result %}`
+    works and `{{ tool_result.name }}` fails loudly when there is none.
+    """
+    result = exchange.tool_result
+    return {
+        "match": dict(variables),
+        "request": {
+            "model": exchange.model,
+            "last_user": exchange.last_user,
+            "system": exchange.system,
+            "turn": exchange.turn,
+            "stream": exchange.stream,
+            "n": exchange.n,
+            "max_tokens": exchange.max_tokens,
+            "messages": [
+                {"role": m.role, "text": m.text, "name": m.name} for m in exchange.messages
+            ],
+            "tools": [tool.name for tool in exchange.tools],
+        },
+        "tool_result": None
+        if result is None
+        else {"name": result.tool_name, "call_id": result.tool_call_id, "content": result.text},
+    }

@@ -1,0 +1,55 @@
+"""Everything one server instance holds: settings, catalog, engine, journal, dialect instances.
+
+Scenarios are swapped as a whole (`load`): a request sees either the old set or the new one,
+never half of each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mockserver.catalog import Catalog, load_builtin
+from mockserver.dialects.base import Dialect
+from mockserver.dialects.openai_chat import ChatDialect
+from mockserver.engine import Engine
+from mockserver.journal import Journal
+from mockserver.scenario import ScenarioSet, load_paths
+from mockserver.settings import Settings
+
+
+@dataclass(slots=True)
+class Dialects:
+    """One instance of each dialect, shared by every request of a server."""
+
+    chat: ChatDialect = field(default_factory=ChatDialect)
+
+    def for_path(self, path: str) -> Dialect:
+        """The dialect whose error shape a path's errors (404, 405, 413) should take."""
+        return self.chat
+
+
+class MockState:
+    def __init__(self, settings: Settings, scenarios: ScenarioSet) -> None:
+        self.settings = settings
+        self.dialects = Dialects()
+        self.journal = Journal(settings.journal_size)
+        self.builtin_catalog = load_builtin()
+        self.scenarios = scenarios
+        self.catalog: Catalog = self.builtin_catalog
+        self.engine = Engine(scenarios, seed=settings.seed, strict=settings.strict)
+        self.load(scenarios)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MockState:
+        return cls(settings, load_paths(settings.scenario_paths))
+
+    def load(self, scenarios: ScenarioSet) -> None:
+        """Replace the scenarios (already validated as a whole) and reset sequence state."""
+        catalog = self.builtin_catalog.with_extra(scenarios.model_infos())
+        engine = Engine(scenarios, seed=self.settings.seed, strict=self.settings.strict)
+        self.scenarios, self.catalog, self.engine = scenarios, catalog, engine
+
+    def reset(self) -> None:
+        """Forget the journal and every sequence cursor; keep the scenarios."""
+        self.engine.reset()
+        self.journal.reset()

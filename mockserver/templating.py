@@ -1,0 +1,183 @@
+"""Sandboxed jinja2 templates for scenario replies, compiled once at load and rendered per request.
+
+A string is a template only when it contains `{{`, `{%` or `{#`; any other string is returned as
+is without touching jinja, so the common literal reply costs nothing. Templates run in jinja's
+immutable sandbox with `StrictUndefined`: a misspelt variable fails loudly instead of rendering
+an empty string, and `''.__class__.__mro__`-style escapes raise `TemplateSecurityError`.
+
+>>> compile_template("It is sunny in {{ match.city }}.").render({"match": {"city": "Oslo"}})
+'It is sunny in Oslo.'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+import jinja2
+from jinja2 import StrictUndefined, meta
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+# The top-level names `mockserver.scenario.matching.template_context` provides.
+CONTEXT_NAMES = frozenset({"match", "request", "tool_result"})
+
+_MARKERS = ("{{", "{%", "{#")
+
+_environment = ImmutableSandboxedEnvironment(
+    undefined=StrictUndefined,
+    autoescape=False,
+    # YAML block scalars (`|`) end in a newline the author wrote on purpose.
+    keep_trailing_newline=True,
+)
+
+
+class TemplateCompileError(ValueError):
+    """A template that does not parse, or names a variable no request will ever provide.
+
+    `path` locates the bad string inside a nested value (`("arguments", "city")`), so the
+    loader can point at its exact YAML line; `lineno` is the line inside the template.
+    """
+
+    def __init__(self, message: str, source: str, *, lineno: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.lineno = lineno
+        self.path: tuple[str | int, ...] = ()
+
+
+class TemplateRenderError(Exception):
+    """A template failed while rendering (undefined variable, bad filter argument, ...)."""
+
+    def __init__(self, message: str, source: str) -> None:
+        super().__init__(f"{message} (template: {_shorten(source)})")
+        self.detail = message
+        self.source = source
+
+
+class TemplateSecurityError(TemplateRenderError, SecurityError):
+    """The sandbox refused an unsafe operation (private attributes, mutating calls, ...)."""
+
+
+class Template:
+    """One compiled string: a literal, or a jinja template rendered in the sandbox."""
+
+    __slots__ = ("_compiled", "source")
+
+    def __init__(self, source: str, compiled: jinja2.Template | None) -> None:
+        self.source = source
+        self._compiled = compiled
+
+    @property
+    def is_literal(self) -> bool:
+        return self._compiled is None
+
+    def render(self, context: Mapping[str, Any]) -> str:
+        if self._compiled is None:
+            return self.source
+        try:
+            return self._compiled.render(context)
+        except SecurityError as exc:
+            raise TemplateSecurityError(f"unsafe template operation: {exc}", self.source) from exc
+        except jinja2.UndefinedError as exc:
+            raise TemplateRenderError(f"undefined template variable: {exc}", self.source) from exc
+        except Exception as exc:
+            raise TemplateRenderError(f"{type(exc).__name__}: {exc}", self.source) from exc
+
+    def __repr__(self) -> str:
+        return f"Template({self.source!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Template) and other.source == self.source
+
+    def __hash__(self) -> int:
+        return hash(self.source)
+
+
+def is_template(source: str) -> bool:
+    return any(marker in source for marker in _MARKERS)
+
+
+def compile_template(source: str, *, known_names: Collection[str] | None = None) -> Template:
+    """Compile `source` once; literal strings skip jinja entirely.
+
+    With `known_names`, a template that reads any other top-level variable is rejected here,
+    at load time, rather than failing on the first request.
+    """
+    if not is_template(source):
+        return Template(source, None)
+    try:
+        tree = _environment.parse(source)
+        compiled = _environment.from_string(tree)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateCompileError(
+            f"bad template: {exc.message} (template line {exc.lineno})", source, lineno=exc.lineno
+        ) from exc
+    if known_names is not None:
+        unknown = (
+            meta.find_undeclared_variables(tree) - set(known_names) - set(_environment.globals)
+        )
+        if unknown:
+            raise TemplateCompileError(
+                f"bad template: unknown variable {', '.join(sorted(unknown))}; "
+                f"templates can use {', '.join(sorted(known_names))}",
+                source,
+            )
+    return Template(source, compiled)
+
+
+class TemplatedValue:
+    """A nested YAML value (mappings, lists, scalars) whose string leaves are templates.
+
+    >>> TemplatedValue({"city": "{{ match.city }}", "days": 3}).render({"match": {"city": "Rome"}})
+    {'city': 'Rome', 'days': 3}
+
+    Mapping keys are literal. Each render builds fresh containers, so callers may mutate the
+    result.
+    """
+
+    __slots__ = ("_render", "value")
+
+    def __init__(self, value: Any, *, known_names: Collection[str] | None = None) -> None:
+        self.value = value
+        self._render = _compile_node(value, (), known_names)
+
+    def render(self, context: Mapping[str, Any]) -> Any:
+        return self._render(context)
+
+    def __repr__(self) -> str:
+        return f"TemplatedValue({self.value!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TemplatedValue) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(repr(self.value))
+
+
+_Renderer = Callable[[Mapping[str, Any]], Any]
+
+
+def _compile_node(
+    value: Any, path: tuple[str | int, ...], known_names: Collection[str] | None
+) -> _Renderer:
+    if isinstance(value, str):
+        try:
+            template = compile_template(value, known_names=known_names)
+        except TemplateCompileError as exc:
+            exc.path = path
+            raise
+        return template.render
+    if isinstance(value, Mapping):
+        items = [(k, _compile_node(v, (*path, k), known_names)) for k, v in value.items()]
+        return lambda context: {k: render(context) for k, render in items}
+    if isinstance(value, list | tuple):
+        elements = [_compile_node(v, (*path, i), known_names) for i, v in enumerate(value)]
+        return lambda context: [render(context) for render in elements]
+    return lambda context: value
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
