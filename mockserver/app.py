@@ -35,11 +35,36 @@ def generation(dialect: Dialect, state: MockState) -> Endpoint:
 def build_routes(state: MockState) -> list[BaseRoute]:
     d = state.dialects
     chat = generation(d.chat, state)
+    list_models, get_model = handlers.list_models(state), handlers.get_model(state)
+    gemini = handlers.gemini_action(state)
     return [
+        # OpenAI
         Route("/v1/chat/completions", chat, methods=["POST"]),
+        Route("/v1/responses", generation(d.responses, state), methods=["POST"]),
+        Route(
+            "/v1/responses/input_tokens", handlers.responses_input_tokens(state), methods=["POST"]
+        ),
+        Route(
+            "/v1/responses/{response_id}",
+            handlers.stored_response(state),
+            methods=["GET", "DELETE"],
+        ),
+        Route("/v1/completions", handlers.completions(state), methods=["POST"]),
+        Route("/v1/embeddings", handlers.embeddings_endpoint(state), methods=["POST"]),
+        Route("/v1/moderations", handlers.moderations_endpoint(state), methods=["POST"]),
+        Route("/v1/rerank", handlers.rerank_endpoint(state), methods=["POST"]),
+        Route("/v1/models", list_models, methods=["GET"]),
+        Route("/v1/models/{model:path}", get_model, methods=["GET"]),
+        # Anthropic
+        Route("/v1/messages", generation(d.anthropic, state), methods=["POST"]),
+        Route("/v1/messages/count_tokens", handlers.anthropic_count(state), methods=["POST"]),
+        # Gemini (google-genai 3.x calls /v1 by default, older releases /v1beta)
         Route("/v1beta/openai/chat/completions", chat, methods=["POST"]),
-        Route("/v1/models", handlers.list_models(state), methods=["GET"]),
-        Route("/v1/models/{model:path}", handlers.get_model(state), methods=["GET"]),
+        Route("/v1beta/openai/models", list_models, methods=["GET"]),
+        Route("/v1beta/models", list_models, methods=["GET"]),
+        Route("/v1beta/models/{model:path}", get_model, methods=["GET"]),
+        Route("/v1beta/models/{model:path}", gemini, methods=["POST"]),
+        Route("/v1/models/{model:path}", gemini, methods=["POST"]),
     ]
 
 

@@ -1,9 +1,9 @@
 """The `mockserver` command.
 
-    mockserver serve                         # built-in default scenario on 127.0.0.1:8000
-    mockserver serve scenarios/ --port 9000  # every *.yaml in scenarios/
-    mockserver serve agent.yaml --strict --seed 7
-    mockserver validate scenarios/*.yaml     # exit 1 listing every error, 0 with a summary
+mockserver serve                         # built-in default scenario on 127.0.0.1:8000
+mockserver serve scenarios/ --port 9000  # every *.yaml in scenarios/
+mockserver serve agent.yaml --strict --seed 7
+mockserver validate scenarios/*.yaml     # exit 1 listing every error, 0 with a summary
 """
 
 from __future__ import annotations
@@ -116,7 +116,9 @@ def serve(args: argparse.Namespace) -> int:
     }
     if settings.workers > 1:
         os.environ[ENV_VAR] = settings.to_env()
-        uvicorn.run("mockserver.app:app_from_env", factory=True, workers=settings.workers, **options)
+        uvicorn.run(
+            "mockserver.app:app_from_env", factory=True, workers=settings.workers, **options
+        )
     else:
         app = create_app(state=MockState(settings, scenarios))
         uvicorn.run(app, **options)

@@ -49,7 +49,9 @@ def build_choices(
         if not reasons:
             choice.reasoning = None
         elif choice.reasoning is None and spec is None:
-            choice.reasoning = fake_text(ids.digest(key, "reasoning"), reasoning_length(exchange), tokenizer)
+            choice.reasoning = fake_text(
+                ids.digest(key, "reasoning"), reasoning_length(exchange), tokenizer
+            )
         for call_index, call in enumerate(choice.tool_calls):
             if not call.id:
                 call.id = ids.derive_id(key, "call", 24, label=f"call{call_index}")
@@ -94,7 +96,9 @@ def scripted_choice(
     if spec.refusal is not None:
         choice.refusal = spec.refusal.render(context)
     choice.tool_calls = [
-        ToolCall(call.id or "", call.name, json.dumps(call.arguments.render(context), ensure_ascii=False))
+        ToolCall(
+            call.id or "", call.name, json.dumps(call.arguments.render(context), ensure_ascii=False)
+        )
         for call in spec.tool_calls
     ]
     if choice.text is None and not choice.tool_calls and choice.refusal is None:

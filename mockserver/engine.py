@@ -21,7 +21,14 @@ from mockserver import ids
 from mockserver.errors import APIError
 from mockserver.exchange import Exchange
 from mockserver.reply import Reply
-from mockserver.scenario import CompiledRule, FaultSpec, NearMiss, ReplySpec, ScenarioSet, near_misses
+from mockserver.scenario import (
+    CompiledRule,
+    FaultSpec,
+    NearMiss,
+    ReplySpec,
+    ScenarioSet,
+    near_misses,
+)
 
 if TYPE_CHECKING:
     from mockserver.catalog import ModelInfo
@@ -62,6 +69,14 @@ class Engine:
             self._occurrences.clear()
             self._cursors.clear()
             self._attempts.clear()
+
+    def occurrence(self, content: object) -> int:
+        """How often this content was seen before (0 the first time); counts it."""
+        key = ids.digest(content)
+        with self._lock:
+            seen = self._occurrences.get(key, 0)
+            self._occurrences[key] = seen + 1
+        return seen
 
     def decide(self, exchange: Exchange) -> Decision:
         group = retry_group(exchange)
@@ -157,4 +172,3 @@ def strict_miss(misses: list[NearMiss]) -> APIError:
         type="invalid_request_error",
         code="mock_no_matching_rule",
     )
-

@@ -14,7 +14,9 @@ from starlette.requests import Request
 from mockserver import faults
 from mockserver.dialects.base import Dialect, Inbound
 from mockserver.errors import APIError
+from mockserver.exchange import Exchange
 from mockserver.journal import Entry
+from mockserver.reply import Reply
 from mockserver.tokens import get_tokenizer
 from mockserver.transport import EventStream, RawResponse
 
@@ -64,9 +66,12 @@ def inbound_of(request: Request) -> Inbound:
 
 
 def error_response(
-    dialect: Dialect, error: APIError, entry: Entry | None = None, extra: dict[str, str] | None = None
+    dialect: Dialect,
+    error: APIError,
+    entry: Entry | None = None,
+    extra: dict[str, str] | None = None,
 ) -> RawResponse:
-    headers = dialect.reply_headers(None, None)
+    headers = dialect.error_headers(error)
     headers.update(error.headers)
     if extra:
         headers.update(extra)
@@ -74,6 +79,44 @@ def error_response(
     if entry is not None:
         entry.status = status
     return RawResponse(orjson.dumps(dialect.render_error(error)), status, headers)
+
+
+def answer(state: MockState, dialect: Dialect, exchange: Exchange, entry: Entry) -> Reply:
+    """Gateway checks, matching, composing and usage for one parsed request."""
+    entry.model = exchange.model
+    entry.stream = exchange.stream
+    model = state.catalog.get(exchange.model)
+    if model is None:
+        raise dialect.model_not_found(exchange.model)
+    dialect.check_model(model)
+    tokenizer = get_tokenizer(model.encoding)
+    prompt_tokens = dialect.prompt_tokens(exchange, tokenizer)
+    requested = exchange.max_tokens if dialect.context_includes_completion else None
+    if prompt_tokens + (requested or 0) > model.context_window:
+        raise dialect.context_exceeded(model.context_window, prompt_tokens, requested)
+    decision = state.engine.decide(exchange)
+    entry.rule = decision.rule
+    entry.retry_group = decision.retry_group
+    entry.near_misses = [m.to_dict() for m in decision.near_misses]
+    if decision.fault is not None:
+        entry.fault = faults.summarize(decision.fault)
+        raise faults.status_error(decision.fault)
+    reply = state.engine.compose(
+        decision,
+        exchange,
+        model,
+        tokenizer,
+        prompt_tokens,
+        implicit_reasoning=dialect.implicit_reasoning,
+    )
+    usage = reply.usage
+    entry.usage = {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+    }
+    dialect.remember(reply, exchange)
+    return reply
 
 
 async def generate(request: Request, dialect: Dialect, state: MockState) -> ASGIApp:
@@ -84,42 +127,13 @@ async def generate(request: Request, dialect: Dialect, state: MockState) -> ASGI
         body = await read_json(request, state, dialect)
         entry.body = body
         exchange = dialect.parse(body, inbound_of(request))
-        entry.model = exchange.model
-        entry.stream = exchange.stream
-        model = state.catalog.get(exchange.model)
-        if model is None:
-            raise dialect.model_not_found(exchange.model)
-        tokenizer = get_tokenizer(model.encoding)
-        prompt_tokens = dialect.prompt_tokens(exchange, tokenizer)
-        requested = exchange.max_tokens
-        if prompt_tokens + (requested or 0) > model.context_window:
-            raise dialect.context_exceeded(model.context_window, prompt_tokens, requested)
-        decision = state.engine.decide(exchange)
-        entry.rule = decision.rule
-        entry.near_misses = [m.to_dict() for m in decision.near_misses]
-        if decision.fault is not None:
-            entry.fault = faults.summarize(decision.fault)
-            raise faults.status_error(decision.fault)
-        reply = state.engine.compose(
-            decision,
-            exchange,
-            model,
-            tokenizer,
-            prompt_tokens,
-            implicit_reasoning=dialect.implicit_reasoning,
-        )
-        entry.usage = {
-            "prompt_tokens": reply.usage.prompt_tokens,
-            "completion_tokens": reply.usage.completion_tokens,
-            "reasoning_tokens": reply.usage.reasoning_tokens,
-        }
-        headers = dialect.reply_headers(reply, exchange)
-        dialect.remember(reply, exchange)
-        entry.status = 200
-        if exchange.stream:
-            frames = dialect.render_stream(reply, exchange)
-            entry.events_sent = len(frames)
-            return EventStream(frames, headers=headers, media_type=dialect.stream_media_type(exchange))
-        return RawResponse(orjson.dumps(dialect.render(reply, exchange)), 200, headers)
+        reply = answer(state, dialect, exchange, entry)
     except APIError as error:
         return error_response(dialect, error, entry)
+    headers = dialect.reply_headers(reply, exchange)
+    entry.status = 200
+    if exchange.stream:
+        frames = dialect.render_stream(reply, exchange)
+        entry.events_sent = len(frames)
+        return EventStream(frames, headers=headers, media_type=dialect.stream_media_type(exchange))
+    return RawResponse(orjson.dumps(dialect.render(reply, exchange)), 200, headers)

@@ -67,7 +67,7 @@ def usage_of(choices: list[Choice], prompt_tokens: int) -> Usage:
 
 
 def _apply_stop(choice: Choice, stops: list[str]) -> None:
-    """Cut the text before the earliest stop string, as the API does (the stop string is not sent)."""
+    """Cut the text before the earliest stop string (the API never sends the stop string)."""
     assert choice.text is not None
     earliest: tuple[int, str] | None = None
     for stop in stops:

@@ -9,8 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mockserver.catalog import Catalog, load_builtin
+from mockserver.dialects.anthropic import AnthropicDialect
 from mockserver.dialects.base import Dialect
+from mockserver.dialects.gateway import GatewayDialect
+from mockserver.dialects.gemini import GeminiDialect
 from mockserver.dialects.openai_chat import ChatDialect
+from mockserver.dialects.openai_completions import CompletionsDialect
+from mockserver.dialects.responses import ResponsesDialect
 from mockserver.engine import Engine
 from mockserver.journal import Journal
 from mockserver.scenario import ScenarioSet, load_paths
@@ -22,9 +27,20 @@ class Dialects:
     """One instance of each dialect, shared by every request of a server."""
 
     chat: ChatDialect = field(default_factory=ChatDialect)
+    responses: ResponsesDialect = field(default_factory=ResponsesDialect)
+    anthropic: AnthropicDialect = field(default_factory=AnthropicDialect)
+    gemini: GeminiDialect = field(default_factory=GeminiDialect)
+    completions: CompletionsDialect = field(default_factory=CompletionsDialect)
+    rerank: GatewayDialect = field(default_factory=GatewayDialect)
 
     def for_path(self, path: str) -> Dialect:
         """The dialect whose error shape a path's errors (404, 405, 413) should take."""
+        if path.startswith("/v1/messages"):
+            return self.anthropic
+        if path.startswith("/v1beta/openai/"):
+            return self.chat
+        if path.startswith("/v1beta/") or (path.startswith("/v1/models/") and ":" in path):
+            return self.gemini
         return self.chat
 
 
@@ -53,3 +69,4 @@ class MockState:
         """Forget the journal and every sequence cursor; keep the scenarios."""
         self.engine.reset()
         self.journal.reset()
+        self.dialects.responses.store.clear()

@@ -18,7 +18,7 @@ StartServer = Callable[..., "ServerThread"]
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[StartServer]:
-    """Start a real uvicorn server on a free port: `start_server(yaml_text_or_path, ..., seed=1)`."""
+    """Start a real uvicorn server on a free port: `start_server(yaml_or_path, ..., seed=1)`."""
     from mockserver.app import create_app
     from mockserver.server_thread import ServerThread
     from mockserver.settings import Settings

@@ -149,6 +149,9 @@ class AnthropicDialect(Dialect):
     def prompt_tokens(self, exchange: Exchange, tokenizer: Tokenizer) -> int:
         return prompt_tokens(exchange, tokenizer)
 
+    def error_headers(self, error: APIError) -> dict[str, str]:
+        return error_headers(error)
+
     def reply_headers(self, reply: Reply | None, exchange: Exchange | None) -> dict[str, str]:
         """`request-id` from the reply (or, with none, e.g. for count_tokens, from the request)
         and the organisation derived from the key. Errors take `error_headers(error)`."""

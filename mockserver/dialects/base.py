@@ -17,6 +17,7 @@ from mockserver.exchange import Exchange
 from mockserver.reply import Reply
 
 if TYPE_CHECKING:
+    from mockserver.catalog import ModelInfo
     from mockserver.tokens import Tokenizer
 
 
@@ -38,6 +39,9 @@ class Dialect:
     # Whether the vendor's reasoning models reason even when the request doesn't ask (OpenAI's
     # o-series and gpt-5 do; Claude and Gemini think only when asked).
     implicit_reasoning: ClassVar[bool] = False
+    # Whether the context window must hold the prompt plus the requested completion (OpenAI,
+    # Anthropic) or only the prompt (Gemini).
+    context_includes_completion: ClassVar[bool] = True
 
     def parse(self, body: Any, inbound: Inbound) -> Exchange:
         raise NotImplementedError
@@ -71,6 +75,9 @@ class Dialect:
 
     def remember(self, reply: Reply, exchange: Exchange) -> None:
         """Called once per produced reply; dialects with server-side state (Responses) keep it."""
+
+    def check_model(self, info: ModelInfo) -> None:
+        """Refuse a known model this endpoint doesn't serve (raise the vendor's APIError)."""
 
     def model_not_found(self, model: str) -> APIError:
         """The error for a model the catalog doesn't know (OpenAI's wording by default)."""
@@ -111,6 +118,10 @@ class Dialect:
     def reply_headers(self, reply: Reply | None, exchange: Exchange | None) -> dict[str, str]:
         """Headers the vendor puts on every response (request ids, versions)."""
         return {}
+
+    def error_headers(self, error: APIError) -> dict[str, str]:
+        """Headers on an error response (before the error's own, such as `retry-after`)."""
+        return self.reply_headers(None, None)
 
 
 def sse_frame(payload: Any, event: str | None = None) -> bytes:

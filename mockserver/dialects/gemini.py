@@ -124,6 +124,7 @@ class GeminiDialect(Dialect):
     # Gemini 2.5 and later think unless `thinkingBudget` is 0 (thoughtsTokenCount is reported
     # even when no thinkingConfig is sent).
     implicit_reasoning: ClassVar[bool] = True
+    context_includes_completion: ClassVar[bool] = False
 
     def parse(self, body: Any, inbound: Inbound) -> Exchange:
         require_api_key(inbound)

@@ -139,7 +139,9 @@ class ChatDialect(Dialect):
         prefix = b"data: " + head + b',"choices":['
         frames = [
             prefix + orjson.dumps(choice_delta) + b"]" + tail
-            for choice_delta in interleave([_choice_deltas(i, c) for i, c in enumerate(reply.choices)])
+            for choice_delta in interleave(
+                [_choice_deltas(i, c) for i, c in enumerate(reply.choices)]
+            )
         ]
         if include_usage:
             frames.append(prefix + b'],"usage":' + orjson.dumps(usage_body(reply)) + b"}\n\n")
@@ -240,11 +242,15 @@ def _choice_deltas(index: int, choice: Choice) -> list[dict[str, Any]]:
         }
         if not deltas:
             deltas.append(
-                chunk({"role": "assistant", "content": None, "tool_calls": [first], "refusal": None})
+                chunk(
+                    {"role": "assistant", "content": None, "tool_calls": [first], "refusal": None}
+                )
             )
         else:
             deltas.append(chunk({"tool_calls": [first]}))
-        pieces = choice.argument_pieces[call_index] if call_index < len(choice.argument_pieces) else []
+        pieces = (
+            choice.argument_pieces[call_index] if call_index < len(choice.argument_pieces) else []
+        )
         deltas.extend(
             chunk({"tool_calls": [{"index": call_index, "function": {"arguments": piece}}]})
             for piece in pieces
@@ -294,9 +300,7 @@ def parse_messages(raw_messages: list[Any]) -> list[Message]:
                     None,
                 )
             messages.append(
-                Message(
-                    role="tool", text=text, tool_call_id=call_id, tool_name=call_names[call_id]
-                )
+                Message(role="tool", text=text, tool_call_id=call_id, tool_name=call_names[call_id])
             )
         else:  # legacy "function" role: a function result named by `name`
             messages.append(Message(role="tool", text=text, tool_name=name, name=name))
@@ -384,7 +388,9 @@ def _history_calls(raw: Any, where: str) -> list[ToolCall]:
         if not isinstance(call_id, str):
             raise v.missing(f"{where}[{index}].id")
         arguments = function.get("arguments", "")
-        calls.append(ToolCall(call_id, function["name"], arguments if isinstance(arguments, str) else ""))
+        calls.append(
+            ToolCall(call_id, function["name"], arguments if isinstance(arguments, str) else "")
+        )
     return calls
 
 

@@ -164,18 +164,6 @@ def usage_body(tokens: int) -> dict[str, Any]:
     }
 
 
-def render_error(error: APIError) -> dict[str, Any]:
-    """The gateway's relay error body (`{"error": {message, type, param: "", code}}`)."""
-    return {
-        "error": {
-            "message": error.message,
-            "type": error.type,
-            "param": error.param or "",
-            "code": error.code,
-        }
-    }
-
-
 def _go_type(value: Any) -> str:
     """encoding/json's name for a JSON value in an UnmarshalTypeError."""
     if isinstance(value, bool):

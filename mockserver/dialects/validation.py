@@ -126,9 +126,7 @@ def one_of(value: Any, allowed: tuple[str, ...], param: str) -> None:
         return
     quoted = [f"'{a}'" for a in allowed]
     listing = ", ".join(quoted[:-1]) + f", and {quoted[-1]}" if len(quoted) > 1 else quoted[0]
-    raise bad(
-        f"Invalid value: '{value}'. Supported values are: {listing}.", param, "invalid_value"
-    )
+    raise bad(f"Invalid value: '{value}'. Supported values are: {listing}.", param, "invalid_value")
 
 
 def string_list(value: Any, param: str, *, limit: int | None = None) -> list[str]:

@@ -24,6 +24,8 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from mockserver.dialects.moderations import NO_FLAGS, FlagRule, ModerationRules
+from mockserver.embeddings import NO_RULES, EmbeddingRuleError, EmbeddingRules
 from mockserver.exchange import Exchange
 from mockserver.scenario.matching import Matcher, NearMiss, Variables, near_misses, show
 from mockserver.scenario.model import (
@@ -506,6 +508,8 @@ class ScenarioSet:
     seed: int = 0
     clock: int = DEFAULT_CLOCK
     strict: bool = False
+    embedding_rules: EmbeddingRules = NO_RULES
+    moderation_rules: ModerationRules = NO_FLAGS
 
     @classmethod
     def build(cls, scenarios: Sequence[Scenario]) -> ScenarioSet:
@@ -528,6 +532,19 @@ class ScenarioSet:
                 )
                 rules.append(compiled)
         first = scenarios[0] if scenarios else None
+        try:
+            embedding_rules = EmbeddingRules(
+                pinned={k: v for s in scenarios for k, v in s.embeddings.rules().pinned.items()},
+                near=tuple(n for s in scenarios for n in s.embeddings.rules().near),
+            )
+        except EmbeddingRuleError as error:  # a clash between files; each file alone is valid
+            sources = ", ".join(s.source for s in scenarios)
+            raise ScenarioError(
+                [ScenarioIssue(sources, None, None, "embeddings", str(error))]
+            ) from None
+        flags = tuple(
+            FlagRule(f.contains, tuple(f.categories)) for s in scenarios for f in s.moderation
+        )
         return cls(
             scenarios=tuple(scenarios),
             rules=tuple(rules),
@@ -537,6 +554,8 @@ class ScenarioSet:
             seed=first.seed if first else 0,
             clock=first.clock if first else DEFAULT_CLOCK,
             strict=first.strict if first else False,
+            embedding_rules=embedding_rules,
+            moderation_rules=ModerationRules(flags),
         )
 
     def first_match(self, exchange: Exchange) -> tuple[CompiledRule, Variables] | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -37,6 +37,10 @@ from pydantic_core import PydanticCustomError
 
 from mockserver.exchange import ResponseFormatType
 from mockserver.reply import FinishReason
+
+if TYPE_CHECKING:
+    from mockserver.embeddings import EmbeddingRules
+
 from mockserver.templating import CONTEXT_NAMES, Template, TemplatedValue, compile_template
 
 DEFAULT_CLOCK = 1735689600  # 2025-01-01T00:00:00Z
@@ -512,6 +516,49 @@ class RateLimit(Spec):
         return self
 
 
+class NearTexts(Spec):
+    """Two texts whose embeddings have exactly this cosine similarity (the second is derived
+    from the first)."""
+
+    texts: Annotated[list[str], Field(min_length=2, max_length=2)]
+    similarity: Annotated[float, Field(ge=-1, le=1)]
+
+
+class EmbeddingsSpec(Spec):
+    """Embedding vectors a scenario fixes: exact ones, and neighbours at a chosen similarity."""
+
+    pinned: dict[str, Annotated[list[float], Field(min_length=1)]] = Field(default_factory=dict)
+    near: list[NearTexts] = Field(default_factory=list)
+
+    def rules(self) -> EmbeddingRules:
+        """The embedder's rules; raises ValueError (EmbeddingRuleError) for cycles and clashes."""
+        from mockserver.embeddings import EmbeddingRules, Near
+
+        return EmbeddingRules(
+            pinned={text: tuple(vector) for text, vector in self.pinned.items()},
+            near=tuple(Near(n.texts[0], n.texts[1], n.similarity) for n in self.near),
+        )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EmbeddingsSpec:
+        self.rules()
+        return self
+
+
+class ModerationFlag(Spec):
+    """Inputs containing `contains` (case-insensitive) are flagged in `categories`."""
+
+    contains: Annotated[str, Field(min_length=1)]
+    categories: Annotated[list[str], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _known_categories(self) -> ModerationFlag:
+        from mockserver.dialects.moderations import FlagRule
+
+        FlagRule(self.contains, tuple(self.categories))  # raises naming the nearest category
+        return self
+
+
 class Scenario(Spec):
     version: int
     seed: int = 0
@@ -521,6 +568,8 @@ class Scenario(Spec):
     rules: list[Rule] = Field(default_factory=list)
     chaos: list[ChaosEntry] = Field(default_factory=list)
     rate_limits: list[RateLimit] = Field(default_factory=list)
+    embeddings: EmbeddingsSpec = Field(default_factory=EmbeddingsSpec)
+    moderation: list[ModerationFlag] = Field(default_factory=list)
 
     # Set by the loader: where the scenario came from, and how to find a key path's line.
     _source: str = PrivateAttr(default="<data>")

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
+from mockserver.dialects.gateway import GatewayDialect
 from mockserver.dialects.rerank import (
     RerankRequest,
     document_text,
     parse_rerank,
     relevance,
-    render_error,
     rerank,
 )
 from mockserver.errors import APIError
@@ -103,7 +103,7 @@ def test_the_gateway_rejects_what_new_api_rejects(raw: Any, message: str) -> Non
     with pytest.raises(APIError) as caught:
         parse_rerank(raw)
     assert caught.value.status == 400
-    assert render_error(caught.value) == {
+    assert GatewayDialect().render_error(caught.value) == {
         "error": {
             "message": message,
             "type": "new_api_error",

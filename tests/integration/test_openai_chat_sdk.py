@@ -100,7 +100,9 @@ def test_sync_text_reply_matches_rule_and_spec(server: Any, client: openai.OpenA
     assert raw.headers["content-type"].startswith("application/json")
     assert completion.usage is not None
     assert completion.usage.completion_tokens == 9  # "Hello! How can I help you today?" in o200k
-    assert completion.usage.prompt_tokens == 3 + 1 + 2 + 3  # framing + role + "hello there" + priming
+    assert (
+        completion.usage.prompt_tokens == 3 + 1 + 2 + 3
+    )  # framing + role + "hello there" + priming
 
 
 async def test_async_client(server: Any) -> None:
@@ -219,7 +221,9 @@ def test_parse_with_pydantic_model(start_server: StartServer) -> None:
         name="Science Fair", date="Friday", participants=["Alice", "Bob"]
     )
     default = client.chat.completions.parse(
-        model="gpt-4o", messages=[{"role": "user", "content": "anything"}], response_format=CalendarEvent
+        model="gpt-4o",
+        messages=[{"role": "user", "content": "anything"}],
+        response_format=CalendarEvent,
     )
     assert isinstance(default.choices[0].message.parsed, CalendarEvent)
 
