@@ -1,0 +1,71 @@
+"""The `mockserver` command: validate reports every error, serve refuses bad files cleanly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mockserver.cli import main
+from tests.conftest import SCENARIOS
+
+BAD = textwrap.dedent(
+    """\
+    version: 1
+    rules:
+      - name: a
+        mach: {model: gpt-4o}
+        reply: {content: hi}
+      - name: b
+        reply: {finish_reason: done}
+    """
+)
+
+
+def test_validate_ok_prints_one_line_per_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["validate", str(SCENARIOS / "greeting.yaml"), str(SCENARIOS / "tool_agent.yaml")])
+        == 0
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("greeting.yaml: 1 rule")
+    assert out[1].endswith("tool_agent.yaml: 2 rules")
+    assert out[2].startswith("2 files, 3 rules")
+
+
+def test_validate_lists_every_error_of_every_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "first.yaml", tmp_path / "second.yaml"
+    first.write_text(BAD)
+    second.write_text("version: 1\nrules:\n  - name: c\n    reply: {content: '{{ oops'}\n")
+    assert main(["validate", str(first), str(second)]) == 1
+    err = capsys.readouterr().err
+    assert f"{first}:4:5: unknown key 'mach' at rules[0]; did you mean 'match'?" in err
+    assert f"{first}:7:" in err and "finish_reason" in err and "'done'" in err
+    assert f"{second}:4:" in err
+    assert err.rstrip().endswith("3 errors")
+
+
+def test_serve_refuses_bad_scenarios_with_exit_2_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD)
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", str(bad), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "did you mean 'match'?" in result.stderr
+    assert "not started" in result.stderr
+
+
+def test_every_shipped_scenario_validates() -> None:
+    files = sorted(SCENARIOS.glob("*.yaml"))
+    assert len(files) >= 4
+    assert main(["validate", *map(str, files)]) == 0
