@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from mockserver import handlers
+from mockserver import admin, handlers
 from mockserver.dialects.base import Dialect
 from mockserver.errors import APIError
 from mockserver.pipeline import error_response, generate
@@ -65,6 +65,7 @@ def build_routes(state: MockState) -> list[BaseRoute]:
         Route("/v1beta/models/{model:path}", get_model, methods=["GET"]),
         Route("/v1beta/models/{model:path}", gemini, methods=["POST"]),
         Route("/v1/models/{model:path}", gemini, methods=["POST"]),
+        *admin.routes(state),
     ]
 
 

@@ -17,9 +17,12 @@ import importlib.resources
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
+
+if TYPE_CHECKING:
+    from mockserver.scenario import LatencySpec
 
 ModelKind = Literal[
     "chat",
@@ -52,7 +55,8 @@ class CatalogError(ValueError):
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
     """One model. `context_window` is the input limit for models that only take input;
-    `max_output_tokens` is 0 for models with no text output; `dimensions` is for embeddings."""
+    `max_output_tokens` is 0 for models with no text output; `dimensions` is for embeddings;
+    `latency` paces every answer of the model (a scenario's `models:` entry may set it)."""
 
     id: str
     owned_by: str = "custom"
@@ -64,6 +68,7 @@ class ModelInfo:
     dimensions: int | None = None
     created: int = 1_700_000_000
     aliases: tuple[str, ...] = ()
+    latency: LatencySpec | None = None
 
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(ModelInfo))
@@ -95,13 +100,30 @@ def _checked(where: str, key: str, value: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(a, str) and a for a in value):
             raise _expect(where, key, value, "a list of model ids")
         return tuple(value)
-    if key == "dimensions" and value is None:
+    if key in ("dimensions", "latency") and value is None:
         return None
+    if key == "latency":
+        return _latency(where, value)
     minimum = 0 if key == "max_output_tokens" else 1
     if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
         return value
     wanted = "a non-negative integer" if minimum == 0 else "a positive integer"
     raise _expect(where, key, value, wanted + (" or null" if key == "dimensions" else ""))
+
+
+def _latency(where: str, value: Any) -> LatencySpec:
+    from pydantic import ValidationError
+
+    from mockserver.scenario import LatencySpec
+
+    if not isinstance(value, Mapping):
+        raise _expect(where, "latency", value, "a mapping like {ttft: 0.5, tokens_per_second: 50}")
+    try:
+        return LatencySpec.model_validate({k: v for k, v in value.items() if v is not None})
+    except ValidationError as error:
+        first = error.errors()[0]
+        path = ".".join(str(part) for part in first["loc"])
+        raise CatalogError(f"{where}: latency.{path}: {first['msg']}") from None
 
 
 def model_from_mapping(data: Mapping[str, Any], where: str) -> ModelInfo:
@@ -184,7 +206,7 @@ class Catalog:
         return None
 
 
-_REQUIRED_IN_BUILTIN = frozenset(_FIELDS) - {"dimensions", "aliases"}
+_REQUIRED_IN_BUILTIN = frozenset(_FIELDS) - {"dimensions", "aliases", "latency"}
 
 
 def parse_catalog(document: Any, source: str, *, complete: bool = False) -> list[ModelInfo]:

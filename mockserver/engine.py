@@ -7,6 +7,12 @@ content so parallel clients don't disturb each other:
 - sequence cursors, one per (rule, conversation), the conversation being identified by its
   system prompt and first user message;
 - fault attempts per retry group (same canonical body), for `fail_times`.
+
+It also holds what else a scenario declares per request: seeded `chaos:` (drawn per retry group
+and occurrence) and the `rate_limits:` buckets. A fault forced on one request (the
+`x-mock-fault` header) or drawn by chaos replaces the matched rule's outcome and leaves its
+counters alone; a fault that still needs a reply (a cut stream, a slow or content-filtered
+answer) gets the rule's reply.
 """
 
 from __future__ import annotations
@@ -20,10 +26,13 @@ import orjson
 from mockserver import ids
 from mockserver.errors import APIError
 from mockserver.exchange import Exchange
+from mockserver.faults.chaos import Chaos
+from mockserver.ratelimit import RateLimiter
 from mockserver.reply import Reply
 from mockserver.scenario import (
     CompiledRule,
     FaultSpec,
+    LatencySpec,
     NearMiss,
     ReplySpec,
     ScenarioSet,
@@ -49,6 +58,8 @@ class Decision:
     variables: dict[str, str] = field(default_factory=dict)
     near_misses: list[NearMiss] = field(default_factory=list)
     attempt: int = 0  # 1-based attempt number within the retry group
+    fault_source: str | None = None  # "rule", "chaos[i]" or "header", with `fault`
+    latency: LatencySpec | None = None  # the matched rule's
 
 
 class Engine:
@@ -63,12 +74,18 @@ class Engine:
         self._occurrences: dict[str, int] = {}
         self._cursors: dict[tuple[str, str], int] = {}
         self._attempts: dict[tuple[str, str], int] = {}
+        self.chaos = Chaos(scenarios.chaos, self.seed)
+        self.rate_limiter = (
+            RateLimiter(scenarios.rate_limits, self.clock) if scenarios.rate_limits else None
+        )
 
     def reset(self) -> None:
         with self._lock:
             self._occurrences.clear()
             self._cursors.clear()
             self._attempts.clear()
+        if self.rate_limiter is not None:
+            self.rate_limiter.reset()
 
     def occurrence(self, content: object) -> int:
         """How often this content was seen before (0 the first time); counts it."""
@@ -78,7 +95,9 @@ class Engine:
             self._occurrences[key] = seen + 1
         return seen
 
-    def decide(self, exchange: Exchange) -> Decision:
+    def decide(self, exchange: Exchange, forced: FaultSpec | None = None) -> Decision:
+        """The rule that answers and its outcome; `forced` (the `x-mock-fault` header) and a
+        chaos draw replace the outcome."""
         group = retry_group(exchange)
         with self._lock:
             occurrence = self._occurrences.get(group, 0)
@@ -89,16 +108,28 @@ class Engine:
             fingerprint="fp_" + ids.hexchars(ids.digest(self.seed, exchange.model), "fp", 10),
             retry_group=group,
         )
+        imposed, source = forced, "header"
+        if imposed is None and self.chaos:
+            hit = self.chaos.draw(exchange, group, occurrence)
+            if hit is not None:
+                imposed, source = hit.fault, f"chaos[{hit.index}]"
         for rule in self.rules:
             variables = rule.matcher.match(exchange)
             if variables is None:
                 continue
             decision.rule = rule.name
             decision.variables = variables
-            self._choose_action(rule, exchange, decision)
+            decision.latency = rule.latency
+            if imposed is None:
+                self._choose_action(rule, exchange, decision)
+            else:
+                decision.fault, decision.fault_source = imposed, source
+                decision.reply = reply_of(rule)
             return decision
         decision.near_misses = near_misses(self.rules, exchange)
-        if self.strict:
+        if imposed is not None:
+            decision.fault, decision.fault_source = imposed, source
+        elif self.strict:
             raise strict_miss(decision.near_misses)
         return decision
 
@@ -119,7 +150,8 @@ class Engine:
         decision.attempt = occurrence + 1
         outcome = rule.step(occurrence)
         if isinstance(outcome, FaultSpec):
-            decision.fault = outcome
+            decision.fault, decision.fault_source = outcome, "rule"
+            decision.reply = reply_of(rule)  # for a fault that cuts or slows a reply
         else:
             decision.reply = outcome
 
@@ -146,6 +178,17 @@ class Engine:
             usage=usage_of(choices, prompt_tokens),
             rule=decision.rule,
         )
+
+
+def reply_of(rule: CompiledRule) -> ReplySpec | None:
+    """The reply a rule gives when it gives one: its `reply`, else its sequence's first reply
+    step (None: the built-in default)."""
+    if rule.reply is not None:
+        return rule.reply
+    for step in rule.sequence or ():
+        if step.reply is not None:
+            return step.reply
+    return None
 
 
 def retry_group(exchange: Exchange) -> str:

@@ -19,7 +19,7 @@ from mockserver.dialects import (
     rerank,
 )
 from mockserver.dialects.base import Dialect, Inbound
-from mockserver.embeddings import Embedder
+from mockserver.embeddings import Embedder, EmbeddingRuleError
 from mockserver.errors import APIError
 from mockserver.exchange import Exchange
 from mockserver.journal import Entry
@@ -35,9 +35,17 @@ Parse = Callable[[Any, Inbound], Exchange]
 Count = Callable[[Exchange, Tokenizer], dict[str, Any]]
 
 
-def count_tokens(state: MockState, dialect: Dialect, parse: Parse, count: Count) -> Endpoint:
+def count_tokens(
+    state: MockState,
+    dialect: Dialect,
+    parse: Parse,
+    count: Count,
+    not_found: Callable[[str, Request], APIError] | None = None,
+) -> Endpoint:
     """A token-count endpoint: parse as the dialect does, then count with its own counter, so
-    the count equals the `usage` a generation of the same request reports."""
+    the count equals the `usage` a generation of the same request reports. `not_found` words
+    the unknown-model error when the dialect's default can't (Gemini names action and version).
+    """
 
     async def endpoint(request: Request) -> ASGIApp:
         entry = state.journal.open(request.method, request.url.path, request.headers)
@@ -49,6 +57,8 @@ def count_tokens(state: MockState, dialect: Dialect, parse: Parse, count: Count)
             entry.model = exchange.model
             model = state.catalog.get(exchange.model)
             if model is None:
+                if not_found is not None:
+                    raise not_found(exchange.model, request)
                 raise dialect.model_not_found(exchange.model)
             result = count(exchange, get_tokenizer(model.encoding))
         except APIError as error:
@@ -102,11 +112,14 @@ def openai_model(info: ModelInfo) -> dict[str, Any]:
 
 def _vendor(request: Request) -> str:
     """Which vendor's shape a `/v1/models` call wants, read from its credentials (the gateway
-    answers Claude's shape to `x-api-key` + `anthropic-version`, Gemini's to a Google key)."""
+    answers Claude's shape to `x-api-key` + `anthropic-version`, Gemini's to a Google key).
+
+    `anthropic-version` alone is enough: anthropic-python 2.x authenticates with
+    `Authorization: Bearer` and no `x-api-key`, and only Anthropic clients send the version."""
     headers = request.headers
     if "x-goog-api-key" in headers or "key" in request.query_params:
         return "gemini"
-    if "anthropic-version" in headers and "x-api-key" in headers:
+    if "anthropic-version" in headers:
         return "anthropic"
     return "openai"
 
@@ -167,7 +180,13 @@ def _dialect_for(state: MockState, vendor: str) -> Dialect:
 def gemini_action(state: MockState) -> Endpoint:
     """`POST /v1beta/models/{model}:{action}`: generations, counts and embeddings."""
     d = state.dialects.gemini
-    count = count_tokens(state, d, d.parse_count_tokens, gemini_extras.count_tokens_body)
+
+    def count_not_found(model: str, request: Request) -> APIError:
+        return d.model_not_found(model, "countTokens", gemini.api_version(request.url.path))
+
+    count = count_tokens(
+        state, d, d.parse_count_tokens, gemini_extras.count_tokens_body, count_not_found
+    )
 
     async def endpoint(request: Request) -> ASGIApp:
         model, action = gemini.split_model_action(request.path_params["model"])
@@ -199,6 +218,8 @@ async def _gemini_embed(request: Request, state: MockState, model: str, action: 
         dimensions = parsed.output_dimensionality or info.dimensions or 768
         embedder = Embedder(state.engine.seed, state.scenarios.embedding_rules)
         vectors = embedder.vectors(parsed.texts, dimensions)
+    except EmbeddingRuleError as error:  # the scenario pinned a vector shorter than asked for
+        return error_response(d, APIError(400, str(error)), entry)
     except APIError as error:
         return error_response(d, error, entry)
     entry.status = 200

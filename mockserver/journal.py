@@ -1,7 +1,8 @@
 """The request journal: what came in, what matched, what went out.
 
 A bounded ring (`collections.deque(maxlen=...)`), so a long `mockserver serve` session doesn't grow
-without limit. API keys never reach it: `redact_headers` masks every credential header.
+without limit. API keys never reach it: `redact_headers` masks every credential header. Queries
+over it (`requests(rule="weather").call_count`) live in `mockserver.calls`.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Entry:
     body: Any = None
     rule: str | None = None
     near_misses: list[dict[str, Any]] = field(default_factory=list)
+    strict_miss: bool = False  # strict mode and no rule matched: the client got a 400
     fault: dict[str, Any] | None = None
     status: int | None = None
     usage: dict[str, int] | None = None
@@ -53,6 +55,11 @@ class Entry:
     disconnected: bool = False
     retry_group: str | None = None
     generation: int = 0
+
+    @property
+    def unmatched(self) -> bool:
+        """Matching ran and no rule held (rules exist, or strict mode said so)."""
+        return self.rule is None and (self.strict_miss or bool(self.near_misses))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +73,7 @@ class Entry:
             "body": self.body,
             "rule": self.rule,
             "near_misses": self.near_misses,
+            "strict_miss": self.strict_miss,
             "fault": self.fault,
             "status": self.status,
             "usage": self.usage,
@@ -81,6 +89,9 @@ class Journal:
     began before the reset are dropped even if they finish after it."""
 
     def __init__(self, size: int = 1000) -> None:
+        if size < 1:
+            raise ValueError(f"journal size must be at least 1; got {size}")
+        self.size = size
         self._entries: deque[Entry] = deque(maxlen=size)
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
@@ -93,9 +104,11 @@ class Journal:
             method=method,
             endpoint=endpoint,
             headers=redact_headers(headers),
-            generation=self.generation,
         )
         with self._lock:
+            # Read under the lock: a reset between the two would otherwise let an entry of the
+            # old generation land in the new one.
+            entry.generation = self.generation
             self._entries.append(entry)
         return entry
 

@@ -1,7 +1,8 @@
 """The flow of one generation request, the same for every dialect (DESIGN.md, "The flow"):
 
-route → dialect.parse → gateway checks → match → reply or fault → usage → render → transport →
-journal. Dialect-specific work happens only through the `Dialect` methods.
+route → dialect.parse → gateway checks (model, context, rate limits) → match → reply or fault →
+usage → render → transport → journal. Dialect-specific work happens only through the `Dialect`
+methods; how the answer is sent (pacing, cuts, broken connections) is `mockserver.delivery`'s.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.requests import Request
 
-from mockserver import faults
+from mockserver import faults, latency, ratelimit
+from mockserver.delivery import Delivery, body_app, error_app, stream_app
 from mockserver.dialects.base import Dialect, Inbound
 from mockserver.errors import APIError
 from mockserver.exchange import Exchange
+from mockserver.faults.vendor import api_key_of, vendor_of
 from mockserver.journal import Entry
 from mockserver.reply import Reply
+from mockserver.scenario import ReplySpec, near_misses
 from mockserver.tokens import get_tokenizer
-from mockserver.transport import EventStream, RawResponse
+from mockserver.transport import RawResponse
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -81,10 +85,23 @@ def error_response(
     return RawResponse(orjson.dumps(dialect.render_error(error)), status, headers)
 
 
-def answer(state: MockState, dialect: Dialect, exchange: Exchange, entry: Entry) -> Reply:
-    """Gateway checks, matching, composing and usage for one parsed request."""
+def answer(
+    state: MockState,
+    dialect: Dialect,
+    exchange: Exchange,
+    entry: Entry,
+    delivery: Delivery | None = None,
+) -> Reply:
+    """Gateway checks, matching, composing and usage for one parsed request. A status fault
+    or a refused rate limit is raised as an `APIError`; what else concerns sending (headers,
+    pacing, a stream cut) goes into `delivery`."""
+    if delivery is None:
+        delivery = Delivery(api_key=api_key_of(exchange.headers))
     entry.model = exchange.model
     entry.stream = exchange.stream
+    forced = (
+        faults.fault_from_headers(exchange.headers) if faults.HEADER in exchange.headers else None
+    )
     model = state.catalog.get(exchange.model)
     if model is None:
         raise dialect.model_not_found(exchange.model)
@@ -94,13 +111,39 @@ def answer(state: MockState, dialect: Dialect, exchange: Exchange, entry: Entry)
     requested = exchange.max_tokens if dialect.context_includes_completion else None
     if prompt_tokens + (requested or 0) > model.context_window:
         raise dialect.context_exceeded(model.context_window, prompt_tokens, requested)
-    decision = state.engine.decide(exchange)
+    if state.engine.rate_limiter is not None:
+        limit(state, dialect, exchange, entry, delivery, prompt_tokens)
+    try:
+        decision = state.engine.decide(exchange, forced)
+    except APIError as error:
+        if error.code == "mock_no_matching_rule":  # strict mode: journal why nothing matched
+            entry.strict_miss = True
+            entry.near_misses = [m.to_dict() for m in near_misses(state.engine.rules, exchange)]
+        raise
     entry.rule = decision.rule
     entry.retry_group = decision.retry_group
     entry.near_misses = [m.to_dict() for m in decision.near_misses]
-    if decision.fault is not None:
-        entry.fault = faults.summarize(decision.fault)
-        raise faults.status_error(decision.fault)
+    delivery.key = decision.key
+    realistic = latency.realistic(model.id) if state.settings.latency == "realistic" else None
+    if realistic or model.latency or decision.latency:
+        delivery.latency = latency.merge(realistic, model.latency, decision.latency)
+    fault = decision.fault
+    if fault is not None:
+        entry.fault = faults.summarize(fault, decision.fault_source)
+        if fault.latency is not None:
+            delivery.latency = latency.merge(delivery.latency, fault.latency)
+        context = faults.ErrorContext(
+            dialect, exchange.model, delivery.api_key, model.context_window, prompt_tokens
+        )
+        cuts_stream = faults.has_stream_fault(fault)
+        if faults.is_status(fault) or (fault.error_event_after is not None and not exchange.stream):
+            raise faults.status_error(faults.in_stream_error_spec(fault), context)
+        if fault.preset == "content_filter":
+            decision.reply = content_filtered(decision.reply)
+        if fault.connection is not None or cuts_stream:
+            delivery.fault = fault
+        if fault.error_event_after is not None:
+            delivery.stream_error = faults.status_error(faults.in_stream_error_spec(fault), context)
     reply = state.engine.compose(
         decision,
         exchange,
@@ -119,21 +162,59 @@ def answer(state: MockState, dialect: Dialect, exchange: Exchange, entry: Entry)
     return reply
 
 
+def limit(
+    state: MockState,
+    dialect: Dialect,
+    exchange: Exchange,
+    entry: Entry,
+    delivery: Delivery,
+    prompt_tokens: int,
+) -> None:
+    """Take the request from its rate-limit buckets; the vendor's 429 when one can't cover it.
+    The request's tokens are its prompt plus `max_tokens` when it sets one (OpenAI's estimate).
+    """
+    limiter = state.engine.rate_limiter
+    assert limiter is not None
+    tokens = prompt_tokens + (exchange.max_tokens or 0)
+    admission = limiter.admit(delivery.api_key, exchange.model, tokens)
+    if admission is None:
+        return
+    vendor = vendor_of(dialect.name)
+    delivery.headers.update(ratelimit.headers(admission, vendor, limiter.clock))
+    refusal = admission.refusal
+    if refusal is not None:
+        entry.fault = {"source": "rate_limit", "bucket": refusal.kind, "limit": refusal.limit}
+        raise ratelimit.refusal_error(refusal, vendor, exchange.model, delivery.api_key)
+
+
+def content_filtered(reply: ReplySpec | None) -> ReplySpec:
+    """The `content_filter` preset: the reply (empty by default) ends with finish reason
+    content_filter, which each dialect words its own way (refusal, SAFETY...)."""
+    if reply is None:
+        return ReplySpec.model_validate({"content": "", "finish_reason": "content_filter"})
+    if reply.choices is not None:
+        choices = [c.model_copy(update={"finish_reason": "content_filter"}) for c in reply.choices]
+        return reply.model_copy(update={"choices": choices})
+    return reply.model_copy(update={"finish_reason": "content_filter"})
+
+
 async def generate(request: Request, dialect: Dialect, state: MockState) -> ASGIApp:
     """Answer a generation request (chat, messages, responses, generateContent...)."""
     entry = state.journal.open(request.method, request.url.path, request.headers)
     entry.dialect = dialect.name
+    delivery = Delivery(api_key=api_key_of(request.headers, request.query_params))
     try:
         body = await read_json(request, state, dialect)
         entry.body = body
         exchange = dialect.parse(body, inbound_of(request))
-        reply = answer(state, dialect, exchange, entry)
+        reply = answer(state, dialect, exchange, entry, delivery)
     except APIError as error:
-        return error_response(dialect, error, entry)
+        return error_app(error_response(dialect, error, entry, delivery.headers), entry, delivery)
     headers = dialect.reply_headers(reply, exchange)
-    entry.status = 200
+    headers.update(delivery.headers)
+    if delivery.fault is None or delivery.fault.connection is None:
+        entry.status = 200  # a broken connection answers no status at all
     if exchange.stream:
-        frames = dialect.render_stream(reply, exchange)
-        entry.events_sent = len(frames)
-        return EventStream(frames, headers=headers, media_type=dialect.stream_media_type(exchange))
-    return RawResponse(orjson.dumps(dialect.render(reply, exchange)), 200, headers)
+        return stream_app(dialect, reply, exchange, headers, entry, delivery)
+    body_bytes = orjson.dumps(dialect.render(reply, exchange))
+    return body_app(body_bytes, headers, reply.usage.completion_tokens, entry, delivery)

@@ -15,7 +15,8 @@ numbers (bounds, multipleOf). Not understood, so a value may not validate: remot
 if/then/else, contains, dependent*, patternProperties, unevaluated*, anyOf/oneOf on both sides
 of an allOf, oneOf branches told apart only by `format`, and patterns that Python's regex
 parser cannot draw from (lookarounds, \\p{L}): those get the last draw. A schema with no value
-at all (`false`, an empty range) raises SchemaInstanceError.
+at all (`false`, an empty range) raises SchemaInstanceError. Keyword reading, `allOf` merging
+and the `oneOf` check live in `mockserver.schema_check`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import copy
 import math
 import random
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -31,7 +31,21 @@ from typing import Any
 
 from faker import Faker
 
-from mockserver.fakes import fake_for_format, fake_for_name, sample_regex, seed_for, seeded_faker
+from mockserver.fake_fields import fake_for_format, fake_for_name, sample_regex
+from mockserver.fakes import seed_for, seeded_faker
+from mockserver.schema_check import (
+    canonical,
+    conforms,
+    declared_types,
+    is_multiple,
+    is_type,
+    item_schemas,
+    length_within,
+    merge_schemas,
+    pattern_matches,
+    tighter_bound,
+    within_bounds,
+)
 
 __all__ = ["SchemaInstanceError", "instance_for"]
 
@@ -42,8 +56,6 @@ _ATTEMPTS = 8  # redraws for oneOf, patterns and multipleOf
 _UNIQUE_ATTEMPTS = 32
 _NULL_CHANCE = 0.2  # nullable values are mostly not null: a fake reply should show content
 _OPTIONAL_CHANCE = 0.6
-_LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
-_UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
 
 
 class SchemaInstanceError(ValueError):
@@ -97,8 +109,8 @@ class _Builder:
         if "const" in flat:
             return copy.deepcopy(flat["const"])
         if "enum" in flat:
-            types = _types(flat)
-            options = [e for e in flat["enum"] if not types or any(_is_type(e, t) for t in types)]
+            types = declared_types(flat)
+            options = [e for e in flat["enum"] if not types or any(is_type(e, t) for t in types)]
             if not options:
                 raise SchemaInstanceError(f"at {at.path}: `enum` has no value of its `type`")
             return copy.deepcopy(self.rng.choice(options))
@@ -125,11 +137,17 @@ class _Builder:
             if "$ref" in flat:
                 ref = flat.pop("$ref")
                 at = at.via(ref)
-                flat = _merge(_as_dict(self.resolve(ref, at.path), at.path), flat)
+                flat = merge_schemas(_as_dict(self.resolve(ref, at.path), at.path), flat)
             else:
                 for part in flat.pop("allOf"):
-                    flat = _merge(flat, _as_dict(part, at.path))
+                    flat = merge_schemas(flat, _as_dict(part, at.path))
         return flat, at
+
+    def flatten_or_none(self, schema: Any, at: _At) -> tuple[dict[str, Any], _At] | None:
+        try:
+            return self.flatten(schema, at)
+        except SchemaInstanceError:
+            return None
 
     def resolve(self, ref: Any, path: str) -> Any:
         if not isinstance(ref, str) or not ref.startswith("#"):
@@ -166,11 +184,14 @@ class _Builder:
         for attempt in range(max(_ATTEMPTS, len(order))):
             index = order[attempt % len(order)]
             try:
-                value = self.build(_merge(base, _as_dict(branches[index], at.path)), at)
+                value = self.build(merge_schemas(base, _as_dict(branches[index], at.path)), at)
             except SchemaInstanceError as exc:  # an impossible branch: try the others
                 error = error or exc
                 continue
-            if word == "anyOf" or sum(self.conforms(b, value, at) for b in branches) == 1:
+            if (
+                word == "anyOf"
+                or sum(conforms(b, value, at, self.flatten_or_none) for b in branches) == 1
+            ):
                 return value
             candidates.append(value)
         if candidates or error is None:
@@ -178,7 +199,7 @@ class _Builder:
         raise error
 
     def pick_type(self, flat: dict[str, Any], at: _At) -> str:
-        types = _types(flat) or [_inferred_type(flat)]
+        types = declared_types(flat) or [_inferred_type(flat)]
         concrete = [t for t in types if t != "null"]
         if "null" in types and (at.minimal or not concrete or self.rng.random() < _NULL_CHANCE):
             return "null"
@@ -225,7 +246,7 @@ class _Builder:
         return self.build(extra, at.child("additionalProperties", name))
 
     def array(self, flat: dict[str, Any], at: _At) -> list[Any]:
-        prefix, items = _item_schemas(flat)
+        prefix, items = item_schemas(flat)
         low = int(flat.get("minItems", 0))
         high = flat.get("maxItems")
         if items is False:
@@ -244,13 +265,13 @@ class _Builder:
             unique = bool(flat.get("uniqueItems"))
             for _ in range(_UNIQUE_ATTEMPTS if unique else 1):
                 value = self.build(sub, where)
-                if not unique or _canonical(value) not in seen:
+                if not unique or canonical(value) not in seen:
                     break
             else:
                 if len(out) >= low:
                     break
                 raise SchemaInstanceError(f"at {at.path}: found only {len(out)} distinct items")
-            seen.add(_canonical(value))
+            seen.add(canonical(value))
             out.append(value)
         return out
 
@@ -264,11 +285,11 @@ class _Builder:
             candidate = ""
             for _ in range(_ATTEMPTS):
                 candidate = sample_regex(pattern, self.rng) or self.faker.word()
-                if _matches(pattern, candidate) and _fits(candidate, low, high):
+                if pattern_matches(pattern, candidate) and length_within(candidate, low, high):
                     break
             return candidate
         formatted = fake_for_format(str(flat.get("format")), self.faker)
-        if formatted is not None and _fits(formatted, low, high):
+        if formatted is not None and length_within(formatted, low, high):
             return formatted
         hinted = fake_for_name(at.name, self.faker) if at.name else None
         return self.fit(hinted or self.faker.word(), low, high)
@@ -283,8 +304,8 @@ class _Builder:
         return text
 
     def number(self, flat: dict[str, Any], at: _At, integer: bool) -> int | float:
-        low, low_open = _bound(flat, "minimum", "exclusiveMinimum", upper=False)
-        high, high_open = _bound(flat, "maximum", "exclusiveMaximum", upper=True)
+        low, low_open = tighter_bound(flat, "minimum", "exclusiveMinimum", upper=False)
+        high, high_open = tighter_bound(flat, "maximum", "exclusiveMaximum", upper=True)
         if low is None:
             low = 0 if high is None or high > 0 else high - 100
         if high is None:
@@ -300,7 +321,7 @@ class _Builder:
                     return self.rng.randint(first, last)
             else:
                 drawn = round(self.rng.uniform(low, high), 2)
-                if _inside(drawn, low, low_open, high, high_open):
+                if within_bounds(drawn, low, low_open, high, high_open):
                     return drawn
         # Values are whole multiples of a grain: of multipleOf if given (for integers, its
         # smallest integer multiple), else 1 for integers and 0.01 for numbers, finer if needed.
@@ -319,56 +340,9 @@ class _Builder:
         for _ in range(_ATTEMPTS):
             exact = self.rng.randint(first, last) * grain
             value = int(exact) if exact.denominator == 1 else float(exact)
-            if step is None or _is_multiple(value, step):
+            if step is None or is_multiple(value, step):
                 break
         return value
-
-    def conforms(self, schema: Any, value: Any, at: _At) -> bool:
-        """Whether value satisfies schema, as far as the keywords generated from go."""
-        try:
-            flat, at = self.flatten(schema, at)
-        except SchemaInstanceError:
-            return False
-        if "anyOf" in flat and not any(self.conforms(s, value, at) for s in flat["anyOf"]):
-            return False
-        if "oneOf" in flat and sum(self.conforms(s, value, at) for s in flat["oneOf"]) != 1:
-            return False
-        if "const" in flat and _canonical(flat["const"]) != _canonical(value):
-            return False
-        if "enum" in flat and _canonical(value) not in map(_canonical, flat["enum"]):
-            return False
-        types = _types(flat)
-        if types and not any(_is_type(value, t) for t in types):
-            return False
-        if isinstance(value, dict):
-            properties, extra = flat.get("properties") or {}, flat.get("additionalProperties")
-            return all(name in value for name in flat.get("required", ())) and all(
-                self.conforms(properties.get(k, True if extra is None else extra), v, at)
-                for k, v in value.items()
-            )
-        if isinstance(value, list):
-            prefix, items = _item_schemas(flat)
-            distinct = len({_canonical(v) for v in value}) == len(value)
-            return (
-                _fits(value, int(flat.get("minItems", 0)), flat.get("maxItems"))
-                and (distinct or not flat.get("uniqueItems"))
-                and all(
-                    self.conforms(prefix[i] if i < len(prefix) else items, v, at)
-                    for i, v in enumerate(value)
-                )
-            )
-        if isinstance(value, str):
-            pattern = flat.get("pattern")
-            fits = _fits(value, int(flat.get("minLength", 0)), flat.get("maxLength"))
-            return fits and (not isinstance(pattern, str) or _matches(pattern, value))
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            step = flat.get("multipleOf")
-            return _inside(
-                value,
-                *_bound(flat, "minimum", "exclusiveMinimum", upper=False),
-                *_bound(flat, "maximum", "exclusiveMaximum", upper=True),
-            ) and (step is None or _is_multiple(value, step))
-        return True
 
 
 def _as_dict(schema: Any, path: str) -> dict[str, Any]:
@@ -381,59 +355,6 @@ def _as_dict(schema: Any, path: str) -> dict[str, Any]:
             f"at {path}: expected a schema object or boolean, got {type(schema).__name__}"
         )
     return dict(schema)
-
-
-def _merge(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
-    """Both schemas as one (for allOf and $ref siblings); on other conflicts `first` wins."""
-    out = dict(first)
-    for key, theirs in second.items():
-        mine: Any = out.get(key)
-        if key not in out:
-            out[key] = theirs
-        elif key == "properties":
-            out[key] = {**mine, **{p: {"allOf": [mine[p], s]} if p in mine else s
-                                   for p, s in theirs.items()}}  # fmt: skip
-        elif key == "required":
-            out[key] = list(dict.fromkeys([*mine, *theirs]))
-        elif key == "type":
-            out[key] = _common_types(mine, theirs)
-        elif key in _LOWER_BOUNDS and not isinstance(mine, bool):
-            out[key] = max(mine, theirs)
-        elif key in _UPPER_BOUNDS and not isinstance(mine, bool):
-            out[key] = min(mine, theirs)
-        elif key == "enum":
-            allowed = {_canonical(e) for e in theirs}
-            out[key] = [e for e in mine if _canonical(e) in allowed]
-        elif key == "allOf":
-            out[key] = [*mine, *theirs]
-        elif key in ("items", "additionalProperties"):
-            out[key] = False if False in (mine, theirs) else {"allOf": [mine, theirs]}
-    return out
-
-
-def _common_types(first: Any, second: Any) -> list[str]:
-    mine = [first] if isinstance(first, str) else list(first)
-    theirs = [second] if isinstance(second, str) else list(second)
-    common = [t for t in mine if t in theirs]
-    if "integer" not in common and {"integer", "number"} <= {*mine, *theirs}:
-        common.append("integer")
-    return common
-
-
-def _types(flat: Mapping[str, Any]) -> list[str]:
-    """Declared types, lower-cased (Gemini writes "STRING"), with OpenAPI's `nullable`."""
-    declared = flat.get("type")
-    types = [] if declared is None else [declared] if isinstance(declared, str) else declared
-    types = [str(t).lower() for t in types]
-    return [*types, "null"] if flat.get("nullable") is True and "null" not in types else types
-
-
-def _item_schemas(flat: Mapping[str, Any]) -> tuple[list[Any], Any]:
-    """prefixItems and the schema of the items after them (draft-07 tuples too)."""
-    items, prefix = flat.get("items", True), flat.get("prefixItems") or []
-    if isinstance(items, list):
-        return items, flat.get("additionalItems", True)
-    return list(prefix), True if items is None else items
 
 
 def _inferred_type(flat: Mapping[str, Any]) -> str:
@@ -460,19 +381,6 @@ def _weight(branch: Any) -> int:
     return 2 if "$ref" in repr(branch) else 1
 
 
-def _bound(
-    flat: Mapping[str, Any], inclusive_key: str, exclusive_key: str, upper: bool
-) -> tuple[Any, bool]:
-    """The tighter of a pair of bounds and whether it is exclusive."""
-    inclusive, exclusive = flat.get(inclusive_key), flat.get(exclusive_key)
-    if isinstance(exclusive, bool):  # draft 4 spells exclusivity as a flag on the bound
-        return inclusive, exclusive and inclusive is not None
-    if exclusive is None or inclusive is None:
-        return (inclusive, False) if exclusive is None else (exclusive, True)
-    tighter_exclusive = exclusive <= inclusive if upper else exclusive >= inclusive
-    return (exclusive, True) if tighter_exclusive else (inclusive, False)
-
-
 def _multiples(
     grain: Fraction, low: Any, low_open: bool, high: Any, high_open: bool
 ) -> tuple[int, int]:
@@ -483,52 +391,3 @@ def _multiples(
     last = math.floor(high_exact / grain)
     last -= 1 if high_open and last * grain == high_exact else 0
     return first, last
-
-
-def _inside(value: float, low: Any, low_open: bool, high: Any, high_open: bool) -> bool:
-    above = low is None or (value > low if low_open else value >= low)
-    below = high is None or (value < high if high_open else value <= high)
-    return above and below
-
-
-def _is_multiple(value: float, step: Any) -> bool:
-    # Float division as jsonschema does it, so that what we emit passes what clients run.
-    if isinstance(step, float):
-        quotient = value / step
-        return math.isfinite(quotient) and quotient == int(quotient)
-    return bool(value % step == 0)
-
-
-def _fits(value: str | list[Any], low: int, high: Any) -> bool:
-    return len(value) >= low and (high is None or len(value) <= high)
-
-
-def _matches(pattern: str, text: str) -> bool:
-    try:
-        return re.search(pattern, text) is not None
-    except re.error:  # an ECMA-only construct we cannot check: trust the draw
-        return True
-
-
-def _is_type(value: Any, kind: str) -> bool:
-    if kind in ("integer", "number"):
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        return number and (kind == "number" or float(value).is_integer())
-    expected = _PYTHON_TYPES.get(kind, object)
-    return isinstance(value, expected) and (kind == "boolean" or not isinstance(value, bool))
-
-
-_PYTHON_TYPES: dict[str, type] = {
-    "null": type(None), "boolean": bool, "string": str, "array": list, "object": dict,
-}  # fmt: skip
-
-
-def _canonical(value: Any) -> Any:
-    """A hashable form under JSON equality: 1 == 1.0, but True != 1."""
-    if isinstance(value, bool) or value is None:
-        return ("literal", value)
-    if isinstance(value, list):
-        return ("array", tuple(_canonical(v) for v in value))
-    if isinstance(value, dict):
-        return ("object", tuple(sorted((k, _canonical(v)) for k, v in value.items())))
-    return ("value", value)

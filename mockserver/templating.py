@@ -19,7 +19,7 @@ from jinja2 import StrictUndefined, meta
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-# The top-level names `mockserver.scenario.matching.template_context` provides.
+# The top-level names `mockserver.scenario.template_context.template_context` provides.
 CONTEXT_NAMES = frozenset({"match", "request", "tool_result"})
 
 _MARKERS = ("{{", "{%", "{#")

@@ -1,22 +1,34 @@
-"""Getting bytes to the client: JSON bodies and pre-encoded SSE streams.
+"""Getting bytes to the client: JSON bodies, pre-encoded SSE streams, and broken connections.
 
 Starlette's `StreamingResponse` pays one ASGI round trip per event. With no pacing configured
 there is no reason to: `EventStream` sends the whole pre-rendered stream in one `http.response.body`
 message (still `text/event-stream`, still parsed event by event by the client). With pacing it
-sends each frame at its scheduled time, computed from the stream's start so delays don't drift.
+sends each frame at its scheduled time, computed from the stream's start so delays don't drift,
+while watching for the client going away (`mockserver.connection`). A cut stream ends cleanly,
+abruptly, or after a bounded stall; `BrokenConnection` breaks the connection before any HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.connection import SHUTDOWN_POLL, Connection
+
+if TYPE_CHECKING:
+    from mockserver.journal import Entry
 
 JSON_TYPE = b"application/json"
+SSE_TYPE = b"text/event-stream; charset=utf-8"
+Ending = Literal["complete", "abort", "stall"]
+ConnectionFault = Literal["empty_response", "reset", "garbage", "hang"]
+SHORT_WAIT = SHUTDOWN_POLL  # waits up to this long are not interrupted by a disconnect
 
 
 class RawResponse(Response):
@@ -55,41 +67,211 @@ class EventStream:
     """A server-sent event stream from pre-encoded frames.
 
     `schedule[i]` is the offset in seconds from the start at which frame i may be sent; `None`
-    means "no pacing" and the frames go out in one body message.
+    means "no pacing" and the frames go out in one body message. `delay` waits before the
+    response starts. `ending` says how the response ends after the last frame: `complete`
+    (the HTTP response ends cleanly), `abort` (the connection closes mid-response) or `stall`
+    (nothing more for `stall_for` seconds, then `abort`). `length` declares a content-length
+    (a cut JSON body). With an `entry`, `events_sent` and `disconnected` are journaled as they
+    happen, and `mark_fault` stamps `entry.fault["at"]` when the last frame has gone out.
     """
 
-    __slots__ = ("frames", "headers", "schedule", "sent", "status")
+    __slots__ = (
+        "delay",
+        "ending",
+        "entry",
+        "frames",
+        "headers",
+        "mark_fault",
+        "schedule",
+        "sent",
+        "stall_for",
+        "status",
+    )
 
     def __init__(
         self,
         frames: Sequence[bytes],
         *,
         headers: Mapping[str, str] | None = None,
-        media_type: bytes = b"text/event-stream; charset=utf-8",
+        media_type: bytes = SSE_TYPE,
         schedule: Sequence[float] | None = None,
         status: int = 200,
+        delay: float = 0.0,
+        ending: Ending = "complete",
+        stall_for: float = 0.0,
+        length: int | None = None,
+        entry: Entry | None = None,
+        mark_fault: bool = False,
     ) -> None:
         self.frames = frames
         self.schedule = schedule
         self.status = status
+        self.delay = delay
+        self.ending = ending
+        self.stall_for = stall_for
+        self.entry = entry
+        self.mark_fault = mark_fault
         self.sent = 0
-        raw = [(b"content-type", media_type), (b"cache-control", b"no-cache")]
+        raw = [(b"content-type", media_type)]
+        if length is None:
+            raw.append((b"cache-control", b"no-cache"))
+        else:
+            raw.append((b"content-length", str(length).encode()))
         if headers:
             raw.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
         self.headers = raw
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
-        if self.schedule is None:
-            self.sent = len(self.frames)
+        if self.schedule is None and not self.delay and self.ending == "complete":
+            # The fast path: two ASGI messages, whatever the number of events.
+            await send(
+                {"type": "http.response.start", "status": self.status, "headers": self.headers}
+            )
+            self._count(len(self.frames))
+            if self.mark_fault:
+                mark(self.entry)
             await send({"type": "http.response.body", "body": b"".join(self.frames)})
             return
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        for frame, offset in zip(self.frames, self.schedule, strict=True):
-            delay = start + offset - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await send({"type": "http.response.body", "body": frame, "more_body": True})
-            self.sent += 1
-        await send({"type": "http.response.body", "body": b""})
+        connection = Connection(receive)
+        try:
+            await self._send_slowly(connection, send)
+        finally:
+            connection.close()
+
+    async def _send_slowly(self, connection: Connection, send: Send) -> None:
+        if self.delay > 0 and not await connection.sleep(self.delay):
+            await self._stop(connection)
+            return
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        if self.schedule is None:
+            await send(_more(b"".join(self.frames)))
+            self._count(len(self.frames))
+        else:
+            # The hot loop of a paced stream: 500 streams at 50 events/s is 25,000 turns a
+            # second, so short waits are plain sleeps checked afterwards, and body messages
+            # skip the framework's send wrappers (they only watch for the response start).
+            send_body = connection.body_sender(send)
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            for frame, offset in zip(self.frames, self.schedule, strict=False):
+                wait = start + offset - loop.time()
+                if wait > SHORT_WAIT:
+                    if not await connection.sleep(wait):
+                        await self._stop(connection)
+                        return
+                elif wait > 0:
+                    await asyncio.sleep(wait)
+                    if connection.gone():
+                        await self._stop(connection)
+                        return
+                await send_body({"type": "http.response.body", "body": frame, "more_body": True})
+                self._count(1)
+        if self.mark_fault:
+            mark(self.entry)
+        if self.ending == "complete":
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if self.ending == "stall" and not await connection.sleep(self.stall_for):
+            await self._stop(connection)
+            return
+        await connection.abort()
+
+    async def _stop(self, connection: Connection) -> None:
+        """A wait ended early: the client left (journal it), or the server is shutting down
+        (close the connection so shutdown can proceed)."""
+        if connection.disconnected:
+            if self.entry is not None:
+                self.entry.disconnected = True
+            return
+        await connection.abort()
+
+    def _count(self, frames: int) -> None:
+        self.sent += frames
+        if self.entry is not None:
+            self.entry.events_sent = self.sent
+
+
+class Delayed:
+    """Another ASGI response, started after `delay` seconds (unless the client leaves first)."""
+
+    __slots__ = ("app", "delay", "entry")
+
+    def __init__(self, app: ASGIApp, delay: float, entry: Entry | None = None) -> None:
+        self.app = app
+        self.delay = delay
+        self.entry = entry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        connection = Connection(receive)
+        try:
+            waited = await connection.sleep(self.delay)
+        finally:
+            connection.close()
+        if not waited and connection.disconnected:
+            if self.entry is not None:
+                self.entry.disconnected = True
+            return
+        await self.app(scope, receive, send)
+
+
+class BrokenConnection:
+    """A connection broken before any HTTP response:
+
+    - `empty_response`: closed with no bytes;
+    - `reset`: a TCP reset (SO_LINGER 0);
+    - `garbage`: `garbage` bytes that are not HTTP, then closed;
+    - `hang`: nothing at all until the client gives up (or `hold_for` seconds pass, or the
+      server shuts down), then closed.
+    """
+
+    __slots__ = ("delay", "entry", "garbage", "hold_for", "kind")
+
+    def __init__(
+        self,
+        kind: ConnectionFault,
+        *,
+        delay: float = 0.0,
+        hold_for: float = 30.0,
+        garbage: bytes = b"",
+        entry: Entry | None = None,
+    ) -> None:
+        self.kind = kind
+        self.delay = delay
+        self.hold_for = hold_for
+        self.garbage = garbage
+        self.entry = entry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        connection = Connection(receive)
+        try:
+            await self._break(connection)
+        finally:
+            connection.close()
+
+    async def _break(self, connection: Connection) -> None:
+        if self.delay > 0 and not await connection.sleep(self.delay) and connection.disconnected:
+            self._client_left()
+            return
+        mark(self.entry)
+        if self.kind == "hang":
+            await connection.sleep(self.hold_for)
+            if connection.disconnected:
+                self._client_left()
+                return
+        elif self.kind == "garbage":
+            connection.write_raw(self.garbage)
+        await connection.abort(reset=self.kind == "reset")
+
+    def _client_left(self) -> None:
+        if self.entry is not None:
+            self.entry.disconnected = True
+
+
+def mark(entry: Entry | None) -> None:
+    """Stamp when the request's fault took effect: seconds since the request arrived."""
+    if entry is not None and entry.fault is not None:
+        entry.fault["at"] = round(time.monotonic() - entry.at, 3)
+
+
+def _more(body: bytes) -> dict[str, Any]:
+    return {"type": "http.response.body", "body": body, "more_body": True}

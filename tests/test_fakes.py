@@ -1,27 +1,20 @@
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import random
 import re
 import subprocess
 import sys
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 
 import pytest
 
 from mockserver.fakes import (
     TokenizerLike,
     default_reply_length,
-    fake_for_format,
-    fake_for_name,
     fake_text,
     fake_words,
-    sample_regex,
-    seeded_faker,
 )
 from tests._offline_encoding import offline_encoding
 
@@ -100,8 +93,7 @@ def test_outputs_do_not_depend_on_hash_randomisation() -> None:
         "class Words:\n"
         "    def encode(self, text): return [len(w) for w in text.split(' ')]\n"
         "    def decode(self, ids): raise NotImplementedError\n"
-        "print(json.dumps([fake_text('k', 30, Words()), fake_words('k', 8),"
-        " sample_regex('^[a-z]{3}[^0-9]{2}(x|y)+$', __import__('random').Random(1))]))"
+        "print(json.dumps([fake_text('k', 30, Words()), fake_words('k', 8)]))"
     )
     outputs = set()
     for hash_seed in ("1", "2"):
@@ -177,55 +169,3 @@ def test_default_reply_length_is_plausible_deterministic_and_capped() -> None:
     assert all(default_reply_length(f"k{i}", 25) <= 25 for i in range(100))
     assert default_reply_length("k", 0) == 0
     assert default_reply_length("k", 1000) == default_reply_length("k", None)
-
-
-@pytest.mark.parametrize(
-    "pattern",
-    [
-        r"^[A-Z]{2}-\d{3}$",
-        r"^\d{5}(-\d{4})?$",
-        r"^(red|green|blue)$",
-        r"^[a-z0-9_]+@[a-z]+\.com$",
-        r"^[^\s]{4,8}$",
-        r"^\w+\s\w+$",
-        r"^(ab)+\1$",
-        r"^(?:x|y){2,}z*?$",
-        r"^.{3}$",
-        r"^[^a-f]$",
-        r"item-\d+",
-    ],
-)
-def test_sample_regex_draws_matching_strings(pattern: str) -> None:
-    rng = random.Random(3)
-    for _ in range(20):
-        drawn = sample_regex(pattern, rng)
-        assert drawn is not None and re.search(pattern, drawn), drawn
-
-
-@pytest.mark.parametrize("pattern", [r"^(?=a)\w+$", r"^(?<!b)c$", r"[unclosed"])
-def test_sample_regex_declines_what_it_cannot_draw(pattern: str) -> None:
-    assert sample_regex(pattern, random.Random(0)) is None
-
-
-def test_fake_for_format_gives_parseable_values() -> None:
-    with seeded_faker(5) as faker:
-        assert datetime.fromisoformat(fake_for_format("date-time", faker) or "").tzinfo
-        datetime.strptime(fake_for_format("date", faker) or "", "%Y-%m-%d")
-        datetime.strptime(fake_for_format("time", faker) or "", "%H:%M:%SZ")
-        assert uuid.UUID(fake_for_format("uuid", faker)).version == 4
-        ipaddress.IPv4Address(fake_for_format("ipv4", faker))
-        ipaddress.IPv6Address(fake_for_format("ipv6", faker))
-        assert re.fullmatch(r"[a-z.]+@example\.com", fake_for_format("email", faker) or "")
-        assert (fake_for_format("uri", faker) or "").startswith("https://")
-        assert fake_for_format("no-such-format", faker) is None
-
-
-def test_fake_for_name_follows_the_field_name() -> None:
-    with seeded_faker(5) as faker:
-        assert "@" in (fake_for_name("contactEmail", faker) or "")
-        assert " " in (fake_for_name("full_name", faker) or "")
-        assert (fake_for_name("description", faker) or "").endswith(".")
-        assert (fake_for_name("homepage_url", faker) or "").startswith("https://")
-        assert fake_for_name("firstName", faker)
-        assert fake_for_name("quantity", faker) is None
-        assert fake_for_name("renamed", faker) is None  # "name" must be a whole word

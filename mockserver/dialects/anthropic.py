@@ -125,7 +125,7 @@ class AnthropicDialect(Dialect):
     def error_status(self, error: APIError) -> int:
         return OVERLOADED_STATUS if error.status == 503 else error.status
 
-    def stream_error_frame(self, error: APIError) -> bytes:
+    def stream_error_frame(self, error: APIError, sequence_number: int = 0) -> bytes:
         """`event: error` with the error object and no request_id, as the live stream sends it."""
         payload = {"type": "error", "error": {"type": error_type(error), "message": error.message}}
         return sse_frame(payload, event="error")

@@ -59,8 +59,9 @@ class Dialect:
     def error_status(self, error: APIError) -> int:
         return error.status
 
-    def stream_error_frame(self, error: APIError) -> bytes:
-        """The in-stream error event this vendor sends when a stream fails half-way."""
+    def stream_error_frame(self, error: APIError, sequence_number: int = 0) -> bytes:
+        """The in-stream error event this vendor sends when a stream fails half-way;
+        `sequence_number` is the number of events already sent (Responses numbers its events)."""
         return sse_frame(self.render_error(error))
 
     def stream_media_type(self, exchange: Exchange) -> bytes:
@@ -111,7 +112,7 @@ class Dialect:
 
     def prompt_tokens(self, exchange: Exchange, tokenizer: Tokenizer) -> int:
         """Input tokens of the request; OpenAI's chat framing unless the vendor counts otherwise."""
-        from mockserver.tokens import chat_prompt_tokens
+        from mockserver.prompt_tokens import chat_prompt_tokens
 
         return chat_prompt_tokens(exchange, tokenizer)
 

@@ -207,7 +207,7 @@ class GeminiDialect(Dialect):
     def error_status(self, error: APIError) -> int:
         return errors.wire_status(error)
 
-    def stream_error_frame(self, error: APIError) -> bytes:
+    def stream_error_frame(self, error: APIError, sequence_number: int = 0) -> bytes:
         return b"data: " + orjson.dumps(errors.error_body(error)) + b"\r\n\r\n"
 
     def invalid_json(self) -> APIError:

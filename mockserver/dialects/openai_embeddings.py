@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.dialects import validation as v
-from mockserver.embeddings import NO_RULES, Embedder, EmbeddingRules, encode_base64
+from mockserver.embeddings import (
+    NO_RULES,
+    Embedder,
+    EmbeddingRuleError,
+    EmbeddingRules,
+    encode_base64,
+)
 from mockserver.errors import APIError
 
 if TYPE_CHECKING:
@@ -129,7 +135,10 @@ def create_embeddings(
             type="max_tokens_per_request",
             code="max_tokens_per_request",
         )
-    vectors = Embedder(seed, rules).vectors(texts, dimensions)
+    try:
+        vectors = Embedder(seed, rules).vectors(texts, dimensions)
+    except EmbeddingRuleError as error:  # the scenario pinned a vector shorter than asked for
+        raise v.bad(str(error), "dimensions", None) from None
     model = ANSWERING_MODEL.get(request.model, request.model)
     return render_embeddings(vectors, model, total, request.encoding_format)
 

@@ -1,5 +1,7 @@
-"""Scenario files: the YAML format (`model`), loading with located errors (`loader`) and
-request matching (`matching`).
+"""Scenario files: the YAML format (`model`, with `predicates` for `match:` and `outcomes` for
+replies, faults and latency), loading with located errors (`loader`, `issues`), the loaded set
+(`scenario_set`), request matching (`matching`) and what reply templates see
+(`template_context`).
 
     scenarios = load_paths(["scenarios/"])
     found = scenarios.first_match(exchange)
@@ -11,32 +13,23 @@ request matching (`matching`).
 
 from __future__ import annotations
 
-from mockserver.scenario.loader import (
-    CompiledRule,
-    ScenarioError,
-    ScenarioIssue,
-    ScenarioSet,
-    load_data,
-    load_paths,
-    load_text,
-)
-from mockserver.scenario.matching import Matcher, NearMiss, near_misses, template_context
-from mockserver.scenario.model import (
-    ChaosEntry,
+from mockserver.scenario.issues import ScenarioError, ScenarioIssue
+from mockserver.scenario.loader import load_data, load_paths, load_text
+from mockserver.scenario.matching import Matcher, NearMiss, near_misses
+from mockserver.scenario.model import ChaosEntry, ModelEntry, RateLimit, Rule, Scenario
+from mockserver.scenario.outcomes import (
     ChoiceSpec,
     Distribution,
     FakeTokens,
     FaultSpec,
     LatencySpec,
-    Match,
-    ModelEntry,
-    RateLimit,
     ReplySpec,
-    Rule,
-    Scenario,
     Step,
     ToolCallSpec,
 )
+from mockserver.scenario.predicates import Match
+from mockserver.scenario.scenario_set import CompiledRule, ScenarioSet
+from mockserver.scenario.template_context import template_context
 
 __all__ = [
     "ChaosEntry",

@@ -13,73 +13,28 @@ Nothing is half-loaded: `load_paths` returns a complete `ScenarioSet` or raises 
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from mockserver.dialects.moderations import NO_FLAGS, FlagRule, ModerationRules
-from mockserver.embeddings import NO_RULES, EmbeddingRuleError, EmbeddingRules
-from mockserver.exchange import Exchange
-from mockserver.scenario.matching import Matcher, NearMiss, Variables, near_misses, show
-from mockserver.scenario.model import (
-    DEFAULT_CLOCK,
-    ChaosEntry,
-    FaultSpec,
-    LatencySpec,
-    ModelEntry,
-    RateLimit,
-    ReplySpec,
-    Rule,
-    RuleKind,
-    Scenario,
-    Spec,
-    Step,
+from mockserver.scenario.issues import (
+    Loc,
+    ScenarioError,
+    ScenarioIssue,
+    describe,
+    duplicate_names,
+    key_path,
+    validation_issue,
 )
-from mockserver.templating import TemplateCompileError
-
-if TYPE_CHECKING:
-    from mockserver.catalog import ModelInfo
+from mockserver.scenario.model import Scenario
+from mockserver.scenario.scenario_set import ScenarioSet
 
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-Loc = tuple[str | int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ScenarioIssue:
-    """One problem in one file. `line`/`column` are 1-based; None for data not read from YAML."""
-
-    file: str
-    line: int | None
-    column: int | None
-    path: str
-    message: str
-
-    @property
-    def where(self) -> str:
-        """`file:line:column`, or just the file when there is no line."""
-        return self.file if self.line is None else f"{self.file}:{self.line}:{self.column}"
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-
-class ScenarioError(Exception):
-    """Every problem found while loading; `issues` is never empty."""
-
-    def __init__(self, issues: Sequence[ScenarioIssue]) -> None:
-        self.issues = list(issues)
-        lines = [str(issue) for issue in self.issues]
-        if len(lines) > 1:
-            lines = [f"{len(lines)} problems in scenario files:", *(f"  {ln}" for ln in lines)]
-        super().__init__("\n".join(lines))
 
 
 # --------------------------------------------------------------------------------------------
@@ -162,37 +117,10 @@ class _Batch:
 
     def finish(self) -> list[Scenario]:
         # Checked on the raw data, so names in a file that failed validation still count.
-        self.issues.extend(_duplicates([(p.source, p.data, p.location) for p in self.parsed]))
+        self.issues.extend(duplicate_names([(p.source, p.data, p.location) for p in self.parsed]))
         if self.issues:
             raise ScenarioError(self.issues)
         return self.scenarios
-
-
-_Origin = tuple[str, Any, Callable[[Loc], tuple[int | None, int | None]]]
-
-
-def _duplicates(origins: Sequence[_Origin]) -> list[ScenarioIssue]:
-    """Rule names and model ids that appear twice, anywhere across the files."""
-    issues: list[ScenarioIssue] = []
-    for collection, field, what in (("rules", "name", "rule name"), ("models", "id", "model id")):
-        first: dict[str, str] = {}
-        for source, data, location in origins:
-            items = data.get(collection) if isinstance(data, dict) else None
-            for index, item in enumerate(items if isinstance(items, list) else []):
-                key = item.get(field) if isinstance(item, dict) else None
-                if not isinstance(key, str):
-                    continue
-                path: Loc = (collection, index, field)
-                here = ScenarioIssue(source, *location(path), _path(path), "")
-                if key not in first:
-                    first[key] = here.where
-                    continue
-                message = (
-                    f"duplicate {what} {key!r}: first defined at {first[key]}; "
-                    f"{what}s must be unique across all loaded files"
-                )
-                issues.append(ScenarioIssue(here.file, here.line, here.column, here.path, message))
-    return issues
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,12 +169,12 @@ def _duplicate_keys(root: Node, source: str) -> list[ScenarioIssue]:
                 if not isinstance(key, ScalarNode):
                     continue
                 if key.value in first_line and key.value != "<<":
-                    at = _path(loc) or "the top level"
+                    at = key_path(loc) or "the top level"
                     message = (
                         f"duplicate key {key.value!r} at {at} "
                         f"(first at line {first_line[key.value]})"
                     )
-                    issues.append(ScenarioIssue(source, *_mark(key), _path(loc), message))
+                    issues.append(ScenarioIssue(source, *_mark(key), key_path(loc), message))
                 first_line.setdefault(key.value, key.start_mark.line + 1)
                 pending.append((value, (*loc, key.value)))
         elif isinstance(node, SequenceNode):
@@ -287,7 +215,7 @@ class _Locator:
 
 
 # --------------------------------------------------------------------------------------------
-# Validation errors
+# Validation
 
 
 def _validate(parsed: _Parsed) -> Scenario:
@@ -295,7 +223,7 @@ def _validate(parsed: _Parsed) -> Scenario:
     if not isinstance(data, dict):
         message = (
             f"expected a mapping of scenario keys ({', '.join(Scenario.accepted_keys())}) "
-            f"at the top level; got {_describe(data)}"
+            f"at the top level; got {describe(data)}"
         )
         raise ScenarioError([ScenarioIssue(source, *parsed.location(()), "", message)])
     context: dict[str, Any] = {}
@@ -306,305 +234,8 @@ def _validate(parsed: _Parsed) -> Scenario:
         # A wrong version means a different format: the other complaints would be noise.
         version = [e for e in errors if e["loc"] == ("version",) and e["type"] == "value_error"]
         owners = context.get("owners", {})
-        issues = [_issue(e, data, source, locate, owners) for e in version or errors]
+        issues = [validation_issue(e, data, source, locate, owners) for e in version or errors]
         raise ScenarioError(list(dict.fromkeys(issues))) from None
     scenario._source = source
     scenario._locate = locate
     return scenario
-
-
-def _issue(
-    error: ErrorDetails,
-    data: Any,
-    source: str,
-    locate: _Locator | None,
-    owners: dict[int, type[Spec]],
-) -> ScenarioIssue:
-    kind = error["type"]
-    loc: Loc = tuple(
-        s for s in error["loc"] if not (isinstance(s, str) and s.startswith(("<", "[")))
-    )
-    ctx = error.get("ctx") or {}
-    cause = ctx.get("error")
-    if isinstance(cause, TemplateCompileError):
-        loc = (*loc, *cause.path)
-    where = _path(loc[:-1]) or "the top level"
-    if kind == "extra_forbidden":
-        owner = owners.get(id(_data_at(data, loc[:-1])))
-        message = _unknown_key(str(loc[-1]), where, owner.accepted_keys() if owner else [])
-        line, column = locate(loc, at_key=True) if locate else (None, None)
-        return ScenarioIssue(source, line, column, _path(loc), message)
-    if kind == "missing":
-        message = f"missing required key {loc[-1]!r} at {where}"
-        if loc == ("version",):
-            message += "; scenario files start with `version: 1`"
-        line, column = locate(loc[:-1]) if locate else (None, None)
-        return ScenarioIssue(source, line, column, _path(loc), message)
-    detail = _detail(error)
-    if kind != "value_error" and "; got " not in detail:
-        detail += f"; got {_describe(error['input'])}"
-    line, column = locate(loc) if locate else (None, None)
-    message = f"{_path(loc)}: {detail}" if loc else detail
-    return ScenarioIssue(source, line, column, _path(loc), message)
-
-
-def _unknown_key(key: str, where: str, valid: list[str]) -> str:
-    message = f"unknown key {key!r} at {where}"
-    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
-    if close:
-        message += f"; did you mean {close[0]!r}?"
-    if valid:
-        message += f" (valid keys: {', '.join(valid)})"
-    return message
-
-
-_EXPECTED = {
-    "string_type": "expected a string",
-    "int_type": "expected an integer",
-    "int_from_float": "expected an integer",
-    "float_type": "expected a number",
-    "bool_type": "expected true or false",
-    "list_type": "expected a list",
-    "dict_type": "expected a mapping",
-}
-
-
-def _detail(error: ErrorDetails) -> str:
-    kind, ctx = error["type"], error.get("ctx") or {}
-    if kind in _EXPECTED:
-        return _EXPECTED[kind]
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    if kind in ("literal_error", "enum"):
-        words = [
-            w.strip("'") for w in str(ctx.get("expected", "")).replace(" or ", ", ").split(", ")
-        ]
-        return f"expected one of {', '.join(words)}" if len(words) > 1 else f"expected {words[0]}"
-    if kind in ("model_type", "model_attributes_type"):
-        owner = _SPECS.get(str(ctx.get("class_name", "")))
-        keys = f" (keys: {', '.join(owner.accepted_keys())})" if owner else ""
-        return f"expected a mapping{keys}"
-    bounds = {
-        "greater_than_equal": ">= {ge}",
-        "greater_than": "> {gt}",
-        "less_than_equal": "<= {le}",
-        "less_than": "< {lt}",
-    }
-    if kind in bounds:
-        return "expected a number " + bounds[kind].format(**ctx)
-    if kind == "too_short":
-        count = ctx.get("min_length")
-        return f"expected at least {count} item{'s' if count != 1 else ''}"
-    return str(error["msg"])
-
-
-def _all_specs(cls: type[Spec]) -> dict[str, type[Spec]]:
-    found = {cls.__name__: cls}
-    for sub in cls.__subclasses__():
-        found.update(_all_specs(sub))
-    return found
-
-
-_SPECS = _all_specs(Spec)
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list" if value else "an empty list"
-    if isinstance(value, str):
-        return show(value)
-    return str(value) if isinstance(value, int | float) else type(value).__name__
-
-
-def _data_at(data: Any, loc: Loc) -> Any:
-    for step in loc:
-        in_list = isinstance(data, list) and isinstance(step, int) and step < len(data)
-        if not (in_list or (isinstance(data, dict) and step in data)):
-            return None
-        data = data[step]
-    return data
-
-
-def _path(loc: Loc) -> str:
-    """`("rules", 2, "match")` → `rules[2].match`."""
-    text = ""
-    for step in loc:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
-    return text
-
-
-# --------------------------------------------------------------------------------------------
-# The loaded set
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
-    """A rule ready to serve: its validated spec, compiled matcher and origin."""
-
-    spec: Rule
-    matcher: Matcher
-    source: str
-    line: int | None
-    column: int | None
-    seed: int  # the seed of the scenario the rule came from
-    index: int  # position in `ScenarioSet.rules`
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def where(self) -> str:
-        return self.source if self.line is None else f"{self.source}:{self.line}:{self.column}"
-
-    @property
-    def kind(self) -> RuleKind:
-        return self.spec.kind
-
-    @property
-    def reply(self) -> ReplySpec | None:
-        return self.spec.reply
-
-    @property
-    def sequence(self) -> list[Step] | None:
-        return self.spec.sequence
-
-    @property
-    def fault(self) -> FaultSpec | None:
-        return self.spec.fault
-
-    @property
-    def fail_times(self) -> int | None:
-        return self.spec.fail_times
-
-    @property
-    def latency(self) -> LatencySpec | None:
-        return self.spec.latency
-
-    def step(self, occurrence: int) -> ReplySpec | FaultSpec:
-        return self.spec.step(occurrence)
-
-    def match(self, exchange: Exchange) -> Variables | None:
-        return self.matcher.match(exchange)
-
-
-@dataclass(frozen=True, slots=True)
-class ScenarioSet:
-    """Scenarios loaded together. `seed`, `clock` and `strict` are the first scenario's (the
-    defaults when there is none); `rules`, `models`, `chaos` and `rate_limits` concatenate
-    every scenario's, in load order."""
-
-    scenarios: tuple[Scenario, ...] = ()
-    rules: tuple[CompiledRule, ...] = ()
-    models: tuple[ModelEntry, ...] = ()
-    chaos: tuple[ChaosEntry, ...] = ()
-    rate_limits: tuple[RateLimit, ...] = ()
-    seed: int = 0
-    clock: int = DEFAULT_CLOCK
-    strict: bool = False
-    embedding_rules: EmbeddingRules = NO_RULES
-    moderation_rules: ModerationRules = NO_FLAGS
-
-    @classmethod
-    def build(cls, scenarios: Sequence[Scenario]) -> ScenarioSet:
-        """Combine validated scenarios; raises `ScenarioError` on duplicate names or ids."""
-        duplicates = _duplicates([(s.source, _names(s), s.location) for s in scenarios])
-        if duplicates:
-            raise ScenarioError(duplicates)
-        rules: list[CompiledRule] = []
-        for scenario in scenarios:
-            for number, rule in enumerate(scenario.rules):
-                line, column = scenario.location(("rules", number))
-                compiled = CompiledRule(
-                    rule,
-                    Matcher(rule.match),
-                    scenario.source,
-                    line,
-                    column,
-                    scenario.seed,
-                    len(rules),
-                )
-                rules.append(compiled)
-        first = scenarios[0] if scenarios else None
-        try:
-            embedding_rules = EmbeddingRules(
-                pinned={k: v for s in scenarios for k, v in s.embeddings.rules().pinned.items()},
-                near=tuple(n for s in scenarios for n in s.embeddings.rules().near),
-            )
-        except EmbeddingRuleError as error:  # a clash between files; each file alone is valid
-            sources = ", ".join(s.source for s in scenarios)
-            raise ScenarioError(
-                [ScenarioIssue(sources, None, None, "embeddings", str(error))]
-            ) from None
-        flags = tuple(
-            FlagRule(f.contains, tuple(f.categories)) for s in scenarios for f in s.moderation
-        )
-        return cls(
-            scenarios=tuple(scenarios),
-            rules=tuple(rules),
-            models=tuple(m for s in scenarios for m in s.models),
-            chaos=tuple(c for s in scenarios for c in s.chaos),
-            rate_limits=tuple(r for s in scenarios for r in s.rate_limits),
-            seed=first.seed if first else 0,
-            clock=first.clock if first else DEFAULT_CLOCK,
-            strict=first.strict if first else False,
-            embedding_rules=embedding_rules,
-            moderation_rules=ModerationRules(flags),
-        )
-
-    def first_match(self, exchange: Exchange) -> tuple[CompiledRule, Variables] | None:
-        """The first rule, in load order, whose match holds, with its template variables."""
-        for rule in self.rules:
-            variables = rule.matcher.match(exchange)
-            if variables is not None:
-                return rule, variables
-        return None
-
-    def near_misses(self, exchange: Exchange, limit: int = 3) -> list[NearMiss]:
-        return near_misses(self.rules, exchange, limit)
-
-    def model_infos(self) -> list[ModelInfo]:
-        """The scenarios' `models:` entries as catalog entries."""
-        from mockserver.catalog import model_from_mapping
-
-        return [
-            model_from_mapping(entry.model_dump(), f"{scenario.source} models[{index}]")
-            for scenario in self.scenarios
-            for index, entry in enumerate(scenario.models)
-        ]
-
-    def summary_lines(self) -> list[str]:
-        """What `mockserver validate` prints for a valid set: one line per file, then totals."""
-        lines = []
-        for scenario in self.scenarios:
-            counts = [
-                (len(scenario.models), "model", "models"),
-                (len(scenario.chaos), "chaos entry", "chaos entries"),
-                (len(scenario.rate_limits), "rate limit", "rate limits"),
-            ]
-            parts = [_count(len(scenario.rules), "rule", "rules")]
-            parts += [_count(number, one, many) for number, one, many in counts if number]
-            lines.append(f"{scenario.source}: {', '.join(parts)}")
-        lines.append(
-            f"{_count(len(self.scenarios), 'file', 'files')}, "
-            f"{_count(len(self.rules), 'rule', 'rules')}; "
-            f"seed {self.seed}, clock {self.clock}, strict {'on' if self.strict else 'off'}"
-        )
-        return lines
-
-
-def _count(number: int, one: str, many: str) -> str:
-    return f"{number} {one if number == 1 else many}"
-
-
-def _names(scenario: Scenario) -> dict[str, list[dict[str, str]]]:
-    return {
-        "rules": [{"name": rule.name} for rule in scenario.rules],
-        "models": [{"id": model.id} for model in scenario.models],
-    }

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mockserver.exchange import Exchange
-from mockserver.scenario.model import Match, TextMatch, ToolChoiceName, TurnRange
+from mockserver.scenario.predicates import Match, TextMatch, ToolChoiceName, TurnRange
 
 Variables = dict[str, str]
 _NO_VARIABLES: Variables = {}
@@ -395,31 +395,3 @@ def near_misses(
             misses.append(NearMiss(rule.name, failed))
     misses.sort(key=lambda miss: len(miss.failed))  # stable: keeps rule order on ties
     return misses[:limit]
-
-
-def template_context(exchange: Exchange, variables: Variables) -> dict[str, Any]:
-    """The names a reply template can use: `match`, `request` and `tool_result`.
-
-    `tool_result` is None unless the last message is a tool result, so `{% if tool_result %}`
-    works and `{{ tool_result.name }}` fails loudly when there is none.
-    """
-    result = exchange.tool_result
-    return {
-        "match": dict(variables),
-        "request": {
-            "model": exchange.model,
-            "last_user": exchange.last_user,
-            "system": exchange.system,
-            "turn": exchange.turn,
-            "stream": exchange.stream,
-            "n": exchange.n,
-            "max_tokens": exchange.max_tokens,
-            "messages": [
-                {"role": m.role, "text": m.text, "name": m.name} for m in exchange.messages
-            ],
-            "tools": [tool.name for tool in exchange.tools],
-        },
-        "tool_result": None
-        if result is None
-        else {"name": result.tool_name, "call_id": result.tool_call_id, "content": result.text},
-    }

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -96,7 +97,7 @@ REQUESTS: list[tuple[str, dict[str, str], dict[str, Any]]] = [
 
 
 @contextmanager
-def server_process(hash_seed: str) -> Iterator[str]:
+def server_process(hash_seed: str, home: Path) -> Iterator[str]:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -108,7 +109,7 @@ def server_process(hash_seed: str) -> Iterator[str]:
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
-        env={"PYTHONHASHSEED": hash_seed, "PATH": "/usr/bin:/bin", "HOME": str(ROOT)},
+        env={"PYTHONHASHSEED": hash_seed, "PATH": "/usr/bin:/bin", "HOME": str(home)},
     )
     try:
         assert process.stdout is not None
@@ -127,10 +128,10 @@ def run_sequence(base_url: str) -> list[bytes]:
         ]
 
 
-def test_byte_identical_across_restarts() -> None:
-    with server_process("1") as url:
+def test_byte_identical_across_restarts(tmp_path: Path) -> None:
+    with server_process("1", tmp_path) as url:
         first = run_sequence(url)
-    with server_process("2") as url:
+    with server_process("2", tmp_path) as url:
         second = run_sequence(url)
     assert all(b'"error":{' not in body for body in first), first
     assert first == second

@@ -6,16 +6,10 @@ from pathlib import Path
 import pytest
 
 from mockserver.exchange import Exchange, Message
-from mockserver.scenario.loader import (
-    CompiledRule,
-    ScenarioError,
-    ScenarioIssue,
-    ScenarioSet,
-    load_data,
-    load_paths,
-    load_text,
-)
-from mockserver.scenario.model import DEFAULT_CLOCK, FaultSpec, ReplySpec
+from mockserver.scenario.issues import ScenarioError
+from mockserver.scenario.loader import load_data, load_paths, load_text
+from mockserver.scenario.model import DEFAULT_CLOCK
+from mockserver.scenario.scenario_set import CompiledRule, ScenarioSet
 
 GOOD = """\
 version: 1
@@ -102,32 +96,6 @@ def test_scenario_set_from_paths(tmp_path: Path) -> None:
     ]
 
 
-def test_compiled_rule_reads_its_outcome() -> None:
-    loaded = ScenarioSet.build([load_text(GOOD, "good.yaml")])
-    tool_call, flaky = loaded.rules
-    assert tool_call.kind == "reply"
-    assert isinstance(tool_call.reply, ReplySpec)
-    assert tool_call.sequence is None and tool_call.fault is None and tool_call.fail_times is None
-    assert flaky.kind == "sequence"
-    assert flaky.sequence is not None and len(flaky.sequence) == 3
-    assert isinstance(flaky.step(1), FaultSpec)
-    assert isinstance(flaky.step(9), ReplySpec)
-
-
-def test_first_match_and_near_misses() -> None:
-    loaded = ScenarioSet.build([load_text(GOOD, "good.yaml")])
-    found = loaded.first_match(ask("this is flaky"))
-    assert found is not None
-    assert (found[0].name, found[1]) == ("flaky", {})
-    assert loaded.first_match(ask("weather in Rome")) is None  # no get_weather tool offered
-    [miss, other] = loaded.near_misses(ask("weather in Rome"))
-    assert miss.rule_name == "weather-tool-call"
-    assert miss.failed == [
-        "tools: expected get_weather offered; missing get_weather (offered: none)"
-    ]
-    assert other.rule_name == "flaky"
-
-
 def test_empty_set_has_defaults() -> None:
     empty = load_paths([])
     assert (empty.rules, empty.seed, empty.clock, empty.strict) == ((), 0, DEFAULT_CLOCK, False)
@@ -176,7 +144,8 @@ def test_unknown_key_with_did_you_mean() -> None:
 def test_unknown_top_level_key() -> None:
     assert issues_of("version: 1\nrulez: []\n") == [
         "x.yaml:2:1: unknown key 'rulez' at the top level; did you mean 'rules'? "
-        "(valid keys: version, seed, clock, strict, models, rules, chaos, rate_limits, embeddings, moderation)"
+        "(valid keys: version, seed, clock, strict, models, rules, chaos, rate_limits, "
+        "embeddings, moderation)"
     ]
 
 
@@ -434,24 +403,8 @@ def test_nothing_half_loaded(tmp_path: Path) -> None:
     assert {Path(issue.file).name for issue in caught.value.issues} == {"b.yaml"}
 
 
-def test_build_rejects_duplicates_from_data() -> None:
-    first = load_data({"version": 1, "rules": [{"name": "r", "reply": {}}]}, "test_a")
-    second = load_data({"version": 1, "rules": [{"name": "r", "reply": {}}]}, "test_b")
-    with pytest.raises(ScenarioError) as caught:
-        ScenarioSet.build([first, second])
-    assert str(caught.value) == (
-        "test_b: duplicate rule name 'r': first defined at test_a; "
-        "rule names must be unique across all loaded files"
-    )
-
-
 def test_unreadable_file(tmp_path: Path) -> None:
     binary = tmp_path / "bin.yaml"
     binary.write_bytes(b"\xff\xfe\x00version")
     with pytest.raises(ScenarioError, match="cannot read file"):
         load_paths([binary])
-
-
-def test_issue_without_line_prints_file_only() -> None:
-    assert str(ScenarioIssue("f.yaml", None, None, "", "boom")) == "f.yaml: boom"
-    assert str(ScenarioIssue("f.yaml", 3, 7, "seed", "seed: bad")) == "f.yaml:3:7: seed: bad"

@@ -13,9 +13,11 @@ from mockserver.exchange import (
     ToolCall,
     ToolChoice,
 )
-from mockserver.scenario.matching import Matcher, NearMiss, near_misses, template_context
-from mockserver.scenario.model import Match, ReplySpec
-from mockserver.templating import CONTEXT_NAMES, Template
+from mockserver.scenario.matching import Matcher, NearMiss, near_misses
+from mockserver.scenario.outcomes import ReplySpec
+from mockserver.scenario.predicates import Match
+from mockserver.scenario.template_context import template_context
+from mockserver.templating import Template
 
 
 def exchange(*messages: Message, **fields: Any) -> Exchange:
@@ -259,34 +261,6 @@ def test_near_misses_ranked_by_fewest_failures() -> None:
 
 def test_near_misses_of_nothing() -> None:
     assert near_misses([], exchange()) == []
-
-
-def test_template_context() -> None:
-    context = template_context(WEATHER_CHAT, {"city": "Paris"})
-    assert set(context) == CONTEXT_NAMES
-    assert context["match"] == {"city": "Paris"}
-    request = context["request"]
-    assert request["model"] == "gpt-4o-mini"
-    assert request["last_user"] == "What is the weather in Paris?"
-    assert request["system"] == "You are a weather bot."
-    assert (request["turn"], request["stream"], request["n"], request["max_tokens"]) == (
-        1,
-        True,
-        1,
-        None,
-    )
-    assert request["tools"] == ["get_weather", "search"]
-    assert request["messages"][0] == {
-        "role": "system",
-        "text": "You are a weather bot.",
-        "name": None,
-    }
-    assert context["tool_result"] == {
-        "name": "get_weather",
-        "call_id": "call_1",
-        "content": "21C, sunny",
-    }
-    assert template_context(exchange(), {})["tool_result"] is None
 
 
 def test_matched_variables_render_a_reply() -> None:

@@ -1,0 +1,176 @@
+"""Throughput figures: wrk against mockserver and the baseline, in interleaved rounds.
+
+Every round runs each target once; odd rounds run them in reverse order, so within each pair
+(subject, reference) each side goes first equally often and slow drift in the machine hits both.
+A figure's ratio is the median of its per-round ratios.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from bench.context import Context, progress
+from bench.report import FigureResult, FigureSpec, Target
+from bench.servers import Unavailable
+from bench.stats import median
+from bench.workloads import WORKLOADS
+from bench.wrk import WrkError, WrkResult, lua_script, run_wrk
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    server: Literal["mock", "baseline"]
+    workload: str
+
+    def label(self) -> str:
+        return f"{self.server} {self.workload}"
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    spec: FigureSpec
+    subject: Side
+    reference: Side
+
+
+def _vs_baseline(key: str, title: str, workload: str, limit: float, text: str) -> Comparison:
+    spec = FigureSpec(key, title, Target("min", text, limit), "rps")
+    return Comparison(spec, Side("mock", workload), Side("baseline", workload))
+
+
+def _vs_chat(key: str, title: str) -> Comparison:
+    spec = FigureSpec(key, title, Target("min", "≥ 0.8× chat", 0.8), "rps")
+    return Comparison(spec, Side("mock", key), Side("mock", "chat"))
+
+
+COMPARISONS = [
+    _vs_baseline("nonstream", "non-stream throughput (chat)", "chat", 0.85, "≥ 0.85× baseline"),
+    _vs_baseline(
+        "stream-20", "stream throughput, 20 tokens", "stream-20", 2.5, "≥ 2.5× StreamingResponse"
+    ),
+    _vs_baseline(
+        "stream-200", "stream throughput, 200 tokens", "stream-200", 2.5, "≥ 2.5× StreamingResponse"
+    ),
+    _vs_baseline("default", "default scenario", "default", 0.5, "≥ 0.5× baseline"),
+    _vs_chat("anthropic", "Anthropic /v1/messages"),
+    _vs_chat("responses", "Responses /v1/responses"),
+    _vs_chat("gemini", "Gemini generateContent"),
+    _vs_chat("embeddings", "embeddings /v1/embeddings"),
+]
+SPECS = [c.spec for c in COMPARISONS]
+
+
+class Targets:
+    """URL and Lua script of each side; a side mockserver can't serve raises Unavailable."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.scripts: dict[str, str] = {}
+
+    def script(self, workload: str) -> str:
+        if workload not in self.scripts:
+            w = WORKLOADS[workload]
+            path = self.ctx.tmp / f"{workload}.lua"
+            path.write_text(lua_script(w.encoded(), w.headers))
+            self.scripts[workload] = str(path)
+        return self.scripts[workload]
+
+    def url(self, side: Side) -> str:
+        self.ctx.capture_all()
+        if side.workload in self.ctx.missing:
+            raise Unavailable(self.ctx.missing[side.workload])
+        if side.server == "mock":
+            return f"http://127.0.0.1:{self.ctx.mock().port}{WORKLOADS[side.workload].path}"
+        return f"http://127.0.0.1:{self.ctx.baseline().port}/{side.workload}"
+
+    def run(self, side: Side, duration: float) -> WrkResult:
+        return run_wrk(
+            self.url(side),
+            Path(self.script(side.workload)),
+            duration=duration,
+            connections=self.ctx.options.connections,
+            cpus=self.ctx.client_cores,
+        )
+
+
+def run(ctx: Context, keys: set[str]) -> list[FigureResult]:
+    chosen = [c for c in COMPARISONS if c.spec.key in keys]
+    targets = Targets(ctx)
+    results: dict[str, FigureResult] = {}
+    usable: list[Comparison] = []
+    for comparison in chosen:
+        try:
+            targets.url(comparison.subject)
+            targets.url(comparison.reference)
+        except Unavailable as exc:
+            results[comparison.spec.key] = comparison.spec.unavailable(str(exc))
+        else:
+            usable.append(comparison)
+    sides = list(dict.fromkeys(s for c in usable for s in (c.reference, c.subject)))
+    measured, failures = _measure(ctx, targets, sides)
+    for comparison in usable:
+        results[comparison.spec.key] = _figure(ctx, comparison, measured, failures)
+    return [results[c.spec.key] for c in chosen]
+
+
+def _measure(
+    ctx: Context, targets: Targets, sides: list[Side]
+) -> tuple[dict[Side, list[WrkResult]], dict[Side, str]]:
+    options = ctx.options
+    measured: dict[Side, list[WrkResult]] = {side: [] for side in sides}
+    failures: dict[Side, str] = {}
+    for side in sides:
+        progress(f"warm-up: {side.label()} ({options.warmup:g}s)")
+        try:
+            targets.run(side, options.warmup)
+        except WrkError as exc:
+            failures[side] = str(exc)
+    for n in range(options.rounds):
+        order = sides if n % 2 == 0 else sides[::-1]
+        for side in order:
+            if side in failures:
+                continue
+            try:
+                result = targets.run(side, options.duration)
+            except WrkError as exc:
+                failures[side] = str(exc)
+                continue
+            measured[side].append(result)
+            rps = result.requests_per_sec
+            progress(f"round {n + 1}/{options.rounds}: {side.label()}: {rps:,.0f} rps")
+    return measured, failures
+
+
+def _figure(
+    ctx: Context,
+    comparison: Comparison,
+    measured: dict[Side, list[WrkResult]],
+    failures: dict[Side, str],
+) -> FigureResult:
+    spec, subject, reference = comparison.spec, comparison.subject, comparison.reference
+    for side in (subject, reference):
+        if side in failures:
+            return spec.failed(f"{side.label()}: {failures[side]}")
+    ours = [r.requests_per_sec for r in measured[subject]]
+    theirs = [r.requests_per_sec for r in measured[reference]]
+    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+    notes = [
+        ctx.notes[w]
+        for w in dict.fromkeys((subject.workload, reference.workload))
+        if w in ctx.notes
+    ]
+    data = {
+        "subject": subject.label(),
+        "reference": reference.label(),
+        "rounds_rps": ours,
+        "reference_rounds_rps": theirs,
+        "round_ratios": ratios,
+        "latency_ms": [r.latency_ms for r in measured[subject]],
+        "reference_latency_ms": [r.latency_ms for r in measured[reference]],
+        "ratio_is": "median of per-round ratios",
+    }
+    return spec.result(
+        median(ours), median(theirs), median(ratios), detail="; ".join(notes), data=data
+    ).judge()

@@ -1,0 +1,223 @@
+"""What a matching request gets: a reply, a fault, how slowly, and `sequence` steps of them.
+
+`ReplySpec` / `ChoiceSpec` write the answer (templates compiled at load), `FaultSpec` an error
+response or a broken transport, `LatencySpec` the pacing; `Step` is one of a rule's `sequence:`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from mockserver.reply import FinishReason
+from mockserver.scenario.spec import (
+    Spec,
+    TemplatedAny,
+    TemplatedMapping,
+    TemplateText,
+    discriminated,
+    header_strings,
+    number_or_mapping,
+    str_or_mapping,
+)
+from mockserver.templating import TemplatedValue
+
+Preset = Literal[
+    "rate_limit",
+    "overloaded",
+    "server_error",
+    "invalid_key",
+    "insufficient_quota",
+    "context_length",
+    "content_filter",
+]
+Connection = Literal["empty_response", "reset", "garbage", "hang"]
+
+# ---------------------------------------------------------------------------------------------
+# Latency and faults
+
+
+class Lognormal(Spec):
+    median: PositiveFloat
+    sigma: NonNegativeFloat
+
+
+class Distribution(Spec):
+    """A random duration in seconds, drawn from the scenario's seeded generator."""
+
+    uniform: list[NonNegativeFloat] | None = None
+    lognormal: Lognormal | None = None
+
+    @field_validator("uniform")
+    @classmethod
+    def _bounds(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and (len(value) != 2 or value[0] > value[1]):
+            raise ValueError(f"expected [low, high] with low <= high; got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Distribution:
+        if (self.uniform is None) == (self.lognormal is None):
+            raise ValueError("expected exactly one of uniform, lognormal")
+        return self
+
+
+Duration = Annotated[
+    Annotated[NonNegativeFloat, Tag("<number>")] | Annotated[Distribution, Tag("<mapping>")],
+    discriminated(
+        number_or_mapping,
+        "expected seconds (a number), {uniform: [a, b]} or {lognormal: {median: m, sigma: s}}",
+    ),
+]
+
+
+class LatencySpec(Spec):
+    """How slowly to answer: `delay` before the response, `ttft` before the first stream event,
+    then `tokens_per_second` or a fixed `chunk_interval` between events, plus `jitter`."""
+
+    delay: Duration | None = None
+    ttft: Duration | None = None
+    tokens_per_second: PositiveFloat | None = None
+    chunk_interval: NonNegativeFloat | None = None
+    jitter: NonNegativeFloat | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> LatencySpec:
+        if not self.model_fields_set:
+            raise ValueError(f"latency needs at least one of {', '.join(self.accepted_keys())}")
+        return self
+
+
+FAULT_EFFECTS = (
+    "preset",
+    "status",
+    "connection",
+    "latency",
+    "disconnect_after",
+    "truncate_after",
+    "error_event_after",
+    "malformed_event_at",
+    "stall_after",
+)
+
+
+class FaultSpec(Spec):
+    """An error response or a broken transport. Stream positions count events from 0."""
+
+    preset: Preset | None = None
+    status: Annotated[int, Field(ge=100, le=599)] | None = None
+    message: str | None = None
+    type: str | None = None
+    code: str | None = None
+    param: str | None = None
+    retry_after: NonNegativeFloat | None = None
+    should_retry: bool | None = None
+    headers: dict[str, str] | None = None
+    latency: LatencySpec | None = None
+    disconnect_after: NonNegativeInt | None = None
+    truncate_after: NonNegativeInt | None = None
+    error_event_after: NonNegativeInt | None = None
+    malformed_event_at: NonNegativeInt | None = None
+    stall_after: NonNegativeInt | None = None
+    stall_for: NonNegativeFloat | None = None
+    connection: Connection | None = None
+
+    @field_validator("headers", mode="before")
+    @classmethod
+    def _header_strings(cls, value: Any) -> Any:
+        return header_strings(value)
+
+    @model_validator(mode="after")
+    def _has_effect(self) -> FaultSpec:
+        if not any(getattr(self, key) is not None for key in FAULT_EFFECTS):
+            raise ValueError(f"a fault needs at least one effect: {', '.join(FAULT_EFFECTS)}")
+        if self.stall_for is not None and self.stall_after is None and self.connection != "hang":
+            raise ValueError(
+                "stall_for needs stall_after (the event the stream stalls at) or "
+                "connection: hang (how long to hang)"
+            )
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# Replies
+
+
+class FakeTokens(Spec):
+    """Generated filler text of exactly `fake_tokens` tokens (the engine writes the words)."""
+
+    fake_tokens: NonNegativeInt
+
+
+TextOrFake = Annotated[
+    Annotated[TemplateText, Tag("<str>")] | Annotated[FakeTokens, Tag("<mapping>")],
+    discriminated(str_or_mapping, "expected a string or {fake_tokens: N}"),
+]
+
+
+class ToolCallSpec(Spec):
+    name: str
+    arguments: TemplatedMapping = Field(default_factory=lambda: TemplatedValue({}))
+    id: str | None = None
+
+
+class ChoiceSpec(Spec):
+    """One alternative of a reply. Missing keys are left to the engine's defaults."""
+
+    content: TextOrFake | None = None
+    tool_calls: list[ToolCallSpec] = Field(default_factory=list)
+    reasoning: TextOrFake | None = None
+    refusal: TemplateText | None = None
+    json_: TemplatedAny | None = Field(default=None, alias="json")
+    finish_reason: FinishReason | None = None
+
+
+class ReplySpec(ChoiceSpec):
+    """A reply: one choice written inline, or `choices:` for distinct answers when n > 1."""
+
+    choices: Annotated[list[ChoiceSpec], Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _choices_alone(self) -> ReplySpec:
+        fields = type(self).model_fields
+        mixed = [
+            fields[k].alias or k
+            for k in fields
+            if k != "choices" and getattr(self, k) not in (None, [])
+        ]
+        if self.choices is not None and mixed:
+            raise ValueError(
+                f"choices cannot be combined with {', '.join(mixed)}; "
+                "put those keys inside each choice"
+            )
+        return self
+
+    def alternatives(self) -> list[ChoiceSpec]:
+        """The choices to cycle through for n > 1 (a single inline reply is one choice)."""
+        return list(self.choices) if self.choices is not None else [self]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sequence steps
+
+
+class Step(Spec):
+    """One step of a `sequence`: exactly one of `reply` or `fault`."""
+
+    reply: ReplySpec | None = None
+    fault: FaultSpec | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Step:
+        if (self.reply is None) == (self.fault is None):
+            raise ValueError("a sequence step needs exactly one of reply, fault")
+        return self

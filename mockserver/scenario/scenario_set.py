@@ -1,0 +1,193 @@
+"""Scenarios loaded together and ready to serve: `ScenarioSet` and its `CompiledRule`s."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mockserver.dialects.moderations import NO_FLAGS, FlagRule, ModerationRules
+from mockserver.embeddings import NO_RULES, EmbeddingRuleError, EmbeddingRules
+from mockserver.exchange import Exchange
+from mockserver.scenario.issues import ScenarioError, ScenarioIssue, duplicate_names
+from mockserver.scenario.matching import Matcher, NearMiss, Variables, near_misses
+from mockserver.scenario.model import (
+    DEFAULT_CLOCK,
+    ChaosEntry,
+    ModelEntry,
+    RateLimit,
+    Rule,
+    RuleKind,
+    Scenario,
+)
+from mockserver.scenario.outcomes import FaultSpec, LatencySpec, ReplySpec, Step
+
+if TYPE_CHECKING:
+    from mockserver.catalog import ModelInfo
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A rule ready to serve: its validated spec, compiled matcher and origin."""
+
+    spec: Rule
+    matcher: Matcher
+    source: str
+    line: int | None
+    column: int | None
+    seed: int  # the seed of the scenario the rule came from
+    index: int  # position in `ScenarioSet.rules`
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def where(self) -> str:
+        return self.source if self.line is None else f"{self.source}:{self.line}:{self.column}"
+
+    @property
+    def kind(self) -> RuleKind:
+        return self.spec.kind
+
+    @property
+    def reply(self) -> ReplySpec | None:
+        return self.spec.reply
+
+    @property
+    def sequence(self) -> list[Step] | None:
+        return self.spec.sequence
+
+    @property
+    def fault(self) -> FaultSpec | None:
+        return self.spec.fault
+
+    @property
+    def fail_times(self) -> int | None:
+        return self.spec.fail_times
+
+    @property
+    def latency(self) -> LatencySpec | None:
+        return self.spec.latency
+
+    def step(self, occurrence: int) -> ReplySpec | FaultSpec:
+        return self.spec.step(occurrence)
+
+    def match(self, exchange: Exchange) -> Variables | None:
+        return self.matcher.match(exchange)
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioSet:
+    """Scenarios loaded together. `seed`, `clock` and `strict` are the first scenario's (the
+    defaults when there is none); `rules`, `models`, `chaos` and `rate_limits` concatenate
+    every scenario's, in load order."""
+
+    scenarios: tuple[Scenario, ...] = ()
+    rules: tuple[CompiledRule, ...] = ()
+    models: tuple[ModelEntry, ...] = ()
+    chaos: tuple[ChaosEntry, ...] = ()
+    rate_limits: tuple[RateLimit, ...] = ()
+    seed: int = 0
+    clock: int = DEFAULT_CLOCK
+    strict: bool = False
+    embedding_rules: EmbeddingRules = NO_RULES
+    moderation_rules: ModerationRules = NO_FLAGS
+
+    @classmethod
+    def build(cls, scenarios: Sequence[Scenario]) -> ScenarioSet:
+        """Combine validated scenarios; raises `ScenarioError` on duplicate names or ids."""
+        duplicates = duplicate_names([(s.source, _names(s), s.location) for s in scenarios])
+        if duplicates:
+            raise ScenarioError(duplicates)
+        rules: list[CompiledRule] = []
+        for scenario in scenarios:
+            for number, rule in enumerate(scenario.rules):
+                line, column = scenario.location(("rules", number))
+                compiled = CompiledRule(
+                    rule,
+                    Matcher(rule.match),
+                    scenario.source,
+                    line,
+                    column,
+                    scenario.seed,
+                    len(rules),
+                )
+                rules.append(compiled)
+        first = scenarios[0] if scenarios else None
+        try:
+            embedding_rules = EmbeddingRules(
+                pinned={k: v for s in scenarios for k, v in s.embeddings.rules().pinned.items()},
+                near=tuple(n for s in scenarios for n in s.embeddings.rules().near),
+            )
+        except EmbeddingRuleError as error:  # a clash between files; each file alone is valid
+            sources = ", ".join(s.source for s in scenarios)
+            raise ScenarioError(
+                [ScenarioIssue(sources, None, None, "embeddings", str(error))]
+            ) from None
+        flags = tuple(
+            FlagRule(f.contains, tuple(f.categories)) for s in scenarios for f in s.moderation
+        )
+        return cls(
+            scenarios=tuple(scenarios),
+            rules=tuple(rules),
+            models=tuple(m for s in scenarios for m in s.models),
+            chaos=tuple(c for s in scenarios for c in s.chaos),
+            rate_limits=tuple(r for s in scenarios for r in s.rate_limits),
+            seed=first.seed if first else 0,
+            clock=first.clock if first else DEFAULT_CLOCK,
+            strict=first.strict if first else False,
+            embedding_rules=embedding_rules,
+            moderation_rules=ModerationRules(flags),
+        )
+
+    def first_match(self, exchange: Exchange) -> tuple[CompiledRule, Variables] | None:
+        """The first rule, in load order, whose match holds, with its template variables."""
+        for rule in self.rules:
+            variables = rule.matcher.match(exchange)
+            if variables is not None:
+                return rule, variables
+        return None
+
+    def near_misses(self, exchange: Exchange, limit: int = 3) -> list[NearMiss]:
+        return near_misses(self.rules, exchange, limit)
+
+    def model_infos(self) -> list[ModelInfo]:
+        """The scenarios' `models:` entries as catalog entries."""
+        from mockserver.catalog import model_from_mapping
+
+        return [
+            model_from_mapping(entry.model_dump(), f"{scenario.source} models[{index}]")
+            for scenario in self.scenarios
+            for index, entry in enumerate(scenario.models)
+        ]
+
+    def summary_lines(self) -> list[str]:
+        """What `mockserver validate` prints for a valid set: one line per file, then totals."""
+        lines = []
+        for scenario in self.scenarios:
+            counts = [
+                (len(scenario.models), "model", "models"),
+                (len(scenario.chaos), "chaos entry", "chaos entries"),
+                (len(scenario.rate_limits), "rate limit", "rate limits"),
+            ]
+            parts = [_count(len(scenario.rules), "rule", "rules")]
+            parts += [_count(number, one, many) for number, one, many in counts if number]
+            lines.append(f"{scenario.source}: {', '.join(parts)}")
+        lines.append(
+            f"{_count(len(self.scenarios), 'file', 'files')}, "
+            f"{_count(len(self.rules), 'rule', 'rules')}; "
+            f"seed {self.seed}, clock {self.clock}, strict {'on' if self.strict else 'off'}"
+        )
+        return lines
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def _names(scenario: Scenario) -> dict[str, list[dict[str, str]]]:
+    return {
+        "rules": [{"name": rule.name} for rule in scenario.rules],
+        "models": [{"id": model.id} for model in scenario.models],
+    }

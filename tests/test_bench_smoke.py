@@ -1,0 +1,270 @@
+"""Smoke tests of the `make bench` harness: parsing, formatting and scenarios, on fake numbers.
+
+Nothing here generates load or asserts on timing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from starlette.testclient import TestClient
+
+from bench import baseline_app, client, report, runner, stats, stream_client, workloads, wrk
+from bench.context import Options
+from bench.latency import INTERVAL, TTFT, analyse
+from bench.report import FigureResult, FigureSpec, Target
+from bench.stream_client import StreamTiming
+
+WRK_OUTPUT = """\
+Running 4s test @ http://127.0.0.1:8123/v1/chat/completions
+  1 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     2.31ms  412.05us   9.87ms   88.12%
+    Req/Sec     6.95k   301.22     7.31k    80.00%
+  Latency Distribution
+     50%    2.25ms
+     75%    2.41ms
+     90%    2.70ms
+     99%    1.20s
+  27695 requests in 4.00s, 20.55MB read
+  Non-2xx or 3xx responses: 3
+  Socket errors: connect 0, read 2, write 0, timeout 1
+Requests/sec:   6921.77
+Transfer/sec:      5.14MB
+"""
+
+
+def test_parse_wrk_reads_rate_latencies_and_errors() -> None:
+    result = wrk.parse_wrk(WRK_OUTPUT)
+    assert result.requests_per_sec == 6921.77
+    assert result.requests == 27695
+    assert result.latency_ms == {"avg": 2.31, "50%": 2.25, "75%": 2.41, "90%": 2.70, "99%": 1200.0}
+    assert result.non_2xx == 3
+    assert result.socket_errors == {"connect": 0, "read": 2, "write": 0, "timeout": 1}
+    assert result.problems() == [
+        "3 non-2xx/3xx responses",
+        "socket errors read 2, timeout 1",
+    ]
+
+
+def test_parse_wrk_clean_run_has_no_problems() -> None:
+    clean = "\n".join(
+        line for line in WRK_OUTPUT.splitlines() if "Non-2xx" not in line and "Socket" not in line
+    )
+    assert wrk.parse_wrk(clean).problems() == []
+
+
+def test_parse_wrk_without_rate_names_the_output() -> None:
+    with pytest.raises(wrk.WrkError, match=r"(?s)no 'Requests/sec'.*unable to connect"):
+        wrk.parse_wrk("unable to connect to 127.0.0.1:1 Connection refused")
+
+
+def test_lua_script_escapes_quotes_backslashes_and_bytes() -> None:
+    assert wrk.lua_string(b'a"b\\c\n\xc3\xa9') == '"a\\034b\\092c\\010\\195\\169"'
+    script = wrk.lua_script(b'{"x":1}', {"Authorization": "Bearer sk-bench"})
+    assert script.splitlines() == [
+        'wrk.method = "POST"',
+        'wrk.body = "{\\034x\\034:1}"',
+        'wrk.headers["Authorization"] = "Bearer sk-bench"',
+    ]
+
+
+def test_median_and_nearest_rank_percentile() -> None:
+    assert stats.median([3.0, 1.0, 2.0, 10.0]) == 2.5
+    assert stats.percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.0
+    assert stats.percentile(list(map(float, range(1, 101))), 0.99) == 99.0
+    with pytest.raises(ValueError, match="no values"):
+        stats.percentile([], 0.5)
+
+
+def _fake_figures() -> list[FigureResult]:
+    ratio = FigureSpec("nonstream", "non-stream", Target("min", "≥ 0.85× baseline", 0.85), "rps")
+    absolute = FigureSpec("startup", "start-up", Target("max", "≤ 0.3 s", 0.3, "measured"), "s")
+    within = FigureSpec("latency", "TTFT", Target("within", "±5%", 0.05), "ms")
+    return [
+        ratio.result(9000.4, 10000.0, 0.9).judge(),
+        ratio.result(5000.0, 10000.0, 0.5).judge(),
+        absolute.result(0.42, 0.3, 1.4, detail="cold cache").judge(),
+        within.result(207.0, 200.0, 1.035).judge(),
+        within.result(230.0, 200.0, 1.15).judge(),
+        FigureSpec("multi-worker", "2 workers", Target("check", "byte-identical"), "rps")
+        .result(2.0, 1.0, 2.0)
+        .judge(ok=True),
+        FigureSpec("cold", "cold", Target("report", "reported"), "s").result(1.0).judge(),
+        ratio.unavailable("POST /v1/messages -> 404"),
+    ]
+
+
+def test_targets_judge_figures() -> None:
+    statuses = [figure.status for figure in _fake_figures()]
+    assert statuses == ["pass", "FAIL", "FAIL", "pass", "FAIL", "pass", "reported", "unavailable"]
+
+
+def test_table_formats_values_units_and_reasons() -> None:
+    table = report.format_table(_fake_figures())
+    lines = table.splitlines()
+    assert lines[0].split() == ["figure", "measured", "baseline", "ratio", "target", "result"]
+    assert set(lines[1]) <= {"-", " "}
+    assert "9,000 rps" in lines[2] and "10,000 rps" in lines[2] and "0.90×" in lines[2]
+    assert lines[2].rstrip().endswith("pass")
+    assert "0.420 s" in lines[4] and lines[4].rstrip().endswith("FAIL: cold cache")
+    assert "207.0 ms" in lines[5]
+    assert lines[-1].rstrip().endswith("unavailable: POST /v1/messages -> 404")
+    assert " - " in lines[-1]  # no numbers for an unavailable figure
+    # Numbers are right-aligned: the rps column ends at the same place on every row.
+    assert lines[2].index("10,000 rps") + 10 == lines[3].index("10,000 rps") + 10
+
+
+def test_table_cuts_long_reasons() -> None:
+    spec = FigureSpec("x", "x", Target("report", "reported"))
+    (row,) = report.table_rows([spec.unavailable("y" * 500)])
+    assert len(row[-1]) == report.DETAIL_WIDTH and row[-1].endswith("...")
+
+
+def test_json_document_round_trips(tmp_path: Path) -> None:
+    document = report.to_document(
+        _fake_figures(), {"rounds": 5}, started=datetime.datetime(2025, 1, 1)
+    )
+    path = tmp_path / "results" / "latest.json"
+    report.write_json(document, path)
+    loaded = json.loads(path.read_text())
+    assert loaded["date"] == "2025-01-01T00:00:00"
+    assert {"nproc", "cpu_model", "python"} <= loaded["machine"].keys()
+    assert loaded["options"] == {"rounds": 5}
+    first = loaded["figures"][0]
+    assert first["key"] == "nonstream" and first["ratio"] == 0.9 and first["status"] == "pass"
+    assert first["target"] == {
+        "kind": "min",
+        "text": "≥ 0.85× baseline",
+        "limit": 0.85,
+        "subject": "ratio",
+    }
+
+
+def test_sse_events_keep_every_byte() -> None:
+    body = b"data: 1\n\ndata: 2\r\n\r\nevent: x\ndata: 3\n\ntail"
+    events = client.sse_events(body)
+    assert events == [b"data: 1\n\n", b"data: 2\r\n\r\n", b"event: x\ndata: 3\n\n", b"tail"]
+    assert b"".join(events) == body
+
+
+def test_carries_text_reads_chat_chunks() -> None:
+    role = b'data: {"choices":[{"delta":{"role":"assistant","content":""}}]}\n\n'
+    token = b'data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n'
+    usage = b'data: {"choices":[],"usage":{"total_tokens":3}}\n\n'
+    assert [client.carries_text(e) for e in (role, token, usage, b"data: [DONE]\n\n")] == [
+        False,
+        True,
+        False,
+        False,
+    ]
+
+
+def test_response_parser_dechunks_across_reads() -> None:
+    raw = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+        b"9\r\ndata: a\n\n\r\n9\r\ndata: b\n\n\r\n0\r\n\r\n"
+    )
+    parser = stream_client.ResponseParser()
+    splitter = stream_client.EventSplitter()
+    events = []
+    for i in range(0, len(raw), 7):  # awkward read boundaries
+        events += splitter.feed(parser.feed(raw[i : i + 7]))
+    assert parser.status == 200 and parser.done
+    assert events == [b"data: a\n\n", b"data: b\n\n"]
+
+
+def test_response_parser_content_length() -> None:
+    parser = stream_client.ResponseParser()
+    assert parser.feed(b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nno") == b"no"
+    assert not parser.done
+    assert parser.feed(b"pe") == b"pe" and parser.done and parser.status == 404
+
+
+def test_latency_analysis_on_a_perfectly_paced_stream() -> None:
+    def event(text: str) -> bytes:
+        return b'data: {"choices":[{"delta":{"content":"%s"}}]}\n\n' % text.encode()
+
+    timing = StreamTiming(sent_at=100.0, status=200)
+    timing.events = [(100.001, b'data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n')]
+    timing.events += [(100.0 + TTFT + i * INTERVAL, event(f"t{i}")) for i in range(50)]
+    failed = StreamTiming(error="ConnectionResetError: boom")
+    result = analyse([timing, failed], expected_events=50)
+    assert result["median_ttft_ms"] == pytest.approx(200.0)
+    assert result["median_interval_ms"] == pytest.approx(20.0)
+    assert result["p99_lateness_ms"] == pytest.approx(0.0, abs=1e-6)
+    assert result["failed"] == ["ConnectionResetError: boom"]
+    assert result["odd_event_counts"] == 0
+
+
+def test_baseline_app_replays_captured_bytes(tmp_path: Path) -> None:
+    payloads = {
+        "chat": baseline_app.Payload(200, {"content-type": "application/json"}, b'{"id":"x"}'),
+        "stream-20": baseline_app.Payload(
+            200,
+            {"content-type": "text/event-stream; charset=utf-8", "x-request-id": "req_1"},
+            b"data: 1\n\ndata: [DONE]\n\n",
+            [b"data: 1\n\n", b"data: [DONE]\n\n"],
+        ),
+    }
+    path = tmp_path / "payloads.json"
+    baseline_app.save_payloads(payloads, path)
+    assert baseline_app.load_payloads(path) == payloads
+    with TestClient(baseline_app.build_app(baseline_app.load_payloads(path))) as http:
+        plain = http.post("/chat", content=b"{}")
+        assert plain.content == b'{"id":"x"}'
+        assert plain.headers["content-type"] == "application/json"
+        stream = http.post("/stream-20", content=b"{}")
+        assert stream.content == b"data: 1\n\ndata: [DONE]\n\n"
+        assert stream.headers["x-request-id"] == "req_1"
+
+
+def test_workloads_are_distinct_and_json() -> None:
+    bodies = [w.encoded() for w in workloads.distinct_requests(30)]
+    assert len(set(bodies)) == 30
+    assert json.loads(workloads.STREAM_20.encoded())["stream"] is True
+    assert set(workloads.WORKLOADS) >= {"chat", "stream-20", "stream-200", "default", "anthropic"}
+
+
+def test_every_figure_key_is_selectable() -> None:
+    assert runner.KEYS == [
+        "nonstream",
+        "stream-20",
+        "stream-200",
+        "default",
+        "anthropic",
+        "responses",
+        "gemini",
+        "embeddings",
+        "big-prompt",
+        "startup",
+        "fixture-startup",
+        "latency",
+        "multi-worker",
+        "memory",
+    ]
+    with pytest.raises(ValueError, match="unknown figure"):
+        runner.run_all(Options(), {"nope"})
+
+
+def test_bench_scenarios_load_and_have_the_promised_token_counts() -> None:
+    from mockserver.scenario import load_paths
+    from tests._offline_encoding import offline_encoding
+
+    load_paths([str(workloads.THROUGHPUT_SCENARIO), str(workloads.LATENCY_SCENARIO)])
+    encoding = offline_encoding("o200k_base")
+    expected = {
+        "bench-scripted": 20,
+        "bench-stream-20": 20,
+        "bench-stream-200": 200,
+        "bench-paced": 50,
+    }
+    for path in (workloads.THROUGHPUT_SCENARIO, workloads.LATENCY_SCENARIO):
+        for rule in yaml.safe_load(path.read_text())["rules"]:
+            if rule["name"] in expected:
+                text = rule["reply"]["content"]
+                assert len(encoding.encode_ordinary(text)) == expected[rule["name"]], rule["name"]
