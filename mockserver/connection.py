@@ -27,7 +27,7 @@ import socket
 import struct
 from typing import Any, Protocol
 
-from starlette.types import Receive, Send
+from starlette.types import Receive
 
 SHUTDOWN_POLL = 0.25  # seconds between checks for a server shutdown during a long wait
 CLOSE_WAIT = 1.0  # seconds to wait for the server to notice a connection we closed
@@ -75,13 +75,6 @@ class Connection:
         if watcher.done():
             self.disconnected = True
         return self.disconnected or self.shutting_down()
-
-    def body_sender(self, send: Send) -> Send:
-        """The server's own `send`, for body messages once the response has started: it skips
-        the framework's wrappers, which only look for `http.response.start` (uvicorn only;
-        elsewhere `send` itself)."""
-        raw = getattr(self._cycle, "send", None)
-        return raw if callable(raw) else send
 
     async def sleep(self, seconds: float) -> bool:
         """Wait `seconds`; False as soon as the client disconnects or the server shuts down."""

@@ -9,6 +9,7 @@ they return the plain fast responses (`RawResponse`, an unpaced `EventStream`).
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from mockserver import ids, latency
 from mockserver.errors import APIError
 from mockserver.faults import Cut, cut_body, cut_stream, has_stream_fault
 from mockserver.faults.stream import DEFAULT_STALL
+from mockserver.faults.vendor import api_key_of
 from mockserver.latency import Pacing
 from mockserver.transport import (
     JSON_TYPE,
@@ -42,14 +44,21 @@ GARBAGE_PREFIX = b"\x15\x03\x03\x00\x02\x02\x28"
 
 @dataclass(slots=True)
 class Delivery:
-    """What `answer` decided about sending, besides the reply itself."""
+    """What `answer` decided about sending, besides the reply itself. `request_headers` and
+    `query` are where the caller's key is read from, only when something needs it."""
 
-    api_key: str | None = None  # the caller's key, for buckets and error wording; never stored
+    request_headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] | None = None
     headers: dict[str, str] = field(default_factory=dict)  # rate-limit headers, on any response
     fault: FaultSpec | None = None  # a stream cut or a broken connection
     stream_error: APIError | None = None  # what `error_event_after` sends
     latency: LatencySpec | None = None
     key: str = ""  # the reply key: seeds the latency draws
+
+    @property
+    def api_key(self) -> str | None:
+        """The caller's key, for rate-limit buckets and error wording; never stored."""
+        return api_key_of(self.request_headers, self.query)
 
     def draw(self) -> tuple[Pacing, random.Random]:
         rng = latency.rng_for(self.key or ids.digest("no-reply"))

@@ -17,7 +17,7 @@ from mockserver.delivery import Delivery, body_app, error_app, stream_app
 from mockserver.dialects.base import Dialect, Inbound
 from mockserver.errors import APIError
 from mockserver.exchange import Exchange
-from mockserver.faults.vendor import api_key_of, vendor_of
+from mockserver.faults.vendor import vendor_of
 from mockserver.journal import Entry
 from mockserver.reply import Reply
 from mockserver.scenario import ReplySpec, near_misses
@@ -27,6 +27,7 @@ from mockserver.transport import RawResponse
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
+    from mockserver.engine import Decision
     from mockserver.state import MockState
 
 
@@ -96,7 +97,7 @@ def answer(
     or a refused rate limit is raised as an `APIError`; what else concerns sending (headers,
     pacing, a stream cut) goes into `delivery`."""
     if delivery is None:
-        delivery = Delivery(api_key=api_key_of(exchange.headers))
+        delivery = Delivery(exchange.headers)
     entry.model = exchange.model
     entry.stream = exchange.stream
     forced = (
@@ -127,23 +128,11 @@ def answer(
     realistic = latency.realistic(model.id) if state.settings.latency == "realistic" else None
     if realistic or model.latency or decision.latency:
         delivery.latency = latency.merge(realistic, model.latency, decision.latency)
-    fault = decision.fault
-    if fault is not None:
-        entry.fault = faults.summarize(fault, decision.fault_source)
-        if fault.latency is not None:
-            delivery.latency = latency.merge(delivery.latency, fault.latency)
+    if decision.fault is not None:
         context = faults.ErrorContext(
             dialect, exchange.model, delivery.api_key, model.context_window, prompt_tokens
         )
-        cuts_stream = faults.has_stream_fault(fault)
-        if faults.is_status(fault) or (fault.error_event_after is not None and not exchange.stream):
-            raise faults.status_error(faults.in_stream_error_spec(fault), context)
-        if fault.preset == "content_filter":
-            decision.reply = content_filtered(decision.reply)
-        if fault.connection is not None or cuts_stream:
-            delivery.fault = fault
-        if fault.error_event_after is not None:
-            delivery.stream_error = faults.status_error(faults.in_stream_error_spec(fault), context)
+        apply_fault(decision, exchange, entry, delivery, context)
     reply = state.engine.compose(
         decision,
         exchange,
@@ -160,6 +149,32 @@ def answer(
     }
     dialect.remember(reply, exchange)
     return reply
+
+
+def apply_fault(
+    decision: Decision,
+    exchange: Exchange,
+    entry: Entry,
+    delivery: Delivery,
+    context: faults.ErrorContext,
+) -> None:
+    """Journal the decided fault and do what it does before a reply is composed: raise the
+    error of a status fault, filter the reply, or hand a cut, a broken connection and its
+    latency to `delivery`."""
+    fault = decision.fault
+    assert fault is not None
+    entry.fault = faults.summarize(fault, decision.fault_source)
+    if fault.latency is not None:
+        delivery.latency = latency.merge(delivery.latency, fault.latency)
+    in_stream_error = fault.error_event_after is not None
+    if faults.is_status(fault) or (in_stream_error and not exchange.stream):
+        raise faults.status_error(faults.in_stream_error_spec(fault), context)
+    if fault.preset == "content_filter":
+        decision.reply = content_filtered(decision.reply)
+    if fault.connection is not None or faults.has_stream_fault(fault):
+        delivery.fault = fault
+    if in_stream_error:
+        delivery.stream_error = faults.status_error(faults.in_stream_error_spec(fault), context)
 
 
 def limit(
@@ -202,7 +217,7 @@ async def generate(request: Request, dialect: Dialect, state: MockState) -> ASGI
     """Answer a generation request (chat, messages, responses, generateContent...)."""
     entry = state.journal.open(request.method, request.url.path, request.headers)
     entry.dialect = dialect.name
-    delivery = Delivery(api_key=api_key_of(request.headers, request.query_params))
+    delivery = Delivery(request.headers, request.query_params)
     try:
         body = await read_json(request, state, dialect)
         entry.body = body

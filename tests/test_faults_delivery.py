@@ -52,7 +52,7 @@ def chat(
     dialect = state.dialects.chat
     exchange = dialect.parse(body, Inbound("/v1/chat/completions", headers=headers))
     entry = Entry(1, 0.0, "POST", "/v1/chat/completions")
-    delivery = Delivery(api_key="sk-x")
+    delivery = Delivery(headers)
     reply = answer(state, dialect, exchange, entry, delivery)
     return (reply, exchange), entry, delivery
 
@@ -183,10 +183,17 @@ def test_an_unpaced_stream_is_one_body_message() -> None:
     assert entry.events_sent == 3
 
 
-def test_a_paced_stream_sends_event_by_event_and_ends_cleanly() -> None:
-    wire = run(EventStream(FRAMES, schedule=[0.0, 0.001, 0.002]))
-    assert wire.bodies() == [*FRAMES, b""]
+def test_a_paced_stream_sends_whole_events_and_ends_cleanly() -> None:
+    wire = run(EventStream(FRAMES, schedule=[0.0, 0.05, 0.1]))
+    *events, end = wire.bodies()
+    assert b"".join(events) == b"".join(FRAMES) and end == b""
+    assert all(body.endswith(b"\n\n") for body in events)  # never half an event
     assert all(m.get("more_body") for m in wire.sent[1:-1])
+
+
+def test_events_that_are_due_together_go_out_in_one_write() -> None:
+    wire = run(EventStream(FRAMES, schedule=[0.01, 0.01, 0.01]))
+    assert wire.bodies() == [b"".join(FRAMES), b""]
 
 
 def test_a_client_leaving_stops_the_stream_and_is_journaled() -> None:
