@@ -105,7 +105,7 @@ def answer(
     )
     model = state.catalog.get(exchange.model)
     if model is None:
-        raise dialect.model_not_found(exchange.model)
+        raise dialect.unknown_model(exchange)
     dialect.check_model(model)
     tokenizer = get_tokenizer(model.encoding)
     prompt_tokens = dialect.prompt_tokens(exchange, tokenizer)

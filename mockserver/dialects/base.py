@@ -80,6 +80,10 @@ class Dialect:
     def check_model(self, info: ModelInfo) -> None:
         """Refuse a known model this endpoint doesn't serve (raise the vendor's APIError)."""
 
+    def unknown_model(self, exchange: Exchange) -> APIError:
+        """The error for a parsed request naming a model the catalog doesn't know."""
+        return self.model_not_found(exchange.model)
+
     def model_not_found(self, model: str) -> APIError:
         """The error for a model the catalog doesn't know (OpenAI's wording by default)."""
         return APIError(

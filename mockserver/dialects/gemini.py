@@ -213,6 +213,12 @@ class GeminiDialect(Dialect):
     def invalid_json(self) -> APIError:
         return errors.invalid_json()
 
+    def unknown_model(self, exchange: Exchange) -> APIError:
+        """Google names the API version and method that were called."""
+        path = exchange.endpoint.removesuffix(SSE_SUFFIX)
+        action = path.rpartition(":")[2] or "generateContent"
+        return self.model_not_found(exchange.model, action, api_version(path))
+
     def model_not_found(
         self, model: str, action: str = GENERATE, version: str = "v1beta"
     ) -> APIError:

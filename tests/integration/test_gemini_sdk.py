@@ -284,11 +284,6 @@ def test_unknown_model_count_names_the_action_and_api_version_called(
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.answer calls dialect.model_not_found(model) without the request path, so "
-    "the Gemini error always says v1beta (google-genai 3.x calls /v1)",
-)
 def test_unknown_model_generation_names_the_api_version_called(server: ServerThread) -> None:
     url = f"{server.url}/v1/models/gemini-unknown:generateContent"
     response = post(url, GEMINI_HEADERS, generate_body("hi"))
