@@ -76,11 +76,17 @@ def validate(paths: Sequence[str]) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
+    # First, before the heavy imports below: the ranks file read and sha256 check release the
+    # GIL and overlap with them. (tiktoken's CoreBPE constructor holds the GIL, so that part
+    # does not overlap; starting early still gets o200k ready sooner for the first request.)
+    from mockserver.tokens import warm_up
+
+    warm_up()
+
     import uvicorn
 
     from mockserver.app import create_app
     from mockserver.state import MockState
-    from mockserver.tokens import warm_up
 
     settings = Settings(
         scenario_paths=list(args.paths),
@@ -100,7 +106,6 @@ def serve(args: argparse.Namespace) -> int:
             print(issue, file=sys.stderr)
         print("mockserver: not started: the scenarios have errors", file=sys.stderr)
         return 2
-    warm_up()
     base = f"http://{settings.host}:{settings.port}"
     what = ", ".join(settings.scenario_paths) or "built-in default"
     print(f"mockserver listening on {base} (scenarios: {what})")

@@ -11,25 +11,44 @@ an empty string, and `''.__class__.__mro__`-style escapes raise `TemplateSecurit
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-import jinja2
-from jinja2 import StrictUndefined, meta
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+# jinja2 is imported on first use, not here: it costs ~25 ms and ~11 MB at server start, and
+# most scenarios (and the built-in default) have no template at all.
+if TYPE_CHECKING:
+    import jinja2
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 # The top-level names `mockserver.scenario.template_context.template_context` provides.
 CONTEXT_NAMES = frozenset({"match", "request", "tool_result"})
 
 _MARKERS = ("{{", "{%", "{#")
 
-_environment = ImmutableSandboxedEnvironment(
-    undefined=StrictUndefined,
-    autoescape=False,
-    # YAML block scalars (`|`) end in a newline the author wrote on purpose.
-    keep_trailing_newline=True,
-)
+
+@functools.cache
+def _sandbox() -> ImmutableSandboxedEnvironment:
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    return ImmutableSandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        # YAML block scalars (`|`) end in a newline the author wrote on purpose.
+        keep_trailing_newline=True,
+    )
+
+
+class _LazyEnvironment:
+    """Stands for the sandbox environment and creates it (importing jinja2) on first use."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_sandbox(), name)
+
+
+_environment = cast("ImmutableSandboxedEnvironment", _LazyEnvironment())
 
 
 class TemplateCompileError(ValueError):
@@ -56,8 +75,31 @@ class TemplateRenderError(Exception):
         self.source = source
 
 
-class TemplateSecurityError(TemplateRenderError, SecurityError):
-    """The sandbox refused an unsafe operation (private attributes, mutating calls, ...)."""
+if TYPE_CHECKING:
+
+    class TemplateSecurityError(TemplateRenderError, SecurityError):
+        """The sandbox refused an unsafe operation (private attributes, mutating calls, ...)."""
+
+else:
+
+    def __getattr__(name: str) -> type:
+        # The class derives from jinja2's SecurityError, so it is built when first asked for
+        # (module __getattr__) rather than importing jinja2 with this module.
+        if name != "TemplateSecurityError":
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return _security_error_class()
+
+
+@functools.cache
+def _security_error_class() -> type[TemplateRenderError]:
+    from jinja2.exceptions import SecurityError
+
+    class TemplateSecurityError(TemplateRenderError, SecurityError):
+        """The sandbox refused an unsafe operation (private attributes, mutating calls, ...)."""
+
+    TemplateSecurityError.__module__ = __name__
+    globals()["TemplateSecurityError"] = TemplateSecurityError
+    return TemplateSecurityError
 
 
 class Template:
@@ -76,10 +118,12 @@ class Template:
     def render(self, context: Mapping[str, Any]) -> str:
         if self._compiled is None:
             return self.source
+        import jinja2  # already loaded: a compiled template exists
+
         try:
             return self._compiled.render(context)
-        except SecurityError as exc:
-            raise TemplateSecurityError(f"unsafe template operation: {exc}", self.source) from exc
+        except jinja2.exceptions.SecurityError as exc:
+            raise _security_error_class()(f"unsafe template operation: {exc}", self.source) from exc
         except jinja2.UndefinedError as exc:
             raise TemplateRenderError(f"undefined template variable: {exc}", self.source) from exc
         except Exception as exc:
@@ -107,17 +151,19 @@ def compile_template(source: str, *, known_names: Collection[str] | None = None)
     """
     if not is_template(source):
         return Template(source, None)
+    import jinja2
+    from jinja2 import meta
+
+    environment = _environment
     try:
-        tree = _environment.parse(source)
-        compiled = _environment.from_string(tree)
+        tree = environment.parse(source)
+        compiled = environment.from_string(tree)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateCompileError(
             f"bad template: {exc.message} (template line {exc.lineno})", source, lineno=exc.lineno
         ) from exc
     if known_names is not None:
-        unknown = (
-            meta.find_undeclared_variables(tree) - set(known_names) - set(_environment.globals)
-        )
+        unknown = meta.find_undeclared_variables(tree) - set(known_names) - set(environment.globals)
         if unknown:
             raise TemplateCompileError(
                 f"bad template: unknown variable {', '.join(sorted(unknown))}; "

@@ -85,6 +85,22 @@ def test_encode_and_count_match_tiktoken(
     assert tokenizer.decode(expected) == text
 
 
+def test_built_encoding_drops_its_python_ranks(
+    reference: dict[str, tiktoken.Encoding], name: str
+) -> None:
+    # The ranks live on in the Rust CoreBPE only; every Tokenizer method must still work.
+    tokenizer = tokens.build_tokenizer(name)
+    assert tokenizer.encoding._mergeable_ranks == {}
+    ref = reference[name]
+    for text in TEXTS:
+        assert tokenizer.encode(text) == ref.encode_ordinary(text)
+        assert tokenizer.decode(tokenizer.encode(text)) == ref.decode(ref.encode_ordinary(text))
+        assert "".join(tokenizer.pieces(text)) == text
+        assert tokenizer.truncate(text, 3) == tokens.get_tokenizer(name).truncate(text, 3)
+    assert tokenizer.encoding.encode_single_token(b"hello") == ref.encode_single_token(b"hello")
+    assert tokenizer.encoding.n_vocab == ref.n_vocab
+
+
 def test_special_token_text_is_plain_text(reference: dict[str, tiktoken.Encoding]) -> None:
     tokenizer = tokens.get_tokenizer("o200k_base")
     ids = tokenizer.encode("<|endoftext|>")
