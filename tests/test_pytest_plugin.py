@@ -311,7 +311,7 @@ def test_xdist_workers_run_their_own_servers(project: pytest.Pytester, workers: 
 
     # Plugins this run doesn't need are left out: each worker process would import them.
     quiet = ["-p", "no:faker", "-p", "no:anyio", "-p", "no:asyncio", "-p", "no:cacheprovider"]
-    result = project.runpytest_subprocess(*quiet, "-p", "xdist", "-n", str(workers), timeout=60)
+    result = project.runpytest_subprocess(*quiet, "-p", "xdist", "-n", str(workers), timeout=180)
 
     result.assert_outcomes(passed=8)
     lines = set((project.path / "servers.txt").read_text().splitlines())
