@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 
+# tiktoken reference encodings and a private tokenizer cache for every test.
+pytest_plugins = ["tests.tiktoken_reference"]
+
 StartServer = Callable[..., "ServerThread"]
 
 

@@ -11,28 +11,7 @@ from mockserver.scenario.loader import load_data, load_paths, load_text
 from mockserver.scenario.model import DEFAULT_CLOCK
 from mockserver.scenario.scenario_set import CompiledRule, ScenarioSet
 
-GOOD = """\
-version: 1
-seed: 42
-clock: 2025-06-01T00:00:00Z
-strict: true
-models:
-  - {id: my-model, context_window: 8192}
-rules:
-  - name: weather-tool-call
-    match:
-      last_user: {regex: "weather in (?P<city>\\\\w+)"}
-      tools: [get_weather]
-    reply:
-      tool_calls:
-        - {name: get_weather, arguments: {city: "{{ match.city }}"}}
-  - name: flaky
-    match: {last_user: {contains: "flaky"}}
-    sequence:
-      - fault: {status: 503}
-      - fault: {status: 429, retry_after: 0.2}
-      - reply: {content: "third time lucky"}
-"""
+GOOD = (Path(__file__).parent / "good.yaml").read_text()
 
 
 def issues_of(text: str, source: str = "x.yaml") -> list[str]:
