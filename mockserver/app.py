@@ -10,26 +10,72 @@ from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver import admin, handlers
 from mockserver.dialects.base import Dialect
 from mockserver.errors import APIError
+from mockserver.handlers import Handler, endpoint_of
 from mockserver.pipeline import error_response, generate
 from mockserver.settings import Settings
 from mockserver.state import MockState
 
 Endpoint = Callable[[Request], Awaitable[ASGIApp]]
+GEMINI_PREFIXES = ("/v1beta/models/", "/v1/models/")
+GEMINI_GENERATIONS = (":generateContent", ":streamGenerateContent")
 
 
 def generation(dialect: Dialect, state: MockState) -> Endpoint:
     async def endpoint(request: Request) -> ASGIApp:
-        return await generate(request, dialect, state)
+        return await generate(request.scope, request.receive, dialect, state, request.path_params)
 
     return endpoint
+
+
+class FastRoutes:
+    """The hot routes — generations, embeddings, rerank — answered before Starlette's routing
+    and `Request` objects: they carry a load test, and a lookup by exact path is all they need.
+    Every other request (and every other method on these paths) goes through Starlette."""
+
+    def __init__(self, app: ASGIApp, state: MockState) -> None:
+        self.app = app
+        self.state = state
+        d = state.dialects
+        self.routes: dict[str, Handler] = {
+            "/v1/chat/completions": generation_handler(d.chat, state),
+            "/v1beta/openai/chat/completions": generation_handler(d.chat, state),
+            "/v1/responses": generation_handler(d.responses, state),
+            "/v1/messages": generation_handler(d.anthropic, state),
+            "/v1/embeddings": handlers.embeddings_handler(state),
+            "/v1/rerank": handlers.rerank_handler(state),
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path: str = scope["path"]
+            response: ASGIApp | None = None
+            handle = self.routes.get(path)
+            if handle is not None:
+                response = await handle(scope, receive)
+            elif path.startswith(GEMINI_PREFIXES) and path.endswith(GEMINI_GENERATIONS):
+                model = path.partition("/models/")[2]
+                gemini = self.state.dialects.gemini
+                response = await generate(scope, receive, gemini, self.state, {"model": model})
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def generation_handler(dialect: Dialect, state: MockState) -> Handler:
+    async def handle(scope: Scope, receive: Receive) -> ASGIApp:
+        return await generate(scope, receive, dialect, state)
+
+    return handle
 
 
 def build_routes(state: MockState) -> list[BaseRoute]:
@@ -50,9 +96,11 @@ def build_routes(state: MockState) -> list[BaseRoute]:
             methods=["GET", "DELETE"],
         ),
         Route("/v1/completions", handlers.completions(state), methods=["POST"]),
-        Route("/v1/embeddings", handlers.embeddings_endpoint(state), methods=["POST"]),
-        Route("/v1/moderations", handlers.moderations_endpoint(state), methods=["POST"]),
-        Route("/v1/rerank", handlers.rerank_endpoint(state), methods=["POST"]),
+        Route("/v1/embeddings", endpoint_of(handlers.embeddings_handler(state)), methods=["POST"]),
+        Route(
+            "/v1/moderations", endpoint_of(handlers.moderations_handler(state)), methods=["POST"]
+        ),
+        Route("/v1/rerank", endpoint_of(handlers.rerank_handler(state)), methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", get_model, methods=["GET"]),
         # Anthropic
@@ -81,6 +129,7 @@ def create_app(settings: Settings | None = None, state: MockState | None = None)
 
     app = Starlette(
         routes=build_routes(state),
+        middleware=[Middleware(FastRoutes, state=state)],
         exception_handlers={404: not_found, 405: not_found},
     )
     app.state.mock = state

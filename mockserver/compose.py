@@ -82,6 +82,27 @@ def _choice_specs(reply: ReplySpec | None, n: int) -> list[ChoiceSpec]:
     return [alternatives[i % len(alternatives)] for i in range(n)]
 
 
+def depends_on_key(reply: ReplySpec | None, n: int) -> bool:
+    """Whether the choices composed for `reply` change with the reply key, i.e. from one
+    occurrence of a request to the next: fake prose, default text and generated tool-call ids
+    do; literal text, templates (they see only the request) and scripted ids don't."""
+    if reply is None:
+        return True
+    for spec in _choice_specs(reply, n):
+        if _is_fake(spec.content) or _is_fake(spec.reasoning):
+            return True
+        if any(not call.id for call in spec.tool_calls):
+            return True
+        says_nothing = spec.content is None and spec.json_ is None and spec.refusal is None
+        if says_nothing and not spec.tool_calls:
+            return True  # answered with the default text
+    return False
+
+
+def _is_fake(value: Any) -> bool:
+    return getattr(value, "fake_tokens", None) is not None
+
+
 def scripted_choice(
     spec: ChoiceSpec, context: dict[str, Any], exchange: Exchange, key: str, tokenizer: Tokenizer
 ) -> Choice:
@@ -141,7 +162,6 @@ def _is_json(exchange: Exchange) -> bool:
 
 def _text(value: Any, context: dict[str, Any], key: str, tokenizer: Tokenizer) -> str:
     """A scripted text: a compiled template, or a `{fake_tokens: N}` request for fake prose."""
-    fake_tokens = getattr(value, "fake_tokens", None)
-    if fake_tokens is not None:
-        return fake_text(key, int(fake_tokens), tokenizer)
+    if _is_fake(value):
+        return fake_text(key, int(value.fake_tokens), tokenizer)
     return str(value.render(context))

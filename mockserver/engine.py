@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import orjson
 
@@ -44,6 +44,16 @@ if TYPE_CHECKING:
     from mockserver.tokens import Tokenizer
 
 
+class Stamp(NamedTuple):
+    """What makes one occurrence of a request unique: the key every id and fake word of its
+    reply derives from, its `created` time, and the model's system fingerprint."""
+
+    occurrence: int  # 0 the first time the retry group is seen
+    key: str
+    created: int
+    fingerprint: str
+
+
 @dataclass(slots=True)
 class Decision:
     """What the engine chose for one request, before any content is generated."""
@@ -60,6 +70,9 @@ class Decision:
     attempt: int = 0  # 1-based attempt number within the retry group
     fault_source: str | None = None  # "rule", "chaos[i]" or "header", with `fault`
     latency: LatencySpec | None = None  # the matched rule's
+    # The outcome is the rule's plain reply, which doesn't depend on how often the request or
+    # its conversation was seen (no sequence step, no attempt count, no fault).
+    same_every_time: bool = False
 
 
 class Engine:
@@ -74,6 +87,7 @@ class Engine:
         self._occurrences: dict[str, int] = {}
         self._cursors: dict[tuple[str, str], int] = {}
         self._attempts: dict[tuple[str, str], int] = {}
+        self._fingerprints: dict[str, str] = {}
         self.chaos = Chaos(scenarios.chaos, self.seed)
         self.rate_limiter = (
             RateLimiter(scenarios.rate_limits, self.clock) if scenarios.rate_limits else None
@@ -95,18 +109,35 @@ class Engine:
             self._occurrences[key] = seen + 1
         return seen
 
-    def decide(self, exchange: Exchange, forced: FaultSpec | None = None) -> Decision:
-        """The rule that answers and its outcome; `forced` (the `x-mock-fault` header) and a
-        chaos draw replace the outcome."""
-        group = retry_group(exchange)
+    @property
+    def replays_statically(self) -> bool:
+        """Whether a rule's plain reply is the same on every occurrence of a request: nothing
+        drawn per occurrence (chaos) or taken per request (rate limits) can change it."""
+        return not self.chaos and self.rate_limiter is None
+
+    def stamp(self, group: str, model: str) -> Stamp:
+        """Count one more occurrence of the retry group `group` and stamp it."""
         with self._lock:
             occurrence = self._occurrences.get(group, 0)
             self._occurrences[group] = occurrence + 1
+        fingerprint = self._fingerprints.get(model)
+        if fingerprint is None:
+            fingerprint = "fp_" + ids.hexchars(ids.digest(self.seed, model), "fp", 10)
+            self._fingerprints[model] = fingerprint
+        key = ids.digest(self.seed, group, occurrence)
+        return Stamp(occurrence, key, self.clock + occurrence, fingerprint)
+
+    def decide(
+        self, exchange: Exchange, forced: FaultSpec | None = None, group: str | None = None
+    ) -> Decision:
+        """The rule that answers and its outcome; `forced` (the `x-mock-fault` header) and a
+        chaos draw replace the outcome. `group` is the exchange's retry group when the caller
+        already knows it."""
+        group = group or retry_group(exchange)
+        stamp = self.stamp(group, exchange.model)
+        occurrence = stamp.occurrence
         decision = Decision(
-            key=ids.digest(self.seed, group, occurrence),
-            created=self.clock + occurrence,
-            fingerprint="fp_" + ids.hexchars(ids.digest(self.seed, exchange.model), "fp", 10),
-            retry_group=group,
+            key=stamp.key, created=stamp.created, fingerprint=stamp.fingerprint, retry_group=group
         )
         imposed, source = forced, "header"
         if imposed is None and self.chaos:
@@ -154,6 +185,7 @@ class Engine:
             decision.reply = reply_of(rule)  # for a fault that cuts or slows a reply
         else:
             decision.reply = outcome
+            decision.same_every_time = counter is None
 
     def compose(
         self,

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from starlette.requests import Request
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope
 
 from mockserver.catalog import ModelInfo
 from mockserver.dialects import (
@@ -23,14 +24,25 @@ from mockserver.embeddings import Embedder, EmbeddingRuleError
 from mockserver.errors import APIError
 from mockserver.exchange import Exchange
 from mockserver.journal import Entry
-from mockserver.pipeline import answer, error_response, generate, inbound_of, read_json
+from mockserver.memo import Answered
+from mockserver.pipeline import (
+    answer,
+    error_response,
+    generate,
+    inbound_from_scope,
+    inbound_of,
+    parse_json,
+    read_body,
+    read_json,
+)
 from mockserver.tokens import Tokenizer, get_tokenizer
-from mockserver.transport import EventStream, json_response
+from mockserver.transport import EventStream, RawResponse, json_response
 
 if TYPE_CHECKING:
     from mockserver.state import MockState
 
 Endpoint = Callable[[Request], Awaitable[ASGIApp]]
+Handler = Callable[[Scope, Receive], Awaitable[ASGIApp]]  # an endpoint below Starlette's Request
 Parse = Callable[[Any, Inbound], Exchange]
 Count = Callable[[Exchange, Tokenizer], dict[str, Any]]
 
@@ -191,7 +203,7 @@ def gemini_action(state: MockState) -> Endpoint:
     async def endpoint(request: Request) -> ASGIApp:
         model, action = gemini.split_model_action(request.path_params["model"])
         if action in ("generateContent", "streamGenerateContent"):
-            return await generate(request, d, state)
+            return await generate(request.scope, request.receive, d, state, request.path_params)
         if action == "countTokens":
             return await count(request)
         if action in ("embedContent", "batchEmbedContents"):
@@ -261,24 +273,46 @@ def utility(
     name: str,
     produce: Callable[[MockState, Any, Inbound, Entry], dict[str, Any]],
     dialect: Dialect | None = None,
-) -> Endpoint:
+    *,
+    memoizable: bool = False,
+) -> Handler:
     """A JSON-in, JSON-out endpoint answered by `produce`, journaled, errors in OpenAI's shape
-    (or `dialect`'s)."""
+    (or `dialect`'s). `memoizable`: the same request always gets the same response, which is
+    then kept in the memo and sent again as it is."""
     shape = dialect or state.dialects.chat
 
-    async def endpoint(request: Request) -> ASGIApp:
-        entry = state.journal.open(request.method, request.url.path, request.headers)
+    async def handle(scope: Scope, receive: Receive) -> ASGIApp:
+        entry = state.journal.open_raw(scope["method"], scope["path"], scope["headers"])
         entry.dialect = name
+        memo = state.memo
         try:
-            body = await read_json(request, state, shape)
+            raw = await read_body(receive, scope["headers"], state.settings.max_body_bytes)
+            key = memo.key(scope, raw) if memoizable else None
+            known = memo.answered(key)
+            if known is not None:
+                entry.body, entry.model, entry.status = known.request, known.model, 200
+                return RawResponse(known.body, 200, known.headers)
+            body = parse_json(raw, shape)
             entry.body = body
             if isinstance(body, dict) and isinstance(body.get("model"), str):
                 entry.model = body["model"]
-            result = produce(state, body, inbound_of(request), entry)
+            result = produce(state, body, inbound_from_scope(scope), entry)
         except APIError as error:
             return error_response(shape, error, entry)
         entry.status = 200
-        return json_response(result, headers=shape.reply_headers(None, None))
+        headers = shape.reply_headers(None, None)
+        response = Answered(orjson.dumps(result), headers, body, entry.model)
+        memo.put(key, response)
+        return RawResponse(response.body, 200, response.headers)
+
+    return handle
+
+
+def endpoint_of(handle: Handler) -> Endpoint:
+    """A Starlette endpoint for an ASGI-level handler."""
+
+    async def endpoint(request: Request) -> ASGIApp:
+        return await handle(request.scope, request.receive)
 
     return endpoint
 
@@ -317,13 +351,14 @@ def _rerank(state: MockState, body: Any, inbound: Inbound, entry: Entry) -> dict
     return rerank.rerank(parsed, tokenizer, state.engine.seed)
 
 
-def embeddings_endpoint(state: MockState) -> Endpoint:
-    return utility(state, "openai.embeddings", _embeddings)
+def embeddings_handler(state: MockState) -> Handler:
+    return utility(state, "openai.embeddings", _embeddings, memoizable=True)
 
 
-def moderations_endpoint(state: MockState) -> Endpoint:
+def moderations_handler(state: MockState) -> Handler:
+    # Not memoizable: every moderation result has its own id.
     return utility(state, "openai.moderations", _moderations)
 
 
-def rerank_endpoint(state: MockState) -> Endpoint:
-    return utility(state, "rerank", _rerank, dialect=state.dialects.rerank)
+def rerank_handler(state: MockState) -> Handler:
+    return utility(state, "rerank", _rerank, dialect=state.dialects.rerank, memoizable=True)

@@ -11,7 +11,7 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +111,13 @@ class Journal:
             entry.generation = self.generation
             self._entries.append(entry)
         return entry
+
+    def open_raw(
+        self, method: str, endpoint: str, raw_headers: Iterable[tuple[bytes, bytes]]
+    ) -> Entry:
+        """`open` with the headers as ASGI sends them."""
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in raw_headers}
+        return self.open(method, endpoint, headers)
 
     def reset(self) -> None:
         with self._lock:

@@ -7,48 +7,68 @@ methods; how the answer is sent (pacing, cuts, broken connections) is `mockserve
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from mockserver import faults, latency, ratelimit
+from mockserver.compose import depends_on_key
 from mockserver.delivery import Delivery, body_app, error_app, stream_app
 from mockserver.dialects.base import Dialect, Inbound
+from mockserver.engine import retry_group
 from mockserver.errors import APIError
 from mockserver.exchange import Exchange
 from mockserver.faults.vendor import vendor_of
 from mockserver.journal import Entry
-from mockserver.reply import Reply
+from mockserver.memo import Prepared, StaticReply
+from mockserver.reply import Reply, Usage
 from mockserver.scenario import ReplySpec, near_misses
 from mockserver.tokens import get_tokenizer
 from mockserver.transport import RawResponse
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp
+    from starlette.types import ASGIApp, Receive, Scope
 
     from mockserver.engine import Decision
     from mockserver.state import MockState
 
 
-async def read_json(request: Request, state: MockState, dialect: Dialect) -> Any:
-    """The request body as JSON; a vendor-shaped 400 for invalid JSON, 413 past the size limit."""
-    limit = state.settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise body_too_large(int(declared), limit)
+async def read_body(receive: Receive, headers: Iterable[tuple[bytes, bytes]], limit: int) -> bytes:
+    """The request body; a 413 past `limit` bytes, declared or sent."""
+    for name, value in headers:
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            raise body_too_large(int(value), limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise body_too_large(size, limit)
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise body_too_large(size, limit)
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def parse_json(raw: bytes, dialect: Dialect) -> Any:
+    """The body as JSON; the dialect's 400 for invalid JSON."""
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise dialect.invalid_json() from None
+
+
+async def read_json(request: Request, state: MockState, dialect: Dialect) -> Any:
+    """The request body as JSON; a vendor-shaped 400 for invalid JSON, 413 past the size limit."""
+    raw = await read_body(request.receive, request.scope["headers"], state.settings.max_body_bytes)
+    return parse_json(raw, dialect)
 
 
 def body_too_large(size: int, limit: int) -> APIError:
@@ -61,12 +81,20 @@ def body_too_large(size: int, limit: int) -> APIError:
 
 
 def inbound_of(request: Request) -> Inbound:
+    return inbound_from_scope(request.scope, request.path_params)
+
+
+def inbound_from_scope(scope: Scope, path_params: Mapping[str, str] | None = None) -> Inbound:
+    """What a dialect may read besides the body. uvicorn lower-cases header names."""
+    raw_query = scope["query_string"]
     return Inbound(
-        path=request.url.path,
-        method=request.method,
-        headers=dict(request.headers),  # starlette lower-cases names
-        query=dict(request.query_params),
-        path_params=dict(request.path_params),
+        path=scope["path"],
+        method=scope["method"],
+        headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
+        query=dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True))
+        if raw_query
+        else {},
+        path_params=dict(path_params or {}),
     )
 
 
@@ -86,23 +114,9 @@ def error_response(
     return RawResponse(orjson.dumps(dialect.render_error(error)), status, headers)
 
 
-def answer(
-    state: MockState,
-    dialect: Dialect,
-    exchange: Exchange,
-    entry: Entry,
-    delivery: Delivery | None = None,
-) -> Reply:
-    """Gateway checks, matching, composing and usage for one parsed request. A status fault
-    or a refused rate limit is raised as an `APIError`; what else concerns sending (headers,
-    pacing, a stream cut) goes into `delivery`."""
-    if delivery is None:
-        delivery = Delivery(exchange.headers)
-    entry.model = exchange.model
-    entry.stream = exchange.stream
-    forced = (
-        faults.fault_from_headers(exchange.headers) if faults.HEADER in exchange.headers else None
-    )
+def prepare(state: MockState, dialect: Dialect, exchange: Exchange, body: Any) -> Prepared:
+    """The gateway's checks that depend on the request alone: a known model this endpoint
+    serves, and a prompt that fits its context window."""
     model = state.catalog.get(exchange.model)
     if model is None:
         raise dialect.unknown_model(exchange)
@@ -112,14 +126,49 @@ def answer(
     requested = exchange.max_tokens if dialect.context_includes_completion else None
     if prompt_tokens + (requested or 0) > model.context_window:
         raise dialect.context_exceeded(model.context_window, prompt_tokens, requested)
-    if state.engine.rate_limiter is not None:
-        limit(state, dialect, exchange, entry, delivery, prompt_tokens)
+    return Prepared(exchange, body, model, tokenizer, prompt_tokens, retry_group(exchange))
+
+
+def answer(
+    state: MockState,
+    dialect: Dialect,
+    exchange: Exchange,
+    entry: Entry,
+    delivery: Delivery | None = None,
+) -> Reply:
+    """`prepare` and `respond` for one parsed request."""
+    prepared = prepare(state, dialect, exchange, exchange.body)
+    return respond(state, dialect, prepared, entry, delivery)
+
+
+def respond(
+    state: MockState,
+    dialect: Dialect,
+    prepared: Prepared,
+    entry: Entry,
+    delivery: Delivery | None = None,
+) -> Reply:
+    """Rate limits, matching, composing and usage for one prepared request. A status fault
+    or a refused rate limit is raised as an `APIError`; what else concerns sending (headers,
+    pacing, a stream cut) goes into `delivery`. A reply that will be the same on every
+    occurrence is kept in `prepared.static` for `replay`."""
+    exchange, model = prepared.exchange, prepared.model
+    if delivery is None:
+        delivery = Delivery(exchange.headers)
+    entry.model = exchange.model
+    entry.stream = exchange.stream
+    forced = (
+        faults.fault_from_headers(exchange.headers) if faults.HEADER in exchange.headers else None
+    )
+    engine = state.engine
+    if engine.rate_limiter is not None:
+        limit(state, dialect, exchange, entry, delivery, prepared.prompt_tokens)
     try:
-        decision = state.engine.decide(exchange, forced)
+        decision = engine.decide(exchange, forced, prepared.retry_group)
     except APIError as error:
         if error.code == "mock_no_matching_rule":  # strict mode: journal why nothing matched
             entry.strict_miss = True
-            entry.near_misses = [m.to_dict() for m in near_misses(state.engine.rules, exchange)]
+            entry.near_misses = [m.to_dict() for m in near_misses(engine.rules, exchange)]
         raise
     entry.rule = decision.rule
     entry.retry_group = decision.retry_group
@@ -130,25 +179,55 @@ def answer(
         delivery.latency = latency.merge(realistic, model.latency, decision.latency)
     if decision.fault is not None:
         context = faults.ErrorContext(
-            dialect, exchange.model, delivery.api_key, model.context_window, prompt_tokens
+            dialect, exchange.model, delivery.api_key, model.context_window, prepared.prompt_tokens
         )
         apply_fault(decision, exchange, entry, delivery, context)
-    reply = state.engine.compose(
+    reply = engine.compose(
         decision,
         exchange,
         model,
-        tokenizer,
-        prompt_tokens,
+        prepared.tokenizer,
+        prepared.prompt_tokens,
         implicit_reasoning=dialect.implicit_reasoning,
     )
-    usage = reply.usage
+    journal_usage(entry, reply.usage)
+    if (
+        decision.rule is not None
+        and decision.same_every_time
+        and decision.fault is None
+        and delivery.latency is None
+        and engine.replays_statically
+        and not depends_on_key(decision.reply, exchange.n)
+    ):
+        prepared.static = StaticReply(decision.rule, reply.choices, reply.usage)
+    dialect.remember(reply, exchange)
+    return reply
+
+
+def replay(state: MockState, dialect: Dialect, prepared: Prepared, entry: Entry) -> Reply:
+    """The next occurrence of a request whose reply is `prepared.static`: only what differs
+    between occurrences (the key, hence every id, and `created`) is made anew."""
+    static = prepared.static
+    assert static is not None
+    exchange = prepared.exchange
+    stamp = state.engine.stamp(prepared.retry_group, exchange.model)
+    reply = Reply(static.choices, stamp.key, stamp.created, stamp.fingerprint, static.usage)
+    reply.rule = static.rule
+    entry.model = exchange.model
+    entry.stream = exchange.stream
+    entry.rule = static.rule
+    entry.retry_group = prepared.retry_group
+    journal_usage(entry, static.usage)
+    dialect.remember(reply, exchange)
+    return reply
+
+
+def journal_usage(entry: Entry, usage: Usage) -> None:
     entry.usage = {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "reasoning_tokens": usage.reasoning_tokens,
     }
-    dialect.remember(reply, exchange)
-    return reply
 
 
 def apply_fault(
@@ -213,18 +292,47 @@ def content_filtered(reply: ReplySpec | None) -> ReplySpec:
     return reply.model_copy(update={"finish_reason": "content_filter"})
 
 
-async def generate(request: Request, dialect: Dialect, state: MockState) -> ASGIApp:
-    """Answer a generation request (chat, messages, responses, generateContent...)."""
-    entry = state.journal.open(request.method, request.url.path, request.headers)
+async def generate(
+    scope: Scope,
+    receive: Receive,
+    dialect: Dialect,
+    state: MockState,
+    path_params: Mapping[str, str] | None = None,
+) -> ASGIApp:
+    """Answer a generation request (chat, messages, responses, generateContent...).
+
+    A request seen before (same path, query, headers and body) skips parsing and pricing, and
+    when its rule's reply doesn't change between occurrences, composing too (`mockserver.memo`).
+    """
+    entry = state.journal.open_raw(scope["method"], scope["path"], scope["headers"])
     entry.dialect = dialect.name
-    delivery = Delivery(request.headers, request.query_params)
+    memo = state.memo
+    delivery: Delivery | None = None
     try:
-        body = await read_json(request, state, dialect)
-        entry.body = body
-        exchange = dialect.parse(body, inbound_of(request))
-        reply = answer(state, dialect, exchange, entry, delivery)
+        raw = await read_body(receive, scope["headers"], state.settings.max_body_bytes)
+        key = memo.key(scope, raw)
+        prepared = memo.prepared(key)
+        if prepared is not None and prepared.static is not None:
+            entry.body = prepared.body
+            reply = replay(state, dialect, prepared, entry)
+            delivery = Delivery()
+        else:
+            inbound = inbound_from_scope(scope, path_params)
+            delivery = Delivery(inbound.headers, inbound.query)
+            if prepared is None:
+                body = parse_json(raw, dialect)
+                entry.body = body
+                exchange = dialect.parse(body, inbound)
+                prepared = prepare(state, dialect, exchange, body)
+                if dialect.memoizable(exchange):
+                    memo.put(key, prepared)
+            else:
+                entry.body = prepared.body
+            reply = respond(state, dialect, prepared, entry, delivery)
     except APIError as error:
-        return error_app(error_response(dialect, error, entry, delivery.headers), entry, delivery)
+        response = error_response(dialect, error, entry, delivery.headers if delivery else None)
+        return error_app(response, entry, delivery)
+    exchange = prepared.exchange
     headers = dialect.reply_headers(reply, exchange)
     headers.update(delivery.headers)
     if delivery.fault is None or delivery.fault.connection is None:

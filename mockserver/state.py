@@ -18,6 +18,7 @@ from mockserver.dialects.openai_completions import CompletionsDialect
 from mockserver.dialects.responses import ResponsesDialect
 from mockserver.engine import Engine
 from mockserver.journal import Journal
+from mockserver.memo import Memo
 from mockserver.scenario import ScenarioSet, load_paths
 from mockserver.settings import Settings
 
@@ -53,6 +54,7 @@ class MockState:
         self.scenarios = scenarios
         self.catalog: Catalog = self.builtin_catalog
         self.engine = Engine(scenarios, seed=settings.seed, strict=settings.strict)
+        self.memo = Memo()
         self.load(scenarios)
 
     @classmethod
@@ -63,7 +65,9 @@ class MockState:
         """Replace the scenarios (already validated as a whole) and reset sequence state."""
         catalog = self.builtin_catalog.with_extra(scenarios.model_infos())
         engine = Engine(scenarios, seed=self.settings.seed, strict=self.settings.strict)
-        self.scenarios, self.catalog, self.engine = scenarios, catalog, engine
+        memo = Memo(name for rule in scenarios.rules for name in rule.matcher.header_names)
+        # One assignment: a request sees the old scenarios, catalog and memo or the new ones.
+        self.scenarios, self.catalog, self.engine, self.memo = scenarios, catalog, engine, memo
 
     def reset(self) -> None:
         """Forget the journal and every sequence cursor; keep the scenarios."""

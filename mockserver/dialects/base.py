@@ -74,6 +74,11 @@ class Dialect:
 
         return APIError(400, INVALID_JSON, type="invalid_request_error")
 
+    def memoizable(self, exchange: Exchange) -> bool:
+        """Whether the exchange follows from the request alone (`mockserver.memo`), not from
+        server-side state that may change (a stored conversation)."""
+        return True
+
     def remember(self, reply: Reply, exchange: Exchange) -> None:
         """Called once per produced reply; dialects with server-side state (Responses) keep it."""
 

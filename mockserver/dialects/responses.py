@@ -130,6 +130,10 @@ class ResponsesDialect(Dialect):
             self.render(reply, exchange), choice, obfuscation_key=reply.key if obfuscate else None
         )
 
+    def memoizable(self, exchange: Exchange) -> bool:
+        # The history of `previous_response_id` comes from the store, which can change.
+        return exchange.body.get("previous_response_id") is None
+
     def remember(self, reply: Reply, exchange: Exchange) -> None:
         """Keep the response for `previous_response_id`, unless the request said `store: false`.
 

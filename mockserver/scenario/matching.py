@@ -361,6 +361,11 @@ class Matcher:
         """One line per failing predicate; empty when the request matches."""
         return [p.explain(exchange) for p in self.predicates if p.test(exchange) is None]
 
+    @property
+    def header_names(self) -> list[str]:
+        """The (lower-cased) request headers this matcher reads."""
+        return [name for p in self.predicates if isinstance(p, _Headers) for name, _ in p.patterns]
+
 
 class MatchableRule(Protocol):
     @property
