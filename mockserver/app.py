@@ -7,10 +7,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -36,16 +36,19 @@ def generation(dialect: Dialect, state: MockState) -> Endpoint:
     return endpoint
 
 
-class FastRoutes:
-    """The hot routes — generations, embeddings, rerank — answered before Starlette's routing
-    and `Request` objects: they carry a load test, and a lookup by exact path is all they need.
-    Every other request (and every other method on these paths) goes through Starlette."""
+class MockApp(Starlette):
+    """The Starlette app, with the hot routes — generations, embeddings, rerank — answered
+    before its middleware, router and `Request` objects: they carry a load test, and a lookup
+    by exact path is all they need. Every other request, and every other method on these
+    paths, goes through Starlette. An exception on a hot route reaches uvicorn, which answers
+    500 as Starlette's error middleware would."""
 
-    def __init__(self, app: ASGIApp, state: MockState) -> None:
-        self.app = app
-        self.state = state
+    def __init__(self, state: MockState, **options: Any) -> None:
+        super().__init__(**options)
+        self.state.mock = state
         d = state.dialects
-        self.routes: dict[str, Handler] = {
+        self.mock = state
+        self.hot_routes: dict[str, Handler] = {
             "/v1/chat/completions": generation_handler(d.chat, state),
             "/v1beta/openai/chat/completions": generation_handler(d.chat, state),
             "/v1/responses": generation_handler(d.responses, state),
@@ -58,17 +61,18 @@ class FastRoutes:
         if scope["type"] == "http" and scope["method"] == "POST":
             path: str = scope["path"]
             response: ASGIApp | None = None
-            handle = self.routes.get(path)
+            handle = self.hot_routes.get(path)
             if handle is not None:
                 response = await handle(scope, receive)
             elif path.startswith(GEMINI_PREFIXES) and path.endswith(GEMINI_GENERATIONS):
                 model = path.partition("/models/")[2]
-                gemini = self.state.dialects.gemini
-                response = await generate(scope, receive, gemini, self.state, {"model": model})
+                gemini = self.mock.dialects.gemini
+                response = await generate(scope, receive, gemini, self.mock, {"model": model})
             if response is not None:
+                scope["app"] = self
                 await response(scope, receive, send)
                 return
-        await self.app(scope, receive, send)
+        await super().__call__(scope, receive, send)
 
 
 def generation_handler(dialect: Dialect, state: MockState) -> Handler:
@@ -127,13 +131,9 @@ def create_app(settings: Settings | None = None, state: MockState | None = None)
         error = APIError(status, f"{verb} ({request.method} {request.url.path})")
         return error_response(dialect, error)
 
-    app = Starlette(
-        routes=build_routes(state),
-        middleware=[Middleware(FastRoutes, state=state)],
-        exception_handlers={404: not_found, 405: not_found},
+    return MockApp(
+        state, routes=build_routes(state), exception_handlers={404: not_found, 405: not_found}
     )
-    app.state.mock = state
-    return app
 
 
 def app_from_env() -> Starlette:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver import ids
 from mockserver.exchange import Exchange, ToolCall
-from mockserver.fakes import default_reply_length, fake_text
+from mockserver.fakes import default_reply_length
+from mockserver.prose import fake_pieces, fake_text
 from mockserver.reply import Choice
 from mockserver.scenario import ChoiceSpec, ReplySpec, template_context
 from mockserver.schema_instance import instance_for
@@ -143,6 +144,11 @@ def default_choice(exchange: Exchange, key: str, tokenizer: Tokenizer) -> Choice
         arguments = instance_for(tool.parameters or {"type": "object"}, ids.digest(key, "args"))
         call = ToolCall("", tool.name, json.dumps(arguments, ensure_ascii=False))
         return Choice(tool_calls=[call], finish_reason="tool_calls")
+    if exchange.response_format.type == "text":
+        # Pieces past max_tokens would be cut anyway: one more tells shaping to cut.
+        needed = None if exchange.max_tokens is None else exchange.max_tokens + 1
+        pieces = fake_pieces(key, default_reply_length(key, None), tokenizer, needed=needed)
+        return Choice(text="".join(pieces), text_pieces=pieces, pieces_are_tokens=True)
     return Choice(text=_default_text(exchange, key, tokenizer), is_json=_is_json(exchange))
 
 

@@ -128,11 +128,15 @@ class Engine:
         return Stamp(occurrence, key, self.clock + occurrence, fingerprint)
 
     def decide(
-        self, exchange: Exchange, forced: FaultSpec | None = None, group: str | None = None
+        self,
+        exchange: Exchange,
+        forced: FaultSpec | None = None,
+        group: str | None = None,
+        misses: list[NearMiss] | None = None,
     ) -> Decision:
         """The rule that answers and its outcome; `forced` (the `x-mock-fault` header) and a
-        chaos draw replace the outcome. `group` is the exchange's retry group when the caller
-        already knows it."""
+        chaos draw replace the outcome. `group` (the exchange's retry group) and `misses` (its
+        near misses when no rule matches) are passed when the caller already knows them."""
         group = group or retry_group(exchange)
         stamp = self.stamp(group, exchange.model)
         occurrence = stamp.occurrence
@@ -157,7 +161,7 @@ class Engine:
                 decision.fault, decision.fault_source = imposed, source
                 decision.reply = reply_of(rule)
             return decision
-        decision.near_misses = near_misses(self.rules, exchange)
+        decision.near_misses = near_misses(self.rules, exchange) if misses is None else misses
         if imposed is not None:
             decision.fault, decision.fault_source = imposed, source
         elif self.strict:

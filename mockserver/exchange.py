@@ -100,6 +100,9 @@ class Exchange:
     reasoning_effort: str | None = None
     reasoning_budget: int | None = None
     seed: int | None = None
+    # What a dialect derives from the request alone while rendering, kept for the next time the
+    # same (memoized) request is rendered. Keys are the dialect's own.
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def system(self) -> str:

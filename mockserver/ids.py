@@ -9,6 +9,7 @@ ids in one response never collide:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 _BASE62 = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -17,13 +18,16 @@ _BASE62_TABLE = bytes(_BASE62[b % 62] for b in range(256))
 
 def digest(*parts: object) -> str:
     """A stable hex digest of the parts' reprs (bytes are hashed as they are)."""
-    h = hashlib.blake2b(digest_size=20)
-    for part in parts:
-        h.update(part if isinstance(part, bytes) else repr(part).encode())
-        h.update(b"\x1f")
-    return h.hexdigest()
+    data = b"\x1f".join(p if isinstance(p, bytes) else repr(p).encode() for p in parts)
+    return hashlib.blake2b(data + b"\x1f", digest_size=20).hexdigest()
 
 
+# A response often needs one id several times (Responses: in the body and in the store; item ids
+# share a tail), so the few most recent derivations are kept.
+_RECENT = 512
+
+
+@functools.lru_cache(maxsize=_RECENT)
 def base62(key: str, label: str, length: int) -> str:
     """`length` base62 characters derived from key and label.
 
@@ -40,6 +44,7 @@ def base62(key: str, label: str, length: int) -> str:
     return out[:length].decode("ascii")
 
 
+@functools.lru_cache(maxsize=_RECENT)
 def hexchars(key: str, label: str, length: int) -> str:
     return hashlib.blake2b(f"{key}:{label}".encode(), digest_size=32).hexdigest()[:length]
 

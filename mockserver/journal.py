@@ -18,18 +18,30 @@ from typing import Any
 SECRET_HEADERS = frozenset(
     {"authorization", "x-api-key", "x-goog-api-key", "api-key", "mj-api-secret", "cookie"}
 )
+_SECRET_RAW = frozenset(name.encode("latin-1") for name in SECRET_HEADERS)
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Credential headers keep only a hint of their shape: `Bearer sk-***`."""
-    out = {}
-    for name, value in headers.items():
-        if name.lower() in SECRET_HEADERS:
-            scheme, _, secret = value.partition(" ")
-            out[name] = f"{scheme} {secret[:3]}***" if secret else f"{value[:3]}***"
-        else:
-            out[name] = value
-    return out
+    return {
+        name: redact(value) if name.lower() in SECRET_HEADERS else value
+        for name, value in headers.items()
+    }
+
+
+def redact_raw_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """`redact_headers` for headers as ASGI gives them (names already lower-case)."""
+    return {
+        name.decode("latin-1"): redact(value.decode("latin-1"))
+        if name in _SECRET_RAW
+        else value.decode("latin-1")
+        for name, value in raw_headers
+    }
+
+
+def redact(value: str) -> str:
+    scheme, _, secret = value.partition(" ")
+    return f"{scheme} {secret[:3]}***" if secret else f"{value[:3]}***"
 
 
 @dataclass(slots=True)
@@ -98,12 +110,21 @@ class Journal:
         self.generation = 0
 
     def open(self, method: str, endpoint: str, headers: Mapping[str, str]) -> Entry:
+        return self._add(method, endpoint, redact_headers(headers))
+
+    def open_raw(
+        self, method: str, endpoint: str, raw_headers: Iterable[tuple[bytes, bytes]]
+    ) -> Entry:
+        """`open` with the headers as ASGI gives them."""
+        return self._add(method, endpoint, redact_raw_headers(raw_headers))
+
+    def _add(self, method: str, endpoint: str, redacted: dict[str, str]) -> Entry:
         entry = Entry(
             seq=next(self._seq),
             at=time.monotonic(),
             method=method,
             endpoint=endpoint,
-            headers=redact_headers(headers),
+            headers=redacted,
         )
         with self._lock:
             # Read under the lock: a reset between the two would otherwise let an entry of the
@@ -111,13 +132,6 @@ class Journal:
             entry.generation = self.generation
             self._entries.append(entry)
         return entry
-
-    def open_raw(
-        self, method: str, endpoint: str, raw_headers: Iterable[tuple[bytes, bytes]]
-    ) -> Entry:
-        """`open` with the headers as ASGI sends them."""
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in raw_headers}
-        return self.open(method, endpoint, headers)
 
     def reset(self) -> None:
         with self._lock:

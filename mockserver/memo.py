@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from mockserver.catalog import ModelInfo
     from mockserver.exchange import Exchange
     from mockserver.reply import Choice, Usage
+    from mockserver.scenario import NearMiss
     from mockserver.tokens import Tokenizer
 
 MAX_ENTRIES = 1024
@@ -59,6 +60,7 @@ class Prepared:
     prompt_tokens: int
     retry_group: str
     static: StaticReply | None = None
+    near_misses: list[NearMiss] | None = None  # known once matching found no rule
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,7 +164,7 @@ def respond(
     if engine.rate_limiter is not None:
         limit(state, dialect, exchange, entry, delivery, prepared.prompt_tokens)
     try:
-        decision = engine.decide(exchange, forced, prepared.retry_group)
+        decision = engine.decide(exchange, forced, prepared.retry_group, prepared.near_misses)
     except APIError as error:
         if error.code == "mock_no_matching_rule":  # strict mode: journal why nothing matched
             entry.strict_miss = True
@@ -172,6 +172,8 @@ def respond(
         raise
     entry.rule = decision.rule
     entry.retry_group = decision.retry_group
+    if decision.rule is None:
+        prepared.near_misses = decision.near_misses
     entry.near_misses = [m.to_dict() for m in decision.near_misses]
     delivery.key = decision.key
     realistic = latency.realistic(model.id) if state.settings.latency == "realistic" else None
@@ -339,5 +341,5 @@ async def generate(
         entry.status = 200  # a broken connection answers no status at all
     if exchange.stream:
         return stream_app(dialect, reply, exchange, headers, entry, delivery)
-    body_bytes = orjson.dumps(dialect.render(reply, exchange))
+    body_bytes = dialect.render_body(reply, exchange)
     return body_app(body_bytes, headers, reply.usage.completion_tokens, entry, delivery)

@@ -37,6 +37,9 @@ class Choice:
     argument_pieces: list[list[str]] = field(default_factory=list)
     completion_tokens: int = 0
     reasoning_tokens: int = 0
+    # `text_pieces` came with the text, one token each (fake prose): shaping counts and cuts
+    # them instead of encoding the text again.
+    pieces_are_tokens: bool = False
 
 
 @dataclass(slots=True)

@@ -37,7 +37,10 @@ def shape(choices: list[Choice], exchange: Exchange, tokenizer: Tokenizer) -> No
         for field in ("text", "refusal"):
             value = getattr(choice, field)
             if value:
-                value, spent, cut = _spend(value, budget, tokenizer)
+                if field == "text" and choice.pieces_are_tokens:
+                    value, spent, cut = _spend_pieces(choice, budget)
+                else:
+                    value, spent, cut = _spend(value, budget, tokenizer)
                 setattr(choice, field, value)
                 visible += spent
                 budget = None if budget is None else budget - spent
@@ -52,7 +55,9 @@ def shape(choices: list[Choice], exchange: Exchange, tokenizer: Tokenizer) -> No
             if cut:
                 choice.finish_reason = "length"
         choice.completion_tokens = choice.reasoning_tokens + visible
-        choice.text_pieces = tokenizer.pieces(choice.text) if choice.text else []
+        if not (choice.pieces_are_tokens and choice.text):
+            choice.text_pieces = tokenizer.pieces(choice.text) if choice.text else []
+            choice.pieces_are_tokens = False
         choice.reasoning_pieces = tokenizer.pieces(choice.reasoning) if choice.reasoning else []
         choice.refusal_pieces = tokenizer.pieces(choice.refusal) if choice.refusal else []
         choice.argument_pieces = [tokenizer.pieces(call.arguments) for call in choice.tool_calls]
@@ -76,9 +81,19 @@ def _apply_stop(choice: Choice, stops: list[str]) -> None:
             earliest = (at, stop)
     if earliest is not None:
         choice.text = choice.text[: earliest[0]]
+        choice.pieces_are_tokens = False  # the pieces no longer add up to the text
         choice.stop_sequence = earliest[1]
         choice.tool_calls = []
         choice.finish_reason = "stop"
+
+
+def _spend_pieces(choice: Choice, budget: int | None) -> tuple[str, int, bool]:
+    """`_spend` for a text whose pieces are its tokens."""
+    pieces = choice.text_pieces
+    if budget is None or len(pieces) <= budget:
+        return choice.text or "", len(pieces), False
+    choice.text_pieces = pieces[: max(budget, 0)]
+    return "".join(choice.text_pieces), len(choice.text_pieces), True
 
 
 def _spend(text: str, budget: int | None, tokenizer: Tokenizer) -> tuple[str, int, bool]:

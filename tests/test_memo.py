@@ -208,3 +208,13 @@ def test_big_bodies_and_fault_headers_have_no_key() -> None:
     scope = {"path": "/p", "query_string": b"", "headers": [(b"x-mock-fault", b"status=500")]}
     assert kept.key(scope, b"{}") is None
     assert kept.key({**scope, "headers": []}, b"x" * (memo.MAX_BODY_BYTES + 1)) is None
+
+
+def test_near_misses_are_journaled_for_every_occurrence() -> None:
+    state = state_for()
+    with TestClient(create_app(state=state)) as client:
+        for _ in range(2):
+            send(client, chat("nothing scripted"))
+    first, second = state.journal.entries()
+    assert first.rule is None and first.near_misses
+    assert second.near_misses == first.near_misses

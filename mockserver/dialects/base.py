@@ -49,6 +49,10 @@ class Dialect:
     def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
         raise NotImplementedError
 
+    def render_body(self, reply: Reply, exchange: Exchange) -> bytes:
+        """`render` as the bytes sent."""
+        return orjson.dumps(self.render(reply, exchange))
+
     def render_stream(self, reply: Reply, exchange: Exchange) -> list[bytes]:
         """The whole stream as SSE frames, one complete event per item, terminator included."""
         raise NotImplementedError

@@ -107,20 +107,21 @@ class ChatDialect(Dialect):
             "id": completion_id(reply),
             "object": "chat.completion",
             "created": reply.created,
-            "model": exchange.model,
-            "choices": [
-                {
-                    "index": index,
-                    "message": _message(choice),
-                    "logprobs": None,
-                    "finish_reason": choice.finish_reason,
-                }
-                for index, choice in enumerate(reply.choices)
-            ],
-            "usage": usage_body(reply),
-            "service_tier": "default",
-            "system_fingerprint": reply.fingerprint,
+            **_completion_rest(reply, exchange),
         }
+
+    def render_body(self, reply: Reply, exchange: Exchange) -> bytes:
+        # Only the id and `created` differ between occurrences of a memoized reply (its
+        # choices and usage are then the very same objects): the rest is serialised once.
+        cached = exchange.derived.get("chat.rest")
+        if cached is None or cached[0] is not reply.choices or cached[1] is not reply.usage:
+            rest = orjson.dumps(_completion_rest(reply, exchange))
+            cached = exchange.derived["chat.rest"] = (reply.choices, reply.usage, rest)
+        head = b'{"id":"%s","object":"chat.completion","created":%d,' % (
+            completion_id(reply).encode(),
+            reply.created,
+        )
+        return head + cached[2][1:]
 
     def render_stream(self, reply: Reply, exchange: Exchange) -> list[bytes]:
         # Every chunk repeats the same envelope; serialise it once and splice the choices in.
@@ -160,6 +161,25 @@ class ChatDialect(Dialect):
 
     def reply_headers(self, reply: Reply | None, exchange: Exchange | None) -> dict[str, str]:
         return openai_headers(reply.key if reply is not None else None)
+
+
+def _completion_rest(reply: Reply, exchange: Exchange) -> dict[str, Any]:
+    """A chat completion's fields after `created`."""
+    return {
+        "model": exchange.model,
+        "choices": [
+            {
+                "index": index,
+                "message": _message(choice),
+                "logprobs": None,
+                "finish_reason": choice.finish_reason,
+            }
+            for index, choice in enumerate(reply.choices)
+        ],
+        "usage": usage_body(reply),
+        "service_tier": "default",
+        "system_fingerprint": reply.fingerprint,
+    }
 
 
 def openai_headers(key: str | None) -> dict[str, str]:

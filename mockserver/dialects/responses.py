@@ -229,24 +229,34 @@ def response_status(choice: Choice | None) -> str:
 
 def response_envelope(reply: Reply, exchange: Exchange, status: str) -> dict[str, Any]:
     """Every top-level field of the `Response` object except `output` and `usage`."""
-    body = exchange.body
     choice = reply.choices[0] if reply.choices else None
-    reasoning = body.get("reasoning") or {}
     incomplete = None
     if status == "incomplete" and choice is not None:
         reason = (
             "content_filter" if choice.finish_reason == "content_filter" else "max_output_tokens"
         )
         incomplete = {"reason": reason}
-    envelope: dict[str, Any] = {
+    echoed = exchange.derived.get("responses.echo")
+    if echoed is None:
+        echoed = exchange.derived["responses.echo"] = _echoed_settings(exchange)
+    return {
         "id": make_response_id(reply),
         "object": "response",
         "created_at": reply.created,
         "status": status,
-        "background": bool(body.get("background", False)),
+        "background": bool(exchange.body.get("background", False)),
         "completed_at": reply.created + 1 if status == "completed" else None,
         "error": None,
         "incomplete_details": incomplete,
+        **echoed,
+    }
+
+
+def _echoed_settings(exchange: Exchange) -> dict[str, Any]:
+    """The request's settings as the response echoes them: the same for every occurrence."""
+    body = exchange.body
+    reasoning = body.get("reasoning") or {}
+    echoed: dict[str, Any] = {
         "instructions": body.get("instructions"),
         "max_output_tokens": body.get("max_output_tokens"),
         "max_tool_calls": body.get("max_tool_calls"),
@@ -269,8 +279,8 @@ def response_envelope(reply: Reply, exchange: Exchange, status: str) -> dict[str
     }
     # The spec types `user` as a plain string: echo it only when one was sent.
     if isinstance(body.get("user"), str):
-        envelope["user"] = body["user"]
-    return envelope
+        echoed["user"] = body["user"]
+    return echoed
 
 
 def output_items(

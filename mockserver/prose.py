@@ -1,0 +1,204 @@
+"""Fake English prose cut into its tokens, fast enough to write a fresh one for every request.
+
+    fake_pieces("k1", 12, o200k) -> ["Director", " discover", " than", ..., "."]  (12 tokens)
+
+The built-in default reply is fake prose whose length in tokens is chosen first, so it must come
+out with an exact token count, and a stream sends it one token per event. Encoding and re-cutting
+a fresh text on every request is most of what a default reply costs; instead the text is put
+together from words whose tokens are known. The first use of a tokenizer looks up, once, the
+tokens of each word of Faker's English word list where a word can stand: first in a paragraph
+("Word"), first in a sentence (" Word") and inside one (" word"), and of the two sentence ends
+("." and ".\n\n"). tiktoken's encodings split text into pre-tokens before any merge, and each of
+these fragments is one pre-token (or several whole ones), so a text's tokens are its fragments'
+tokens laid end to end — the tests check this against the tokenizer over thousands of texts.
+
+Every choice comes from a `random.Random` seeded with blake2b of the key: the same key gives the
+same text, with no wall clock and no global random state.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.metadata
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+# Sentence length in words and the chance that a sentence opens a new paragraph: plausible
+# chat-answer prose rather than lorem ipsum's six-word sentences.
+SENTENCE_WORDS = (5, 14)
+PARAGRAPH_CHANCE = 0.15
+_WORDS_SOURCE = "faker/providers/lorem/en_US/__init__.py"
+
+
+class PieceTokenizer(Protocol):
+    """What the vocabulary needs: a text's tokens as whole-character pieces."""
+
+    def pieces(self, text: str) -> list[str]: ...
+
+
+def word_list() -> list[str]:
+    """Faker's English lorem words that are plain lower-case words (no names or acronyms).
+
+    Read from Faker's source without importing Faker, which costs ~150 ms and ~15 MB that a
+    default reply doesn't need; Faker itself is the fallback when the file isn't on disk.
+    """
+    words: tuple[str, ...] | None = None
+    try:
+        path = Path(str(importlib.metadata.distribution("faker").locate_file(_WORDS_SOURCE)))
+        words = _literal_word_list(ast.parse(path.read_text(encoding="utf-8")))
+    except (OSError, SyntaxError, ValueError, importlib.metadata.PackageNotFoundError):
+        words = None
+    if words is None:
+        from faker.providers.lorem.en_US import Provider
+
+        words = tuple(Provider.word_list)
+    return [w for w in words if w.isascii() and w.isalpha() and w.islower()]
+
+
+def _literal_word_list(module: ast.Module) -> tuple[str, ...] | None:
+    for node in ast.walk(module):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "word_list" for target in node.targets
+        ):
+            value = ast.literal_eval(node.value)
+            return tuple(value) if isinstance(value, tuple | list) else None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """The words as they read in one place of a sentence, with their tokens."""
+
+    pieces: tuple[tuple[str, ...], ...]  # per word
+    short: tuple[int, ...]  # indices of the one-token words, for filling the last gaps
+
+
+class Vocabulary:
+    """Faker's words tokenized in each place a word can stand, for one tokenizer."""
+
+    def __init__(self, tokenizer: PieceTokenizer, words: list[str]) -> None:
+        self.words = words
+        self.paragraph_first = self._slot(tokenizer, [w.capitalize() for w in words])
+        self.sentence_first = self._slot(tokenizer, [" " + w.capitalize() for w in words])
+        self.inner = self._slot(tokenizer, [" " + w for w in words])
+        # How many of the last tokens the ending decides (words drawn to fit, the full stop, a
+        # filler word): nothing before them depends on the length of the text.
+        self.ending_reach = 2 + max(
+            len(p)
+            for slot in (self.paragraph_first, self.sentence_first, self.inner)
+            for p in slot.pieces
+        )
+        self.stop = tuple(tokenizer.pieces("."))
+        self.paragraph_stop = tuple(tokenizer.pieces(".\n\n"))
+        if len(self.stop) != 1 or not all(
+            slot.short for slot in (self.paragraph_first, self.sentence_first, self.inner)
+        ):
+            raise ValueError(
+                "this tokenizer can't end a sentence in one token or has no one-token words; "
+                "fake prose needs both"
+            )
+
+    @staticmethod
+    def _slot(tokenizer: PieceTokenizer, fragments: list[str]) -> Slot:
+        pieces = tuple(tuple(tokenizer.pieces(fragment)) for fragment in fragments)
+        return Slot(pieces, tuple(i for i, p in enumerate(pieces) if len(p) == 1))
+
+
+_vocabularies: dict[int, tuple[PieceTokenizer, Vocabulary]] = {}
+_lock = threading.Lock()
+
+
+def vocabulary(tokenizer: PieceTokenizer) -> Vocabulary:
+    """The vocabulary of `tokenizer`, built on first use (~1,000 words, three places each)."""
+    found = _vocabularies.get(id(tokenizer))
+    if found is not None and found[0] is tokenizer:
+        return found[1]
+    with _lock:
+        found = _vocabularies.get(id(tokenizer))
+        if found is None or found[0] is not tokenizer:
+            # The tokenizer is kept alongside so that its id can't be reused by another one.
+            found = _vocabularies[id(tokenizer)] = (tokenizer, Vocabulary(tokenizer, word_list()))
+    return found[1]
+
+
+def seed_for(key: str, label: str) -> int:
+    """A 64-bit seed from key and label; different labels give independent streams."""
+    digest = hashlib.blake2b(f"{label}\x1f{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def fake_pieces(
+    key: str, tokens: int, tokenizer: PieceTokenizer, *, needed: int | None = None
+) -> list[str]:
+    """Prose from `key` as exactly `tokens` tokens, one piece per token.
+
+    Sentences of 5-14 words, now and then a new paragraph; with 2 tokens or more the text ends
+    on a full stop. Near the end, words are drawn among those that still fit, and the last
+    gaps are filled with one-token words, so the count is met exactly.
+
+    `needed`: only the first `needed` pieces will be used (a reply cut by `max_tokens`). They
+    are the same as the whole text's, and when they end far enough from the last token that
+    the ending can't touch them, the rest isn't made.
+    """
+    if tokens <= 0:
+        return []
+    vocab = vocabulary(tokenizer)
+    if needed is not None and needed + vocab.ending_reach < tokens:
+        return _prose(key, tokens, vocab, needed)
+    return _prose(key, tokens, vocab, tokens)
+
+
+def _prose(key: str, tokens: int, vocab: Vocabulary, made: int) -> list[str]:
+    """The first `made` (or a few more) of the `tokens` pieces of the prose of `key`."""
+    draw = random.Random(seed_for(key, "text")).random
+    out: list[str] = []
+    left = tokens
+    slot = vocab.paragraph_first
+    if tokens == 1:
+        return list(slot.pieces[_one_token_word(draw, slot)])
+    while left > 0 and len(out) < made:
+        words = SENTENCE_WORDS[0] + int(draw() * (SENTENCE_WORDS[1] - SENTENCE_WORDS[0] + 1))
+        for _ in range(words):
+            if left <= 1:
+                break  # the full stop takes the last token
+            word = _pick(draw, slot, left - 1)
+            out += word
+            left -= len(word)
+            slot = vocab.inner
+        out += vocab.stop
+        left -= 1
+        if left <= 1:
+            # One token can't hold a word and a full stop: this sentence takes it instead.
+            if left == 1:
+                out.insert(-1, vocab.inner.pieces[_one_token_word(draw, vocab.inner)][0])
+            break
+        if draw() < PARAGRAPH_CHANCE and len(vocab.paragraph_stop) == 1:
+            out[-1] = vocab.paragraph_stop[0]
+            slot = vocab.paragraph_first
+        else:
+            slot = vocab.sentence_first
+    return out
+
+
+def _pick(draw: Callable[[], float], slot: Slot, room: int) -> tuple[str, ...]:
+    """A word of at most `room` tokens: a few free draws, then a one-token word."""
+    words = slot.pieces
+    for _ in range(4):
+        word = words[int(draw() * len(words))]
+        if len(word) <= room:
+            return word
+    return words[_one_token_word(draw, slot)]
+
+
+def _one_token_word(draw: Callable[[], float], slot: Slot) -> int:
+    return slot.short[int(draw() * len(slot.short))]
+
+
+def fake_text(key: str, tokens: int, tokenizer: PieceTokenizer) -> str:
+    """`fake_pieces` joined: English-looking prose of exactly `tokens` tokens."""
+    return "".join(fake_pieces(key, tokens, tokenizer))
