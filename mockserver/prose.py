@@ -166,7 +166,10 @@ def _prose(key: str, tokens: int, vocab: Vocabulary, made: int) -> list[str]:
         for _ in range(words):
             if left <= 1:
                 break  # the full stop takes the last token
-            word = _pick(draw, slot, left - 1)
+            pool = slot.pieces
+            word = pool[int(draw() * len(pool))]
+            if len(word) >= left:  # it leaves no room for the full stop: draw again
+                word = _pick(draw, slot, left - 1)
             out += word
             left -= len(word)
             slot = vocab.inner
@@ -186,9 +189,9 @@ def _prose(key: str, tokens: int, vocab: Vocabulary, made: int) -> list[str]:
 
 
 def _pick(draw: Callable[[], float], slot: Slot, room: int) -> tuple[str, ...]:
-    """A word of at most `room` tokens: a few free draws, then a one-token word."""
+    """A word of at most `room` tokens: a few more draws, then a one-token word."""
     words = slot.pieces
-    for _ in range(4):
+    for _ in range(3):
         word = words[int(draw() * len(words))]
         if len(word) <= room:
             return word

@@ -136,16 +136,13 @@ class ChatDialect(Dialect):
                 "system_fingerprint": reply.fingerprint,
             }
         )[:-1]
-        tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
         prefix = b"data: " + head + b',"choices":['
-        frames = [
-            prefix + orjson.dumps(choice_delta) + b"]" + tail
-            for choice_delta in interleave(
-                [_choice_deltas(i, c) for i, c in enumerate(reply.choices)]
-            )
-        ]
-        if include_usage:
-            frames.append(prefix + b'],"usage":' + orjson.dumps(usage_body(reply)) + b"}\n\n")
+        # What follows the envelope is the same for every occurrence of a memoized reply.
+        cached = exchange.derived.get("chat.chunks")
+        if cached is None or cached[0] is not reply.choices or cached[1] is not reply.usage:
+            cached = (reply.choices, reply.usage, _chunk_rests(reply, include_usage))
+            exchange.derived["chat.chunks"] = cached
+        frames = [prefix + rest for rest in cached[2]]
         frames.append(DONE)
         return frames
 
@@ -161,6 +158,18 @@ class ChatDialect(Dialect):
 
     def reply_headers(self, reply: Reply | None, exchange: Exchange | None) -> dict[str, str]:
         return openai_headers(reply.key if reply is not None else None)
+
+
+def _chunk_rests(reply: Reply, include_usage: bool) -> list[bytes]:
+    """Each chunk's bytes after the envelope: its choice delta (and the usage chunk)."""
+    tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
+    rests = [
+        orjson.dumps(choice_delta) + b"]" + tail
+        for choice_delta in interleave([_choice_deltas(i, c) for i, c in enumerate(reply.choices)])
+    ]
+    if include_usage:
+        rests.append(b'],"usage":' + orjson.dumps(usage_body(reply)) + b"}\n\n")
+    return rests
 
 
 def _completion_rest(reply: Reply, exchange: Exchange) -> dict[str, Any]:
