@@ -3,6 +3,10 @@
 route → dialect.parse → gateway checks (model, context, rate limits) → match → reply or fault →
 usage → render → transport → journal. Dialect-specific work happens only through the `Dialect`
 methods; how the answer is sent (pacing, cuts, broken connections) is `mockserver.delivery`'s.
+
+`prepare` does what follows from the request alone (parse, model, context) and `respond` the
+rest; a request sent again starts from its memoized `Prepared`, and when its reply can't change
+between occurrences, `replay` only stamps it anew (`mockserver.memo`).
 """
 
 from __future__ import annotations
