@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,16 +23,8 @@ from mockserver.pipeline import error_response, generate
 from mockserver.settings import Settings
 from mockserver.state import MockState
 
-Endpoint = Callable[[Request], Awaitable[ASGIApp]]
 GEMINI_PREFIXES = ("/v1beta/models/", "/v1/models/")
 GEMINI_GENERATIONS = (":generateContent", ":streamGenerateContent")
-
-
-def generation(dialect: Dialect, state: MockState) -> Endpoint:
-    async def endpoint(request: Request) -> ASGIApp:
-        return await generate(request.scope, request.receive, dialect, state, request.path_params)
-
-    return endpoint
 
 
 class MockApp(Starlette):
@@ -43,19 +34,11 @@ class MockApp(Starlette):
     paths, goes through Starlette. An exception on a hot route reaches uvicorn, which answers
     500 as Starlette's error middleware would."""
 
-    def __init__(self, state: MockState, **options: Any) -> None:
+    def __init__(self, state: MockState, hot: dict[str, Handler], **options: Any) -> None:
         super().__init__(**options)
         self.state.mock = state
-        d = state.dialects
         self.mock = state
-        self.hot_routes: dict[str, Handler] = {
-            "/v1/chat/completions": generation_handler(d.chat, state),
-            "/v1beta/openai/chat/completions": generation_handler(d.chat, state),
-            "/v1/responses": generation_handler(d.responses, state),
-            "/v1/messages": generation_handler(d.anthropic, state),
-            "/v1/embeddings": handlers.embeddings_handler(state),
-            "/v1/rerank": handlers.rerank_handler(state),
-        }
+        self.hot_routes = hot
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
@@ -75,6 +58,20 @@ class MockApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
+def hot_routes(state: MockState) -> dict[str, Handler]:
+    """The POST routes answered ahead of Starlette (`MockApp`), by exact path."""
+    d = state.dialects
+    chat = generation_handler(d.chat, state)
+    return {
+        "/v1/chat/completions": chat,
+        "/v1/responses": generation_handler(d.responses, state),
+        "/v1/embeddings": handlers.embeddings_handler(state),
+        "/v1/rerank": handlers.rerank_handler(state),
+        "/v1/messages": generation_handler(d.anthropic, state),
+        "/v1beta/openai/chat/completions": chat,  # Gemini's OpenAI-compatible endpoint
+    }
+
+
 def generation_handler(dialect: Dialect, state: MockState) -> Handler:
     async def handle(scope: Scope, receive: Receive) -> ASGIApp:
         return await generate(scope, receive, dialect, state)
@@ -82,15 +79,13 @@ def generation_handler(dialect: Dialect, state: MockState) -> Handler:
     return handle
 
 
-def build_routes(state: MockState) -> list[BaseRoute]:
-    d = state.dialects
-    chat = generation(d.chat, state)
+def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
+    """Every route for Starlette; the hot ones too, so that their other methods get a 405."""
     list_models, get_model = handlers.list_models(state), handlers.get_model(state)
     gemini = handlers.gemini_action(state)
     return [
+        *(Route(path, endpoint_of(handle), methods=["POST"]) for path, handle in hot.items()),
         # OpenAI
-        Route("/v1/chat/completions", chat, methods=["POST"]),
-        Route("/v1/responses", generation(d.responses, state), methods=["POST"]),
         Route(
             "/v1/responses/input_tokens", handlers.responses_input_tokens(state), methods=["POST"]
         ),
@@ -100,18 +95,14 @@ def build_routes(state: MockState) -> list[BaseRoute]:
             methods=["GET", "DELETE"],
         ),
         Route("/v1/completions", handlers.completions(state), methods=["POST"]),
-        Route("/v1/embeddings", endpoint_of(handlers.embeddings_handler(state)), methods=["POST"]),
         Route(
             "/v1/moderations", endpoint_of(handlers.moderations_handler(state)), methods=["POST"]
         ),
-        Route("/v1/rerank", endpoint_of(handlers.rerank_handler(state)), methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", get_model, methods=["GET"]),
         # Anthropic
-        Route("/v1/messages", generation(d.anthropic, state), methods=["POST"]),
         Route("/v1/messages/count_tokens", handlers.anthropic_count(state), methods=["POST"]),
         # Gemini (google-genai 3.x calls /v1 by default, older releases /v1beta)
-        Route("/v1beta/openai/chat/completions", chat, methods=["POST"]),
         Route("/v1beta/openai/models", list_models, methods=["GET"]),
         Route("/v1beta/models", list_models, methods=["GET"]),
         Route("/v1beta/models/{model:path}", get_model, methods=["GET"]),
@@ -131,8 +122,12 @@ def create_app(settings: Settings | None = None, state: MockState | None = None)
         error = APIError(status, f"{verb} ({request.method} {request.url.path})")
         return error_response(dialect, error)
 
+    hot = hot_routes(state)
     return MockApp(
-        state, routes=build_routes(state), exception_handlers={404: not_found, 405: not_found}
+        state,
+        hot,
+        routes=build_routes(state, hot),
+        exception_handlers={404: not_found, 405: not_found},
     )
 
 
