@@ -161,8 +161,15 @@ class AnthropicDialect(Dialect):
         elif exchange is not None:
             canonical = orjson.dumps(exchange.body, option=orjson.OPT_SORT_KEYS)
             headers["request-id"] = request_id(ids.digest(exchange.endpoint, canonical))
-        if exchange is not None and (key := api_key(exchange.headers)):
-            headers["anthropic-organization-id"] = organization_id(key)
+        if exchange is not None:
+            organization = exchange.derived.get("anthropic.organization")
+            if organization is None:
+                key = api_key(exchange.headers)
+                organization = exchange.derived["anthropic.organization"] = (
+                    organization_id(key) if key else ""
+                )
+            if organization:
+                headers["anthropic-organization-id"] = organization
         return headers
 
 
