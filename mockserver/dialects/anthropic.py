@@ -18,8 +18,8 @@ import orjson
 
 from mockserver import ids
 from mockserver.dialects import anthropic_parse as parsing
-from mockserver.dialects.anthropic_stream import message_body, stream_frames
-from mockserver.dialects.base import Dialect, Inbound, sse_frame
+from mockserver.dialects.anthropic_stream import message_body, message_id, stream_frames
+from mockserver.dialects.base import Dialect, Inbound, per_reply, sse_frame
 from mockserver.errors import APIError
 from mockserver.exchange import Exchange
 from mockserver.reply import Reply
@@ -112,6 +112,17 @@ class AnthropicDialect(Dialect):
     def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
         return message_body(reply, exchange)
 
+    def render_body(self, reply: Reply, exchange: Exchange) -> bytes:
+        if reply.choices[0].reasoning:  # thinking blocks are signed with the reply key
+            return orjson.dumps(message_body(reply, exchange))
+        # Otherwise only the message id (second, after the model) depends on it.
+        rest = per_reply(exchange, "anthropic.rest", reply, lambda: _after_id(reply, exchange))
+        head = b'{"model":%s,"id":"%s",' % (
+            orjson.dumps(exchange.model),
+            message_id(reply).encode(),
+        )
+        return head + rest[1:]
+
     def render_stream(self, reply: Reply, exchange: Exchange) -> list[bytes]:
         return stream_frames(reply, exchange)
 
@@ -171,6 +182,11 @@ class AnthropicDialect(Dialect):
             if organization:
                 headers["anthropic-organization-id"] = organization
         return headers
+
+
+def _after_id(reply: Reply, exchange: Exchange) -> bytes:
+    body = message_body(reply, exchange)
+    return orjson.dumps({k: v for k, v in body.items() if k not in ("model", "id")})
 
 
 # --- Headers -------------------------------------------------------------------------------

@@ -6,9 +6,9 @@ A dialect module defines a `Dialect` subclass and the routes it answers. Nothing
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import orjson
 
@@ -136,6 +136,20 @@ class Dialect:
     def error_headers(self, error: APIError) -> dict[str, str]:
         """Headers on an error response (before the error's own, such as `retry-after`)."""
         return self.reply_headers(None, None)
+
+
+T = TypeVar("T")
+
+
+def per_reply(exchange: Exchange, name: str, reply: Reply, make: Callable[[], T]) -> T:
+    """`make()`, kept with the exchange for as long as the reply's choices and usage are the
+    very same objects — which they are for every occurrence of a memoized static reply
+    (`mockserver.memo`). Renderers keep there what doesn't depend on the reply key."""
+    cached = exchange.derived.get(name)
+    if cached is None or cached[0] is not reply.choices or cached[1] is not reply.usage:
+        cached = exchange.derived[name] = (reply.choices, reply.usage, make())
+    value: T = cached[2]
+    return value
 
 
 def sse_frame(payload: Any, event: str | None = None) -> bytes:

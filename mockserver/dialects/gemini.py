@@ -28,7 +28,7 @@ import orjson
 
 from mockserver import ids
 from mockserver.dialects import gemini_errors as errors
-from mockserver.dialects.base import Dialect, Inbound
+from mockserver.dialects.base import Dialect, Inbound, per_reply
 from mockserver.dialects.gemini_extras import gemini_prompt_tokens, prompt_details
 from mockserver.dialects.gemini_proto import names, pick
 from mockserver.dialects.gemini_request import read_generate_request
@@ -110,6 +110,23 @@ def include_thoughts(exchange: Exchange) -> bool:
     return isinstance(thinking, Mapping) and pick(thinking, "includeThoughts") is True
 
 
+def _before_id(reply: Reply, exchange: Exchange) -> dict[str, Any]:
+    """A response's fields before `responseId`."""
+    thoughts = include_thoughts(exchange)
+    usage = reply.usage
+    return {
+        "candidates": [_candidate(i, _parts(c, thoughts), c) for i, c in enumerate(reply.choices)],
+        "usageMetadata": _usage(
+            usage.prompt_tokens,
+            usage.completion_tokens - usage.reasoning_tokens,
+            usage.reasoning_tokens,
+            prompt_details(exchange, usage.prompt_tokens),
+            usage.cached_tokens,
+        ),
+        "modelVersion": exchange.model,
+    }
+
+
 def response_id(reply: Reply) -> str:
     return ids.base62(reply.key, "gemini-response", 23)
 
@@ -175,22 +192,14 @@ class GeminiDialect(Dialect):
         )
 
     def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
-        thoughts = include_thoughts(exchange)
-        usage = reply.usage
-        return {
-            "candidates": [
-                _candidate(i, _parts(c, thoughts), c) for i, c in enumerate(reply.choices)
-            ],
-            "usageMetadata": _usage(
-                usage.prompt_tokens,
-                usage.completion_tokens - usage.reasoning_tokens,
-                usage.reasoning_tokens,
-                prompt_details(exchange, usage.prompt_tokens),
-                usage.cached_tokens,
-            ),
-            "modelVersion": exchange.model,
-            "responseId": response_id(reply),
-        }
+        return {**_before_id(reply, exchange), "responseId": response_id(reply)}
+
+    def render_body(self, reply: Reply, exchange: Exchange) -> bytes:
+        # Only the response id, which comes last, depends on the reply key.
+        rest = per_reply(
+            exchange, "gemini.rest", reply, lambda: orjson.dumps(_before_id(reply, exchange))
+        )
+        return b'%s,"responseId":"%s"}' % (rest[:-1], response_id(reply).encode())
 
     def render_stream(self, reply: Reply, exchange: Exchange) -> list[bytes]:
         chunks = stream_chunks(reply, exchange)

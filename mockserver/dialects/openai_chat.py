@@ -16,7 +16,7 @@ import orjson
 
 from mockserver import ids
 from mockserver.dialects import validation as v
-from mockserver.dialects.base import Dialect, Inbound
+from mockserver.dialects.base import Dialect, Inbound, per_reply
 from mockserver.errors import APIError
 from mockserver.exchange import (
     Attachment,
@@ -111,17 +111,15 @@ class ChatDialect(Dialect):
         }
 
     def render_body(self, reply: Reply, exchange: Exchange) -> bytes:
-        # Only the id and `created` differ between occurrences of a memoized reply (its
-        # choices and usage are then the very same objects): the rest is serialised once.
-        cached = exchange.derived.get("chat.rest")
-        if cached is None or cached[0] is not reply.choices or cached[1] is not reply.usage:
-            rest = orjson.dumps(_completion_rest(reply, exchange))
-            cached = exchange.derived["chat.rest"] = (reply.choices, reply.usage, rest)
+        # Only the id and `created` depend on the reply key.
+        rest = per_reply(
+            exchange, "chat.rest", reply, lambda: orjson.dumps(_completion_rest(reply, exchange))
+        )
         head = b'{"id":"%s","object":"chat.completion","created":%d,' % (
             completion_id(reply).encode(),
             reply.created,
         )
-        return head + cached[2][1:]
+        return head + rest[1:]
 
     def render_stream(self, reply: Reply, exchange: Exchange) -> list[bytes]:
         # Every chunk repeats the same envelope; serialise it once and splice the choices in.
@@ -137,12 +135,11 @@ class ChatDialect(Dialect):
             }
         )[:-1]
         prefix = b"data: " + head + b',"choices":['
-        # What follows the envelope is the same for every occurrence of a memoized reply.
-        cached = exchange.derived.get("chat.chunks")
-        if cached is None or cached[0] is not reply.choices or cached[1] is not reply.usage:
-            cached = (reply.choices, reply.usage, _chunk_rests(reply, include_usage))
-            exchange.derived["chat.chunks"] = cached
-        frames = [prefix + rest for rest in cached[2]]
+        # Only the envelope depends on the reply key.
+        rests = per_reply(
+            exchange, "chat.chunks", reply, lambda: _chunk_rests(reply, include_usage)
+        )
+        frames = [prefix + rest for rest in rests]
         frames.append(DONE)
         return frames
 

@@ -18,9 +18,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import orjson
+
 from mockserver import ids
 from mockserver.dialects import validation as v
-from mockserver.dialects.base import Dialect, Inbound, sse_frame
+from mockserver.dialects.base import Dialect, Inbound, per_reply, sse_frame
 from mockserver.dialects.openai_chat import openai_headers
 from mockserver.dialects.response_store import ResponseStore, StoredResponse
 from mockserver.dialects.responses_input import parse_input, parse_tool_choice, parse_tools
@@ -121,6 +123,21 @@ class ResponsesDialect(Dialect):
         body["output"] = output
         body["usage"] = usage_body(reply)
         return body
+
+    def render_body(self, reply: Reply, exchange: Exchange) -> bytes:
+        # `render` in bytes, with the request's echoed settings and the usage serialised once:
+        # the head and the output items carry ids derived from the reply key.
+        choice = reply.choices[0] if reply.choices else None
+        status = response_status(choice)
+        head = orjson.dumps(_head(reply, exchange, status))
+        echoed = exchange.derived.get("responses.echo.json")
+        if echoed is None:
+            echoed = exchange.derived["responses.echo.json"] = orjson.dumps(_echoed(exchange))
+        output = orjson.dumps(output_items(reply, exchange, choice, status))
+        usage = per_reply(
+            exchange, "responses.usage", reply, lambda: orjson.dumps(usage_body(reply))
+        )
+        return b'%s,%s,"output":%s,"usage":%s}' % (head[:-1], echoed[1:-1], output, usage)
 
     def render_stream(self, reply: Reply, exchange: Exchange) -> list[bytes]:
         options = exchange.body.get("stream_options")
@@ -229,6 +246,11 @@ def response_status(choice: Choice | None) -> str:
 
 def response_envelope(reply: Reply, exchange: Exchange, status: str) -> dict[str, Any]:
     """Every top-level field of the `Response` object except `output` and `usage`."""
+    return {**_head(reply, exchange, status), **_echoed(exchange)}
+
+
+def _head(reply: Reply, exchange: Exchange, status: str) -> dict[str, Any]:
+    """The fields before the echoed settings: the reply's id, times and status."""
     choice = reply.choices[0] if reply.choices else None
     incomplete = None
     if status == "incomplete" and choice is not None:
@@ -236,9 +258,6 @@ def response_envelope(reply: Reply, exchange: Exchange, status: str) -> dict[str
             "content_filter" if choice.finish_reason == "content_filter" else "max_output_tokens"
         )
         incomplete = {"reason": reason}
-    echoed = exchange.derived.get("responses.echo")
-    if echoed is None:
-        echoed = exchange.derived["responses.echo"] = _echoed_settings(exchange)
     return {
         "id": make_response_id(reply),
         "object": "response",
@@ -248,8 +267,16 @@ def response_envelope(reply: Reply, exchange: Exchange, status: str) -> dict[str
         "completed_at": reply.created + 1 if status == "completed" else None,
         "error": None,
         "incomplete_details": incomplete,
-        **echoed,
     }
+
+
+def _echoed(exchange: Exchange) -> dict[str, Any]:
+    """The request's settings as every response to it echoes them."""
+    echoed = exchange.derived.get("responses.echo")
+    if echoed is None:
+        echoed = exchange.derived["responses.echo"] = _echoed_settings(exchange)
+    result: dict[str, Any] = echoed
+    return result
 
 
 def _echoed_settings(exchange: Exchange) -> dict[str, Any]:
