@@ -33,6 +33,9 @@ class Comparison:
     spec: FigureSpec
     subject: Side
     reference: Side
+    # Also measured and shown in the detail: the subject's ratio to this side (for a dialect,
+    # the baseline serving the same bytes, which tells the cost of the payload's size apart).
+    context: Side | None = None
 
 
 def _vs_baseline(key: str, title: str, workload: str, limit: float, text: str) -> Comparison:
@@ -42,7 +45,7 @@ def _vs_baseline(key: str, title: str, workload: str, limit: float, text: str) -
 
 def _vs_chat(key: str, title: str) -> Comparison:
     spec = FigureSpec(key, title, Target("min", "≥ 0.8× chat", 0.8), "rps")
-    return Comparison(spec, Side("mock", key), Side("mock", "chat"))
+    return Comparison(spec, Side("mock", key), Side("mock", "chat"), Side("baseline", key))
 
 
 COMPARISONS = [
@@ -108,7 +111,11 @@ def run(ctx: Context, keys: set[str]) -> list[FigureResult]:
             results[comparison.spec.key] = comparison.spec.unavailable(str(exc))
         else:
             usable.append(comparison)
-    sides = list(dict.fromkeys(s for c in usable for s in (c.reference, c.subject)))
+    sides = list(
+        dict.fromkeys(
+            s for c in usable for s in (c.reference, c.subject, c.context) if s is not None
+        )
+    )
     measured, failures = _measure(ctx, targets, sides)
     for comparison in usable:
         results[comparison.spec.key] = _figure(ctx, comparison, measured, failures)
@@ -161,6 +168,11 @@ def _figure(
         for w in dict.fromkeys((subject.workload, reference.workload))
         if w in ctx.notes
     ]
+    context = comparison.context
+    if context is not None and measured.get(context) and context not in failures:
+        rounds = [r.requests_per_sec for r in measured[context]]
+        versus = median([a / b for a, b in zip(ours, rounds, strict=True)])
+        notes.append(f"{versus:.2f}× the {context.label()} ({median(rounds):,.0f} rps)")
     data = {
         "subject": subject.label(),
         "reference": reference.label(),
