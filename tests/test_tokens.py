@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import gzip
-import hashlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 import tiktoken
 
 from mockserver import tokens
+from mockserver.token_bridge import Bridge
 
 TEXTS = [
     "",
@@ -31,6 +32,31 @@ TEXTS = [
 # --- encoding -------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def ranks(shared_cache: Path) -> dict[str, dict[bytes, int]]:
+    return {name: tokens.load_ranks(name, cache=shared_cache) for name in tokens.OFFICIAL_SHA256}
+
+
+@pytest.fixture(scope="module")
+def built(shared_cache: Path) -> dict[str, tokens.Tokenizer]:
+    return {
+        name: tokens.build_tokenizer(name, cache=shared_cache) for name in tokens.OFFICIAL_SHA256
+    }
+
+
+@pytest.fixture(params=["bridged", "built"])
+def tokenizer(
+    request: pytest.FixtureRequest,
+    name: str,
+    ranks: dict[str, dict[bytes, int]],
+    built: dict[str, tokens.Tokenizer],
+) -> tokens.Tokenizer:
+    """Both ways a Tokenizer answers: the pure-Python bridge (fresh) and the Rust encoder."""
+    if request.param == "built":
+        return built[name]
+    return tokens.Tokenizer(name, bridge=Bridge(name, ranks[name]))
+
+
 def test_spec_matches_tiktoken(reference: dict[str, tiktoken.Encoding], name: str) -> None:
     tokenizer = tokens.get_tokenizer(name)
     assert tokenizer.encoding._pat_str == reference[name]._pat_str
@@ -40,14 +66,70 @@ def test_spec_matches_tiktoken(reference: dict[str, tiktoken.Encoding], name: st
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_encode_and_count_match_tiktoken(
-    reference: dict[str, tiktoken.Encoding], name: str, text: str
+    reference: dict[str, tiktoken.Encoding], name: str, tokenizer: tokens.Tokenizer, text: str
 ) -> None:
-    tokenizer = tokens.get_tokenizer(name)
+    was_built = tokenizer.built
     expected = reference[name].encode_ordinary(text)
     assert tokenizer.encode(text) == expected
     assert tokenizer.count(text) == len(expected)
     assert tokenizer.count(text) == len(expected)  # second call: from the LRU cache
+    assert tokenizer.built == was_built  # short texts: no build
     assert tokenizer.decode(expected) == text
+    assert tokenizer.built  # decoding needs the Rust encoder
+
+
+def test_long_text_builds_the_encoder_first(
+    reference: dict[str, tiktoken.Encoding], name: str, ranks: dict[str, dict[bytes, int]]
+) -> None:
+    tokenizer = tokens.Tokenizer(name, bridge=Bridge(name, ranks[name]))
+    short = "word " * (tokens.BRIDGE_MAX_CHARS // 5)
+    assert tokenizer.count(short) == len(reference[name].encode_ordinary(short))
+    assert not tokenizer.built
+    long = short + "and more"
+    assert tokenizer.count(long) == len(reference[name].encode_ordinary(long))
+    assert tokenizer.built
+    assert tokenizer.encoding._mergeable_ranks == {}  # the Python ranks are dropped
+    assert tokenizer._bridge is None
+
+
+def test_encoding_attribute_builds_once(name: str, ranks: dict[str, dict[bytes, int]]) -> None:
+    tokenizer = tokens.Tokenizer(name, bridge=Bridge(name, ranks[name]))
+    assert repr(tokenizer) == f"Tokenizer({name!r}, bridged)"
+    encoding = tokenizer.encoding
+    assert tokenizer.build() is encoding is tokenizer.encoding
+    assert repr(tokenizer) == f"Tokenizer({name!r}, built)"
+
+
+def test_max_token_value_needs_no_build(
+    reference: dict[str, tiktoken.Encoding], tokenizer: tokens.Tokenizer
+) -> None:
+    was_built = tokenizer.built
+    assert tokenizer.max_token_value == reference[tokenizer.name].max_token_value
+    assert tokenizer.built == was_built
+
+
+def test_failed_build_keeps_the_bridge(
+    monkeypatch: pytest.MonkeyPatch, name: str, ranks: dict[str, dict[bytes, int]]
+) -> None:
+    tokenizer = tokens.Tokenizer(name, bridge=Bridge(name, ranks[name]))
+
+    def broken(name: str, ranks: dict[bytes, int]) -> tiktoken.Encoding:
+        raise RuntimeError("no Rust today")
+
+    monkeypatch.setattr(tokens, "rust_encoding", broken)
+    with pytest.raises(RuntimeError, match="no Rust today"):
+        tokenizer.build()
+    assert not tokenizer.built
+    assert tokenizer.count("still counted") == 2
+
+
+def test_tokenizer_needs_one_way_to_encode(built: dict[str, tokens.Tokenizer]) -> None:
+    with pytest.raises(ValueError, match="exactly one of encoding and bridge"):
+        tokens.Tokenizer("o200k_base")
+    with pytest.raises(ValueError, match="exactly one of encoding and bridge"):
+        tokens.Tokenizer(
+            "o200k_base", built["o200k_base"].encoding, bridge=Bridge("o200k_base", {})
+        )
 
 
 def test_built_encoding_drops_its_python_ranks(
@@ -114,9 +196,9 @@ def _token_boundaries(encoding: tiktoken.Encoding, text: str) -> set[int]:
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_pieces_round_trip_on_token_boundaries(
-    reference: dict[str, tiktoken.Encoding], name: str, text: str
+    reference: dict[str, tiktoken.Encoding], name: str, tokenizer: tokens.Tokenizer, text: str
 ) -> None:
-    pieces = tokens.get_tokenizer(name).pieces(text)
+    pieces = tokenizer.pieces(text)
     assert "".join(pieces) == text
     assert all(pieces)
     boundaries = _token_boundaries(reference[name], text)
@@ -127,23 +209,21 @@ def test_pieces_round_trip_on_token_boundaries(
     assert len(pieces) <= len(reference[name].encode_ordinary(text))
 
 
-def test_pieces_join_tokens_that_split_a_character(name: str) -> None:
-    tokenizer = tokens.get_tokenizer(name)
+def test_pieces_join_tokens_that_split_a_character(tokenizer: tokens.Tokenizer) -> None:
     assert tokenizer.count("🏽") > 1
     assert tokenizer.pieces("a🏽b") == ["a", "🏽", "b"]
 
 
-def test_pieces_keep_lone_surrogates(name: str) -> None:
+def test_pieces_keep_lone_surrogates(tokenizer: tokens.Tokenizer) -> None:
     text = "bad \ud800 surrogate and pair \ud83d\ude00"
-    assert "".join(tokens.get_tokenizer(name).pieces(text)) == text
-    assert tokens.get_tokenizer(name).count(text) > 0
+    assert "".join(tokenizer.pieces(text)) == text
+    assert tokenizer.count(text) > 0
 
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_truncate_keeps_whole_characters_of_the_first_tokens(
-    reference: dict[str, tiktoken.Encoding], name: str, text: str
+    reference: dict[str, tiktoken.Encoding], name: str, tokenizer: tokens.Tokenizer, text: str
 ) -> None:
-    tokenizer = tokens.get_tokenizer(name)
     token_bytes = reference[name].decode_tokens_bytes(reference[name].encode_ordinary(text))
     for limit in range(len(token_bytes) + 2):
         # Dropping a trailing partial character is what "ignore" does to a valid prefix.
@@ -151,8 +231,7 @@ def test_truncate_keeps_whole_characters_of_the_first_tokens(
         assert tokenizer.truncate(text, limit) == expected
 
 
-def test_truncate_exact_counts() -> None:
-    tokenizer = tokens.get_tokenizer("o200k_base")
+def test_truncate_exact_counts(tokenizer: tokens.Tokenizer) -> None:
     text = "The quick brown fox jumps over the lazy dog. " * 20
     for limit in (0, 1, 5, 17, 100):
         assert tokenizer.count(tokenizer.truncate(text, limit)) == limit
@@ -194,108 +273,52 @@ def test_loads_with_no_network(
         )
 
 
-def test_cache_is_written_and_used(
-    tmp_path: Path, reference: dict[str, tiktoken.Encoding], name: str
-) -> None:
-    cache = tmp_path / "cache"
-    ranks = tokens.load_ranks(name, cache=cache)
-    assert ranks == reference[name]._mergeable_ranks
-    [written] = cache.iterdir()
-    assert written.name.startswith(f"{name}-{tokens.OFFICIAL_SHA256[name]}-")
-    # A warm load never touches the source file.
-    missing = tmp_path / "nowhere.tiktoken.gz"
-    assert tokens.load_ranks(name, source=missing, cache=cache) == ranks
-
-
-@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "garbage"])
-def test_corrupt_cache_falls_back_and_rebuilds(
-    tmp_path: Path, reference: dict[str, tiktoken.Encoding], damage: str
-) -> None:
-    cache = tmp_path / "cache"
-    tokens.load_ranks("cl100k_base", cache=cache)
-    [cached] = cache.iterdir()
-    data = bytearray(cached.read_bytes())
-    if damage == "flip":
-        data[len(data) // 2] ^= 0xFF
-    elif damage == "truncate":
-        data = data[: len(data) // 3]
-    elif damage == "empty":
-        data = bytearray()
-    else:
-        data = bytearray(b"MSRANKS\x01" + hashlib.sha256(b"x").digest() + b"x")
-    cached.write_bytes(bytes(data))
-    assert (
-        tokens.load_ranks("cl100k_base", cache=cache) == reference["cl100k_base"]._mergeable_ranks
-    )
-    # Rebuilt: a load that cannot reach the source succeeds from the cache again.
-    nowhere = tmp_path / "nowhere.gz"
-    assert tokens.load_ranks("cl100k_base", source=nowhere, cache=cache)
-
-
-def test_unwritable_cache_is_ignored(tmp_path: Path) -> None:
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a directory")
-    ranks = tokens.load_ranks("cl100k_base", cache=blocker / "cache")
-    assert len(ranks) == 100256
-
-
-def test_hash_mismatch_names_file_and_both_hashes(tmp_path: Path) -> None:
-    raw = gzip.decompress(tokens.bundled_bpe_path("cl100k_base").read_bytes())
-    tampered = raw.replace(b" 0\n", b" 1\n", 1)
-    source = tmp_path / "cl100k_base.tiktoken.gz"
-    source.write_bytes(gzip.compress(tampered))
-    actual = hashlib.sha256(tampered).hexdigest()
-    with pytest.raises(tokens.BPEFileError) as caught:
-        tokens.load_ranks("cl100k_base", source=source, cache=tmp_path / "cache")
-    message = str(caught.value)
-    assert str(source) in message
-    assert actual in message
-    assert tokens.OFFICIAL_SHA256["cl100k_base"] in message
-    assert not (tmp_path / "cache").exists()
-
-
-def test_unreadable_source_is_a_clear_error(tmp_path: Path) -> None:
-    source = tmp_path / "o200k_base.tiktoken.gz"
-    source.write_bytes(b"not gzip")
-    with pytest.raises(tokens.BPEFileError, match="cannot read the o200k_base BPE file"):
-        tokens.load_ranks("o200k_base", source=source, cache=tmp_path / "cache")
-
-
-def test_cache_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("MOCKSERVER_CACHE_DIR", str(tmp_path / "explicit"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert tokens.cache_dir() == tmp_path / "explicit"
-    monkeypatch.delenv("MOCKSERVER_CACHE_DIR")
-    assert tokens.cache_dir() == tmp_path / "xdg" / "mockserver"
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert tokens.cache_dir() == tmp_path / "home" / ".cache" / "mockserver"
-
-
-# --- sharing: load once, warm up in the background ------------------------------------------
+# --- sharing: load once, build the Rust encoder in the background ---------------------------
 
 
 @pytest.fixture
-def gated_builds(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], threading.Event]:
-    """A fresh registry whose builds wait for the returned event and are recorded."""
+def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A fresh registry and builder, with a builder policy that never waits long."""
+    monkeypatch.setattr(tokens, "_loads", {})
+    monkeypatch.setattr(tokens, "_to_build", [])
+    monkeypatch.setattr(tokens, "_builder", None)
+    monkeypatch.setattr(tokens, "QUIET_S", 0.001)
+    monkeypatch.setattr(tokens, "MAX_DEFER_S", 0.01)
+    yield
+    builder = tokens._builder
+    if builder is not None:  # done with this registry before it is swapped back
+        builder.join(timeout=60)
+
+
+@pytest.fixture
+def gated_loads(
+    registry: None, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[str], threading.Event]:
+    """Loads of bridged tokenizers that wait for the returned event and are recorded."""
     calls: list[str] = []
     gate = threading.Event()
-    real = tokens.build_tokenizer
+    real = tokens.bridged_tokenizer
 
-    def build(name: str) -> tokens.Tokenizer:
+    def load(name: str) -> tokens.Tokenizer:
         calls.append(name)
         assert gate.wait(timeout=60), "test gate never opened"
         return real(name)
 
-    monkeypatch.setattr(tokens, "_loads", {})
-    monkeypatch.setattr(tokens, "build_tokenizer", build)
+    monkeypatch.setattr(tokens, "bridged_tokenizer", load)
     return calls, gate
 
 
+def wait_until_built(*tokenizers: tokens.Tokenizer) -> None:
+    deadline = time.monotonic() + 60
+    while not all(t.built for t in tokenizers):
+        assert time.monotonic() < deadline, f"the builder never built {tokenizers}"
+        time.sleep(0.01)
+
+
 def test_concurrent_get_tokenizer_loads_once(
-    gated_builds: tuple[list[str], threading.Event],
+    gated_loads: tuple[list[str], threading.Event],
 ) -> None:
-    calls, gate = gated_builds
+    calls, gate = gated_loads
     results: list[tokens.Tokenizer] = []
     threads = [
         threading.Thread(target=lambda: results.append(tokens.get_tokenizer("cl100k_base")))
@@ -309,28 +332,38 @@ def test_concurrent_get_tokenizer_loads_once(
     assert calls == ["cl100k_base"]
     assert len(results) == 8
     assert all(result is results[0] for result in results)
+    wait_until_built(results[0])  # nobody asked: the builder did it
 
 
-def test_get_tokenizer_waits_for_warm_up(gated_builds: tuple[list[str], threading.Event]) -> None:
-    calls, gate = gated_builds
-    tokens.warm_up(["cl100k_base"])  # claims the load before returning
+def test_get_tokenizer_waits_for_warm_up(gated_loads: tuple[list[str], threading.Event]) -> None:
+    calls, gate = gated_loads
+    tokens.warm_up(["cl100k_base"])  # the builder loads it
     gate.set()
     tokenizer = tokens.get_tokenizer("cl100k_base")
     assert calls == ["cl100k_base"]
     assert tokens.get_tokenizer("cl100k_base") is tokenizer
+    wait_until_built(tokenizer)
     tokens.warm_up(["cl100k_base"])  # already loaded: nothing to do
     assert calls == ["cl100k_base"]
 
 
-def test_warm_up_failure_surfaces_and_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_warm_up_builds_every_encoding(registry: None) -> None:
+    tokens.warm_up()
+    o200k, cl100k = tokens.get_tokenizer("o200k_base"), tokens.get_tokenizer("cl100k_base")
+    wait_until_built(o200k, cl100k)
+    assert o200k.encode("tiktoken is great!") == [83, 8251, 2488, 382, 2212, 0]
+
+
+def test_warm_up_failure_surfaces_and_retries(
+    registry: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     attempts: list[str] = []
 
     def broken(name: str) -> tokens.Tokenizer:
         attempts.append(name)
         raise tokens.BPEFileError(f"{name}: broken on purpose")
 
-    monkeypatch.setattr(tokens, "_loads", {})
-    monkeypatch.setattr(tokens, "build_tokenizer", broken)
+    monkeypatch.setattr(tokens, "bridged_tokenizer", broken)
     tokens.warm_up(["o200k_base"])
     with pytest.raises(tokens.BPEFileError, match="broken on purpose"):
         tokens.get_tokenizer("o200k_base")
@@ -342,3 +375,66 @@ def test_warm_up_failure_surfaces_and_retries(monkeypatch: pytest.MonkeyPatch) -
 def test_warm_up_rejects_unknown_names() -> None:
     with pytest.raises(ValueError, match="unknown encoding 'gpt2'"):
         tokens.warm_up(["o200k_base", "gpt2"])
+
+
+class FakeClock:
+    """`time` for the builder: sleeping advances the clock, and while `busy` the process makes
+    one tokenizer call per sleep."""
+
+    def __init__(self, busy_sleeps: int) -> None:
+        self.now = 0.0
+        self.busy_sleeps = busy_sleeps
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        if self.busy_sleeps > 0:
+            self.busy_sleeps -= 1
+            tokens._note_call()
+
+
+@pytest.mark.parametrize(
+    ("calls_before", "busy_sleeps", "returns_after_sleeps"),
+    [
+        (5, 0, 1),  # used before, quiet now: the first quiet window
+        (0, 3, 4),  # first calls while waiting: the window after they stop
+        (0, 0, 40),  # never used: the deadline
+        (5, 1000, 40),  # never quiet: the deadline
+    ],
+)
+def test_builder_waits_for_a_quiet_window(
+    monkeypatch: pytest.MonkeyPatch, calls_before: int, busy_sleeps: int, returns_after_sleeps: int
+) -> None:
+    clock = FakeClock(busy_sleeps)
+    monkeypatch.setattr(tokens, "time", clock)
+    monkeypatch.setattr(tokens, "_calls", calls_before)
+    monkeypatch.setattr(tokens, "QUIET_S", 0.05)
+    monkeypatch.setattr(tokens, "MAX_DEFER_S", 2.0)
+    tokens._wait_until_quiet()
+    assert clock.now == pytest.approx(returns_after_sleeps * 0.05)
+
+
+def test_forced_cl100k_build_builds_a_loaded_o200k_first(
+    monkeypatch: pytest.MonkeyPatch, ranks: dict[str, dict[bytes, int]]
+) -> None:
+    order: list[str] = []
+    real = tokens.rust_encoding
+
+    def recorded(name: str, ranks: dict[bytes, int]) -> tiktoken.Encoding:
+        order.append(name)
+        return real(name, ranks)
+
+    loads: dict[str, Future[tokens.Tokenizer]] = {}
+    for name in ("o200k_base", "cl100k_base"):
+        loads[name] = Future()
+        loads[name].set_result(tokens.Tokenizer(name, bridge=Bridge(name, ranks[name])))
+    monkeypatch.setattr(tokens, "_loads", loads)
+    monkeypatch.setattr(tokens, "rust_encoding", recorded)
+    cl100k = loads["cl100k_base"].result()
+    cl100k.build()
+    assert order == ["o200k_base", "cl100k_base"]
+    assert loads["o200k_base"].result().built
+    loads["o200k_base"].result().build()  # built already: nothing more
+    assert order == ["o200k_base", "cl100k_base"]
