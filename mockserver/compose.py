@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver import ids
 from mockserver.exchange import Exchange, ToolCall
-from mockserver.fakes import default_reply_length
-from mockserver.prose import fake_pieces, fake_text
+from mockserver.prose import default_reply_length, fake_pieces, fake_text
 from mockserver.reply import Choice
 from mockserver.scenario import ChoiceSpec, ReplySpec, template_context
 from mockserver.schema_instance import instance_for

@@ -52,3 +52,9 @@ def hexchars(key: str, label: str, length: int) -> str:
 def derive_id(key: str, prefix: str, length: int, *, sep: str = "_", label: str = "") -> str:
     """`prefix` + `sep` + `length` base62 characters, e.g. ("…", "call", 24) -> "call_…"."""
     return f"{prefix}{sep}{base62(key, label or prefix, length)}"
+
+
+def seed_for(key: str, label: str) -> int:
+    """A 64-bit seed from key and label; different labels give independent streams."""
+    digest = hashlib.blake2b(f"{label}\x1f{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")

@@ -19,7 +19,6 @@ same text, with no wall clock and no global random state.
 from __future__ import annotations
 
 import ast
-import hashlib
 import importlib.metadata
 import random
 import threading
@@ -27,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from mockserver.ids import seed_for
 
 # Sentence length in words and the chance that a sentence opens a new paragraph: plausible
 # chat-answer prose rather than lorem ipsum's six-word sentences.
@@ -126,10 +127,12 @@ def vocabulary(tokenizer: PieceTokenizer) -> Vocabulary:
     return found[1]
 
 
-def seed_for(key: str, label: str) -> int:
-    """A 64-bit seed from key and label; different labels give independent streams."""
-    digest = hashlib.blake2b(f"{label}\x1f{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
+def default_reply_length(key: str, max_tokens: int | None) -> int:
+    """A plausible reply length in tokens: 20..60 derived from key, capped by max_tokens."""
+    length = 20 + seed_for(key, "reply-length") % 41
+    if max_tokens is not None:
+        length = max(0, min(length, max_tokens))
+    return length
 
 
 def fake_pieces(

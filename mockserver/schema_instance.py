@@ -27,12 +27,11 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any
 
 from mockserver.fake_fields import fake_for_format, fake_for_name, sample_regex
-from mockserver.fakes import seed_for, seeded_faker
+from mockserver.fakes import seeded_faker
+from mockserver.ids import seed_for
 from mockserver.schema_check import (
     canonical,
     conforms,
@@ -46,6 +45,9 @@ from mockserver.schema_check import (
     tighter_bound,
     within_bounds,
 )
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 __all__ = ["SchemaInstanceError", "instance_for"]
 

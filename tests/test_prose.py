@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import random
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import tiktoken
 
 from mockserver import prose
-from mockserver.prose import fake_pieces, fake_text, word_list
+from mockserver.prose import default_reply_length, fake_pieces, fake_text, word_list
 from mockserver.tokens import Tokenizer, get_tokenizer
 
 
@@ -100,3 +103,43 @@ def test_vocabularies_are_kept_per_tokenizer() -> None:
     tokenizer = get_tokenizer("o200k_base")
     assert prose.vocabulary(tokenizer) is prose.vocabulary(tokenizer)
     assert isinstance(tokenizer, Tokenizer)
+
+
+def test_default_reply_length_is_plausible_deterministic_and_capped() -> None:
+    lengths = [default_reply_length(f"k{i}", None) for i in range(500)]
+    assert all(20 <= n <= 60 for n in lengths)
+    assert len(set(lengths)) > 30
+    assert [default_reply_length(f"k{i}", None) for i in range(500)] == lengths
+    assert all(default_reply_length(f"k{i}", 25) <= 25 for i in range(100))
+    assert default_reply_length("k", 0) == 0
+    assert default_reply_length("k", 1000) == default_reply_length("k", None)
+
+
+def test_the_global_random_state_is_left_alone() -> None:
+    random.seed(1234)
+    before = random.getstate()
+    fake_text("k", 50, get_tokenizer("o200k_base"))
+    assert random.getstate() == before
+
+
+def test_parallel_threads_give_the_sequential_texts() -> None:
+    tokenizer = get_tokenizer("o200k_base")
+    jobs = [(f"thread-{i}", 1 + (i * 37) % 300) for i in range(200)]
+    sequential = [fake_text(key, tokens, tokenizer) for key, tokens in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(lambda job: fake_text(job[0], job[1], tokenizer), jobs)) == sequential
+
+
+def test_texts_do_not_depend_on_hash_randomisation() -> None:
+    script = (
+        "from mockserver.prose import fake_text; from mockserver.tokens import get_tokenizer\n"
+        "print(fake_text('k', 30, get_tokenizer('o200k_base')))"
+    )
+    outputs = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        result = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        outputs.add(result.stdout)
+    assert len(outputs) == 1

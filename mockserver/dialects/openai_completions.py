@@ -365,7 +365,7 @@ def _prompt_text(prompt: str | list[int], tokenizer: Tokenizer | None) -> str:
     if isinstance(prompt, str):
         return prompt
     assert tokenizer is not None
-    top = tokenizer.encoding.max_token_value
+    top = tokenizer.max_token_value
     for token in prompt:
         if token > top:
             raise v.bad(

@@ -145,7 +145,7 @@ def create_embeddings(
 
 def _texts_and_counts(inputs: Sequence[Input], tokenizer: Tokenizer) -> tuple[list[str], list[int]]:
     """The text each input embeds (token arrays decoded) and its token count."""
-    top = tokenizer.encoding.max_token_value
+    top = tokenizer.max_token_value
     texts, counts = [], []
     for item in inputs:
         if isinstance(item, str):
