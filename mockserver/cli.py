@@ -80,9 +80,9 @@ def validate(paths: Sequence[str]) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    # First, before the heavy imports below: the builder thread reads the o200k ranks (file
-    # read and sha256 release the GIL, so they overlap the imports) and the first requests are
-    # answered by the pure-Python bridge; the Rust encoders are built once the server is quiet.
+    # First, before the heavy imports below: a thread reads the rank tables (file reads and
+    # sha256 release the GIL, so they overlap the imports) and requests are answered by the
+    # pure-Python bridge; an encoding in demand gets its Rust encoder in a quiet moment.
     from mockserver.tokens import warm_up
 
     warm_up()

@@ -168,9 +168,9 @@ def mockserver_server(mockserver_settings: Settings) -> Iterator[RunningServer]:
     server = ServerThread(create_app(state=state), settings.host, settings.port).start()
     try:
         _check_ready(server, settings.admin_token)
-        # Only now, so the server's start-up does not share the GIL with it: the o200k table
-        # loads (~3 ms) while the first test runs, and the Rust encoders are built in the
-        # first quiet moments between requests (see mockserver.tokens).
+        # Only now, so the server's start-up does not share the GIL with it: the rank tables
+        # load (~3 ms each) while the first test runs; a session that tokenizes a lot gets the
+        # Rust encoders in quiet moments between requests (see mockserver.tokens).
         warm_up()
         yield RunningServer(server, state, scenarios)
     finally:

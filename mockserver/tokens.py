@@ -8,14 +8,17 @@ tiktoken downloads its BPE rank files at first use; here they come from the file
         -> ["t", "ikt", "oken", " is", " great", "!"]
 
 When the Rust encoder is built: building tiktoken's CoreBPE takes ~0.2 s per encoding and holds
-the GIL, which would stall a fresh server's first requests. So a shared tokenizer starts as a
-*bridge* (`mockserver.token_bridge`): the same ids from the same ranks in pure Python, ready as
-soon as the cached rank table is read (~3 ms). One daemon thread, the builder, then builds the
-CoreBPEs one encoding after the other, each when the process is quiet: no tokenizer call for
-`QUIET_S` after at least one call, or `MAX_DEFER_S` at the latest (also when calls never stop).
-A text longer than `BRIDGE_MAX_CHARS`, `decode` and the `encoding` attribute need the CoreBPE
-and build it on the spot (waiting for the builder if it is at it): the bridge is ~50x slower
-than Rust on long unseen text. Once built, the Python ranks are dropped; only Rust holds them.
+the GIL, which would stall a fresh server's first requests, and it costs memory (~45 MB for
+o200k, ~20 MB for cl100k, and ~30 MB more while it is being built). So a shared tokenizer starts
+as a *bridge* (`mockserver.token_bridge`): the same ids from the same ranks in pure Python, ready
+as soon as the cached rank table is read (~3 ms), and stays one while it is little used — a test
+session's few dozen requests never pay for Rust. An encoding gets its CoreBPE when it is in
+demand: after `BUILD_AFTER_CALLS` bridged texts, one daemon thread, the builder, builds it when
+the process is quiet (no tokenizer call for `QUIET_S` after at least one call, or `MAX_DEFER_S`
+at the latest, also when calls never stop). A text longer than `BRIDGE_MAX_CHARS`, `decode` and
+the `encoding` attribute need the CoreBPE and build it on the spot (waiting for the builder if it
+is at it): the bridge is ~50x slower than Rust on long unseen text. Once built, the Python ranks
+are dropped; only Rust holds them.
 
 Chat framing (what a whole request costs) lives in `mockserver.prompt_tokens`.
 """
@@ -71,6 +74,7 @@ BRIDGE_MAX_CHARS = 2048
 # The builder's policy (see the module docstring).
 QUIET_S = 0.05
 MAX_DEFER_S = 2.0
+BUILD_AFTER_CALLS = 256  # bridged texts (counts are cached: distinct ones) before a build
 
 
 def _encoding_spec(name: str) -> tuple[str, dict[str, int]]:
@@ -199,7 +203,7 @@ class Tokenizer:
     Special-token text in user input ("<|endoftext|>") is plain text here, never an error.
     """
 
-    __slots__ = ("_bridge", "_count_cached", "_encoding", "name")
+    __slots__ = ("_bridge", "_bridged", "_count_cached", "_encoding", "name")
 
     def __init__(
         self, name: str, encoding: tiktoken.Encoding | None = None, *, bridge: Bridge | None = None
@@ -209,6 +213,7 @@ class Tokenizer:
         self.name = name
         self._encoding = encoding
         self._bridge = bridge
+        self._bridged = 0  # texts the bridge took
         self._count_cached = functools.lru_cache(maxsize=_COUNT_CACHE_SIZE)(self._count)
 
     def __repr__(self) -> str:
@@ -263,9 +268,13 @@ class Tokenizer:
         """The bridge if it should take `text`, else None (the encoder exists, or will now)."""
         _note_call()
         bridge = self._bridge
-        if bridge is not None and len(text) > BRIDGE_MAX_CHARS:
-            self.build()
-            return None
+        if bridge is not None:
+            if len(text) > BRIDGE_MAX_CHARS:
+                self.build()
+                return None
+            self._bridged += 1
+            if self._bridged == BUILD_AFTER_CALLS:  # in demand: worth its Rust encoder
+                _schedule_builds([self.name])
         return bridge
 
     def _count(self, text: str) -> int:
@@ -360,7 +369,6 @@ def _perform(name: str, future: Future[Tokenizer]) -> None:
             raise
     else:
         future.set_result(tokenizer)
-        _schedule_builds([name])
 
 
 def get_tokenizer(name: str) -> Tokenizer:
@@ -374,11 +382,18 @@ def get_tokenizer(name: str) -> Tokenizer:
 
 
 def warm_up(names: Iterable[str] = ("o200k_base", "cl100k_base")) -> None:
-    """Have the builder thread load `names` now, in order, and build them when it is quiet."""
+    """Load the rank tables of `names` in a daemon thread now, in order, so that the first
+    requests find them; the Rust encoders come when the encodings are in demand."""
     names = list(names)
     for name in names:
         _check_name(name)  # fail here, in the caller, not later in the thread
-    _schedule_builds(names)
+
+    def load_all() -> None:
+        for name in names:
+            with contextlib.suppress(Exception):  # a failed load resurfaces from get_tokenizer
+                get_tokenizer(name)
+
+    threading.Thread(target=load_all, name="mockserver-tokenizer-loader", daemon=True).start()
 
 
 def _schedule_builds(names: list[str]) -> None:
@@ -393,24 +408,15 @@ def _schedule_builds(names: list[str]) -> None:
 
 
 def _build_all() -> None:
-    """The builder: the first encoding's ranks at once (a first request needs them), every
-    other GIL-heavy step — a CoreBPE build, a later encoding's ranks — when the process is quiet.
-    Errors are left for get_tokenizer to raise."""
+    """The builder: each scheduled encoding's CoreBPE, one after the other, when the process is
+    quiet. Errors are left for get_tokenizer to raise."""
     global _builder
-    first = True
     while True:
         with _lock:
             if not _to_build:
                 _builder = None  # under the lock: a later schedule starts a new builder
                 return
             name = _to_build.pop(0)
-            load = _loads.get(name)
-        loaded = load is not None and load.done() and load.exception() is None
-        if loaded and load is not None and load.result().built:
-            continue
-        if not (first or loaded):
-            _wait_until_quiet()
-        first = False
         with contextlib.suppress(Exception):
             tokenizer = get_tokenizer(name)
             if not tokenizer.built:

@@ -332,26 +332,33 @@ def test_concurrent_get_tokenizer_loads_once(
     assert calls == ["cl100k_base"]
     assert len(results) == 8
     assert all(result is results[0] for result in results)
-    wait_until_built(results[0])  # nobody asked: the builder did it
+    assert not results[0].built  # not in demand yet: no Rust encoder
 
 
 def test_get_tokenizer_waits_for_warm_up(gated_loads: tuple[list[str], threading.Event]) -> None:
     calls, gate = gated_loads
-    tokens.warm_up(["cl100k_base"])  # the builder loads it
+    tokens.warm_up(["cl100k_base"])  # a thread loads it
     gate.set()
     tokenizer = tokens.get_tokenizer("cl100k_base")
     assert calls == ["cl100k_base"]
     assert tokens.get_tokenizer("cl100k_base") is tokenizer
-    wait_until_built(tokenizer)
     tokens.warm_up(["cl100k_base"])  # already loaded: nothing to do
+    assert tokens.get_tokenizer("cl100k_base") is tokenizer
     assert calls == ["cl100k_base"]
 
 
-def test_warm_up_builds_every_encoding(registry: None) -> None:
+def test_warm_up_loads_and_demand_builds(registry: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens, "BUILD_AFTER_CALLS", 3)
     tokens.warm_up()
     o200k, cl100k = tokens.get_tokenizer("o200k_base"), tokens.get_tokenizer("cl100k_base")
-    wait_until_built(o200k, cl100k)
+    for text in ("tiktoken is great!", "two", "three"):
+        assert not o200k.built
+        o200k.count(text)
+    wait_until_built(o200k)
     assert o200k.encode("tiktoken is great!") == [83, 8251, 2488, 382, 2212, 0]
+    assert not cl100k.built  # used less: still the bridge
+    cl100k.count("a long text " * 200)  # past BRIDGE_MAX_CHARS: built on the spot
+    assert cl100k.built
 
 
 def test_warm_up_failure_surfaces_and_retries(
