@@ -18,9 +18,9 @@ same text, with no wall clock and no global random state.
 
 from __future__ import annotations
 
-import ast
-import importlib.metadata
 import random
+import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +34,7 @@ from mockserver.ids import seed_for
 SENTENCE_WORDS = (5, 14)
 PARAGRAPH_CHANCE = 0.15
 _WORDS_SOURCE = "faker/providers/lorem/en_US/__init__.py"
+_QUOTED = re.compile(r'"([^"]*)"')
 
 
 class PieceTokenizer(Protocol):
@@ -45,29 +46,30 @@ class PieceTokenizer(Protocol):
 def word_list() -> list[str]:
     """Faker's English lorem words that are plain lower-case words (no names or acronyms).
 
-    Read from Faker's source without importing Faker, which costs ~150 ms and ~15 MB that a
-    default reply doesn't need; Faker itself is the fallback when the file isn't on disk.
+    Read from Faker's source without importing Faker (~150 ms and ~15 MB that a default reply
+    doesn't need) and without parsing it (an AST of the module costs a few MB of heap that
+    stays with the process): the tuple `word_list = (...)` is a list of quoted words. Faker
+    itself is the fallback when the file isn't where the import system would find it.
     """
-    words: tuple[str, ...] | None = None
-    try:
-        path = Path(str(importlib.metadata.distribution("faker").locate_file(_WORDS_SOURCE)))
-        words = _literal_word_list(ast.parse(path.read_text(encoding="utf-8")))
-    except (OSError, SyntaxError, ValueError, importlib.metadata.PackageNotFoundError):
-        words = None
+    words = _words_in_source()
     if words is None:
         from faker.providers.lorem.en_US import Provider
 
-        words = tuple(Provider.word_list)
+        words = list(Provider.word_list)
     return [w for w in words if w.isascii() and w.isalpha() and w.islower()]
 
 
-def _literal_word_list(module: ast.Module) -> tuple[str, ...] | None:
-    for node in ast.walk(module):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == "word_list" for target in node.targets
-        ):
-            value = ast.literal_eval(node.value)
-            return tuple(value) if isinstance(value, tuple | list) else None
+def _words_in_source() -> list[str] | None:
+    for entry in sys.path:
+        try:
+            source = (Path(entry or ".") / _WORDS_SOURCE).read_text(encoding="utf-8")
+        except OSError:
+            continue
+        start = source.find("word_list = (")
+        end = source.find(")", start)
+        words = _QUOTED.findall(source, start, end) if start >= 0 else []
+        # Fewer words than Faker has ever had: the file changed shape, so ask Faker instead.
+        return words if len(words) >= 500 else None
     return None
 
 
