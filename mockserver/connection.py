@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import socket
 import struct
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from starlette.types import Receive
@@ -70,11 +71,21 @@ class Connection:
 
     def gone(self) -> bool:
         """Whether to stop now: the client disconnected or the server is shutting down (a
-        cheap check, for between the events of a paced stream)."""
+        cheap check, which the pacer makes of every paced stream a few times a second)."""
         watcher = self._watch()
         if watcher.done():
             self.disconnected = True
         return self.disconnected or self.shutting_down()
+
+    def when_disconnected(self, callback: Callable[[], None]) -> None:
+        """Call `callback` as soon as the client disconnects (not after `close()`)."""
+
+        def done(watcher: asyncio.Task[None]) -> None:
+            if not watcher.cancelled():
+                self.disconnected = True
+                callback()
+
+        self._watch().add_done_callback(done)
 
     async def sleep(self, seconds: float) -> bool:
         """Wait `seconds`; False as soon as the client disconnects or the server shuts down."""

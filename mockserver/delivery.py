@@ -101,6 +101,7 @@ def stream_app(
         stall_for=cut.stall_for,
         entry=entry,
         mark_fault=cut.at is not None,
+        arrived=entry.at,
     )
 
 
@@ -127,9 +128,10 @@ def body_app(
             length=cut.length,
             entry=entry,
             mark_fault=True,
+            arrived=entry.at,
         )
     response = RawResponse(body, 200, headers)
-    return Delayed(response, wait, entry) if wait > 0 else response
+    return Delayed(response, wait, entry, entry.at) if wait > 0 else response
 
 
 def error_app(response: RawResponse, entry: Entry, delivery: Delivery | None) -> ASGIApp:
@@ -138,7 +140,7 @@ def error_app(response: RawResponse, entry: Entry, delivery: Delivery | None) ->
     if delivery is None or delivery.latency is None:
         return response
     pacing, _ = delivery.draw()
-    return Delayed(response, pacing.delay, entry) if pacing.delay > 0 else response
+    return Delayed(response, pacing.delay, entry, entry.at) if pacing.delay > 0 else response
 
 
 def broken_app(fault: FaultSpec, entry: Entry, delivery: Delivery) -> ASGIApp:

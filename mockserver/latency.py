@@ -10,7 +10,9 @@ each overrides the fields it sets.
 
 Every draw comes from a `random.Random` seeded by the reply's key (scenario seed, request
 content, occurrence), so a request is paced the same way on every run. A non-streamed reply
-waits `delay + ttft + tokens × interval` before it starts; an error waits `delay`.
+waits `delay + ttft + tokens × interval` before it starts; an error waits `delay`. Waits count
+from the request's arrival: the time the server took to answer is part of them, as it is of a
+real API's time to first token.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import dataclasses
 import fnmatch
 import functools
 import importlib.resources
+import itertools
 import math
 import random
 from collections.abc import Sequence
@@ -52,17 +55,19 @@ class Pacing:
     def paces_events(self) -> bool:
         return bool(self.ttft or self.interval or self.jitter)
 
-    def schedule(self, count: int, lead: int, rng: random.Random) -> list[float] | None:
+    def schedule(self, count: int, lead: int, rng: random.Random) -> Sequence[float] | None:
         """Send offsets (from the response start) of `count` events whose first content
         event is `lead`: events up to `lead` at `ttft`, then one `interval` apart. None when
         nothing is paced (the frames go out at once)."""
         if not self.paces_events:
             return None
+        if not self.jitter:
+            return _steady_schedule(self.ttft, self.interval, count, lead)
         offsets: list[float] = []
         latest = 0.0
         for index in range(count):
             slot = self.ttft + max(0, index - lead) * self.interval
-            if self.jitter and index > lead:
+            if index > lead:
                 slot += rng.uniform(0, self.jitter)
             latest = max(latest, slot)  # jitter never reorders events
             offsets.append(latest)
@@ -75,6 +80,14 @@ class Pacing:
 
 
 NO_PACING = Pacing()
+
+
+@functools.lru_cache(maxsize=256)
+def _steady_schedule(ttft: float, interval: float, count: int, lead: int) -> tuple[float, ...]:
+    """`Pacing.schedule` without jitter: the same for every request of a profile and length,
+    so it is computed once (a tuple, as it is shared)."""
+    slots = (ttft + max(0, index - lead) * interval for index in range(count))
+    return tuple(itertools.accumulate(slots, max))
 
 
 def merge(*specs: LatencySpec | None) -> LatencySpec | None:

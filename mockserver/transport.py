@@ -2,10 +2,11 @@
 
 Starlette's `StreamingResponse` pays one ASGI round trip per event. With no pacing configured
 there is no reason to: `EventStream` sends the whole pre-rendered stream in one `http.response.body`
-message (still `text/event-stream`, still parsed event by event by the client). With pacing it
-sends each frame at its scheduled time, computed from the stream's start so delays don't drift,
-while watching for the client going away (`mockserver.connection`). A cut stream ends cleanly,
-abruptly, or after a bounded stall; `BrokenConnection` breaks the connection before any HTTP.
+message (still `text/event-stream`, still parsed event by event by the client). With pacing the
+loop's `Pacer` (`mockserver.pacer`) sends each frame at its scheduled time, counted from the
+request's arrival so neither the time spent answering nor late wake-ups add up, while
+`mockserver.connection` watches for the client going away. A cut stream ends cleanly, abruptly,
+or after a bounded stall; `BrokenConnection` breaks the connection before any HTTP.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import orjson
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.connection import SHUTDOWN_POLL, Connection
+from mockserver.connection import Connection
+from mockserver.pacer import PacedStream, pacer_for
 
 if TYPE_CHECKING:
     from mockserver.journal import Entry
@@ -28,7 +30,6 @@ JSON_TYPE = b"application/json"
 SSE_TYPE = b"text/event-stream; charset=utf-8"
 Ending = Literal["complete", "abort", "stall"]
 ConnectionFault = Literal["empty_response", "reset", "garbage", "hang"]
-SHORT_WAIT = SHUTDOWN_POLL  # waits up to this long are not interrupted by a disconnect
 
 
 class RawResponse(Response):
@@ -66,16 +67,19 @@ def json_response(
 class EventStream:
     """A server-sent event stream from pre-encoded frames.
 
-    `schedule[i]` is the offset in seconds from the start at which frame i may be sent; `None`
-    means "no pacing" and the frames go out in one body message. `delay` waits before the
-    response starts. `ending` says how the response ends after the last frame: `complete`
-    (the HTTP response ends cleanly), `abort` (the connection closes mid-response) or `stall`
-    (nothing more for `stall_for` seconds, then `abort`). `length` declares a content-length
-    (a cut JSON body). With an `entry`, `events_sent` and `disconnected` are journaled as they
-    happen, and `mark_fault` stamps `entry.fault["at"]` when the last frame has gone out.
+    `schedule[i]` is the offset in seconds from the response's start at which frame i may be
+    sent; `None` means "no pacing" and the frames go out in one body message. The response
+    starts `delay` seconds after the request arrived (`arrived`, a `time.monotonic()`; when
+    the app is called if None): the time spent answering is part of the wait, not added to it.
+    `ending` says how the response ends after the last frame: `complete` (the HTTP response
+    ends cleanly), `abort` (the connection closes mid-response) or `stall` (nothing more for
+    `stall_for` seconds, then `abort`). `length` declares a content-length (a cut JSON body).
+    With an `entry`, `events_sent` and `disconnected` are journaled as they happen, and
+    `mark_fault` stamps `entry.fault["at"]` when the last frame has gone out.
     """
 
     __slots__ = (
+        "arrived",
         "delay",
         "ending",
         "entry",
@@ -102,8 +106,10 @@ class EventStream:
         length: int | None = None,
         entry: Entry | None = None,
         mark_fault: bool = False,
+        arrived: float | None = None,
     ) -> None:
         self.frames = frames
+        self.arrived = arrived
         self.schedule = schedule
         self.status = status
         self.delay = delay
@@ -139,44 +145,18 @@ class EventStream:
             connection.close()
 
     async def _send_slowly(self, connection: Connection, send: Send) -> None:
-        if self.delay > 0 and not await connection.sleep(self.delay):
+        loop = asyncio.get_running_loop()
+        start = loop.time() + remaining(self.delay, self.arrived)  # of the response, loop time
+        if start > loop.time() and not await connection.sleep(start - loop.time()):
             await self._stop(connection)
             return
         await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
         if self.schedule is None:
             await send(_more(b"".join(self.frames)))
             self._count(len(self.frames))
-        else:
-            # The hot loop of a paced stream: 500 streams at 50 events/s is 25,000 turns a
-            # second. A short wait is a plain sleep, checked afterwards (racing the disconnect
-            # watcher would cost a future and a timer more per event), and every event that
-            # is due goes out in one write, so a loaded server catches up instead of falling
-            # further behind.
-            frames, schedule = self.frames, self.schedule
-            count = min(len(frames), len(schedule))
-            loop = asyncio.get_running_loop()
-            start = loop.time()
-            index = 0
-            while index < count:
-                wait = start + schedule[index] - loop.time()
-                if wait > SHORT_WAIT:
-                    if not await connection.sleep(wait):
-                        await self._stop(connection)
-                        return
-                elif wait > 0:
-                    await asyncio.sleep(wait)
-                    if connection.gone():
-                        await self._stop(connection)
-                        return
-                due = loop.time() - start
-                end = index + 1
-                while end < count and schedule[end] <= due:
-                    end += 1
-                await send(
-                    _more(frames[index] if end == index + 1 else b"".join(frames[index:end]))
-                )
-                self._count(end - index)
-                index = end
+        elif not await self._pace(connection, send, start):
+            await self._stop(connection)
+            return
         if self.mark_fault:
             mark(self.entry)
         if self.ending == "complete":
@@ -186,6 +166,28 @@ class EventStream:
             await self._stop(connection)
             return
         await connection.abort()
+
+    async def _pace(self, connection: Connection, send: Send, start: float) -> bool:
+        """Hand the frames to the loop's pacer, timed from `start` (loop time); True once all
+        went out, False when the client left or the server began shutting down first."""
+        assert self.schedule is not None
+        loop = asyncio.get_running_loop()
+        finished: asyncio.Future[bool] = loop.create_future()
+        stream = PacedStream(
+            self.frames,
+            [start + offset for offset in self.schedule],
+            send,
+            finished,
+            sent=self._count,
+            should_stop=connection.gone,
+        )
+        pacer = pacer_for(loop)
+        connection.when_disconnected(lambda: pacer.stop(stream))
+        pacer.add(stream)
+        try:
+            return await finished
+        finally:
+            pacer.stop(stream)  # when this task is cancelled
 
     async def _stop(self, connection: Connection) -> None:
         """A wait ended early: the client left (journal it), or the server is shutting down
@@ -203,19 +205,27 @@ class EventStream:
 
 
 class Delayed:
-    """Another ASGI response, started after `delay` seconds (unless the client leaves first)."""
+    """Another ASGI response, started `delay` seconds after the request arrived (`arrived`, a
+    `time.monotonic()`; when called if None), unless the client leaves first."""
 
-    __slots__ = ("app", "delay", "entry")
+    __slots__ = ("app", "arrived", "delay", "entry")
 
-    def __init__(self, app: ASGIApp, delay: float, entry: Entry | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        delay: float,
+        entry: Entry | None = None,
+        arrived: float | None = None,
+    ) -> None:
         self.app = app
         self.delay = delay
         self.entry = entry
+        self.arrived = arrived
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection = Connection(receive)
         try:
-            waited = await connection.sleep(self.delay)
+            waited = await connection.sleep(remaining(self.delay, self.arrived))
         finally:
             connection.close()
         if not waited and connection.disconnected:
@@ -276,6 +286,13 @@ class BrokenConnection:
     def _client_left(self) -> None:
         if self.entry is not None:
             self.entry.disconnected = True
+
+
+def remaining(delay: float, arrived: float | None) -> float:
+    """What is left of `delay` counted from `arrived` (a `time.monotonic()`), or all of it."""
+    if arrived is None:
+        return delay
+    return delay - (time.monotonic() - arrived)
 
 
 def mark(entry: Entry | None) -> None:

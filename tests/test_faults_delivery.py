@@ -4,6 +4,7 @@ and the ASGI apps of `delivery` / `transport` (driven here without a server)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -18,7 +19,7 @@ from mockserver.pipeline import answer
 from mockserver.scenario import ScenarioSet, load_data
 from mockserver.settings import Settings
 from mockserver.state import MockState
-from mockserver.transport import BrokenConnection, Delayed, EventStream
+from mockserver.transport import BrokenConnection, Delayed, EventStream, remaining
 
 RULES = {
     "version": 1,
@@ -212,6 +213,16 @@ def test_a_client_leaving_stops_the_stream_and_is_journaled() -> None:
     wire = asyncio.run(scenario())
     assert wire.bodies() == [FRAMES[0]]
     assert entry.disconnected and entry.events_sent == 1
+
+
+def test_waits_count_from_the_requests_arrival() -> None:
+    # The request arrived a minute ago (answering it was slow): every frame is overdue, so
+    # they all go out at once, in one message, and the delay is not waited again.
+    arrived = time.monotonic() - 60
+    stream = EventStream(FRAMES, schedule=[0.0, 5.0, 10.0], delay=1.0, arrived=arrived)
+    assert run(stream).bodies() == [b"".join(FRAMES), b""]
+    assert run(Delayed(EventStream(FRAMES), 30.0, arrived=arrived)).bodies() == [b"".join(FRAMES)]
+    assert remaining(30.0, arrived) < 0 and remaining(30.0, None) == 30.0
 
 
 def test_without_a_raw_transport_an_abort_just_ends_the_app() -> None:

@@ -56,6 +56,15 @@ def test_schedule_sends_the_lead_with_the_first_token_then_paces() -> None:
     assert Pacing(delay=1.0).schedule(6, 2, random.Random(0)) is None  # only a delay: no pacing
 
 
+def test_a_steady_schedule_is_computed_once_and_draws_nothing() -> None:
+    rng = random.Random(5)
+    state = rng.getstate()
+    first = Pacing(ttft=0.2, interval=0.02).schedule(52, 1, rng)
+    assert Pacing(ttft=0.2, interval=0.02).schedule(52, 1, rng) is first
+    assert rng.getstate() == state  # no jitter: the seeded draws that follow are unchanged
+    assert first is not None and len(first) == 52 and first[:3] == (0.2, 0.2, 0.2 + 0.02)
+
+
 def test_jitter_never_reorders_events() -> None:
     schedule = Pacing(ttft=0.1, interval=0.001, jitter=0.05).schedule(200, 0, random.Random(3))
     assert schedule is not None
