@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from mockserver.catalog import ModelInfo
     from mockserver.exchange import Exchange
     from mockserver.reply import Choice, Usage
-    from mockserver.scenario import NearMiss
+    from mockserver.scenario import LatencySpec, NearMiss
     from mockserver.tokens import Tokenizer
 
 MAX_ENTRIES = 1024
@@ -47,6 +47,7 @@ class StaticReply:
     rule: str
     choices: list[Choice]
     usage: Usage
+    latency: LatencySpec | None = None  # the pacing every occurrence gets (drawn per key)
 
 
 @dataclass(slots=True)

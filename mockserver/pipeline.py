@@ -201,11 +201,11 @@ def respond(
         decision.rule is not None
         and decision.same_every_time
         and decision.fault is None
-        and delivery.latency is None
         and engine.replays_statically
         and not depends_on_key(decision.reply, exchange.n)
     ):
-        prepared.static = StaticReply(decision.rule, reply.choices, reply.usage)
+        # The latency comes from the settings, the model and the rule: the same every time.
+        prepared.static = StaticReply(decision.rule, reply.choices, reply.usage, delivery.latency)
     dialect.remember(reply, exchange)
     return reply
 
@@ -321,7 +321,7 @@ async def generate(
         if prepared is not None and prepared.static is not None:
             entry.body = prepared.body
             reply = replay(state, dialect, prepared, entry)
-            delivery = Delivery()
+            delivery = Delivery(latency=prepared.static.latency, key=reply.key)
         else:
             inbound = inbound_from_scope(scope, path_params)
             delivery = Delivery(inbound.headers, inbound.query)

@@ -430,12 +430,15 @@ def _build_all() -> None:
 
 
 def _wait_until_quiet() -> None:
-    """Until no tokenizer call for QUIET_S after at least one call, or MAX_DEFER_S."""
+    """Until no tokenizer call for QUIET_S after at least one call, and no paced stream in
+    flight (a build holds the GIL long enough to make its frames late), or MAX_DEFER_S."""
+    from mockserver.pacer import pacing_anything
+
     deadline = time.monotonic() + MAX_DEFER_S
     seen = _calls
     while time.monotonic() < deadline:
         time.sleep(QUIET_S)
         now = _calls
-        if now == seen and now > 0:
+        if now == seen and now > 0 and not pacing_anything():
             return
         seen = now

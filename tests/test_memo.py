@@ -218,3 +218,25 @@ def test_near_misses_are_journaled_for_every_occurrence() -> None:
     first, second = state.journal.entries()
     assert first.rule is None and first.near_misses
     assert second.near_misses == first.near_misses
+
+
+def test_a_paced_rule_is_replayed_with_its_latency() -> None:
+    paced = """\
+    version: 1
+    rules:
+      - name: paced
+        latency: {ttft: 0.01, tokens_per_second: 2000}
+        reply: {content: "Slow and steady."}
+    """
+    state = state_for(paced)
+    with (
+        TestClient(create_app(state=state)) as a,
+        TestClient(create_app(state=state_for(paced))) as b,
+    ):
+        body = chat("anything", stream=True)
+        replayed = [send(a, body).content for _ in range(2)]
+        fresh = [send(b, body, **{"x-nonce": str(i)}).content for i in range(2)]
+    assert replayed == fresh
+    (prepared,) = [p for p in state.memo._entries.values() if isinstance(p, Prepared)]
+    assert prepared.static is not None
+    assert prepared.static.latency is not None and prepared.static.latency.ttft == 0.01
