@@ -1,11 +1,8 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import random
 import re
-import subprocess
-import sys
 import uuid
 from datetime import datetime
 
@@ -13,6 +10,7 @@ import pytest
 
 from mockserver.fake_fields import fake_for_format, fake_for_name, sample_regex
 from mockserver.fakes import seeded_faker
+from tests.hash_seeds import outputs_under_hash_seeds
 
 
 @pytest.mark.parametrize(
@@ -72,11 +70,5 @@ def test_regex_draws_do_not_depend_on_hash_randomisation() -> None:
         "import random; from mockserver.fake_fields import sample_regex\n"
         "print(sample_regex('^[a-z]{3}[^0-9]{2}(x|y)+$', random.Random(1)))"
     )
-    outputs = set()
-    for hash_seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        result = subprocess.run(
-            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
-        )
-        outputs.add(result.stdout)
+    outputs = outputs_under_hash_seeds(script)
     assert len(outputs) == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import tiktoken
 from mockserver import prose
 from mockserver.prose import default_reply_length, fake_pieces, fake_text, word_list
 from mockserver.tokens import Tokenizer, get_tokenizer
+from tests.hash_seeds import outputs_under_hash_seeds
 
 
 def reference_pieces(encoding: tiktoken.Encoding, text: str) -> list[str]:
@@ -135,11 +135,5 @@ def test_texts_do_not_depend_on_hash_randomisation() -> None:
         "from mockserver.prose import fake_text; from mockserver.tokens import get_tokenizer\n"
         "print(fake_text('k', 30, get_tokenizer('o200k_base')))"
     )
-    outputs = set()
-    for hash_seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        result = subprocess.run(
-            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
-        )
-        outputs.add(result.stdout)
+    outputs = outputs_under_hash_seeds(script)
     assert len(outputs) == 1
