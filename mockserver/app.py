@@ -36,8 +36,8 @@ class MockApp(Starlette):
 
     def __init__(self, state: MockState, hot: dict[str, Handler], **options: Any) -> None:
         super().__init__(**options)
-        self.state.mock = state
-        self.mock = state
+        self.state.mock = state  # for handlers and tests that reach it through the app
+        self.mock = state  # the same, without Starlette's `State` lookup on the hot path
         self.hot_routes = hot
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
