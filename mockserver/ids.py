@@ -18,7 +18,10 @@ _BASE62_TABLE = bytes(_BASE62[b % 62] for b in range(256))
 
 def digest(*parts: object) -> str:
     """A stable hex digest of the parts' reprs (bytes are hashed as they are)."""
-    data = b"\x1f".join(p if isinstance(p, bytes) else repr(p).encode() for p in parts)
+    if bytes in map(type, parts):
+        data = b"\x1f".join(p if isinstance(p, bytes) else repr(p).encode() for p in parts)
+    else:  # the same bytes, joined before encoding (~1 µs less: every request mints a key)
+        data = "\x1f".join(map(repr, parts)).encode()
     return hashlib.blake2b(data + b"\x1f", digest_size=20).hexdigest()
 
 
@@ -44,9 +47,12 @@ def base62(key: str, label: str, length: int) -> str:
     return out[:length].decode("ascii")
 
 
-@functools.lru_cache(maxsize=_RECENT)
-def hexchars(key: str, label: str, length: int) -> str:
+def hex_digest(key: str, label: str, length: int) -> str:
+    """`length` (≤ 64) hex characters derived from key and label."""
     return hashlib.blake2b(f"{key}:{label}".encode(), digest_size=32).hexdigest()[:length]
+
+
+hexchars = functools.lru_cache(maxsize=_RECENT)(hex_digest)
 
 
 def derive_id(key: str, prefix: str, length: int, *, sep: str = "_", label: str = "") -> str:

@@ -22,7 +22,7 @@ import random
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -41,6 +41,8 @@ class PieceTokenizer(Protocol):
     """What the vocabulary needs: a text's tokens as whole-character pieces."""
 
     def pieces(self, text: str) -> list[str]: ...
+
+    def pieces_of(self, texts: Iterable[str]) -> list[list[str]]: ...
 
 
 def word_list() -> list[str]:
@@ -108,7 +110,7 @@ class Vocabulary:
 
     @staticmethod
     def _slot(tokenizer: PieceTokenizer, fragments: list[str]) -> Slot:
-        pieces = tuple(tuple(tokenizer.pieces(fragment)) for fragment in fragments)
+        pieces = tuple(tuple(piece) for piece in tokenizer.pieces_of(fragments))
         return Slot(pieces, tuple(i for i, p in enumerate(pieces) if len(p) == 1))
 
 

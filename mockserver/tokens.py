@@ -268,18 +268,23 @@ class Tokenizer:
             return top
         return _max_token_value(self.name)
 
-    def _bridge_for(self, text: str) -> Bridge | None:
-        """The bridge if it should take `text`, else None (the encoder exists, or will now)."""
-        _note_call()
+    def _bridge_for(self, text: str, *, demand: bool = True) -> Bridge | None:
+        """The bridge if it should take `text`, else None (the encoder exists, or will now).
+        `demand=False`: a text of a batch that `_note_use` counted as one use."""
         bridge = self._bridge
-        if bridge is not None:
-            if len(text) > BRIDGE_MAX_CHARS:
-                self.build()
-                return None
+        if bridge is not None and len(text) > BRIDGE_MAX_CHARS:
+            self.build()
+            return None
+        if demand:
+            self._note_use()
+        return bridge
+
+    def _note_use(self) -> None:
+        _note_call()
+        if self._bridge is not None:
             self._bridged += 1
             if self._bridged == BUILD_AFTER_CALLS:  # in demand: worth its Rust encoder
                 _schedule_builds([self.name])
-        return bridge
 
     def _count(self, text: str) -> int:
         return len(self.encode(text))
@@ -303,9 +308,9 @@ class Tokenizer:
         text: str = self.encoding.decode(list(ids))
         return text
 
-    def _tokens(self, text: str) -> tuple[list[int], list[int]]:
+    def _tokens(self, text: str, *, demand: bool = True) -> tuple[list[int], list[int]]:
         """The ids of `text` and each one's length in UTF-8 bytes of `usable_text(text)`."""
-        bridge = self._bridge_for(text)
+        bridge = self._bridge_for(text, demand=demand)
         if bridge is not None:
             return bridge.tokens(text)
         encoding = self.encoding
@@ -317,13 +322,23 @@ class Tokenizer:
 
         Tokens that hold part of a character are joined with the tokens that complete it.
         """
+        return self._pieces(text)
+
+    def pieces_of(self, texts: Iterable[str]) -> list[list[str]]:
+        """`pieces` of each text, counted as one use: a batch made once, like fake prose's
+        ~3,000 vocabulary words, is no sign that the encoding is in demand (it would have the
+        Rust encoder built, ~45 MB, in the middle of a session that never needs it)."""
+        self._note_use()
+        return [self._pieces(text, demand=False) for text in texts]
+
+    def _pieces(self, text: str, *, demand: bool = True) -> list[str]:
         usable = usable_text(text)
         if usable != text:  # tiktoken replaced lone surrogates: no boundaries in `text` itself
             return [text]
         data = text.encode("utf-8")
         pieces: list[str] = []
         start = end = 0
-        for length in self._tokens(text)[1]:
+        for length in self._tokens(text, demand=demand)[1]:
             end += length
             # A piece ends where a character starts: not on a UTF-8 continuation byte.
             if end == len(data) or data[end] & 0xC0 != 0x80:

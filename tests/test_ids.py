@@ -35,3 +35,13 @@ def test_digest_tells_parts_apart() -> None:
     assert ids.digest("ab", "c") != ids.digest("a", "bc")  # parts are delimited
     assert ids.digest(b"raw") != ids.digest("raw")
     assert re.fullmatch(r"[0-9a-f]{40}", ids.digest("x"))
+
+
+def test_digest_hashes_reprs_and_raw_bytes_joined_by_unit_separators() -> None:
+    import hashlib
+
+    def expected(data: bytes) -> str:
+        return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+    assert ids.digest(7, "grüße", None) == expected("7\x1f'grüße'\x1fNone\x1f".encode())
+    assert ids.digest(7, b"raw\xff", "x") == expected(b"7\x1fraw\xff\x1f'x'\x1f")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -94,6 +95,9 @@ def test_a_tokenizer_without_one_token_sentence_ends_is_refused() -> None:
     class Bytewise:
         def pieces(self, text: str) -> list[str]:
             return list(text) if text != "." else [".", ""]
+
+        def pieces_of(self, texts: Iterable[str]) -> list[list[str]]:
+            return [self.pieces(text) for text in texts]
 
     with pytest.raises(ValueError, match="one token"):
         prose.Vocabulary(Bytewise(), ["word"])

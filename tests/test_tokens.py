@@ -361,6 +361,19 @@ def test_warm_up_loads_and_demand_builds(registry: None, monkeypatch: pytest.Mon
     assert cl100k.built
 
 
+def test_a_batch_of_pieces_is_one_use(registry: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    words = [f" word{n}é" for n in range(50)]
+    expected = [tokens.bridged_tokenizer("o200k_base").pieces(w) for w in words]
+    monkeypatch.setattr(tokens, "BUILD_AFTER_CALLS", 3)
+    o200k = tokens.get_tokenizer("o200k_base")
+    assert o200k.pieces_of(words) == expected
+    o200k.pieces(words[0])
+    # 51 texts, but two uses: not yet in demand.
+    assert tokens._to_build == [] and tokens._builder is None
+    o200k.pieces(words[1])  # the third use
+    assert tokens._to_build == ["o200k_base"] or tokens._builder is not None
+
+
 def test_warm_up_failure_surfaces_and_retries(
     registry: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

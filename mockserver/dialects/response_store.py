@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mockserver.exchange import Exchange, Message
 from mockserver.reply import Reply
@@ -19,8 +19,7 @@ from mockserver.reply import Reply
 DEFAULT_CAPACITY = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class StoredResponse:
+class StoredResponse(NamedTuple):  # a tuple: one is made per response, on the hot path
     response_id: str
     exchange: Exchange
     reply: Reply

@@ -233,9 +233,23 @@ def _object_id(prefix: str, reply: Reply, label: str) -> str:
     8 hex of the creation time, 4 random, `8190`, 16 random, then 16 shared by a response and
     every item in it (as in the live API, where an item's id ends like its response's).
     """
-    middle = ids.hexchars(reply.key, label, 20)
-    tail = ids.hexchars(reply.key, "response-tail", 16)
-    return f"{prefix}_{reply.created & 0xFFFFFFFF:08x}{middle[:4]}8190{middle[4:]}{tail}"
+    global _minted
+    key, created, tail, minted = _minted
+    if key != reply.key or created != reply.created:
+        tail = ids.hex_digest(reply.key, "response-tail", 16)
+        minted = {}
+        _minted = (reply.key, reply.created, tail, minted)
+    found = minted.get(label)
+    if found is None:
+        middle = ids.hex_digest(reply.key, label, 20)
+        found = minted[label] = f"{created & 0xFFFFFFFF:08x}{middle[:4]}8190{middle[4:]}{tail}"
+    return f"{prefix}_{found}"
+
+
+# The ids of the latest reply: the pipeline stores a response, then renders it, and every item
+# id shares the response's tail, so each part is derived once. Replaced whole, never mutated
+# but for adding the id of a label, so threads at worst derive one twice.
+_minted: tuple[str, int, str, dict[str, str]] = ("", 0, "", {})
 
 
 def response_status(choice: Choice | None) -> str:
