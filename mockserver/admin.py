@@ -27,18 +27,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mockserver.calls import Calls, Filters
-from mockserver.scenario import (
-    Scenario,
-    ScenarioError,
-    ScenarioIssue,
-    ScenarioSet,
-    load_data,
-    load_paths,
-    load_text,
-)
+from mockserver.scenario import ScenarioError, ScenarioIssue, ScenarioSet
 from mockserver.transport import RawResponse
 
 if TYPE_CHECKING:
+    from mockserver.scenario import Scenario
     from mockserver.state import MockState
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -127,6 +120,8 @@ class Admin:
         _allow(request, ("replace", "path"))
         replace = _flag(request, "replace")
         path = request.query_params.get("path")
+        from mockserver.scenario import load_paths  # the loader brings pydantic: on first use
+
         try:
             if path is not None:
                 added = list(load_paths([self._resolve(path)]).scenarios)
@@ -240,6 +235,8 @@ def _integer(request: Request, name: str) -> int | None:
 
 def _parse_body(raw: bytes, content_type: str | None) -> Scenario:
     """A JSON body (`content-type: application/json`) or YAML text, validated as one file."""
+    from mockserver.scenario import load_data, load_text
+
     if not raw.strip():
         raise ScenarioError(
             [ScenarioIssue(BODY_SOURCE, None, None, "", "the body is empty; send a scenario")]

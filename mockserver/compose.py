@@ -15,12 +15,13 @@ from mockserver import ids
 from mockserver.exchange import Exchange, ToolCall
 from mockserver.prose import default_reply_length, fake_pieces, fake_text
 from mockserver.reply import Choice
-from mockserver.scenario import ChoiceSpec, ReplySpec, template_context
+from mockserver.scenario import template_context
 from mockserver.schema_instance import instance_for
 
 if TYPE_CHECKING:
     from mockserver.catalog import ModelInfo
     from mockserver.engine import Decision
+    from mockserver.scenario import ChoiceSpec, ReplySpec
     from mockserver.tokens import Tokenizer
 
 # Reasoning tokens a default reply spends per effort level (OpenAI's words; budgets cap them).

@@ -29,18 +29,11 @@ from mockserver.exchange import Exchange
 from mockserver.faults.chaos import Chaos
 from mockserver.ratelimit import RateLimiter
 from mockserver.reply import Reply
-from mockserver.scenario import (
-    CompiledRule,
-    FaultSpec,
-    LatencySpec,
-    NearMiss,
-    ReplySpec,
-    ScenarioSet,
-    near_misses,
-)
+from mockserver.scenario import CompiledRule, NearMiss, ScenarioSet, near_misses
 
 if TYPE_CHECKING:
     from mockserver.catalog import ModelInfo
+    from mockserver.scenario import FaultSpec, LatencySpec, ReplySpec
     from mockserver.tokens import Tokenizer
 
 
@@ -184,6 +177,8 @@ class Engine:
                 counter[counter_key] = occurrence + 1
         decision.attempt = occurrence + 1
         outcome = rule.step(occurrence)
+        from mockserver.scenario.outcomes import FaultSpec  # a rule exists: it is loaded
+
         if isinstance(outcome, FaultSpec):
             decision.fault, decision.fault_source = outcome, "rule"
             decision.reply = reply_of(rule)  # for a fault that cuts or slows a reply

@@ -28,14 +28,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from mockserver.scenario import Distribution, LatencySpec
-
 if TYPE_CHECKING:
     from mockserver.dialects.base import Dialect
     from mockserver.exchange import Exchange
     from mockserver.reply import Choice, Reply
+    from mockserver.scenario import Distribution, LatencySpec
 
 PROFILES_RESOURCE = "data/latency_profiles.yaml"
 LATENCY_MODES = ("none", "realistic")
@@ -96,10 +93,13 @@ def merge(*specs: LatencySpec | None) -> LatencySpec | None:
     merge({ttft: 0.5, tokens_per_second: 50}, {chunk_interval: 0.1}) -> {ttft: 0.5,
     chunk_interval: 0.1} (a rate given later replaces the other way of giving it).
     """
+    given = [spec for spec in specs if spec is not None]
+    if not given:
+        return None
+    from mockserver.scenario import LatencySpec  # a profile exists: the models are loaded
+
     fields: dict[str, Any] = {}
-    for spec in specs:
-        if spec is None:
-            continue
+    for spec in given:
         for name in LatencySpec.model_fields:
             value = getattr(spec, name)
             if value is None:
@@ -154,6 +154,10 @@ def realistic(model_id: str) -> LatencySpec | None:
 @functools.cache
 def realistic_profiles() -> tuple[tuple[tuple[str, ...], LatencySpec], ...]:
     """`data/latency_profiles.yaml`, validated once per process."""
+    import yaml
+
+    from mockserver.scenario import LatencySpec
+
     resource = importlib.resources.files("mockserver").joinpath(PROFILES_RESOURCE)
     document = yaml.safe_load(resource.read_text(encoding="utf-8"))
     where = f"mockserver/{PROFILES_RESOURCE}"

@@ -29,7 +29,7 @@ from mockserver.faults.vendor import vendor_of
 from mockserver.journal import Entry
 from mockserver.memo import Prepared, StaticReply
 from mockserver.reply import Reply, Usage
-from mockserver.scenario import ReplySpec, near_misses
+from mockserver.scenario import near_misses
 from mockserver.tokens import get_tokenizer
 from mockserver.transport import RawResponse
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope
 
     from mockserver.engine import Decision
+    from mockserver.scenario import ReplySpec
     from mockserver.state import MockState
 
 
@@ -291,6 +292,8 @@ def content_filtered(reply: ReplySpec | None) -> ReplySpec:
     """The `content_filter` preset: the reply (empty by default) ends with finish reason
     content_filter, which each dialect words its own way (refusal, SAFETY...)."""
     if reply is None:
+        from mockserver.scenario import ReplySpec
+
         return ReplySpec.model_validate({"content": "", "finish_reason": "content_filter"})
     if reply.choices is not None:
         choices = [c.model_copy(update={"finish_reason": "content_filter"}) for c in reply.choices]

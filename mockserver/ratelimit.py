@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from mockserver.errors import APIError
 from mockserver.faults.presets import (
@@ -36,7 +36,9 @@ from mockserver.faults.presets import (
     retry_headers,
 )
 from mockserver.faults.vendor import Vendor, key_id, openai_organization
-from mockserver.scenario import RateLimit
+
+if TYPE_CHECKING:
+    from mockserver.scenario import RateLimit
 
 BucketKind = Literal["requests", "tokens"]
 WINDOW = 60.0  # seconds: limits are per minute

@@ -19,7 +19,7 @@ from mockserver.dialects.responses import ResponsesDialect
 from mockserver.engine import Engine
 from mockserver.journal import Journal
 from mockserver.memo import Memo
-from mockserver.scenario import ScenarioSet, load_paths
+from mockserver.scenario import ScenarioSet
 from mockserver.settings import Settings
 
 
@@ -59,6 +59,8 @@ class MockState:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MockState:
+        from mockserver.scenario import load_paths
+
         return cls(settings, load_paths(settings.scenario_paths))
 
     def load(self, scenarios: ScenarioSet) -> None:

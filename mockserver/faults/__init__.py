@@ -14,13 +14,15 @@ One fault may combine effects; they are applied in this order:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.faults.chaos import Chaos, ChaosHit
 from mockserver.faults.header import HEADER, fault_from_headers, parse_fault_header
 from mockserver.faults.presets import ErrorContext, retry_headers, status_error
 from mockserver.faults.stream import Cut, cut_body, cut_stream, has_stream_fault
-from mockserver.scenario import FaultSpec
+
+if TYPE_CHECKING:
+    from mockserver.scenario import FaultSpec
 
 FaultSource = Literal["rule", "chaos", "header"]
 

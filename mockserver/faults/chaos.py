@@ -17,10 +17,14 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mockserver import ids
 from mockserver.exchange import Exchange
-from mockserver.scenario import ChaosEntry, FaultSpec, Matcher
+from mockserver.scenario import Matcher
+
+if TYPE_CHECKING:
+    from mockserver.scenario import ChaosEntry, FaultSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import APIError
-from mockserver.scenario import FaultSpec, LatencySpec
+
+if TYPE_CHECKING:
+    from mockserver.scenario import FaultSpec
 
 HEADER = "x-mock-fault"
 ERROR_CODE = "mock_invalid_fault_header"
@@ -38,6 +38,11 @@ def fault_from_headers(headers: Mapping[str, str]) -> FaultSpec | None:
 def parse_fault_header(raw: str) -> FaultSpec:
     """`"status=429; retry_after=0.2"` -> FaultSpec(status=429, retry_after=0.2), or an
     `APIError` 400 naming what is wrong."""
+    # Here, not at the top: most requests carry no header, and the models load pydantic.
+    from pydantic import ValidationError
+
+    from mockserver.scenario import FaultSpec, LatencySpec
+
     data: dict[str, Any] = {}
     for part in raw.replace(",", ";").split(";"):
         part = part.strip()
@@ -74,6 +79,8 @@ def parse_fault_header(raw: str) -> FaultSpec:
 
 def invalid(detail: str, keys: list[str] | None = None) -> APIError:
     """The 400 for a bad header, listing the keys it may use (a fault's, unless told)."""
+    from mockserver.scenario import FaultSpec
+
     listed = ", ".join(keys or FaultSpec.accepted_keys())
     return APIError(
         400,

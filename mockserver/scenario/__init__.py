@@ -9,27 +9,63 @@ replies, faults and latency), loading with located errors (`loader`, `issues`), 
         rule, variables = found
         outcome = rule.step(occurrence)           # ReplySpec or FaultSpec
         context = template_context(exchange, variables)
+
+Names load with their module on first use: serving needs `scenario_set` and `matching`, which
+don't import pydantic or PyYAML; the models and the loader do (~0.1 s, ~9 MB), so a server or
+a pytest session without scenario files never pays for them.
 """
 
 from __future__ import annotations
 
-from mockserver.scenario.issues import ScenarioError, ScenarioIssue
-from mockserver.scenario.loader import load_data, load_paths, load_text
-from mockserver.scenario.matching import Matcher, NearMiss, near_misses
-from mockserver.scenario.model import ChaosEntry, ModelEntry, RateLimit, Rule, Scenario
-from mockserver.scenario.outcomes import (
-    ChoiceSpec,
-    Distribution,
-    FakeTokens,
-    FaultSpec,
-    LatencySpec,
-    ReplySpec,
-    Step,
-    ToolCallSpec,
-)
-from mockserver.scenario.predicates import Match
-from mockserver.scenario.scenario_set import CompiledRule, ScenarioSet
-from mockserver.scenario.template_context import template_context
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mockserver.scenario.issues import ScenarioError, ScenarioIssue
+    from mockserver.scenario.loader import load_data, load_paths, load_text
+    from mockserver.scenario.matching import Matcher, NearMiss, near_misses
+    from mockserver.scenario.model import ChaosEntry, ModelEntry, RateLimit, Rule, Scenario
+    from mockserver.scenario.outcomes import (
+        ChoiceSpec,
+        Distribution,
+        FakeTokens,
+        FaultSpec,
+        LatencySpec,
+        ReplySpec,
+        Step,
+        ToolCallSpec,
+    )
+    from mockserver.scenario.predicates import Match
+    from mockserver.scenario.scenario_set import CompiledRule, ScenarioSet
+    from mockserver.scenario.template_context import template_context
+
+_MODULE_OF = {
+    "ScenarioError": "issues",
+    "ScenarioIssue": "issues",
+    "load_data": "loader",
+    "load_paths": "loader",
+    "load_text": "loader",
+    "Matcher": "matching",
+    "NearMiss": "matching",
+    "near_misses": "matching",
+    "ChaosEntry": "model",
+    "ModelEntry": "model",
+    "RateLimit": "model",
+    "Rule": "model",
+    "Scenario": "model",
+    "ChoiceSpec": "outcomes",
+    "Distribution": "outcomes",
+    "FakeTokens": "outcomes",
+    "FaultSpec": "outcomes",
+    "LatencySpec": "outcomes",
+    "ReplySpec": "outcomes",
+    "Step": "outcomes",
+    "ToolCallSpec": "outcomes",
+    "Match": "predicates",
+    "CompiledRule": "scenario_set",
+    "ScenarioSet": "scenario_set",
+    "template_context": "template_context",
+}
 
 __all__ = [
     "ChaosEntry",
@@ -58,3 +94,12 @@ __all__ = [
     "near_misses",
     "template_context",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # found directly from now on
+    return value

@@ -13,13 +13,15 @@ import difflib
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-from pydantic_core import ErrorDetails
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mockserver.scenario.matching import show
-from mockserver.scenario.spec import Spec
 from mockserver.templating import TemplateCompileError
+
+if TYPE_CHECKING:  # only the loader's errors need them, and it imports pydantic itself
+    from pydantic_core import ErrorDetails
+
+    from mockserver.scenario.spec import Spec
 
 Loc = tuple[str | int, ...]
 
@@ -185,6 +187,8 @@ def _all_specs(cls: type[Spec]) -> dict[str, type[Spec]]:
 @functools.cache
 def _specs_by_name() -> dict[str, type[Spec]]:
     # Built on first use, once every model module has been imported.
+    from mockserver.scenario.spec import Spec
+
     return _all_specs(Spec)
 
 

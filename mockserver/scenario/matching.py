@@ -12,10 +12,12 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mockserver.exchange import Exchange
-from mockserver.scenario.predicates import Match, TextMatch, ToolChoiceName, TurnRange
+
+if TYPE_CHECKING:  # validated models, read here by attribute: serving doesn't import pydantic
+    from mockserver.scenario.predicates import Match, TextMatch, ToolChoiceName, TurnRange
 
 Variables = dict[str, str]
 _NO_VARIABLES: Variables = {}
@@ -160,8 +162,8 @@ class _ToolChoice(Predicate):
     key = "tool_choice"
 
     def __init__(self, choice: str | ToolChoiceName) -> None:
-        self.mode = "function" if isinstance(choice, ToolChoiceName) else choice
-        self.name = choice.name if isinstance(choice, ToolChoiceName) else None
+        self.mode = choice if isinstance(choice, str) else "function"
+        self.name = None if isinstance(choice, str) else choice.name
 
     def test(self, exchange: Exchange) -> Variables | None:
         choice = exchange.tool_choice

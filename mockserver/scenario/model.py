@@ -15,12 +15,12 @@ from pydantic import Field, PositiveInt, PrivateAttr, field_validator, model_val
 
 from mockserver.scenario.outcomes import FaultSpec, LatencySpec, ReplySpec, Step
 from mockserver.scenario.predicates import Match
+from mockserver.scenario.scenario_set import DEFAULT_CLOCK
 from mockserver.scenario.spec import Spec, shape_error
 
 if TYPE_CHECKING:
     from mockserver.embeddings import EmbeddingRules
 
-DEFAULT_CLOCK = 1735689600  # 2025-01-01T00:00:00Z
 SUPPORTED_VERSION = 1
 Encoding = Literal["o200k_base", "cl100k_base"]
 

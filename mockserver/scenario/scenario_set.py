@@ -11,19 +11,20 @@ from mockserver.embeddings import NO_RULES, EmbeddingRuleError, EmbeddingRules
 from mockserver.exchange import Exchange
 from mockserver.scenario.issues import ScenarioError, ScenarioIssue, duplicate_names
 from mockserver.scenario.matching import Matcher, NearMiss, Variables, near_misses
-from mockserver.scenario.model import (
-    DEFAULT_CLOCK,
-    ChaosEntry,
-    ModelEntry,
-    RateLimit,
-    Rule,
-    RuleKind,
-    Scenario,
-)
-from mockserver.scenario.outcomes import FaultSpec, LatencySpec, ReplySpec, Step
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the validated models: a set is built from them, never imports them
     from mockserver.catalog import ModelInfo
+    from mockserver.scenario.model import (
+        ChaosEntry,
+        ModelEntry,
+        RateLimit,
+        Rule,
+        RuleKind,
+        Scenario,
+    )
+    from mockserver.scenario.outcomes import FaultSpec, LatencySpec, ReplySpec, Step
+
+DEFAULT_CLOCK = 1735689600  # 2025-01-01T00:00:00Z: `created` of the first occurrence
 
 
 @dataclass(frozen=True, slots=True)
