@@ -16,12 +16,12 @@ server's first requests from it while the Rust encoder is not built yet.
 from __future__ import annotations
 
 import array
-import contextlib
 import hashlib
-import os
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+
+from mockserver.cache_files import cache_dir, write_atomically
 
 # The official sha256 of the decompressed files (tiktoken_ext/openai_public.py pins the same).
 OFFICIAL_SHA256: Mapping[str, str] = {
@@ -44,15 +44,6 @@ def check_name(name: str) -> str:
         known = ", ".join(OFFICIAL_SHA256)
         raise ValueError(f"unknown encoding {name!r}: expected one of {known}")
     return OFFICIAL_SHA256[name]
-
-
-def cache_dir() -> Path:
-    """`$MOCKSERVER_CACHE_DIR`, else `$XDG_CACHE_HOME/mockserver`, else `~/.cache/mockserver`."""
-    if explicit := os.environ.get("MOCKSERVER_CACHE_DIR"):
-        return Path(explicit)
-    if xdg := os.environ.get("XDG_CACHE_HOME"):
-        return Path(xdg) / "mockserver"
-    return Path.home() / ".cache" / "mockserver"
 
 
 def bundled_bpe_path(name: str) -> Path:
@@ -177,22 +168,9 @@ def _read_cache(path: Path) -> RankTable | None:
 
 
 def _write_cache(path: Path, table: RankTable) -> None:
-    """Store the table atomically; an unwritable cache directory is not an error."""
-    import tempfile
-
+    """Store the table atomically, guarded by its digest."""
     payload = table.to_bytes()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    except OSError:
-        return
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(_CACHE_MAGIC + hashlib.sha256(payload).digest() + payload)
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+    write_atomically(path, _CACHE_MAGIC + hashlib.sha256(payload).digest() + payload)
 
 
 def _parse_ranks(raw: bytes, where: Path) -> dict[bytes, int]:

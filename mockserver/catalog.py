@@ -13,13 +13,12 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
-import importlib.resources
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-import yaml
+from mockserver.cache_files import packaged_yaml
 
 if TYPE_CHECKING:
     from mockserver.scenario import LatencySpec
@@ -232,8 +231,5 @@ def parse_catalog(document: Any, source: str, *, complete: bool = False) -> list
 @functools.cache
 def load_builtin() -> Catalog:
     """The catalog shipped with the package (read once per process)."""
-    resource = importlib.resources.files("mockserver").joinpath(_BUILTIN_RESOURCE)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    # CSafeLoader is the libyaml-accelerated SafeLoader: plain data only, no Python objects.
-    document = yaml.load(resource.read_text(encoding="utf-8"), Loader=loader)
+    document = packaged_yaml(_BUILTIN_RESOURCE)
     return Catalog(parse_catalog(document, f"mockserver/{_BUILTIN_RESOURCE}", complete=True))

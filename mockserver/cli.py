@@ -91,7 +91,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mockserver.app import create_app
-    from mockserver.scenario import ScenarioError, load_paths
+    from mockserver.scenario import ScenarioError, ScenarioSet
     from mockserver.state import MockState
 
     settings = Settings(
@@ -105,8 +105,12 @@ def serve(args: argparse.Namespace) -> int:
         latency=args.latency,
         workers=args.workers,
     )
+    scenarios = ScenarioSet()
     try:
-        scenarios = load_paths(settings.scenario_paths)
+        if settings.scenario_paths:  # the loader brings pydantic and PyYAML (~0.1 s)
+            from mockserver.scenario import load_paths
+
+            scenarios = load_paths(settings.scenario_paths)
     except ScenarioError as error:
         for issue in error.issues:
             print(issue, file=sys.stderr)

@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from mockserver import calls
 from mockserver.calls import Calls, Filters
 from mockserver.journal import Entry
-from mockserver.scenario import Scenario, ScenarioSet, load_data, load_paths, load_text
+from mockserver.scenario import ScenarioSet
 
 if TYPE_CHECKING:
     import anthropic
     import openai
     from google import genai
 
+    from mockserver.scenario import Scenario
     from mockserver.server_thread import ServerThread
     from mockserver.state import MockState
 
@@ -120,12 +121,17 @@ class MockServer:
         (`inline-N` when none is given). Raises `ScenarioError` naming what is wrong."""
         data = {**(rule or {}), **fields}
         data.setdefault("name", f"inline-{sum(len(s.rules) for s in self._inline) + 1}")
+        # The loader brings pydantic: here, so a test that adds no rule never imports it.
+        from mockserver.scenario import load_data
+
         self._add([load_data({"version": 1, "rules": [data]}, self._source())])
         return str(data["name"])
 
     def load(self, scenario: str | Path | Mapping[str, Any]) -> None:
         """Add a whole scenario for this test: YAML text (dedented), a mapping, or a file
         (a `Path`, or a one-line string ending in `.yaml`/`.yml`)."""
+        from mockserver.scenario import load_data, load_paths, load_text
+
         if isinstance(scenario, Path) or _looks_like_path(scenario):
             self._add(list(load_paths([self._find_file(str(scenario))]).scenarios))
         elif isinstance(scenario, str):

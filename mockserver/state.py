@@ -59,6 +59,8 @@ class MockState:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MockState:
+        if not settings.scenario_paths:  # the loader brings pydantic and PyYAML (~0.1 s)
+            return cls(settings, ScenarioSet())
         from mockserver.scenario import load_paths
 
         return cls(settings, load_paths(settings.scenario_paths))

@@ -39,11 +39,11 @@ from mockserver.bpe_ranks import (
     BPEFileError,
     RankTable,
     bundled_bpe_path,
-    cache_dir,
     load_rank_table,
     load_ranks,
 )
 from mockserver.bpe_ranks import check_name as _check_name
+from mockserver.cache_files import cache_dir
 from mockserver.token_bridge import Bridge, usable_text
 
 if TYPE_CHECKING:

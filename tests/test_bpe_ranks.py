@@ -115,14 +115,3 @@ def test_unreadable_source_is_a_clear_error(tmp_path: Path) -> None:
     source.write_bytes(b"not gzip")
     with pytest.raises(bpe_ranks.BPEFileError, match="cannot read the o200k_base BPE file"):
         bpe_ranks.load_ranks("o200k_base", source=source, cache=tmp_path / "cache")
-
-
-def test_cache_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("MOCKSERVER_CACHE_DIR", str(tmp_path / "explicit"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert bpe_ranks.cache_dir() == tmp_path / "explicit"
-    monkeypatch.delenv("MOCKSERVER_CACHE_DIR")
-    assert bpe_ranks.cache_dir() == tmp_path / "xdg" / "mockserver"
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert bpe_ranks.cache_dir() == tmp_path / "home" / ".cache" / "mockserver"
