@@ -129,7 +129,8 @@ class Engine:
     ) -> Decision:
         """The rule that answers and its outcome; `forced` (the `x-mock-fault` header) and a
         chaos draw replace the outcome. `group` (the exchange's retry group) and `misses` (its
-        near misses when no rule matches) are passed when the caller already knows them."""
+        near misses when no rule matches) are passed when the caller already knows them: with
+        `misses`, no rule is tried (matching depends on the exchange alone)."""
         group = group or retry_group(exchange)
         stamp = self.stamp(group, exchange.model)
         occurrence = stamp.occurrence
@@ -141,7 +142,7 @@ class Engine:
             hit = self.chaos.draw(exchange, group, occurrence)
             if hit is not None:
                 imposed, source = hit.fault, f"chaos[{hit.index}]"
-        for rule in self.rules:
+        for rule in self.rules if misses is None else ():
             variables = rule.matcher.match(exchange)
             if variables is None:
                 continue

@@ -168,26 +168,31 @@ def _prose(key: str, tokens: int, vocab: Vocabulary, made: int) -> list[str]:
     slot = vocab.paragraph_first
     if tokens == 1:
         return list(slot.pieces[_one_token_word(draw, slot)])
+    # Locals: this loop makes every default reply (~40 words).
+    fewest, choices = SENTENCE_WORDS[0], SENTENCE_WORDS[1] - SENTENCE_WORDS[0] + 1
+    inner, stop = vocab.inner, vocab.stop
+    paragraphs = len(vocab.paragraph_stop) == 1
     while left > 0 and len(out) < made:
-        words = SENTENCE_WORDS[0] + int(draw() * (SENTENCE_WORDS[1] - SENTENCE_WORDS[0] + 1))
-        for _ in range(words):
+        for _ in range(fewest + int(draw() * choices)):
             if left <= 1:
                 break  # the full stop takes the last token
             pool = slot.pieces
             word = pool[int(draw() * len(pool))]
-            if len(word) >= left:  # it leaves no room for the full stop: draw again
+            size = len(word)
+            if size >= left:  # it leaves no room for the full stop: draw again
                 word = _pick(draw, slot, left - 1)
+                size = len(word)
             out += word
-            left -= len(word)
-            slot = vocab.inner
-        out += vocab.stop
+            left -= size
+            slot = inner
+        out += stop
         left -= 1
         if left <= 1:
             # One token can't hold a word and a full stop: this sentence takes it instead.
             if left == 1:
-                out.insert(-1, vocab.inner.pieces[_one_token_word(draw, vocab.inner)][0])
+                out.insert(-1, inner.pieces[_one_token_word(draw, inner)][0])
             break
-        if draw() < PARAGRAPH_CHANCE and len(vocab.paragraph_stop) == 1:
+        if draw() < PARAGRAPH_CHANCE and paragraphs:
             out[-1] = vocab.paragraph_stop[0]
             slot = vocab.paragraph_first
         else:

@@ -153,3 +153,13 @@ def test_stop_sequences_cut_before_the_stop_string() -> None:
     reply = compose(engine(), chat("weather in Rome", stop=[" via"]))
     assert reply.choices[0].text == "Rome"
     assert reply.choices[0].stop_sequence == " via"
+
+
+def test_known_near_misses_mean_matching_is_skipped() -> None:
+    eng = engine()
+    exchange = chat("weather in Paris")
+    assert eng.decide(exchange).rule == "city"
+    # The memo passes near misses only for an exchange no rule matched: the rules aren't tried.
+    decision = eng.decide(exchange, misses=[])
+    assert decision.rule is None and decision.near_misses == []
+    assert eng.decide(chat("nothing scripted")).near_misses  # computed when not given
