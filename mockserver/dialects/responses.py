@@ -236,12 +236,13 @@ def _object_id(prefix: str, reply: Reply, label: str) -> str:
     global _minted
     key, created, tail, minted = _minted
     if key != reply.key or created != reply.created:
-        tail = ids.hex_digest(reply.key, "response-tail", 16)
+        key, created = reply.key, reply.created
+        tail = ids.hex_digest(key, "response-tail", 16)
         minted = {}
-        _minted = (reply.key, reply.created, tail, minted)
+        _minted = (key, created, tail, minted)
     found = minted.get(label)
     if found is None:
-        middle = ids.hex_digest(reply.key, label, 20)
+        middle = ids.hex_digest(key, label, 20)
         found = minted[label] = f"{created & 0xFFFFFFFF:08x}{middle[:4]}8190{middle[4:]}{tail}"
     return f"{prefix}_{found}"
 

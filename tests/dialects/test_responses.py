@@ -953,3 +953,19 @@ def test_sdk_sees_an_incomplete_stream() -> None:
         and last.response.incomplete_details.reason == "max_output_tokens"
     )
     assert last.response.output_text == "cut short"
+
+
+def test_ids_depend_on_their_reply_alone_whatever_was_rendered_before() -> None:
+    dialect, exchange = (
+        ResponsesDialect(),
+        parse(ResponsesDialect(), {"model": "gpt-4o", "input": "hi"}),
+    )
+    first = reply(text_choice("a"), "key-1", 1741476777)
+    second = reply(text_choice("b"), "key-2", 1741476999)
+    alone = dialect.render(second, exchange)
+    assert make_response_id(first).startswith(f"resp_{1741476777:08x}")
+    assert make_response_id(second).startswith(f"resp_{1741476999:08x}")
+    dialect.render(first, exchange)
+    again = dialect.render(second, exchange)
+    assert again["id"] == alone["id"] and again["output"][0]["id"] == alone["output"][0]["id"]
+    assert again["output"][0]["id"].startswith(f"msg_{1741476999:08x}")
