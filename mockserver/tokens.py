@@ -271,12 +271,12 @@ class Tokenizer:
     def _bridge_for(self, text: str, *, demand: bool = True) -> Bridge | None:
         """The bridge if it should take `text`, else None (the encoder exists, or will now).
         `demand=False`: a text of a batch that `_note_use` counted as one use."""
+        if demand:
+            self._note_use()
         bridge = self._bridge
         if bridge is not None and len(text) > BRIDGE_MAX_CHARS:
             self.build()
             return None
-        if demand:
-            self._note_use()
         return bridge
 
     def _note_use(self) -> None:
