@@ -27,6 +27,16 @@ def test_credential_headers_keep_only_a_hint_of_their_shape() -> None:
     }
 
 
+def test_raw_headers_are_redacted_and_every_entry_owns_its_mapping() -> None:
+    journal = Journal()
+    raw = [(b"authorization", b"Bearer sk-proj-abcdefghijklmnop"), (b"x-trace", b"1")]
+    first = journal.open_raw("POST", "/v1/chat/completions", raw)
+    first.headers["x-trace"] = "changed"  # the same headers again are decoded afresh
+    second = journal.open_raw("POST", "/v1/chat/completions", list(raw))
+    assert second.headers == {"authorization": "Bearer sk-***", "x-trace": "1"}
+    assert first.headers is not second.headers
+
+
 def test_an_entry_holds_no_key_in_its_json_form() -> None:
     journal = Journal()
     journal.open("POST", "/v1/chat/completions", {"authorization": "Bearer sk-live-1234567890"})
