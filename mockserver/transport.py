@@ -46,9 +46,9 @@ class RawResponse(Response):
         self.status_code = status
         self.body = body
         self.background = None
-        raw = [(b"content-type", media_type), (b"content-length", str(len(body)).encode())]
+        raw = [(b"content-type", media_type), (b"content-length", b"%d" % len(body))]
         if headers:
-            raw.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
+            raw += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
         self.raw_headers = raw
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
