@@ -105,12 +105,8 @@ def serve(args: argparse.Namespace) -> int:
         latency=args.latency,
         workers=args.workers,
     )
-    scenarios = ScenarioSet()
     try:
-        if settings.scenario_paths:  # the loader brings pydantic and PyYAML (~0.1 s)
-            from mockserver.scenario import load_paths
-
-            scenarios = load_paths(settings.scenario_paths)
+        scenarios = ScenarioSet.from_paths(settings.scenario_paths)
     except ScenarioError as error:
         for issue in error.issues:
             print(issue, file=sys.stderr)

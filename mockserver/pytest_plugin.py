@@ -159,7 +159,7 @@ def mockserver_server(mockserver_settings: Settings) -> Iterator[RunningServer]:
     settings = mockserver_settings
     problem: str | None = None
     try:
-        scenarios = _load(settings.scenario_paths) if settings.scenario_paths else ScenarioSet()
+        scenarios = ScenarioSet.from_paths(settings.scenario_paths)
     except ScenarioError as error:
         problem = f"mockserver: the session's scenarios have errors\n{error}"
     if problem is not None:  # failed outside the handler: no "during handling" traceback
@@ -274,13 +274,6 @@ def _finder(node: pytest.Item) -> Callable[[str], Path]:
         raise FileNotFoundError(f"scenario file {raw!r} not found (looked in {looked})")
 
     return find
-
-
-def _load(paths: list[str]) -> ScenarioSet:
-    # Only with files to load: the loader brings pydantic and PyYAML (~0.1 s).
-    from mockserver.scenario import load_paths
-
-    return load_paths(paths)
 
 
 def _load_marker_file(path: Path) -> tuple[Scenario, ...]:

@@ -59,11 +59,7 @@ class MockState:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MockState:
-        if not settings.scenario_paths:  # the loader brings pydantic and PyYAML (~0.1 s)
-            return cls(settings, ScenarioSet())
-        from mockserver.scenario import load_paths
-
-        return cls(settings, load_paths(settings.scenario_paths))
+        return cls(settings, ScenarioSet.from_paths(settings.scenario_paths))
 
     def load(self, scenarios: ScenarioSet) -> None:
         """Replace the scenarios (already validated as a whole) and reset sequence state."""

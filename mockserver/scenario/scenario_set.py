@@ -13,6 +13,8 @@ from mockserver.scenario.issues import ScenarioError, ScenarioIssue, duplicate_n
 from mockserver.scenario.matching import Matcher, NearMiss, Variables, near_misses
 
 if TYPE_CHECKING:  # the validated models: a set is built from them, never imports them
+    from pathlib import Path
+
     from mockserver.catalog import ModelInfo
     from mockserver.scenario.model import (
         ChaosEntry,
@@ -94,6 +96,16 @@ class ScenarioSet:
     strict: bool = False
     embedding_rules: EmbeddingRules = NO_RULES
     moderation_rules: ModerationRules = NO_FLAGS
+
+    @classmethod
+    def from_paths(cls, paths: Sequence[str | Path]) -> ScenarioSet:
+        """`load_paths(paths)`, but no files, no loader: it brings pydantic and PyYAML
+        (~0.1 s), which a server or a pytest session without scenario files never needs."""
+        if not paths:
+            return cls()
+        from mockserver.scenario.loader import load_paths
+
+        return load_paths(paths)
 
     @classmethod
     def build(cls, scenarios: Sequence[Scenario]) -> ScenarioSet:

@@ -45,7 +45,8 @@ requests = [
     ("/v1/messages", {**chat, "model": "claude-sonnet-4-5", "max_tokens": 50}, anthropic),
     ("/v1/embeddings", {"model": "text-embedding-3-small", "input": "hi"}, openai),
 ]
-with TestClient(create_app(state=MockState(Settings(), ScenarioSet()))) as client:
+assert ScenarioSet.from_paths([]) == ScenarioSet()
+with TestClient(create_app(state=MockState.from_settings(Settings()))) as client:
     for path, body, headers in requests:
         assert client.post(path, json=body, headers=headers).status_code == 200, path
 loaded = sorted(m for m in sys.modules if m.split(".")[0] == "pydantic")
@@ -65,3 +66,12 @@ def test_serving_without_scenario_files_never_imports_the_models() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_from_paths_with_files_is_the_loader() -> None:
+    from pathlib import Path
+
+    good = Path(__file__).parent / "good.yaml"
+    loaded, expected = package.ScenarioSet.from_paths([good]), package.load_paths([good])
+    assert [r.where for r in loaded.rules] == [r.where for r in expected.rules]
+    assert loaded.rules and loaded.seed == expected.seed
