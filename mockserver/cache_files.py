@@ -1,12 +1,12 @@
-"""The per-user cache folder, and the packaged YAML data kept there as JSON.
+"""The per-user cache folder, and the data derived once and kept there as JSON.
 
-What is derived once from a packaged file and can be derived again at any time lives here: the
-BPE rank tables (`mockserver.bpe_ranks`) and the parsed data files. A data file is parsed with
-PyYAML the first time; later starts read the JSON written then (~0.1 ms), and skip importing
-PyYAML (~20 ms on a start-up that is ~0.3 s). The cache key is the file's sha256, so an edited
-file is parsed again:
+What is derived once and can be derived again at any time lives here: the BPE rank tables
+(`mockserver.bpe_ranks`), the parsed data files, the tokens of fake prose's vocabulary
+(`mockserver.prose`). Each is kept under the sha256 of what it was derived from, so a changed
+source is derived again; a missing, unreadable or unwritable cache only costs the derivation:
 
-    packaged_yaml("data/models.yaml") -> {"models": [...]}
+    packaged_yaml("data/models.yaml") -> {"models": [...]}   # PyYAML once, then ~0.1 ms
+    derived_json("prose-o200k_base", source, derive)         # derive() once per source
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import importlib.resources
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,17 +50,28 @@ def write_atomically(path: Path, data: bytes) -> None:
             os.unlink(temporary)
 
 
+def derived_json(stem: str, source: bytes, derive: Callable[[], Any]) -> Any:
+    """What `derive()` returns for `source`: read from the cache folder when an earlier call
+    stored it, else derived and stored (only if JSON gives it back as it is: lists, not tuples;
+    no dates or sets)."""
+    cached = cache_dir() / f"{stem}-{hashlib.sha256(source).hexdigest()}.json"
+    with contextlib.suppress(OSError, orjson.JSONDecodeError):
+        return orjson.loads(cached.read_bytes())
+    value = derive()
+    encoded = orjson.dumps(value)
+    if orjson.loads(encoded) == value:
+        write_atomically(cached, encoded)
+    return value
+
+
 def packaged_yaml(resource: str) -> Any:
     """The plain data of the YAML file `resource` (relative to the package), safe-loaded."""
     text = importlib.resources.files("mockserver").joinpath(resource).read_bytes()
-    cached = cache_dir() / f"{Path(resource).stem}-{hashlib.sha256(text).hexdigest()}.json"
-    with contextlib.suppress(OSError, orjson.JSONDecodeError):
-        return orjson.loads(cached.read_bytes())
-    import yaml
 
-    # CSafeLoader is the libyaml-accelerated SafeLoader: plain data only, no Python objects.
-    document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    encoded = orjson.dumps(document)
-    if orjson.loads(encoded) == document:  # only what JSON keeps as it is (no dates, no sets)
-        write_atomically(cached, encoded)
-    return document
+    def parse() -> Any:
+        import yaml
+
+        # CSafeLoader is the libyaml-accelerated SafeLoader: plain data only, no Python objects.
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+    return derived_json(Path(resource).stem, text, parse)

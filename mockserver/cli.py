@@ -91,7 +91,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mockserver.app import create_app
-    from mockserver.scenario import ScenarioError, ScenarioSet
+    from mockserver.scenario import ScenarioError, load_paths
     from mockserver.state import MockState
 
     settings = Settings(
@@ -106,7 +106,7 @@ def serve(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     try:
-        scenarios = ScenarioSet.from_paths(settings.scenario_paths)
+        scenarios = load_paths(settings.scenario_paths)
     except ScenarioError as error:
         for issue in error.issues:
             print(issue, file=sys.stderr)

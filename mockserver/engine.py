@@ -30,6 +30,7 @@ from mockserver.faults.chaos import Chaos
 from mockserver.ratelimit import RateLimiter
 from mockserver.reply import Reply
 from mockserver.scenario import CompiledRule, NearMiss, ScenarioSet, near_misses
+from mockserver.scenario.records import FaultLike
 
 if TYPE_CHECKING:
     from mockserver.catalog import ModelInfo
@@ -178,9 +179,7 @@ class Engine:
                 counter[counter_key] = occurrence + 1
         decision.attempt = occurrence + 1
         outcome = rule.step(occurrence)
-        from mockserver.scenario.outcomes import FaultSpec  # a rule exists: it is loaded
-
-        if isinstance(outcome, FaultSpec):
+        if isinstance(outcome, FaultLike):
             decision.fault, decision.fault_source = outcome, "rule"
             decision.reply = reply_of(rule)  # for a fault that cuts or slows a reply
         else:

@@ -96,11 +96,10 @@ def merge(*specs: LatencySpec | None) -> LatencySpec | None:
     given = [spec for spec in specs if spec is not None]
     if not given:
         return None
-    from mockserver.scenario import LatencySpec  # a profile exists: the models are loaded
-
+    names = type(given[-1]).model_fields  # a model's or its record's: the same names
     fields: dict[str, Any] = {}
     for spec in given:
-        for name in LatencySpec.model_fields:
+        for name in names:
             value = getattr(spec, name)
             if value is None:
                 continue
@@ -108,7 +107,10 @@ def merge(*specs: LatencySpec | None) -> LatencySpec | None:
                 for rate in _RATES:
                     fields.pop(rate, None)
             fields[name] = value
-    return LatencySpec.model_construct(**fields) if fields else None
+    if not fields:
+        return None
+    # A copy, not a new model: the profiles may be records, and pydantic need not be loaded.
+    return given[-1].model_copy(update={name: fields.get(name) for name in names})
 
 
 def pacing(spec: LatencySpec | None, rng: random.Random) -> Pacing:

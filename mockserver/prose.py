@@ -11,6 +11,9 @@ tokens of each word of Faker's English word list where a word can stand: first i
 ("." and ".\n\n"). tiktoken's encodings split text into pre-tokens before any merge, and each of
 these fragments is one pre-token (or several whole ones), so a text's tokens are its fragments'
 tokens laid end to end — the tests check this against the tokenizer over thousands of texts.
+Cutting the ~3,000 fragments takes ~45 ms, most of a fresh server's first default reply, so for
+tiktoken's encodings the pieces are kept in the cache folder (`mockserver.cache_files`), keyed
+by the encoding's official sha256 and the words.
 
 Every choice comes from a `random.Random` seeded with blake2b of the key: the same key gives the
 same text, with no wall clock and no global random state.
@@ -34,6 +37,7 @@ from mockserver.ids import seed_for
 SENTENCE_WORDS = (5, 14)
 PARAGRAPH_CHANCE = 0.15
 _WORDS_SOURCE = "faker/providers/lorem/en_US/__init__.py"
+_CACHE_FORMAT = "prose-pieces-1"  # change when the cached shape or how it is cut changes
 _QUOTED = re.compile(r'"([^"]*)"')
 
 
@@ -88,9 +92,10 @@ class Vocabulary:
 
     def __init__(self, tokenizer: PieceTokenizer, words: list[str]) -> None:
         self.words = words
-        self.paragraph_first = self._slot(tokenizer, [w.capitalize() for w in words])
-        self.sentence_first = self._slot(tokenizer, [" " + w.capitalize() for w in words])
-        self.inner = self._slot(tokenizer, [" " + w for w in words])
+        first, sentence_first, inner = _fragment_pieces(tokenizer, words)
+        self.paragraph_first = _slot(first)
+        self.sentence_first = _slot(sentence_first)
+        self.inner = _slot(inner)
         # How many of the last tokens the ending decides (words drawn to fit, the full stop, a
         # filler word): nothing before them depends on the length of the text.
         self.ending_reach = 2 + max(
@@ -108,10 +113,59 @@ class Vocabulary:
                 "fake prose needs both"
             )
 
-    @staticmethod
-    def _slot(tokenizer: PieceTokenizer, fragments: list[str]) -> Slot:
-        pieces = tuple(tuple(piece) for piece in tokenizer.pieces_of(fragments))
-        return Slot(pieces, tuple(i for i, p in enumerate(pieces) if len(p) == 1))
+
+def _slot(pieces: list[list[str]]) -> Slot:
+    kept = tuple(tuple(piece) for piece in pieces)
+    return Slot(kept, tuple(i for i, p in enumerate(kept) if len(p) == 1))
+
+
+def _fragments(words: list[str]) -> list[list[str]]:
+    """Each word as it reads first in a paragraph, first in a sentence and inside one."""
+    return [
+        [w.capitalize() for w in words],
+        [" " + w.capitalize() for w in words],
+        [" " + w for w in words],
+    ]
+
+
+def _fragment_pieces(tokenizer: PieceTokenizer, words: list[str]) -> list[list[list[str]]]:
+    """The pieces of `_fragments(words)`, from the cache folder for tiktoken's encodings."""
+    fragments = _fragments(words)
+
+    def cut() -> list[list[list[str]]]:
+        return [tokenizer.pieces_of(place) for place in fragments]
+
+    from mockserver.tokens import OFFICIAL_SHA256, Tokenizer
+
+    if not isinstance(tokenizer, Tokenizer) or tokenizer.name not in OFFICIAL_SHA256:
+        return cut()
+    from mockserver.cache_files import derived_json
+
+    source = "\n".join([_CACHE_FORMAT, OFFICIAL_SHA256[tokenizer.name], *words]).encode()
+    cached = derived_json(f"prose-{tokenizer.name}", source, cut)
+    if _cuts(cached, fragments):
+        return cached  # type: ignore[no-any-return]
+    return cut()  # a cache file changed by hand, say: not pieces of these fragments
+
+
+def _cuts(found: object, fragments: list[list[str]]) -> bool:
+    """Whether `found` holds, for each fragment, non-empty pieces that spell it."""
+    return (
+        isinstance(found, list)
+        and len(found) == len(fragments)
+        and all(
+            isinstance(place, list)
+            and len(place) == len(texts)
+            and all(
+                isinstance(pieces, list)
+                and pieces
+                and all(isinstance(p, str) and p for p in pieces)
+                and "".join(pieces) == text
+                for pieces, text in zip(place, texts, strict=True)
+            )
+            for place, texts in zip(found, fragments, strict=True)
+        )
+    )
 
 
 _vocabularies: dict[int, tuple[PieceTokenizer, Vocabulary]] = {}

@@ -151,7 +151,7 @@ def mockserver_settings(
 def mockserver_server(mockserver_settings: Settings) -> Iterator[RunningServer]:
     """The session's server, started once: port bound before start, readiness checked."""
     from mockserver.app import create_app
-    from mockserver.scenario import ScenarioError, ScenarioSet
+    from mockserver.scenario import ScenarioError, load_paths
     from mockserver.server_thread import ServerThread
     from mockserver.state import MockState
     from mockserver.tokens import warm_up
@@ -159,7 +159,7 @@ def mockserver_server(mockserver_settings: Settings) -> Iterator[RunningServer]:
     settings = mockserver_settings
     problem: str | None = None
     try:
-        scenarios = ScenarioSet.from_paths(settings.scenario_paths)
+        scenarios = load_paths(settings.scenario_paths)
     except ScenarioError as error:
         problem = f"mockserver: the session's scenarios have errors\n{error}"
     if problem is not None:  # failed outside the handler: no "during handling" traceback

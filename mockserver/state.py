@@ -19,7 +19,7 @@ from mockserver.dialects.responses import ResponsesDialect
 from mockserver.engine import Engine
 from mockserver.journal import Journal
 from mockserver.memo import Memo
-from mockserver.scenario import ScenarioSet
+from mockserver.scenario import ScenarioSet, load_paths
 from mockserver.settings import Settings
 
 
@@ -59,7 +59,7 @@ class MockState:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MockState:
-        return cls(settings, ScenarioSet.from_paths(settings.scenario_paths))
+        return cls(settings, load_paths(settings.scenario_paths))
 
     def load(self, scenarios: ScenarioSet) -> None:
         """Replace the scenarios (already validated as a whole) and reset sequence state."""

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from jinja2.exceptions import SecurityError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-# The top-level names `mockserver.scenario.template_context.template_context` provides.
+# The top-level names `mockserver.scenario.render_context.template_context` provides.
 CONTEXT_NAMES = frozenset({"match", "request", "tool_result"})
 
 _MARKERS = ("{{", "{%", "{#")

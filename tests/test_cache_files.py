@@ -68,3 +68,22 @@ def test_data_json_cannot_keep_is_not_cached(
 def test_an_unwritable_cache_folder_is_not_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOCKSERVER_CACHE_DIR", "/proc/no-such-folder")
     assert cache_files.packaged_yaml(MODELS) == expected_models()
+
+
+def test_derived_json_derives_once_per_source(cache: Path) -> None:
+    calls: list[bytes] = []
+
+    def derive(source: bytes) -> object:
+        calls.append(source)
+        return {"length": len(source), "parts": [1, 2]}
+
+    for source in (b"one", b"one", b"three", b"one"):
+        value = cache_files.derived_json("stem", source, lambda s=source: derive(s))
+        assert value == {"length": len(source), "parts": [1, 2]}
+    assert calls == [b"one", b"three"]
+    assert len(list(cache.glob("stem-*.json"))) == 2
+
+
+def test_derived_values_json_would_change_are_not_stored(cache: Path) -> None:
+    assert cache_files.derived_json("tuples", b"x", lambda: {"parts": (1, 2)}) == {"parts": (1, 2)}
+    assert not list(cache.glob("tuples-*.json"))

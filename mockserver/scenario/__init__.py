@@ -1,7 +1,9 @@
 """Scenario files: the YAML format (`model`, with `predicates` for `match:` and `outcomes` for
-replies, faults and latency), loading with located errors (`loader`, `issues`), the loaded set
+replies, faults and latency), loading with located errors (`loader`, `issues`), validated files
+kept for the next start (`snapshot`, whose `records` serving reads), the loaded set
 (`scenario_set`), request matching (`matching`) and what reply templates see
-(`template_context`).
+(`render_context`: `template_context`). `template_context` is not a module name: importing
+a submodule binds its name on the package, which would hide the function of that name.
 
     scenarios = load_paths(["scenarios/"])
     found = scenarios.first_match(exchange)
@@ -10,9 +12,10 @@ replies, faults and latency), loading with located errors (`loader`, `issues`), 
         outcome = rule.step(occurrence)           # ReplySpec or FaultSpec
         context = template_context(exchange, variables)
 
-Names load with their module on first use: serving needs `scenario_set` and `matching`, which
-don't import pydantic or PyYAML; the models and the loader do (~0.1 s, ~9 MB), so a server or
-a pytest session without scenario files never pays for them.
+Names load with their module on first use: serving needs `scenario_set`, `matching`,
+`snapshot` and `records`, which don't import pydantic or PyYAML; the models and the loader do
+(~0.2 s, ~9 MB), so a server or a pytest session without scenario files, or with files loaded
+before, never pays for them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mockserver.scenario.issues import ScenarioError, ScenarioIssue
-    from mockserver.scenario.loader import load_data, load_paths, load_text
+    from mockserver.scenario.loader import load_data, load_text
     from mockserver.scenario.matching import Matcher, NearMiss, near_misses
     from mockserver.scenario.model import ChaosEntry, ModelEntry, RateLimit, Rule, Scenario
     from mockserver.scenario.outcomes import (
@@ -36,14 +39,15 @@ if TYPE_CHECKING:
         ToolCallSpec,
     )
     from mockserver.scenario.predicates import Match
+    from mockserver.scenario.render_context import template_context
     from mockserver.scenario.scenario_set import CompiledRule, ScenarioSet
-    from mockserver.scenario.template_context import template_context
+    from mockserver.scenario.snapshot import load_paths
 
 _MODULE_OF = {
     "ScenarioError": "issues",
     "ScenarioIssue": "issues",
     "load_data": "loader",
-    "load_paths": "loader",
+    "load_paths": "snapshot",
     "load_text": "loader",
     "Matcher": "matching",
     "NearMiss": "matching",
@@ -64,7 +68,7 @@ _MODULE_OF = {
     "Match": "predicates",
     "CompiledRule": "scenario_set",
     "ScenarioSet": "scenario_set",
-    "template_context": "template_context",
+    "template_context": "render_context",
 }
 
 __all__ = [

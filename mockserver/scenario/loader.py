@@ -7,8 +7,9 @@ composed first so that each validation error can be pointed at its file, line an
     scenarios/x.yaml:14:5: unknown key 'mach' at rules[2]; did you mean 'match'? (valid keys:
     name, match, reply, sequence, fault, fail_times, latency)
 
-Nothing is half-loaded: `load_paths` returns a complete `ScenarioSet` or raises one
-`ScenarioError` listing every issue.
+Nothing is half-loaded: `validate_paths` returns every file's scenario or raises one
+`ScenarioError` listing every issue. (`mockserver.scenario.load_paths` calls it for files it
+has no snapshot of, `mockserver.scenario.snapshot`.)
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from mockserver.scenario.issues import (
     validation_issue,
 )
 from mockserver.scenario.model import Scenario
-from mockserver.scenario.scenario_set import ScenarioSet
 
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -55,11 +55,9 @@ def load_data(data: Any, source: str) -> Scenario:
     return batch.finish()[0]
 
 
-def load_paths(paths: Sequence[str | Path]) -> ScenarioSet:
-    """Load files, and the `*.yaml` / `*.yml` files of directories (sorted by name), in order.
-
-    `seed`, `clock` and `strict` of the set come from the first file; rules keep file order.
-    """
+def validate_paths(paths: Sequence[str | Path]) -> list[Scenario]:
+    """Validate files, and the `*.yaml` / `*.yml` files of directories (sorted by name), in
+    order; `ScenarioError` lists every issue of every file."""
     batch = _Batch()
     for entry in paths:
         path = Path(entry)
@@ -84,7 +82,7 @@ def load_paths(paths: Sequence[str | Path]) -> ScenarioSet:
                 batch.add(_parse(text, str(file)))
             except ScenarioError as exc:
                 batch.issues.extend(exc.issues)
-    return ScenarioSet.build(batch.finish())
+    return batch.finish()
 
 
 @dataclass(frozen=True, slots=True)

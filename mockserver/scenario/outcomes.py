@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from mockserver.reply import FinishReason
+from mockserver.scenario.records import FaultLike, ReplyMethods
 from mockserver.scenario.spec import (
     Spec,
     TemplatedAny,
@@ -110,7 +111,7 @@ FAULT_EFFECTS = (
 )
 
 
-class FaultSpec(Spec):
+class FaultSpec(Spec, FaultLike):
     """An error response or a broken transport. Stream positions count events from 0."""
 
     preset: Preset | None = None
@@ -181,7 +182,7 @@ class ChoiceSpec(Spec):
     finish_reason: FinishReason | None = None
 
 
-class ReplySpec(ChoiceSpec):
+class ReplySpec(ChoiceSpec, ReplyMethods):
     """A reply: one choice written inline, or `choices:` for distinct answers when n > 1."""
 
     choices: Annotated[list[ChoiceSpec], Field(min_length=1)] | None = None
@@ -200,10 +201,6 @@ class ReplySpec(ChoiceSpec):
                 "put those keys inside each choice"
             )
         return self
-
-    def alternatives(self) -> list[ChoiceSpec]:
-        """The choices to cycle through for n > 1 (a single inline reply is one choice)."""
-        return list(self.choices) if self.choices is not None else [self]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,18 +13,10 @@ from mockserver.scenario.issues import ScenarioError, ScenarioIssue, duplicate_n
 from mockserver.scenario.matching import Matcher, NearMiss, Variables, near_misses
 
 if TYPE_CHECKING:  # the validated models: a set is built from them, never imports them
-    from pathlib import Path
-
     from mockserver.catalog import ModelInfo
-    from mockserver.scenario.model import (
-        ChaosEntry,
-        ModelEntry,
-        RateLimit,
-        Rule,
-        RuleKind,
-        Scenario,
-    )
+    from mockserver.scenario.model import ChaosEntry, ModelEntry, RateLimit, Rule, Scenario
     from mockserver.scenario.outcomes import FaultSpec, LatencySpec, ReplySpec, Step
+    from mockserver.scenario.records import RuleKind
 
 DEFAULT_CLOCK = 1735689600  # 2025-01-01T00:00:00Z: `created` of the first occurrence
 
@@ -96,16 +88,6 @@ class ScenarioSet:
     strict: bool = False
     embedding_rules: EmbeddingRules = NO_RULES
     moderation_rules: ModerationRules = NO_FLAGS
-
-    @classmethod
-    def from_paths(cls, paths: Sequence[str | Path]) -> ScenarioSet:
-        """`load_paths(paths)`, but no files, no loader: it brings pydantic and PyYAML
-        (~0.1 s), which a server or a pytest session without scenario files never needs."""
-        if not paths:
-            return cls()
-        from mockserver.scenario.loader import load_paths
-
-        return load_paths(paths)
 
     @classmethod
     def build(cls, scenarios: Sequence[Scenario]) -> ScenarioSet:

@@ -16,7 +16,7 @@ from mockserver.exchange import (
 from mockserver.scenario.matching import Matcher, NearMiss, near_misses
 from mockserver.scenario.outcomes import ReplySpec
 from mockserver.scenario.predicates import Match
-from mockserver.scenario.template_context import template_context
+from mockserver.scenario.render_context import template_context
 from mockserver.templating import Template
 
 

@@ -3,9 +3,10 @@ without ever importing pydantic or PyYAML's loader machinery for scenarios."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
-import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -24,13 +25,12 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         package.Nonexistent  # noqa: B018
 
 
-SERVE_WITHOUT_SCENARIOS = """\
+SERVE = """\
 import sys
 
 from starlette.testclient import TestClient
 
 from mockserver.app import create_app
-from mockserver.scenario import ScenarioSet
 from mockserver.settings import Settings
 from mockserver.state import MockState
 import mockserver.server_thread
@@ -38,40 +38,58 @@ import mockserver.server_thread
 openai = {"authorization": "Bearer sk-test"}
 anthropic = {"x-api-key": "sk-test", "anthropic-version": "2023-06-01"}
 chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+flaky = {**chat, "messages": [{"role": "user", "content": "flaky?"}]}
 requests = [
     ("/v1/chat/completions", chat, openai),
     ("/v1/chat/completions", {**chat, "stream": True}, openai),
     ("/v1/responses", {"model": "gpt-4o-mini", "input": "hi"}, openai),
     ("/v1/messages", {**chat, "model": "claude-sonnet-4-5", "max_tokens": 50}, anthropic),
     ("/v1/embeddings", {"model": "text-embedding-3-small", "input": "hi"}, openai),
+    ("/v1/chat/completions", flaky, openai),
+    ("/v1/chat/completions", flaky, openai),
+    ("/v1/chat/completions", flaky, openai),
 ]
-assert ScenarioSet.from_paths([]) == ScenarioSet()
-with TestClient(create_app(state=MockState.from_settings(Settings()))) as client:
+bodies = []
+state = MockState.from_settings(Settings(scenario_paths=sys.argv[1:]))
+with TestClient(create_app(state=state)) as client:
     for path, body, headers in requests:
-        assert client.post(path, json=body, headers=headers).status_code == 200, path
-loaded = sorted(m for m in sys.modules if m.split(".")[0] == "pydantic")
+        answer = client.post(path, json=body, headers=headers)
+        bodies.append(f"{answer.status_code} {answer.text}")
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("pydantic", "yaml"))
 models = ("mockserver.scenario.model", "mockserver.scenario.loader")
 loaded += [m for m in models if m in sys.modules]
 print(loaded)
+print(bodies)
 """
 
 
-def test_serving_without_scenario_files_never_imports_the_models() -> None:
+def serve(*paths: Path, cache: Path) -> tuple[str, str]:
+    """What a fresh process imported while serving `paths`, and the responses it gave."""
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(SERVE_WITHOUT_SCENARIOS)],
+        [sys.executable, "-c", SERVE, *map(str, paths)],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        env={**os.environ, "MOCKSERVER_CACHE_DIR": str(cache)},
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    imported, answers = done.stdout.splitlines()
+    return imported, answers
 
 
-def test_from_paths_with_files_is_the_loader() -> None:
-    from pathlib import Path
+def test_serving_without_scenario_files_never_imports_the_models(tmp_path: Path) -> None:
+    first_imports, _ = serve(cache=tmp_path)  # a cold cache folder: PyYAML parses the catalog
+    assert "pydantic" not in first_imports
+    imported, _ = serve(cache=tmp_path)
+    assert imported == "[]"
 
+
+def test_serving_files_validated_before_imports_neither_pydantic_nor_yaml(tmp_path: Path) -> None:
     good = Path(__file__).parent / "good.yaml"
-    loaded, expected = package.ScenarioSet.from_paths([good]), package.load_paths([good])
-    assert [r.where for r in loaded.rules] == [r.where for r in expected.rules]
-    assert loaded.rules and loaded.seed == expected.seed
+    cold_imports, cold = serve(good, cache=tmp_path)
+    assert "'pydantic'" in cold_imports and "'mockserver.scenario.loader'" in cold_imports
+    warm_imports, warm = serve(good, cache=tmp_path)
+    assert warm_imports == "[]"
+    assert warm == cold
+    assert "third time lucky" in warm and "503" in warm  # the scenario's sequence was served

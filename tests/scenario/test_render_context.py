@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.exchange import Exchange, Message, Tool, ToolCall
-from mockserver.scenario.template_context import template_context
+from mockserver.scenario.render_context import template_context
 from mockserver.templating import CONTEXT_NAMES
 
 
