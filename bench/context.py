@@ -6,6 +6,7 @@ Both servers start lazily, so `--only startup` never launches them.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
@@ -21,6 +22,7 @@ from bench.servers import (
     core_split,
     free_port,
     mock_argv,
+    mockserver_command,
 )
 from bench.workloads import CHAT, THROUGHPUT_SCENARIO, WORKLOADS, Workload
 
@@ -61,7 +63,17 @@ class Context:
     def start_mock(
         self, scenario: Path | None, *, workers: int = 1, pinned: bool = True
     ) -> ServerProcess:
-        """A fresh mockserver process, started and answering a chat request."""
+        """A fresh mockserver process, started and answering a chat request.
+
+        The scenario is validated first (`mockserver validate`), so the server starts as every
+        start but a file's first does: from the snapshot in the cache folder, without pydantic.
+        """
+        if scenario is not None:
+            subprocess.run(
+                [*mockserver_command(), "validate", str(scenario)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         port = free_port()
         server = ServerProcess(
             f"mockserver ({scenario.name if scenario else 'default'})",

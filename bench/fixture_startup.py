@@ -2,7 +2,7 @@
 
 Each sample is a fresh `pytest` process running one test that requests the fixture; a conftest
 hook times that test's setup phase, which is where the session server starts (plus the
-per-test reset). The first session is a warm-up (tokenizer cache, .pyc files) and tells whether
+per-test reset). The first session is a warm-up (cache folder, .pyc files) and tells whether
 the fixture exists at all.
 
 The baseline is the same for a test that requests nothing: the setup every first test pays in

@@ -1,6 +1,7 @@
 """Start-up: from `Popen("mockserver serve ...")` to the first completed chat response with exact
-usage, polled in a tight loop. The tokenizer cache (`MOCKSERVER_CACHE_DIR`) is either a fresh
-empty folder (cold) or one filled by an earlier launch (warm). The baseline column is the same
+usage, polled in a tight loop. The cache folder (`MOCKSERVER_CACHE_DIR`: rank tables, the
+validated scenario, the parsed catalog) is either a fresh empty folder (cold) or one filled by
+an earlier launch (warm). The baseline column is the same
 measurement for the baseline app: the floor that Python, uvicorn and Starlette impose.
 """
 
@@ -20,11 +21,11 @@ from bench.workloads import CHAT, SCRIPTED_PROMPT, SCRIPTED_TOKENS, THROUGHPUT_S
 
 WARM = FigureSpec(
     "startup",
-    "start-up, warm tokenizer cache",
+    "start-up, warm cache",
     Target("max", "≤ 0.3 s median", 0.3, subject="measured"),
     "s",
 )
-COLD = FigureSpec("startup", "start-up, cold tokenizer cache", Target("report", "reported"), "s")
+COLD = FigureSpec("startup", "start-up, cold cache", Target("report", "reported"), "s")
 SPECS = [WARM, COLD]
 
 Check = Callable[[client.Response], str | None]
@@ -114,15 +115,15 @@ def _cache(directory: Path) -> dict[str, str]:
     return {"MOCKSERVER_CACHE_DIR": str(directory)}
 
 
-def _prime(ctx: Context, directory: Path, *, files: int = 2, timeout: float = 15.0) -> None:
-    """Fill `directory` with the server's tokenizer cache: one launch, kept alive until both
-    encodings are written (the server loads them in a background thread), or `timeout`."""
+def _prime(ctx: Context, directory: Path, *, tables: int = 2, timeout: float = 15.0) -> None:
+    """Fill `directory` as one launch does, kept alive until both encodings' rank tables are
+    written (the server loads them in a background thread), or `timeout`."""
     port = free_port()
     argv = mock_argv(THROUGHPUT_SCENARIO, port)
     with ServerProcess("mockserver", argv, port, env=_cache(directory)) as server:
         server.start(CHAT.path, CHAT.encoded(), CHAT.headers)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(_cache_files(directory)) < files:
+        while time.monotonic() < deadline and len(list(directory.glob("*.table"))) < tables:
             time.sleep(0.05)
 
 

@@ -16,9 +16,8 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver import admin, handlers
-from mockserver.dialects.base import Dialect
 from mockserver.errors import APIError
-from mockserver.handlers import Handler, endpoint_of
+from mockserver.handlers import Handler, endpoint_of, on_first_use
 from mockserver.pipeline import error_response, generate
 from mockserver.settings import Settings
 from mockserver.state import MockState
@@ -60,21 +59,23 @@ class MockApp(Starlette):
 
 def hot_routes(state: MockState) -> dict[str, Handler]:
     """The POST routes answered ahead of Starlette (`MockApp`), by exact path."""
-    d = state.dialects
-    chat = generation_handler(d.chat, state)
+    chat = generation_handler(state, "chat")
     return {
         "/v1/chat/completions": chat,
-        "/v1/responses": generation_handler(d.responses, state),
+        "/v1/responses": generation_handler(state, "responses"),
         "/v1/embeddings": handlers.embeddings_handler(state),
         "/v1/rerank": handlers.rerank_handler(state),
-        "/v1/messages": generation_handler(d.anthropic, state),
+        "/v1/messages": generation_handler(state, "anthropic"),
         "/v1beta/openai/chat/completions": chat,  # Gemini's OpenAI-compatible endpoint
     }
 
 
-def generation_handler(dialect: Dialect, state: MockState) -> Handler:
+def generation_handler(state: MockState, dialect: str) -> Handler:
+    """Generations in `state.dialects.<dialect>`'s format (made on the first request)."""
+    dialects = state.dialects
+
     async def handle(scope: Scope, receive: Receive) -> ASGIApp:
-        return await generate(scope, receive, dialect, state)
+        return await generate(scope, receive, getattr(dialects, dialect), state)
 
     return handle
 
@@ -82,26 +83,34 @@ def generation_handler(dialect: Dialect, state: MockState) -> Handler:
 def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
     """Every route for Starlette; the hot ones too, so that their other methods get a 405."""
     list_models, get_model = handlers.list_models(state), handlers.get_model(state)
-    gemini = handlers.gemini_action(state)
+    gemini = on_first_use(lambda: handlers.gemini_action(state))
     return [
         *(Route(path, endpoint_of(handle), methods=["POST"]) for path, handle in hot.items()),
         # OpenAI
         Route(
-            "/v1/responses/input_tokens", handlers.responses_input_tokens(state), methods=["POST"]
+            "/v1/responses/input_tokens",
+            on_first_use(lambda: handlers.responses_input_tokens(state)),
+            methods=["POST"],
         ),
         Route(
             "/v1/responses/{response_id}",
             handlers.stored_response(state),
             methods=["GET", "DELETE"],
         ),
-        Route("/v1/completions", handlers.completions(state), methods=["POST"]),
+        Route(
+            "/v1/completions", on_first_use(lambda: handlers.completions(state)), methods=["POST"]
+        ),
         Route(
             "/v1/moderations", endpoint_of(handlers.moderations_handler(state)), methods=["POST"]
         ),
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", get_model, methods=["GET"]),
         # Anthropic
-        Route("/v1/messages/count_tokens", handlers.anthropic_count(state), methods=["POST"]),
+        Route(
+            "/v1/messages/count_tokens",
+            on_first_use(lambda: handlers.anthropic_count(state)),
+            methods=["POST"],
+        ),
         # Gemini (google-genai 3.x calls /v1 by default, older releases /v1beta)
         Route("/v1beta/openai/models", list_models, methods=["GET"]),
         Route("/v1beta/models", list_models, methods=["GET"]),

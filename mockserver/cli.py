@@ -12,7 +12,8 @@ import argparse
 import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from mockserver.settings import ENV_VAR, Settings
 
@@ -81,6 +82,20 @@ def validate(paths: Sequence[str]) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
+    from mockserver import collector
+
+    with collector.paused():
+        started = _start(args)
+    if isinstance(started, int):
+        return started
+    run, app, options = started
+    run(app, **options)
+    return 0
+
+
+def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dict[str, Any]]:
+    """Everything `serve` does before the server runs: uvicorn's `run`, what it runs, and its
+    options; or the exit status when the scenarios have errors."""
     # First, before the heavy imports below: a thread reads the rank tables (file reads and
     # sha256 release the GIL, so they overlap the imports) and requests are answered by the
     # pure-Python bridge; an encoding in demand gets its Rust encoder in a quiet moment.
@@ -119,7 +134,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"  export OPENAI_BASE_URL={base}/v1")
     print("  export OPENAI_API_KEY=sk-mock")
     sys.stdout.flush()
-    options = {
+    options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "log_level": args.log_level,
@@ -129,18 +144,15 @@ def serve(args: argparse.Namespace) -> int:
     }
     if settings.workers > 1:
         os.environ[ENV_VAR] = settings.to_env()
-        uvicorn.run(
-            "mockserver.app:app_from_env", factory=True, workers=settings.workers, **options
-        )
-    else:
-        app = create_app(state=MockState(settings, scenarios))
-        # Everything loaded so far lives as long as the server: out of the collector's sight,
-        # full collections walk only what requests allocate (they paused paced streams ~40 ms).
-        # No gc.collect() first: the collections during the imports left nothing for it to
-        # find, and looking takes ~25 ms of the start-up.
-        gc.freeze()
-        uvicorn.run(app, **options)
-    return 0
+        options.update(factory=True, workers=settings.workers)
+        return uvicorn.run, "mockserver.app:app_from_env", options
+    app = create_app(state=MockState(settings, scenarios))
+    # Everything loaded so far lives as long as the server: out of the collector's sight,
+    # full collections walk only what requests allocate (they paused paced streams ~40 ms).
+    # No gc.collect() first: the collector was paused (`collector.paused`), and the
+    # collections it would have run during the imports find nothing (looking takes ~25 ms).
+    gc.freeze()
+    return uvicorn.run, app, options
 
 
 if __name__ == "__main__":

@@ -194,9 +194,9 @@ class Embedder:
 
     __slots__ = ("_derived", "rules", "seed")
 
-    def __init__(self, seed: int, rules: EmbeddingRules = NO_RULES) -> None:
+    def __init__(self, seed: int, rules: EmbeddingRules | None = None) -> None:
         self.seed = seed
-        self.rules = rules
+        self.rules = rules = NO_RULES if rules is None else rules  # None: the scenarios set none
         self._derived = rules.derived()
 
     def vector(self, text: str, dimensions: int) -> list[float]:

@@ -1,5 +1,10 @@
 """Endpoints that are not generations: token counts, model listings, stored responses, and the
-Gemini `{model}:{action}` dispatcher. Generations go through `pipeline.generate`."""
+Gemini `{model}:{action}` dispatcher. Generations go through `pipeline.generate`.
+
+Dialect modules other than Chat Completions' are imported by the endpoints that use them, on
+their first request (`on_first_use` for those that hold a dialect): most servers only ever
+speak one or two, and importing the rest is ~20 ms of every start-up.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +16,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope
 
 from mockserver.catalog import ModelInfo
-from mockserver.dialects import (
-    anthropic,
-    gemini,
-    gemini_extras,
-    moderations,
-    openai_embeddings,
-    rerank,
-)
 from mockserver.dialects.base import Dialect, Inbound
-from mockserver.embeddings import Embedder, EmbeddingRuleError
 from mockserver.errors import APIError
 from mockserver.exchange import Exchange
 from mockserver.journal import Entry
@@ -86,6 +82,8 @@ def _prompt_count(dialect: Dialect, render: Callable[[int], dict[str, Any]]) -> 
 
 
 def anthropic_count(state: MockState) -> Endpoint:
+    from mockserver.dialects import anthropic
+
     d = state.dialects.anthropic
     return count_tokens(
         state, d, d.parse_count_tokens, _prompt_count(d, anthropic.render_count_tokens)
@@ -138,6 +136,8 @@ def _vendor(request: Request) -> str:
 
 def list_models(state: MockState) -> Endpoint:
     async def endpoint(request: Request) -> ASGIApp:
+        from mockserver.dialects import anthropic, gemini_extras
+
         infos = state.catalog.all()
         vendor = _vendor(request) if not request.url.path.startswith("/v1beta/") else "gemini"
         if request.url.path.startswith("/v1beta/openai/"):
@@ -166,6 +166,8 @@ def list_models(state: MockState) -> Endpoint:
 
 def get_model(state: MockState) -> Endpoint:
     async def endpoint(request: Request) -> ASGIApp:
+        from mockserver.dialects import anthropic, gemini_extras
+
         model_id = request.path_params["model"].removeprefix("models/")
         vendor = "gemini" if request.url.path.startswith("/v1beta/") else _vendor(request)
         dialect = _dialect_for(state, vendor)
@@ -191,6 +193,8 @@ def _dialect_for(state: MockState, vendor: str) -> Dialect:
 
 def gemini_action(state: MockState) -> Endpoint:
     """`POST /v1beta/models/{model}:{action}`: generations, counts and embeddings."""
+    from mockserver.dialects import gemini, gemini_extras
+
     d = state.dialects.gemini
 
     def count_not_found(model: str, request: Request) -> APIError:
@@ -215,6 +219,9 @@ def gemini_action(state: MockState) -> Endpoint:
 
 
 async def _gemini_embed(request: Request, state: MockState, model: str, action: str) -> ASGIApp:
+    from mockserver.dialects import gemini, gemini_extras
+    from mockserver.embeddings import Embedder, EmbeddingRuleError
+
     d = state.dialects.gemini
     entry = state.journal.open(request.method, request.url.path, request.headers)
     entry.dialect, entry.model = d.name, model
@@ -308,6 +315,18 @@ def utility(
     return handle
 
 
+def on_first_use(make: Callable[[], Endpoint]) -> Endpoint:
+    """The endpoint `make` returns, made on its first request (with its dialect's module)."""
+    made: list[Endpoint] = []
+
+    async def endpoint(request: Request) -> ASGIApp:
+        if not made:  # two first requests at once may both make one: either will do
+            made.append(make())
+        return await made[0](request)
+
+    return endpoint
+
+
 def endpoint_of(handle: Handler) -> Endpoint:
     """A Starlette endpoint for an ASGI-level handler."""
 
@@ -325,6 +344,8 @@ def _known_model(state: MockState, model: str) -> ModelInfo:
 
 
 def _embeddings(state: MockState, body: Any, inbound: Inbound, entry: Entry) -> dict[str, Any]:
+    from mockserver.dialects import openai_embeddings
+
     parsed = openai_embeddings.parse_embeddings(body, inbound.headers)
     info = _known_model(state, parsed.model)
     return openai_embeddings.create_embeddings(
@@ -337,6 +358,8 @@ def _embeddings(state: MockState, body: Any, inbound: Inbound, entry: Entry) -> 
 
 
 def _moderations(state: MockState, body: Any, inbound: Inbound, entry: Entry) -> dict[str, Any]:
+    from mockserver.dialects import moderations
+
     parsed = moderations.parse_moderation(body, inbound.headers)
     _known_model(state, parsed.model)
     occurrence = state.engine.occurrence(("moderation", parsed.model, body))
@@ -346,6 +369,8 @@ def _moderations(state: MockState, body: Any, inbound: Inbound, entry: Entry) ->
 
 
 def _rerank(state: MockState, body: Any, inbound: Inbound, entry: Entry) -> dict[str, Any]:
+    from mockserver.dialects import rerank
+
     parsed = rerank.parse_rerank(body)
     tokenizer = get_tokenizer(state.catalog.encoding_for(parsed.model))
     return rerank.rerank(parsed, tokenizer, state.engine.seed)

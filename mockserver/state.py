@@ -6,33 +6,63 @@ never half of each.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from typing import TYPE_CHECKING
 
 from mockserver.catalog import Catalog, load_builtin
-from mockserver.dialects.anthropic import AnthropicDialect
-from mockserver.dialects.base import Dialect
-from mockserver.dialects.gateway import GatewayDialect
-from mockserver.dialects.gemini import GeminiDialect
 from mockserver.dialects.openai_chat import ChatDialect
-from mockserver.dialects.openai_completions import CompletionsDialect
-from mockserver.dialects.responses import ResponsesDialect
 from mockserver.engine import Engine
 from mockserver.journal import Journal
 from mockserver.memo import Memo
 from mockserver.scenario import ScenarioSet, load_paths
 from mockserver.settings import Settings
 
+if TYPE_CHECKING:
+    from mockserver.dialects.anthropic import AnthropicDialect
+    from mockserver.dialects.base import Dialect
+    from mockserver.dialects.gateway import GatewayDialect
+    from mockserver.dialects.gemini import GeminiDialect
+    from mockserver.dialects.openai_completions import CompletionsDialect
+    from mockserver.dialects.responses import ResponsesDialect
 
-@dataclass(slots=True)
+
 class Dialects:
-    """One instance of each dialect, shared by every request of a server."""
+    """One instance of each dialect, shared by every request of a server. Each but Chat
+    Completions' is made, and its module imported, on first use: most servers only ever speak
+    one or two, and importing the others is ~20 ms of every start-up."""
 
-    chat: ChatDialect = field(default_factory=ChatDialect)
-    responses: ResponsesDialect = field(default_factory=ResponsesDialect)
-    anthropic: AnthropicDialect = field(default_factory=AnthropicDialect)
-    gemini: GeminiDialect = field(default_factory=GeminiDialect)
-    completions: CompletionsDialect = field(default_factory=CompletionsDialect)
-    rerank: GatewayDialect = field(default_factory=GatewayDialect)
+    def __init__(self) -> None:
+        self.chat = ChatDialect()
+
+    @functools.cached_property
+    def responses(self) -> ResponsesDialect:
+        from mockserver.dialects.responses import ResponsesDialect
+
+        return ResponsesDialect()
+
+    @functools.cached_property
+    def anthropic(self) -> AnthropicDialect:
+        from mockserver.dialects.anthropic import AnthropicDialect
+
+        return AnthropicDialect()
+
+    @functools.cached_property
+    def gemini(self) -> GeminiDialect:
+        from mockserver.dialects.gemini import GeminiDialect
+
+        return GeminiDialect()
+
+    @functools.cached_property
+    def completions(self) -> CompletionsDialect:
+        from mockserver.dialects.openai_completions import CompletionsDialect
+
+        return CompletionsDialect()
+
+    @functools.cached_property
+    def rerank(self) -> GatewayDialect:
+        from mockserver.dialects.gateway import GatewayDialect
+
+        return GatewayDialect()
 
     def for_path(self, path: str) -> Dialect:
         """The dialect whose error shape a path's errors (404, 405, 413) should take."""

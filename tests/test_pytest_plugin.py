@@ -11,6 +11,11 @@ import textwrap
 import openai
 import pytest
 
+# Loaded before the inline `runpytest` sessions below: pytester removes the modules a session
+# imported once it ends, and PyYAML's C loader breaks when its package is imported a second time
+# ("could not determine a constructor for the tag None" in every later test that reads YAML).
+import yaml  # noqa: F401
+
 import mockserver.app
 import mockserver.handle
 from mockserver.pytest_plugin import port_for_worker

@@ -172,9 +172,14 @@ def _multimodal(parts: list[Any]) -> ModerationInput:
 
 
 def moderate(
-    request: ModerationRequest, seed: int, rules: ModerationRules = NO_FLAGS, occurrence: int = 0
+    request: ModerationRequest,
+    seed: int,
+    rules: ModerationRules | None = None,
+    occurrence: int = 0,
 ) -> dict[str, Any]:
-    """The response body; `occurrence` (how often this request was seen) varies only the id."""
+    """The response body; `occurrence` (how often this request was seen) varies only the id.
+    `rules`: the scenarios' flags (None: they set none)."""
+    rules = NO_FLAGS if rules is None else rules
     key = ids.digest(seed, request.model, [(i.text, i.images) for i in request.inputs])
     legacy = not request.model.startswith("omni-")
     return {

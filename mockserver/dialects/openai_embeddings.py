@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.dialects import validation as v
 from mockserver.embeddings import (
-    NO_RULES,
     Embedder,
     EmbeddingRuleError,
     EmbeddingRules,
@@ -111,7 +110,7 @@ def create_embeddings(
     info: ModelInfo,
     tokenizer: Tokenizer,
     seed: int,
-    rules: EmbeddingRules = NO_RULES,
+    rules: EmbeddingRules | None = None,
 ) -> dict[str, Any]:
     """The response body: one vector per input, exact usage; APIError for over-long inputs."""
     native = info.dimensions or DEFAULT_DIMENSIONS

@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mockserver.dialects.moderations import NO_FLAGS, FlagRule, ModerationRules
-from mockserver.embeddings import NO_RULES, EmbeddingRuleError, EmbeddingRules
 from mockserver.exchange import Exchange
 from mockserver.scenario.issues import ScenarioError, ScenarioIssue, duplicate_names
 from mockserver.scenario.matching import Matcher, NearMiss, Variables, near_misses
 
 if TYPE_CHECKING:  # the validated models: a set is built from them, never imports them
     from mockserver.catalog import ModelInfo
+    from mockserver.dialects.moderations import ModerationRules
+    from mockserver.embeddings import EmbeddingRules
     from mockserver.scenario.model import ChaosEntry, ModelEntry, RateLimit, Rule, Scenario
     from mockserver.scenario.outcomes import FaultSpec, LatencySpec, ReplySpec, Step
     from mockserver.scenario.records import RuleKind
@@ -86,8 +86,9 @@ class ScenarioSet:
     seed: int = 0
     clock: int = DEFAULT_CLOCK
     strict: bool = False
-    embedding_rules: EmbeddingRules = NO_RULES
-    moderation_rules: ModerationRules = NO_FLAGS
+    # None when no scenario pins embeddings or flags moderations (their modules stay unloaded)
+    embedding_rules: EmbeddingRules | None = None
+    moderation_rules: ModerationRules | None = None
 
     @classmethod
     def build(cls, scenarios: Sequence[Scenario]) -> ScenarioSet:
@@ -110,19 +111,6 @@ class ScenarioSet:
                 )
                 rules.append(compiled)
         first = scenarios[0] if scenarios else None
-        try:
-            embedding_rules = EmbeddingRules(
-                pinned={k: v for s in scenarios for k, v in s.embeddings.rules().pinned.items()},
-                near=tuple(n for s in scenarios for n in s.embeddings.rules().near),
-            )
-        except EmbeddingRuleError as error:  # a clash between files; each file alone is valid
-            sources = ", ".join(s.source for s in scenarios)
-            raise ScenarioError(
-                [ScenarioIssue(sources, None, None, "embeddings", str(error))]
-            ) from None
-        flags = tuple(
-            FlagRule(f.contains, tuple(f.categories)) for s in scenarios for f in s.moderation
-        )
         return cls(
             scenarios=tuple(scenarios),
             rules=tuple(rules),
@@ -132,8 +120,8 @@ class ScenarioSet:
             seed=first.seed if first else 0,
             clock=first.clock if first else DEFAULT_CLOCK,
             strict=first.strict if first else False,
-            embedding_rules=embedding_rules,
-            moderation_rules=ModerationRules(flags),
+            embedding_rules=_embedding_rules(scenarios),
+            moderation_rules=_moderation_rules(scenarios),
         )
 
     def first_match(self, exchange: Exchange) -> tuple[CompiledRule, Variables] | None:
@@ -175,6 +163,32 @@ class ScenarioSet:
             f"seed {self.seed}, clock {self.clock}, strict {'on' if self.strict else 'off'}"
         )
         return lines
+
+
+def _embedding_rules(scenarios: Sequence[Scenario]) -> EmbeddingRules | None:
+    """The scenarios' embeddings rules together; raises `ScenarioError` when they clash."""
+    if not any(s.embeddings.pinned or s.embeddings.near for s in scenarios):
+        return None
+    from mockserver.embeddings import EmbeddingRuleError, EmbeddingRules
+
+    try:
+        return EmbeddingRules(
+            pinned={k: v for s in scenarios for k, v in s.embeddings.rules().pinned.items()},
+            near=tuple(n for s in scenarios for n in s.embeddings.rules().near),
+        )
+    except EmbeddingRuleError as error:  # a clash between files; each file alone is valid
+        sources = ", ".join(s.source for s in scenarios)
+        issue = ScenarioIssue(sources, None, None, "embeddings", str(error))
+        raise ScenarioError([issue]) from None
+
+
+def _moderation_rules(scenarios: Sequence[Scenario]) -> ModerationRules | None:
+    flags = [(f.contains, tuple(f.categories)) for s in scenarios for f in s.moderation]
+    if not flags:
+        return None
+    from mockserver.dialects.moderations import FlagRule, ModerationRules
+
+    return ModerationRules(tuple(FlagRule(contains, categories) for contains, categories in flags))
 
 
 def _count(number: int, one: str, many: str) -> str:
