@@ -16,7 +16,6 @@ from mockserver.exchange import Exchange, ToolCall
 from mockserver.prose import default_reply_length, fake_pieces, fake_text
 from mockserver.reply import Choice
 from mockserver.scenario import template_context
-from mockserver.schema_instance import instance_for
 
 if TYPE_CHECKING:
     from mockserver.catalog import ModelInfo
@@ -141,6 +140,8 @@ def default_choice(exchange: Exchange, key: str, tokenizer: Tokenizer) -> Choice
     elif forced.mode == "required" and exchange.tools:
         tool = exchange.tools[0]
     if tool is not None:
+        from mockserver.schema_instance import instance_for  # made-up arguments only: on demand
+
         arguments = instance_for(tool.parameters or {"type": "object"}, ids.digest(key, "args"))
         call = ToolCall("", tool.name, json.dumps(arguments, ensure_ascii=False))
         return Choice(tool_calls=[call], finish_reason="tool_calls")
@@ -155,6 +156,8 @@ def default_choice(exchange: Exchange, key: str, tokenizer: Tokenizer) -> Choice
 def _default_text(exchange: Exchange, key: str, tokenizer: Tokenizer) -> str:
     fmt = exchange.response_format
     if fmt.type == "json_schema":
+        from mockserver.schema_instance import instance_for
+
         return json.dumps(instance_for(fmt.schema or {}, key), ensure_ascii=False)
     if fmt.type == "json_object":
         answer = fake_text(key, default_reply_length(key, None), tokenizer)

@@ -26,14 +26,14 @@ import orjson
 from mockserver import ids
 from mockserver.errors import APIError
 from mockserver.exchange import Exchange
-from mockserver.faults.chaos import Chaos
-from mockserver.ratelimit import RateLimiter
 from mockserver.reply import Reply
 from mockserver.scenario import CompiledRule, NearMiss, ScenarioSet, near_misses
 from mockserver.scenario.records import FaultLike
 
 if TYPE_CHECKING:
     from mockserver.catalog import ModelInfo
+    from mockserver.faults.chaos import Chaos
+    from mockserver.ratelimit import RateLimiter
     from mockserver.scenario import FaultSpec, LatencySpec, ReplySpec
     from mockserver.tokens import Tokenizer
 
@@ -82,10 +82,17 @@ class Engine:
         self._cursors: dict[tuple[str, str], int] = {}
         self._attempts: dict[tuple[str, str], int] = {}
         self._fingerprints: dict[str, str] = {}
-        self.chaos = Chaos(scenarios.chaos, self.seed)
-        self.rate_limiter = (
-            RateLimiter(scenarios.rate_limits, self.clock) if scenarios.rate_limits else None
-        )
+        # Chaos and rate limits, and their modules, only for scenarios that declare them.
+        self.chaos: Chaos | None = None
+        self.rate_limiter: RateLimiter | None = None
+        if scenarios.chaos:
+            from mockserver.faults.chaos import Chaos
+
+            self.chaos = Chaos(scenarios.chaos, self.seed)
+        if scenarios.rate_limits:
+            from mockserver.ratelimit import RateLimiter
+
+            self.rate_limiter = RateLimiter(scenarios.rate_limits, self.clock)
 
     def reset(self) -> None:
         with self._lock:
@@ -107,7 +114,7 @@ class Engine:
     def replays_statically(self) -> bool:
         """Whether a rule's plain reply is the same on every occurrence of a request: nothing
         drawn per occurrence (chaos) or taken per request (rate limits) can change it."""
-        return not self.chaos and self.rate_limiter is None
+        return self.chaos is None and self.rate_limiter is None
 
     def stamp(self, group: str, model: str) -> Stamp:
         """Count one more occurrence of the retry group `group` and stamp it."""
@@ -139,7 +146,7 @@ class Engine:
             key=stamp.key, created=stamp.created, fingerprint=stamp.fingerprint, retry_group=group
         )
         imposed, source = forced, "header"
-        if imposed is None and self.chaos:
+        if imposed is None and self.chaos is not None:
             hit = self.chaos.draw(exchange, group, occurrence)
             if hit is not None:
                 imposed, source = hit.fault, f"chaos[{hit.index}]"

@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import functools
-import importlib.resources
 import itertools
 import math
 import random
@@ -156,6 +155,8 @@ def realistic(model_id: str) -> LatencySpec | None:
 @functools.cache
 def realistic_profiles() -> tuple[tuple[tuple[str, ...], LatencySpec], ...]:
     """`data/latency_profiles.yaml`, validated once per process."""
+    import importlib.resources
+
     import yaml
 
     from mockserver.scenario import LatencySpec

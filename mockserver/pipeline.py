@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.requests import ClientDisconnect, Request
 
-from mockserver import faults, latency, ratelimit
+from mockserver import faults, latency
 from mockserver.compose import depends_on_key
 from mockserver.delivery import Delivery, body_app, error_app, stream_app
 from mockserver.dialects.base import Dialect, Inbound
@@ -274,6 +274,8 @@ def limit(
     """Take the request from its rate-limit buckets; the vendor's 429 when one can't cover it.
     The request's tokens are its prompt plus `max_tokens` when it sets one (OpenAI's estimate).
     """
+    from mockserver import ratelimit  # a rate limit exists: loaded with it
+
     limiter = state.engine.rate_limiter
     assert limiter is not None
     tokens = prompt_tokens + (exchange.max_tokens or 0)

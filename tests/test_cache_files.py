@@ -59,7 +59,7 @@ def test_data_json_cannot_keep_is_not_cached(
     package = tmp_path / "package"
     (package / "data").mkdir(parents=True)
     (package / "data" / "dated.yaml").write_text("released: 2025-01-01\n")
-    monkeypatch.setattr(cache_files.importlib.resources, "files", lambda _: package)
+    monkeypatch.setattr(cache_files, "PACKAGE_DIR", package)
     document = cache_files.packaged_yaml("data/dated.yaml")
     assert document == {"released": yaml.safe_load("d: 2025-01-01")["d"]}
     assert not list(cache.glob("dated-*.json"))
