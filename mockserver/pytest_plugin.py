@@ -150,38 +150,31 @@ def mockserver_settings(
 @pytest.fixture(scope="session")
 def mockserver_server(mockserver_settings: Settings) -> Iterator[RunningServer]:
     """The session's server, started once: port bound before start, readiness checked."""
-    from mockserver import collector
-    from mockserver.scenario import ScenarioError
+    from mockserver.app import create_app
+    from mockserver.scenario import ScenarioError, load_paths
+    from mockserver.server_thread import ServerThread
+    from mockserver.state import MockState
     from mockserver.tokens import warm_up
 
     settings = mockserver_settings
     problem: str | None = None
-    with collector.paused():  # what start-up makes lives as long as the session
-        try:
-            server, state = _start_server(settings)
-        except ScenarioError as error:
-            problem = f"mockserver: the session's scenarios have errors\n{error}"
+    try:
+        scenarios = load_paths(settings.scenario_paths)
+    except ScenarioError as error:
+        problem = f"mockserver: the session's scenarios have errors\n{error}"
     if problem is not None:  # failed outside the handler: no "during handling" traceback
         pytest.fail(problem, pytrace=False)
+    state = MockState(settings, scenarios)
+    server = ServerThread(create_app(state=state), settings.host, settings.port).start()
     try:
         _check_ready(server, settings.admin_token)
         # Only now, so the server's start-up does not share the GIL with it: the rank tables
         # load (~3 ms each) while the first test runs; a session that tokenizes a lot gets the
         # Rust encoders in quiet moments between requests (see mockserver.tokens).
         warm_up()
-        yield RunningServer(server, state, state.scenarios)
+        yield RunningServer(server, state, scenarios)
     finally:
         server.stop()
-
-
-def _start_server(settings: Settings) -> tuple[ServerThread, MockState]:
-    from mockserver.app import create_app
-    from mockserver.scenario import load_paths
-    from mockserver.server_thread import ServerThread
-    from mockserver.state import MockState
-
-    state = MockState(settings, load_paths(settings.scenario_paths))
-    return ServerThread(create_app(state=state), settings.host, settings.port).start(), state
 
 
 @pytest.fixture
