@@ -64,6 +64,12 @@ class Dialects:
 
         return GatewayDialect()
 
+    def reset(self) -> None:
+        """Forget the responses kept for `previous_response_id` (if Responses was ever used)."""
+        responses = self.__dict__.get("responses")  # where cached_property keeps the one made
+        if responses is not None:
+            responses.store.clear()
+
     def for_path(self, path: str) -> Dialect:
         """The dialect whose error shape a path's errors (404, 405, 413) should take."""
         if path.startswith("/v1/messages"):
@@ -103,4 +109,4 @@ class MockState:
         """Forget the journal and every sequence cursor; keep the scenarios."""
         self.engine.reset()
         self.journal.reset()
-        self.dialects.responses.store.clear()
+        self.dialects.reset()

@@ -1,7 +1,7 @@
 """Validated scenario values as serving reads them, without pydantic.
 
 pydantic validates a scenario file; serving it only reads the values. Importing pydantic and
-building its validators is ~0.15 s of a ~0.5 s start-up, so files are served from records
+building its validators is ~0.2 s of a ~0.5 s start-up, so files are served from records
 (`mockserver.scenario.snapshot` makes them, and keeps them in the cache folder): one class per
 model, with the model's field names as slots, its methods, and the three model methods serving
 calls — `model_dump`, `model_copy` and `model_fields_set` — behaving as pydantic's do. The

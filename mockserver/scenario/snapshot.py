@@ -81,7 +81,9 @@ def load_paths(paths: Sequence[str | Path]) -> ScenarioSet:
 
     plain = encode(validate_paths(paths))
     loaded = ScenarioSet.build(decode(plain))  # raises on clashes between files: not kept
-    if key is not None:
+    # Kept under the key only if the files still hold what the key was made of: one edited
+    # while it was being validated is validated again next time.
+    if key is not None and files is not None and _key(files) == key:
         _write(key, plain)
     return loaded
 
@@ -206,7 +208,11 @@ def _files(paths: Sequence[str | Path]) -> list[Path] | None:
 
 
 def _key(files: list[Path]) -> str | None:
-    digest = hashlib.sha256(FORMAT + _code_digest())
+    """The snapshot's key; None when a file or the validating code can't be read."""
+    code = _code_digest()
+    if code is None:
+        return None
+    digest = hashlib.sha256(FORMAT + code)
     for file in files:
         try:
             data = file.read_bytes()
@@ -218,15 +224,19 @@ def _key(files: list[Path]) -> str | None:
 
 
 @functools.cache
-def _code_digest() -> bytes:
+def _code_digest() -> bytes | None:
     package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for relative in _VALIDATING_CODE:
-        digest.update((package / relative).read_bytes())
-    # pydantic's own version too: a new one may validate the same file differently.
-    spec = importlib.util.find_spec("pydantic")
-    if spec is not None and spec.origin is not None:
+    try:
+        for relative in _VALIDATING_CODE:
+            digest.update((package / relative).read_bytes())
+        # pydantic's own version too: a new one may validate the same file differently.
+        spec = importlib.util.find_spec("pydantic")
+        if spec is None or spec.origin is None:
+            return None
         digest.update(Path(spec.origin).with_name("version.py").read_bytes())
+    except OSError:  # not installed as files: no snapshots, every start validates
+        return None
     return digest.digest()
 
 

@@ -284,3 +284,34 @@ def test_an_unwritable_cache_folder_is_not_an_error(monkeypatch: pytest.MonkeyPa
         "weather-tool-call",
         "flaky",
     ]
+
+
+def test_a_file_edited_while_it_is_validated_leaves_no_snapshot(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "a.yaml", "version: 1\nseed: 1\n")
+    validate = loader.validate_paths
+
+    def edited_meanwhile(paths: list[Path]) -> object:
+        validated = validate(paths)
+        write(tmp_path, "a.yaml", "version: 1\nseed: 2\n")
+        return validated
+
+    monkeypatch.setattr(loader, "validate_paths", edited_meanwhile)
+    assert load_paths([path]).seed == 1
+    assert not cache.exists() or not list(cache.glob("scenarios-*.json"))
+    monkeypatch.undo()
+    assert load_paths([path]).seed == 2
+
+
+def test_without_the_validating_code_to_key_them_files_are_validated_every_time(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot, "_VALIDATING_CODE", ("scenario/no-such-module.py",))
+    snapshot._code_digest.cache_clear()
+    try:
+        assert load_paths([HERE / "good.yaml"]).rules
+        assert not cache.exists() or not list(cache.glob("scenarios-*.json"))
+    finally:
+        monkeypatch.undo()
+        snapshot._code_digest.cache_clear()
