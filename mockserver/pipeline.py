@@ -30,6 +30,7 @@ from mockserver.journal import Entry
 from mockserver.memo import Prepared, StaticReply
 from mockserver.reply import Reply, Usage
 from mockserver.scenario import near_misses
+from mockserver.scenario.records import empty_reply
 from mockserver.tokens import get_tokenizer
 from mockserver.transport import RawResponse
 
@@ -294,9 +295,7 @@ def content_filtered(reply: ReplySpec | None) -> ReplySpec:
     """The `content_filter` preset: the reply (empty by default) ends with finish reason
     content_filter, which each dialect words its own way (refusal, SAFETY...)."""
     if reply is None:
-        from mockserver.scenario import ReplySpec
-
-        return ReplySpec.model_validate({"content": "", "finish_reason": "content_filter"})
+        return empty_reply("content_filter")
     if reply.choices is not None:
         choices = [c.model_copy(update={"finish_reason": "content_filter"}) for c in reply.choices]
         return reply.model_copy(update={"choices": choices})

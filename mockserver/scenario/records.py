@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from mockserver.templating import Template, TemplatedValue
+from mockserver.templating import Template, TemplatedValue, compile_template
 
 if TYPE_CHECKING:
     from typing import Self
@@ -216,3 +216,25 @@ def record_class(name: str, fields: tuple[str, ...], aliases: dict[str, str]) ->
         }
         found = _classes[key] = type(name, bases, namespace)
     return found
+
+
+# ReplySpec's fields, in order, for the one reply serving makes up (the tests hold this to the
+# model's fields).
+REPLY_FIELDS = (
+    "content",
+    "tool_calls",
+    "reasoning",
+    "refusal",
+    "json_",
+    "finish_reason",
+    "choices",
+)
+
+
+def empty_reply(finish_reason: str) -> ReplySpec:
+    """The reply `ReplySpec.model_validate({"content": "", "finish_reason": ...})` gives, made
+    without pydantic: a fault with no reply to end (the content_filter preset) needs one."""
+    record = record_class("ReplySpec", REPLY_FIELDS, {"json_": "json"})
+    values: dict[str, Any] = dict.fromkeys(REPLY_FIELDS)
+    values.update(content=compile_template(""), tool_calls=[], finish_reason=finish_reason)
+    return record(values, {"content", "finish_reason"})  # type: ignore[return-value]

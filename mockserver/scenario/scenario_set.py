@@ -137,13 +137,20 @@ class ScenarioSet:
 
     def model_infos(self) -> list[ModelInfo]:
         """The scenarios' `models:` entries as catalog entries."""
+        from dataclasses import replace
+
         from mockserver.catalog import model_from_mapping
 
-        return [
-            model_from_mapping(entry.model_dump(), f"{scenario.source} models[{index}]")
-            for scenario in self.scenarios
-            for index, entry in enumerate(scenario.models)
-        ]
+        infos = []
+        for scenario in self.scenarios:
+            for index, entry in enumerate(scenario.models):
+                data = entry.model_dump()
+                # Validated with the scenario: kept as it is (checking it again as catalog data
+                # would import pydantic, which a scenario served from its snapshot never needs).
+                data["latency"] = None
+                info = model_from_mapping(data, f"{scenario.source} models[{index}]")
+                infos.append(replace(info, latency=entry.latency))
+        return infos
 
     def summary_lines(self) -> list[str]:
         """What `mockserver validate` prints for a valid set: one line per file, then totals."""

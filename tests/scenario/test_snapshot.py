@@ -315,3 +315,15 @@ def test_without_the_validating_code_to_key_them_files_are_validated_every_time(
     finally:
         monkeypatch.undo()
         snapshot._code_digest.cache_clear()
+
+
+def test_the_made_up_empty_reply_is_the_one_pydantic_validates() -> None:
+    from mockserver.scenario import ReplySpec
+    from mockserver.scenario.records import REPLY_FIELDS, empty_reply
+
+    assert tuple(ReplySpec.model_fields) == REPLY_FIELDS
+    made = empty_reply("content_filter")
+    validated = ReplySpec.model_validate({"content": "", "finish_reason": "content_filter"})
+    assert made.model_dump() == validated.model_dump()
+    assert made.model_fields_set == validated.model_fields_set
+    assert [c.model_dump() for c in made.alternatives()] == [validated.model_dump()]
