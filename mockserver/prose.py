@@ -13,7 +13,7 @@ these fragments is one pre-token (or several whole ones), so a text's tokens are
 tokens laid end to end — the tests check this against the tokenizer over thousands of texts.
 Cutting the ~3,000 fragments takes ~45 ms, most of a fresh server's first default reply, so for
 tiktoken's encodings the pieces are kept in the cache folder (`mockserver.cache_files`), keyed
-by the encoding's official sha256 and the words.
+by the encoding's official sha256, the words and the tokenizer's code.
 
 Every choice comes from a `random.Random` seeded with blake2b of the key: the same key gives the
 same text, with no wall clock and no global random state.
@@ -37,7 +37,7 @@ from mockserver.ids import seed_for
 SENTENCE_WORDS = (5, 14)
 PARAGRAPH_CHANCE = 0.15
 _WORDS_SOURCE = "faker/providers/lorem/en_US/__init__.py"
-_CACHE_FORMAT = "prose-pieces-1"  # change when the cached shape or how it is cut changes
+_CACHE_FORMAT = "prose-pieces-1"  # change when the cached shape changes
 _QUOTED = re.compile(r'"([^"]*)"')
 
 
@@ -135,13 +135,18 @@ def _fragment_pieces(tokenizer: PieceTokenizer, words: list[str]) -> list[list[l
     def cut() -> list[list[list[str]]]:
         return [tokenizer.pieces_of(place) for place in fragments]
 
-    from mockserver.tokens import OFFICIAL_SHA256, Tokenizer
+    from mockserver import token_bridge, tokens
 
-    if not isinstance(tokenizer, Tokenizer) or tokenizer.name not in OFFICIAL_SHA256:
+    if not isinstance(tokenizer, tokens.Tokenizer) or tokenizer.name not in tokens.OFFICIAL_SHA256:
         return cut()
     from mockserver.cache_files import derived_json
 
-    source = "\n".join([_CACHE_FORMAT, OFFICIAL_SHA256[tokenizer.name], *words]).encode()
+    try:  # the code that cuts them is part of the key: a change to it cuts them again
+        code = b"".join(Path(m.__file__ or "").read_bytes() for m in (tokens, token_bridge))
+    except OSError:
+        return cut()
+    words_and_encoding = [_CACHE_FORMAT, tokens.OFFICIAL_SHA256[tokenizer.name], *words]
+    source = code + "\n".join(words_and_encoding).encode()
     cached = derived_json(f"prose-{tokenizer.name}", source, cut)
     if _cuts(cached, fragments):
         return cached  # type: ignore[no-any-return]
