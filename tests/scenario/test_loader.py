@@ -50,7 +50,7 @@ def test_good_file_loads() -> None:
     assert scenario.location(("rules", 1, "sequence", 2, "reply")) == (20, 16)
 
 
-def test_scenario_set_from_paths(tmp_path: Path) -> None:
+def test_load_paths_combines_files_in_order(tmp_path: Path) -> None:
     first = write(tmp_path, "a.yaml", GOOD)
     second = write(tmp_path, "b.yaml", "version: 1\nseed: 7\nstrict: false\nrules: [{name: x}]\n")
     second.write_text("version: 1\nseed: 7\nrules:\n  - {name: other, reply: {}}\n")

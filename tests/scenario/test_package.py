@@ -1,5 +1,6 @@
-"""`mockserver.scenario` loads its names on first use: a server with no scenario file answers
-without ever importing pydantic or PyYAML's loader machinery for scenarios."""
+"""`mockserver.scenario` loads its names on first use: a server with no scenario file, or with
+files validated by an earlier start (served from their snapshot), answers without ever
+importing pydantic or PyYAML."""
 
 from __future__ import annotations
 
