@@ -17,6 +17,20 @@ import uvicorn
 from starlette.types import ASGIApp
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, with an event set when its start-up has ended, well or not."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets)
+        finally:
+            self.ready.set()
+
+
 class ServerThread:
     def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
@@ -29,7 +43,7 @@ class ServerThread:
         config = uvicorn.Config(
             app, log_level="warning", access_log=False, lifespan="off", ws="none"
         )
-        self.server = uvicorn.Server(config)
+        self.server = _Server(config)
         self.thread = threading.Thread(target=self._run, name="mockserver", daemon=True)
 
     @property
@@ -43,10 +57,12 @@ class ServerThread:
     def start(self, timeout: float = 10.0) -> ServerThread:
         self.thread.start()
         deadline = time.monotonic() + timeout
-        while not self.server.started:
+        # Woken the moment start-up ends (polling `started` every 5 ms cost ~2.5 ms on average).
+        while not self.server.ready.wait(0.05):
             if not self.thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"mockserver did not start on {self.url} within {timeout}s")
-            time.sleep(0.005)
+        if not self.server.started:  # start-up ended in failure; uvicorn logged why
+            raise RuntimeError(f"mockserver did not start on {self.url}")
         return self
 
     def stop(self) -> None:
