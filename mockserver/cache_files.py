@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,15 @@ def derived_json(stem: str, source: bytes, derive: Callable[[], Any]) -> Any:
 # The package's own folder: it is installed as files (importlib.resources would find the same
 # file, but importing its readers is ~3 ms of a start-up).
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def package_sources(modules: Iterable[str]) -> bytes | None:
+    """The bytes of these package files (paths relative to the package), joined: part of a
+    cache key when the derived data depends on the code; None when one can't be read."""
+    try:
+        return b"".join((PACKAGE_DIR / module).read_bytes() for module in modules)
+    except OSError:
+        return None
 
 
 def packaged_yaml(resource: str) -> Any:

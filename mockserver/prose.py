@@ -135,15 +135,15 @@ def _fragment_pieces(tokenizer: PieceTokenizer, words: list[str]) -> list[list[l
     def cut() -> list[list[list[str]]]:
         return [tokenizer.pieces_of(place) for place in fragments]
 
-    from mockserver import token_bridge, tokens
+    from mockserver import tokens
 
     if not isinstance(tokenizer, tokens.Tokenizer) or tokenizer.name not in tokens.OFFICIAL_SHA256:
         return cut()
-    from mockserver.cache_files import derived_json
+    from mockserver.cache_files import derived_json, package_sources
 
-    try:  # the code that cuts them is part of the key: a change to it cuts them again
-        code = b"".join(Path(m.__file__ or "").read_bytes() for m in (tokens, token_bridge))
-    except OSError:
+    # The code that cuts them is part of the key: a change to it cuts them again.
+    code = package_sources(("tokens.py", "token_bridge.py"))
+    if code is None:
         return cut()
     words_and_encoding = [_CACHE_FORMAT, tokens.OFFICIAL_SHA256[tokenizer.name], *words]
     source = code + "\n".join(words_and_encoding).encode()

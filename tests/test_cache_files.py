@@ -87,3 +87,10 @@ def test_derived_json_derives_once_per_source(cache: Path) -> None:
 def test_derived_values_json_would_change_are_not_stored(cache: Path) -> None:
     assert cache_files.derived_json("tuples", b"x", lambda: {"parts": (1, 2)}) == {"parts": (1, 2)}
     assert not list(cache.glob("tuples-*.json"))
+
+
+def test_package_sources_are_the_files_bytes_or_none() -> None:
+    here = cache_files.PACKAGE_DIR
+    expected = (here / "ids.py").read_bytes() + (here / "errors.py").read_bytes()
+    assert cache_files.package_sources(["ids.py", "errors.py"]) == expected
+    assert cache_files.package_sources(["ids.py", "no-such-module.py"]) is None

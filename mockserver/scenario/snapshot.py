@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
-from mockserver.cache_files import cache_dir, write_atomically
+from mockserver.cache_files import cache_dir, package_sources, write_atomically
 from mockserver.scenario.records import Record, ScenarioRecord, record_class
 from mockserver.scenario.scenario_set import ScenarioSet
 from mockserver.templating import (
@@ -225,19 +225,16 @@ def _key(files: list[Path]) -> str | None:
 
 @functools.cache
 def _code_digest() -> bytes | None:
-    package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
+    code = package_sources(_VALIDATING_CODE)
+    # pydantic's own version too: a new one may validate the same file differently.
+    spec = importlib.util.find_spec("pydantic")
+    if code is None or spec is None or spec.origin is None:
+        return None  # not installed as files: no snapshots, every start validates
     try:
-        for relative in _VALIDATING_CODE:
-            digest.update((package / relative).read_bytes())
-        # pydantic's own version too: a new one may validate the same file differently.
-        spec = importlib.util.find_spec("pydantic")
-        if spec is None or spec.origin is None:
-            return None
-        digest.update(Path(spec.origin).with_name("version.py").read_bytes())
-    except OSError:  # not installed as files: no snapshots, every start validates
+        version = Path(spec.origin).with_name("version.py").read_bytes()
+    except OSError:
         return None
-    return digest.digest()
+    return hashlib.sha256(code + version).digest()
 
 
 def _read(key: str) -> list[Scenario] | None:
