@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields, replace
 from typing import Any, Protocol, overload
 
 import orjson
+from msgspec import Struct
+from msgspec.structs import replace
 
 from mockserver.journal import Entry
 
@@ -33,8 +34,7 @@ class NamedRule(Protocol):
     def where(self) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Filters:
+class Filters(Struct, frozen=True):
     """Criteria a request must meet; `None` leaves a criterion out."""
 
     rule: str | None = None
@@ -63,7 +63,7 @@ class Filters:
 
     def given(self) -> dict[str, Any]:
         """The criteria that were set: `{"rule": "weather"}`."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values = {name: getattr(self, name) for name in self.__struct_fields__}
         return {name: value for name, value in values.items() if value is not None}
 
     def __str__(self) -> str:

@@ -10,13 +10,14 @@ Lookups accept the ids clients actually send, not only the listed ones:
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
+
+import msgspec
+from msgspec import Struct
 
 from mockserver.cache_files import packaged_yaml
 
@@ -51,8 +52,7 @@ class CatalogError(ValueError):
     """A model entry that is malformed: names where, what was expected and what arrived."""
 
 
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
+class ModelInfo(Struct, frozen=True):
     """One model. `context_window` is the input limit for models that only take input;
     `max_output_tokens` is 0 for models with no text output; `dimensions` is for embeddings;
     `latency` paces every answer of the model (a scenario's `models:` entry may set it)."""
@@ -70,7 +70,7 @@ class ModelInfo:
     latency: LatencySpec | None = None
 
 
-_FIELDS = tuple(f.name for f in dataclasses.fields(ModelInfo))
+_FIELDS = ModelInfo.__struct_fields__
 _CHOICES: dict[str, tuple[str, ...]] = {
     "encoding": get_args(EncodingName),
     "kind": get_args(ModelKind),
@@ -201,7 +201,7 @@ class Catalog:
             base = base[: match.start()]
             found = self._listed(base)
             if found is not None:
-                return dataclasses.replace(found, id=name, aliases=())
+                return msgspec.structs.replace(found, id=name, aliases=())
         return None
 
 

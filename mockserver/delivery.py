@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import orjson
+from msgspec import Struct, field
 from starlette.types import ASGIApp
 
 from mockserver import ids, latency
@@ -42,8 +42,7 @@ if TYPE_CHECKING:
 GARBAGE_PREFIX = b"\x15\x03\x03\x00\x02\x02\x28"
 
 
-@dataclass(slots=True)
-class Delivery:
+class Delivery(Struct):
     """What `answer` decided about sending, besides the reply itself. `request_headers` and
     `query` are where the caller's key is read from, only when something needs it."""
 

@@ -32,7 +32,8 @@ import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 MAX_DIMENSIONS = 4096
 # Word features land in [0, _FEATURE_SPAN); those past the requested size are dropped.
@@ -52,8 +53,7 @@ class EmbeddingRuleError(ValueError):
     """Scenario embedding rules that cannot be honoured (bad similarity, cycles, short vectors)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Near:
+class Near(Struct, frozen=True):
     """`text`'s vector is derived from `anchor`'s so that their cosine is exactly `similarity`."""
 
     anchor: str
@@ -61,8 +61,7 @@ class Near:
     similarity: float
 
 
-@dataclass(frozen=True, slots=True)
-class EmbeddingRules:
+class EmbeddingRules(Struct, frozen=True):
     """What a scenario fixes about embeddings: exact vectors and declared neighbours.
 
     A pinned vector is returned as given when its length is the requested size, truncated and

@@ -18,10 +18,10 @@ answer) gets the rule's reply.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 import orjson
+from msgspec import Struct, field
 
 from mockserver import ids
 from mockserver.errors import APIError
@@ -48,8 +48,7 @@ class Stamp(NamedTuple):
     fingerprint: str
 
 
-@dataclass(slots=True)
-class Decision:
+class Decision(Struct):
     """What the engine chose for one request, before any content is generated."""
 
     key: str  # seeds every id and fake word of the reply

@@ -8,16 +8,16 @@ for choosing the error shape, never for matching).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from msgspec import Struct, field
 
 Role = Literal["system", "user", "assistant", "tool"]
 ToolChoiceMode = Literal["auto", "none", "required", "function"]
 ResponseFormatType = Literal["text", "json_object", "json_schema"]
 
 
-@dataclass(slots=True)
-class ToolCall:
+class ToolCall(Struct):
     """A function call, either in the conversation history or in a reply.
 
     `arguments` is the JSON text exactly as it goes over the wire.
@@ -28,8 +28,7 @@ class ToolCall:
     arguments: str
 
 
-@dataclass(slots=True)
-class Attachment:
+class Attachment(Struct):
     """A non-text part of a message (image, audio, file/document); counted, never matched on."""
 
     kind: Literal["image", "audio", "file"]
@@ -38,8 +37,7 @@ class Attachment:
     size: int = 0
 
 
-@dataclass(slots=True)
-class Message:
+class Message(Struct):
     """One turn of the conversation, flattened to what matching and usage need.
 
     `text` joins all text parts with newlines. A tool result has role "tool", `tool_call_id`,
@@ -55,29 +53,25 @@ class Message:
     attachments: list[Attachment] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class Tool:
+class Tool(Struct):
     name: str
     description: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class ToolChoice:
+class ToolChoice(Struct):
     mode: ToolChoiceMode = "auto"
     name: str | None = None  # set when mode == "function"
 
 
-@dataclass(slots=True)
-class ResponseFormat:
+class ResponseFormat(Struct):
     type: ResponseFormatType = "text"
     schema: dict[str, Any] | None = None
     name: str | None = None
     strict: bool = False
 
 
-@dataclass(slots=True)
-class Exchange:
+class Exchange(Struct):
     """A request in neutral form.
 
     `body` is the parsed vendor JSON (kept for the journal and for content hashing);
@@ -101,8 +95,9 @@ class Exchange:
     reasoning_budget: int | None = None
     seed: int | None = None
     # What a dialect derives from the request alone while rendering, kept for the next time the
-    # same (memoized) request is rendered. Keys are the dialect's own.
-    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # same (memoized) request is rendered. Keys are the dialect's own. (A Struct compares and
+    # shows every field, this one too; nothing compares exchanges.)
+    derived: dict[str, Any] = field(default_factory=dict)
 
     @property
     def system(self) -> str:

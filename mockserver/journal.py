@@ -13,8 +13,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 SECRET_HEADERS = frozenset(
     {"authorization", "x-api-key", "x-goog-api-key", "api-key", "mj-api-secret", "cookie"}
@@ -54,8 +55,7 @@ def redact(value: str) -> str:
     return f"{scheme} {secret[:3]}***" if secret else f"{value[:3]}***"
 
 
-@dataclass(slots=True)
-class Entry:
+class Entry(Struct):
     """One request. Fields are filled in as the request advances through the pipeline."""
 
     seq: int

@@ -17,15 +17,16 @@ real API's time to first token.
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 import functools
 import itertools
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from mockserver.dialects.base import Dialect
@@ -38,8 +39,7 @@ LATENCY_MODES = ("none", "realistic")
 _RATES = ("tokens_per_second", "chunk_interval")  # two ways to say one thing: the later wins
 
 
-@dataclass(frozen=True, slots=True)
-class Pacing:
+class Pacing(Struct, frozen=True):
     """A profile with its distributions drawn: seconds, ready to schedule."""
 
     delay: float = 0.0
@@ -209,7 +209,7 @@ def _shape(choice: Choice) -> tuple[bool, bool, bool, int]:
 def _differing_frame(
     dialect: Dialect, reply: Reply, exchange: Exchange, frames: Sequence[bytes]
 ) -> int:
-    probe = dataclasses.replace(reply, choices=[_probe(choice) for choice in reply.choices])
+    probe = msgspec.structs.replace(reply, choices=[_probe(choice) for choice in reply.choices])
     for index, (frame, other) in enumerate(
         zip(frames, dialect.render_stream(probe, exchange), strict=False)
     ):
@@ -219,7 +219,7 @@ def _differing_frame(
 
 
 def _probe(choice: Choice) -> Choice:
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         choice,
         text_pieces=_changed(choice.text_pieces),
         reasoning_pieces=_changed(choice.reasoning_pieces),

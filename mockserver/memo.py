@@ -13,8 +13,9 @@ A memo belongs to one scenario set and catalog: `MockState.load` starts a new on
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from starlette.types import Scope
@@ -39,8 +40,7 @@ FAULT_HEADER = b"x-mock-fault"
 Key = tuple[str, bytes, tuple[tuple[bytes, bytes], ...], bytes]
 
 
-@dataclass(frozen=True, slots=True)
-class StaticReply:
+class StaticReply(Struct, frozen=True):
     """The composed, shaped choices of a rule whose reply doesn't change between occurrences.
     Shared by every response made from it: renderers only read them."""
 
@@ -50,8 +50,7 @@ class StaticReply:
     latency: LatencySpec | None = None  # the pacing every occurrence gets (drawn per key)
 
 
-@dataclass(slots=True)
-class Prepared:
+class Prepared(Struct):
     """A request as far as its content decides: parsed, priced and grouped."""
 
     exchange: Exchange
@@ -64,8 +63,7 @@ class Prepared:
     near_misses: list[NearMiss] | None = None  # known once matching found no rule
 
 
-@dataclass(frozen=True, slots=True)
-class Answered:
+class Answered(Struct, frozen=True):
     """The whole response of a request that always gets the same one (embeddings, rerank)."""
 
     body: bytes

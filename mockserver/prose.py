@@ -26,9 +26,10 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from msgspec import Struct
 
 from mockserver.ids import seed_for
 
@@ -79,8 +80,7 @@ def _words_in_source() -> list[str] | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
+class Slot(Struct, frozen=True):
     """The words as they read in one place of a sentence, with their tokens."""
 
     pieces: tuple[tuple[str, ...], ...]  # per word

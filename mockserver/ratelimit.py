@@ -23,9 +23,10 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
+
+from msgspec import Struct
 
 from mockserver.errors import APIError
 from mockserver.faults.presets import (
@@ -44,8 +45,7 @@ BucketKind = Literal["requests", "tokens"]
 WINDOW = 60.0  # seconds: limits are per minute
 
 
-@dataclass(slots=True)
-class Bucket:
+class Bucket(Struct):
     capacity: int
     level: float
     updated: float
@@ -65,8 +65,7 @@ class Bucket:
         return max(0.0, (amount - self.level) / self.rate)
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(Struct, frozen=True):
     """One bucket after a request: what the headers report."""
 
     kind: BucketKind
@@ -75,8 +74,7 @@ class Reading:
     reset: float  # seconds until the bucket is full again
 
 
-@dataclass(frozen=True, slots=True)
-class Refusal:
+class Refusal(Struct, frozen=True):
     kind: BucketKind
     limit: int
     used: int
@@ -84,8 +82,7 @@ class Refusal:
     wait: float  # seconds until the bucket could cover the request (inf: never)
 
 
-@dataclass(frozen=True, slots=True)
-class Admission:
+class Admission(Struct, frozen=True):
     """The verdict on one request: its buckets' readings, and the refusal if one said no."""
 
     readings: tuple[Reading, ...]

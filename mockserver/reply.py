@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal
+
+from msgspec import Struct, field
 
 from mockserver.exchange import ToolCall
 
@@ -13,8 +14,7 @@ from mockserver.exchange import ToolCall
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
 
 
-@dataclass(slots=True)
-class Choice:
+class Choice(Struct):
     """One alternative of a reply (`n > 1` gives several).
 
     `text_pieces` / `reasoning_pieces` are the text cut on token boundaries (each piece decodes to
@@ -42,8 +42,7 @@ class Choice:
     pieces_are_tokens: bool = False
 
 
-@dataclass(slots=True)
-class Usage:
+class Usage(Struct):
     prompt_tokens: int = 0
     completion_tokens: int = 0  # includes reasoning tokens, as OpenAI counts them
     reasoning_tokens: int = 0
@@ -54,8 +53,7 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
 
-@dataclass(slots=True)
-class Reply:
+class Reply(Struct):
     """A complete answer, before any dialect shapes it.
 
     `key` is a hex digest of (scenario seed, request content, occurrence number): every id a

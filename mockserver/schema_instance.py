@@ -25,9 +25,11 @@ import copy
 import math
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from mockserver.fake_fields import fake_for_format, fake_for_name, sample_regex
 from mockserver.fakes import seeded_faker
@@ -71,8 +73,7 @@ def instance_for(schema: Mapping[str, Any] | bool, key: str) -> Any:
         return _Builder(schema, rng, faker).build(schema, _At())
 
 
-@dataclass(frozen=True)
-class _At:
+class _At(Struct, frozen=True):
     """Where the builder is: schema path (for errors), property name (for plausible strings)."""
 
     path: str = "#"

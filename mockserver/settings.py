@@ -7,15 +7,15 @@ gives every worker the same scenarios and seed.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
 
 import orjson
+from msgspec import Struct, field
+from msgspec.structs import asdict
 
 ENV_VAR = "MOCKSERVER_SETTINGS"
 
 
-@dataclass(slots=True)
-class Settings:
+class Settings(Struct):
     scenario_paths: list[str] = field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = 8000

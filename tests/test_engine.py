@@ -7,6 +7,7 @@ import json
 import textwrap
 
 import jsonschema
+import msgspec
 import pytest
 
 from mockserver.catalog import load_builtin
@@ -54,7 +55,7 @@ def engine(text: str = SCENARIO, **options: object) -> Engine:
 def chat(user: str, *, model: str = "gpt-4o", system: str = "", **fields: object) -> Exchange:
     messages = [Message("system", system)] if system else []
     messages.append(Message("user", user))
-    body = {"model": model, "messages": [user, system], **fields}
+    body = {"model": model, "messages": [user, system], **msgspec.to_builtins(fields)}
     return Exchange("openai.chat", "/v1/chat/completions", model, messages, body, **fields)  # type: ignore[arg-type]
 
 

@@ -197,7 +197,8 @@ def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     scope = {"path": "/v1/chat/completions", "query_string": b"", "headers": []}
     keys = [kept.key(scope, str(i).encode()) for i in range(3)]
     for key in keys:
-        kept.put(key, Prepared.__new__(Prepared))
+        nothing: Any = None  # the memo only stores what it is given
+        kept.put(key, Prepared(nothing, nothing, nothing, nothing, 0, "group"))
     assert len(kept) == 2
     assert kept.prepared(keys[0]) is None
     assert kept.prepared(keys[2]) is not None

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from msgspec import Struct, field
 
 from mockserver.errors import APIError
 from mockserver.exchange import (
@@ -78,8 +78,7 @@ CHOICE_MODES = {"auto": "auto", "any": "required", "tool": "function", "none": "
 THINKING_DOCS = "https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
 
 
-@dataclass(slots=True)
-class Request:
+class Request(Struct):
     """The validated request, in neutral terms (the dialect wraps it in an `Exchange`)."""
 
     body: Mapping[str, Any]
@@ -317,8 +316,7 @@ def parse_tool_choice(raw: Any) -> ToolChoice:
     return ToolChoice(mode=CHOICE_MODES[kind])  # type: ignore[arg-type]
 
 
-@dataclass(slots=True)
-class _Turn:
+class _Turn(Struct):
     """What one vendor message flattened to, plus the tool ids it opened or answered."""
 
     messages: list[Message] = field(default_factory=list)

@@ -7,10 +7,10 @@ A dialect module defines a `Dialect` subclass and the routes it answers. Nothing
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import orjson
+from msgspec import Struct, field
 
 from mockserver.errors import APIError
 from mockserver.exchange import Exchange
@@ -21,8 +21,7 @@ if TYPE_CHECKING:
     from mockserver.tokens import Tokenizer
 
 
-@dataclass(slots=True)
-class Inbound:
+class Inbound(Struct):
     """What a dialect may read from the HTTP request besides the JSON body."""
 
     path: str

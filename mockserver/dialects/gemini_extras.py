@@ -18,10 +18,10 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from msgspec import Struct, field
 
 from mockserver.catalog import ModelInfo
 from mockserver.dialects import gemini_errors as errors
@@ -60,8 +60,7 @@ _VERSION_SUFFIX = re.compile(r"-(\d{3})$")
 MEDIA_TOKENS = {"IMAGE": 258, "AUDIO": 320, "VIDEO": 2630, "DOCUMENT": 516}
 
 
-@dataclass(slots=True)
-class EmbedRequest:
+class EmbedRequest(Struct):
     """The texts to embed (one per request of a batch) and the options of the first request."""
 
     texts: list[str] = field(default_factory=list)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import orjson
+from msgspec import Struct, field
 
 from mockserver import ids
 from mockserver.dialects.gemini_proto import Reader, camel, names, pick, snake
@@ -63,8 +63,7 @@ GENERATION_FIELDS = names(
 CONTENT_FIELDS = names("role", "parts")
 
 
-@dataclass(slots=True)
-class GenerateRequest:
+class GenerateRequest(Struct):
     """What a GenerateContentRequest says, in neutral terms (the Exchange minus the envelope)."""
 
     messages: list[Message] = field(default_factory=list)
@@ -109,8 +108,7 @@ def read_generate_request(
     return out
 
 
-@dataclass(slots=True)
-class _Parts:
+class _Parts(Struct):
     texts: list[str] = field(default_factory=list)
     files: list[Attachment] = field(default_factory=list)
     calls: list[ToolCall] = field(default_factory=list)

@@ -15,8 +15,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from mockserver import ids
 from mockserver.dialects import validation as v
@@ -52,8 +53,7 @@ OMNI_ONLY = frozenset({"illicit", "illicit/violent"})
 DEFAULT_MODEL = "omni-moderation-latest"
 
 
-@dataclass(frozen=True, slots=True)
-class FlagRule:
+class FlagRule(Struct, frozen=True):
     """Inputs whose text contains `contains` (case-insensitive) are flagged in `categories`."""
 
     contains: str
@@ -74,8 +74,7 @@ class FlagRule:
                 )
 
 
-@dataclass(frozen=True, slots=True)
-class ModerationRules:
+class ModerationRules(Struct, frozen=True):
     """A scenario's moderation flags, tried all together (their categories add up)."""
 
     flags: tuple[FlagRule, ...] = ()
@@ -99,16 +98,14 @@ def flag(texts: Iterable[str], categories: Iterable[str]) -> ModerationRules:
     return ModerationRules(tuple(FlagRule(text, chosen) for text in texts))
 
 
-@dataclass(frozen=True, slots=True)
-class ModerationInput:
+class ModerationInput(Struct, frozen=True):
     """One classified item: its text (parts joined with newlines) and how many images it has."""
 
     text: str
     images: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class ModerationRequest:
+class ModerationRequest(Struct, frozen=True):
     model: str
     inputs: tuple[ModerationInput, ...]
 

@@ -14,8 +14,9 @@ decodes the little-endian float32 bytes itself, so both formats carry the same v
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+from msgspec import Struct
 
 from mockserver.dialects import validation as v
 from mockserver.embeddings import (
@@ -47,8 +48,7 @@ INVALID_INPUT = (
 Input = str | list[int]
 
 
-@dataclass(frozen=True, slots=True)
-class EmbeddingRequest:
+class EmbeddingRequest(Struct, frozen=True):
     """A validated `/v1/embeddings` body: each input is a string or a list of token ids."""
 
     model: str

@@ -18,10 +18,10 @@ import hashlib
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from msgspec import Struct
 
 from mockserver.errors import APIError
 
@@ -36,8 +36,7 @@ _OVERLAP_WEIGHT = 7.0
 _JITTER = 1.5
 
 
-@dataclass(frozen=True, slots=True)
-class RerankRequest:
+class RerankRequest(Struct, frozen=True):
     """A validated rerank body; `documents` are the texts (objects reduced to their `text`)."""
 
     model: str

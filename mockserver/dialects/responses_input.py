@@ -11,8 +11,9 @@ needs its call, and every call needs its output.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from mockserver.dialects import validation as v
 from mockserver.exchange import Attachment, Message, Tool, ToolCall, ToolChoice

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from mockserver import ids
 from mockserver.exchange import Exchange
@@ -27,8 +28,7 @@ if TYPE_CHECKING:
     from mockserver.scenario import ChaosEntry, FaultSpec
 
 
-@dataclass(frozen=True, slots=True)
-class ChaosHit:
+class ChaosHit(Struct, frozen=True):
     index: int  # position in the scenarios' `chaos:` lists, in load order
     fault: FaultSpec
 

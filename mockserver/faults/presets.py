@@ -21,9 +21,10 @@ is rendered by the dialect as usual.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from mockserver import ids
 from mockserver.errors import APIError
@@ -72,8 +73,7 @@ STATUS_PRESETS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorContext:
+class ErrorContext(Struct, frozen=True):
     """What a preset's words need from the request: the vendor (through the dialect), the
     model, the caller's key and, for `context_length`, the model's window and the prompt."""
 

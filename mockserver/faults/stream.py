@@ -20,8 +20,9 @@ half under the full `content-length` and then close (or stall); `truncate_after`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from mockserver.scenario import FaultSpec
@@ -37,8 +38,7 @@ STREAM_KEYS = (
 DEFAULT_STALL = 30.0  # seconds a stall or a hang lasts unless `stall_for` says otherwise
 
 
-@dataclass(frozen=True, slots=True)
-class Cut:
+class Cut(Struct, frozen=True):
     """What to send and how to end. `at` is the event the fault took effect at (None when
     nothing was cut); `length` is the content-length to declare for a cut body."""
 

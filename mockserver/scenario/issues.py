@@ -12,8 +12,9 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from msgspec import Struct
 
 from mockserver.scenario.matching import show
 from mockserver.templating import TemplateCompileError
@@ -33,8 +34,7 @@ class Locate(Protocol):
     def __call__(self, loc: Loc, *, at_key: bool = False) -> tuple[int, int]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class ScenarioIssue:
+class ScenarioIssue(Struct, frozen=True):
     """One problem in one file. `line`/`column` are 1-based; None for data not read from YAML."""
 
     file: str

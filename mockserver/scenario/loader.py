@@ -15,11 +15,11 @@ has no snapshot of, `mockserver.scenario.snapshot`.)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import Struct
 from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -85,8 +85,7 @@ def validate_paths(paths: Sequence[str | Path]) -> list[Scenario]:
     return batch.finish()
 
 
-@dataclass(frozen=True, slots=True)
-class _Parsed:
+class _Parsed(Struct, frozen=True):
     source: str
     data: Any
     locate: _Locator | None

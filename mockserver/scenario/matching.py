@@ -11,8 +11,9 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from msgspec import Struct
 
 from mockserver.exchange import Exchange
 
@@ -377,8 +378,7 @@ class MatchableRule(Protocol):
     def matcher(self) -> Matcher: ...
 
 
-@dataclass(frozen=True, slots=True)
-class NearMiss:
+class NearMiss(Struct, frozen=True):
     rule_name: str
     failed: list[str]
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from mockserver.exchange import Exchange
 from mockserver.scenario.issues import ScenarioError, ScenarioIssue, duplicate_names
@@ -21,8 +22,7 @@ if TYPE_CHECKING:  # the validated models: a set is built from them, never impor
 DEFAULT_CLOCK = 1735689600  # 2025-01-01T00:00:00Z: `created` of the first occurrence
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
+class CompiledRule(Struct, frozen=True):
     """A rule ready to serve: its validated spec, compiled matcher and origin."""
 
     spec: Rule
@@ -72,8 +72,7 @@ class CompiledRule:
         return self.matcher.match(exchange)
 
 
-@dataclass(frozen=True, slots=True)
-class ScenarioSet:
+class ScenarioSet(Struct, frozen=True):
     """Scenarios loaded together. `seed`, `clock` and `strict` are the first scenario's (the
     defaults when there is none); `rules`, `models`, `chaos` and `rate_limits` concatenate
     every scenario's, in load order."""
@@ -137,7 +136,7 @@ class ScenarioSet:
 
     def model_infos(self) -> list[ModelInfo]:
         """The scenarios' `models:` entries as catalog entries."""
-        from dataclasses import replace
+        from msgspec.structs import replace
 
         from mockserver.catalog import model_from_mapping
 
