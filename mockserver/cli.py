@@ -99,7 +99,7 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
     # First, before the heavy imports below: a thread reads the rank tables (file reads and
     # sha256 release the GIL, so they overlap the imports) and requests are answered by the
     # pure-Python bridge; an encoding in demand gets its Rust encoder in a quiet moment.
-    from mockserver.tokens import warm_up
+    from mockserver.tokens import build_when_idle, warm_up
 
     warm_up()
 
@@ -146,7 +146,12 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
         os.environ[ENV_VAR] = settings.to_env()
         options.update(factory=True, workers=settings.workers)
         return uvicorn.run, "mockserver.app:app_from_env", options
-    app = create_app(state=MockState(settings, scenarios))
+    state = MockState(settings, scenarios)
+    app = create_app(state=state)
+    # A long-running server gets today's chat encoding built in its first idle second (see
+    # build_when_idle); it is the encoder a long prompt needs, and the memory it takes is
+    # spent sooner or later by any server that sees one.
+    build_when_idle(["o200k_base"], activity=lambda: state.journal.opened)
     # Everything loaded so far lives as long as the server: out of the collector's sight,
     # full collections walk only what requests allocate (they paused paced streams ~40 ms).
     # No gc.collect() first: the collector was paused (`collector.paused`), and the

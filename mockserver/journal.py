@@ -118,6 +118,7 @@ class Journal:
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self.generation = 0
+        self.opened = 0  # entries ever opened, resets included: how busy the server has been
 
     def open(self, method: str, endpoint: str, headers: Mapping[str, str]) -> Entry:
         return self._add(method, endpoint, redact_headers(headers))
@@ -129,8 +130,9 @@ class Journal:
         return self._add(method, endpoint, redact_raw_headers(raw_headers))
 
     def _add(self, method: str, endpoint: str, redacted: dict[str, str]) -> Entry:
+        self.opened = seq = next(self._seq)
         entry = Entry(
-            seq=next(self._seq),
+            seq=seq,
             at=time.monotonic(),
             method=method,
             endpoint=endpoint,

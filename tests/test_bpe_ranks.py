@@ -10,6 +10,7 @@ import tiktoken
 
 from mockserver import bpe_ranks
 from mockserver.bpe_ranks import RankTable
+from mockserver.cache_files import write_atomically
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +40,19 @@ def test_table_lookups_match_the_dict(o200k: dict[bytes, int], shared_cache: Pat
 def test_table_round_trips_through_bytes() -> None:
     ranks = {b"a": 0, b"b": 1, b"ab": 2, b"\xe2\x80": 3, b"abc": 4}
     table = RankTable.from_dict(ranks)
-    again = RankTable.from_bytes(memoryview(table.to_bytes()))
+    again = RankTable.from_bytes(table.to_bytes())
     assert again is not None
     assert again.to_dict() == ranks
     assert again.get(b"ab") == 2
     assert again.get(b"abcd") is None
-    assert RankTable.from_bytes(memoryview(table.to_bytes()[:-1])) is None  # blob cut short
-    assert RankTable.from_bytes(memoryview(b"\x01")) is None
+    # Read in place after a header, as from the cache file.
+    after_header = RankTable.from_bytes(b"HEADER" + table.to_bytes(), 6)
+    assert after_header is not None
+    assert dict(after_header.items()) == ranks
+    assert after_header.to_bytes() == table.to_bytes()
+    assert RankTable.from_bytes(table.to_bytes()[:-1]) is None  # blob cut short
+    assert RankTable.from_bytes(table.to_bytes() + b"x") is None  # trailing bytes
+    assert RankTable.from_bytes(b"\x01") is None
 
 
 def test_cache_is_written_and_used(
@@ -59,6 +66,18 @@ def test_cache_is_written_and_used(
     # A warm load never touches the source file.
     missing = tmp_path / "nowhere.tiktoken.gz"
     assert bpe_ranks.load_ranks(name, source=missing, cache=cache) == ranks
+
+
+def test_a_mapped_table_outlives_its_file_being_replaced(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    built = bpe_ranks.load_rank_table("cl100k_base", cache=cache)
+    mapped = bpe_ranks.load_rank_table("cl100k_base", cache=cache)  # from the cache file
+    [cached] = cache.iterdir()
+    write_atomically(cached, b"not a table any more")  # how the cache is ever rewritten
+    assert len(mapped) == len(built)
+    for token in (b"hello", b" world", b"\xe2\x80", b"!"):
+        assert mapped.get(token) == built.get(token) is not None
+    assert mapped.to_bytes() == built.to_bytes()
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "garbage"])

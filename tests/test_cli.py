@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 
+from mockserver import tokens
 from mockserver.cli import main
+from mockserver.settings import ENV_VAR
 from tests.conftest import SCENARIOS
 
 BAD = textwrap.dedent(
@@ -69,3 +75,39 @@ def test_every_shipped_scenario_validates() -> None:
     files = sorted(SCENARIOS.glob("*.yaml"))
     assert len(files) >= 4
     assert main(["validate", *map(str, files)]) == 0
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[Any], list[Any]]]:
+    """`serve` up to uvicorn: (what uvicorn was given to run, the idle builds scheduled)."""
+    runs: list[Any] = []
+    builds: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append(app))
+    monkeypatch.setattr(
+        tokens, "build_when_idle", lambda names, activity: builds.append((names, activity))
+    )
+    monkeypatch.setenv(ENV_VAR, "")  # restored after a multi-worker `serve` sets it
+    yield runs, builds
+    gc.unfreeze()  # `serve` freezes what start-up made; not this test process's business
+
+
+def test_serve_builds_the_chat_encoding_in_its_first_idle_moment(
+    served: tuple[list[Any], list[Any]],
+) -> None:
+    runs, builds = served
+    assert main(["serve", "--port", "0"]) == 0
+    [app] = runs
+    [(names, activity)] = builds
+    assert names == ["o200k_base"]
+    before = activity()  # requests so far: the journal's
+    app.mock.journal.open("POST", "/v1/chat/completions", {})
+    assert activity() == before + 1
+
+
+def test_serve_with_workers_leaves_building_to_demand(
+    served: tuple[list[Any], list[Any]],
+) -> None:
+    runs, builds = served
+    assert main(["serve", "--port", "0", "--workers", "2"]) == 0
+    assert runs == ["mockserver.app:app_from_env"]
+    assert builds == []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 import time
@@ -11,7 +12,8 @@ from typing import Any
 import pytest
 import tiktoken
 
-from mockserver import tokens
+from mockserver import pacer, tokens
+from mockserver.bpe_ranks import RankTable
 from mockserver.token_bridge import Bridge
 
 TEXTS = [
@@ -90,6 +92,26 @@ def test_long_text_builds_the_encoder_first(
     assert tokenizer.built
     assert tokenizer.encoding._mergeable_ranks == {}  # the Python ranks are dropped
     assert tokenizer._bridge is None
+
+
+def test_a_long_text_build_lets_the_rank_table_go_first(
+    monkeypatch: pytest.MonkeyPatch, name: str, ranks: dict[str, dict[bytes, int]]
+) -> None:
+    # The peak RSS is the build's: the table must be gone when Rust copies the ranks.
+    table = RankTable.from_bytes(RankTable.from_dict(ranks[name]).to_bytes())
+    tokenizer = tokens.Tokenizer(name, bridge=Bridge(name, table))
+    table_id = id(table)
+    del table
+    alive_during_build = []
+    real = tokens.rust_encoding
+
+    def watched(name: str, ranks: dict[bytes, int]) -> tiktoken.Encoding:
+        alive_during_build.append(any(id(o) == table_id for o in gc.get_objects()))
+        return real(name, ranks)
+
+    monkeypatch.setattr(tokens, "rust_encoding", watched)
+    assert tokenizer.count("word " * (tokens.BRIDGE_MAX_CHARS // 5) + "more") > 0
+    assert alive_during_build == [False]
 
 
 def test_encoding_attribute_builds_once(name: str, ranks: dict[str, dict[bytes, int]]) -> None:
@@ -434,6 +456,54 @@ def test_builder_waits_for_a_quiet_window(
     monkeypatch.setattr(tokens, "MAX_DEFER_S", 2.0)
     tokens._wait_until_quiet()
     assert clock.now == pytest.approx(returns_after_sleeps * 0.05)
+
+
+@pytest.mark.parametrize(
+    ("first_request", "requests_until", "calls_until", "pacing_until", "returns_after_sleeps"),
+    [
+        (0, 0, 0, 0, 4),  # served before, idle now: one idle period
+        (6, 0, 0, 0, 10),  # no request yet: idle counts from the first
+        (0, 8, 0, 0, 12),  # requests keep coming: from the last one
+        (0, 0, 3, 0, 7),  # tokenizer calls count as activity too
+        (0, 0, 0, 5, 8),  # and so does a paced stream in flight
+    ],
+)
+def test_idle_build_waits_for_an_idle_period_after_the_first_request(
+    monkeypatch: pytest.MonkeyPatch,
+    first_request: int,
+    requests_until: int,
+    calls_until: int,
+    pacing_until: int,
+    returns_after_sleeps: int,
+) -> None:
+    clock = FakeClock(busy_sleeps=calls_until)
+    monkeypatch.setattr(tokens, "time", clock)
+    monkeypatch.setattr(tokens, "QUIET_S", 0.125)  # exact in binary: no drift in the sums
+    monkeypatch.setattr(tokens, "IDLE_S", 0.5)
+
+    def sleeps() -> int:
+        return int(clock.now / 0.125)
+
+    def requests_so_far() -> int:
+        if sleeps() < first_request:
+            return 0
+        return 1 + min(sleeps(), requests_until)  # one more per sleep until `requests_until`
+
+    monkeypatch.setattr(pacer, "pacing_anything", lambda: sleeps() < pacing_until)
+    tokens._wait_until_idle(requests_so_far)
+    assert clock.now == returns_after_sleeps * 0.125
+
+
+def test_idle_build_builds_the_shared_encoder(
+    registry: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tokens, "IDLE_S", 0.01)
+    tokens.build_when_idle(["o200k_base"], activity=lambda: 1)
+    o200k = tokens.get_tokenizer("o200k_base")
+    wait_until_built(o200k)
+    assert o200k.encode("tiktoken is great!") == [83, 8251, 2488, 382, 2212, 0]
+    with pytest.raises(ValueError, match="unknown encoding 'gpt2'"):
+        tokens.build_when_idle(["gpt2"], activity=lambda: 1)
 
 
 def test_forced_cl100k_build_builds_a_loaded_o200k_first(

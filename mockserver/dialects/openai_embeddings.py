@@ -144,13 +144,13 @@ def create_embeddings(
 
 def _texts_and_counts(inputs: Sequence[Input], tokenizer: Tokenizer) -> tuple[list[str], list[int]]:
     """The text each input embeds (token arrays decoded) and its token count."""
-    top = tokenizer.max_token_value
     texts, counts = [], []
     for item in inputs:
         if isinstance(item, str):
             texts.append(item)
             counts.append(tokenizer.count(item))
             continue
+        top = tokenizer.max_token_value  # only here: it imports tiktoken (~1.5 MB, ~15 ms)
         for token in item:
             if token > top:
                 raise v.bad(
