@@ -16,8 +16,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-import msgspec
 from msgspec import Struct
+from msgspec.structs import replace
 
 from mockserver.cache_files import packaged_yaml
 
@@ -201,7 +201,7 @@ class Catalog:
             base = base[: match.start()]
             found = self._listed(base)
             if found is not None:
-                return msgspec.structs.replace(found, id=name, aliases=())
+                return replace(found, id=name, aliases=())
         return None
 
 

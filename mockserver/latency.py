@@ -25,8 +25,8 @@ import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import msgspec
 from msgspec import Struct
+from msgspec.structs import replace
 
 if TYPE_CHECKING:
     from mockserver.dialects.base import Dialect
@@ -209,7 +209,7 @@ def _shape(choice: Choice) -> tuple[bool, bool, bool, int]:
 def _differing_frame(
     dialect: Dialect, reply: Reply, exchange: Exchange, frames: Sequence[bytes]
 ) -> int:
-    probe = msgspec.structs.replace(reply, choices=[_probe(choice) for choice in reply.choices])
+    probe = replace(reply, choices=[_probe(choice) for choice in reply.choices])
     for index, (frame, other) in enumerate(
         zip(frames, dialect.render_stream(probe, exchange), strict=False)
     ):
@@ -219,7 +219,7 @@ def _differing_frame(
 
 
 def _probe(choice: Choice) -> Choice:
-    return msgspec.structs.replace(
+    return replace(
         choice,
         text_pieces=_changed(choice.text_pieces),
         reasoning_pieces=_changed(choice.reasoning_pieces),
