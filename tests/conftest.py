@@ -28,7 +28,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
 
     servers: list[ServerThread] = []
 
-    def start(*scenarios: str | Path, **options: object) -> ServerThread:
+    def start(*scenarios: str | Path, loop: str = "asyncio", **options: object) -> ServerThread:
         paths = []
         for index, scenario in enumerate(scenarios):
             if isinstance(scenario, Path):
@@ -38,7 +38,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
                 path.write_text(textwrap.dedent(scenario))
                 paths.append(str(path))
         settings = Settings(scenario_paths=paths, port=0, **options)  # type: ignore[arg-type]
-        server = ServerThread(create_app(settings)).start()
+        server = ServerThread(create_app(settings), loop=loop).start()
         servers.append(server)
         return server
 

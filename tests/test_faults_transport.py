@@ -37,6 +37,18 @@ rules:
 HEADERS = {"authorization": "Bearer sk-test"}
 
 
+@pytest.fixture(params=["asyncio", "uvloop"])
+def start_server(request: pytest.FixtureRequest, start_server: StartServer) -> StartServer:
+    """On both loops: the pytest fixture's server runs the stdlib one, `serve` uvloop, whose
+    transports are not asyncio's classes."""
+    loop = request.param
+
+    def start(*scenarios: Any, **options: Any) -> ServerThread:
+        return start_server(*scenarios, loop=loop, **options)
+
+    return start
+
+
 def body(text: str, stream: bool = False) -> dict[str, Any]:
     return {"model": "gpt-4o", "messages": [{"role": "user", "content": text}], "stream": stream}
 
