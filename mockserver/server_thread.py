@@ -43,8 +43,8 @@ class ServerThread:
         self.port: int = self.sock.getsockname()[1]
         # No route speaks WebSocket; "none" spares importing a WebSocket library (~20 ms). The
         # stdlib event loop by default, not uvloop: this server carries a test session's
-        # requests, not a load test (that is `mockserver serve`), and importing uvloop takes
-        # ~17 ms of the pytest fixture's start-up. Paced streams keep their timing on either.
+        # requests, not a load test (that is `mockserver serve`), and importing uvloop took
+        # ~8 ms of the pytest fixture's start-up. Paced streams keep their timing on either.
         config = uvicorn.Config(
             app, log_level="warning", access_log=False, lifespan="off", ws="none", loop=loop
         )
