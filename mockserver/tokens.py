@@ -77,6 +77,7 @@ BRIDGE_MAX_CHARS = 2048
 QUIET_S = 0.05
 MAX_DEFER_S = 2.0
 IDLE_S = 1.0  # `build_when_idle`: long enough not to fall between a client's bursts
+IDLE_POLL_S = 0.25  # ...looked at this often (a server may wait long for its first request)
 BUILD_AFTER_CALLS = 256  # bridged texts (counts are cached: distinct ones) before a build
 
 
@@ -455,7 +456,7 @@ def _wait_until_idle(activity: Callable[[], int]) -> None:
     seen = (activity(), _calls)
     since = time.monotonic()
     while True:
-        time.sleep(QUIET_S)
+        time.sleep(IDLE_POLL_S)
         now = (activity(), _calls)
         if now != seen or now[0] == 0 or pacing_anything():
             seen, since = now, time.monotonic()

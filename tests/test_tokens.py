@@ -478,7 +478,7 @@ def test_idle_build_waits_for_an_idle_period_after_the_first_request(
 ) -> None:
     clock = FakeClock(busy_sleeps=calls_until)
     monkeypatch.setattr(tokens, "time", clock)
-    monkeypatch.setattr(tokens, "QUIET_S", 0.125)  # exact in binary: no drift in the sums
+    monkeypatch.setattr(tokens, "IDLE_POLL_S", 0.125)  # exact in binary: no drift in the sums
     monkeypatch.setattr(tokens, "IDLE_S", 0.5)
 
     def sleeps() -> int:
@@ -498,6 +498,7 @@ def test_idle_build_builds_the_shared_encoder(
     registry: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tokens, "IDLE_S", 0.01)
+    monkeypatch.setattr(tokens, "IDLE_POLL_S", 0.005)
     tokens.build_when_idle(["o200k_base"], activity=lambda: 1)
     o200k = tokens.get_tokenizer("o200k_base")
     wait_until_built(o200k)
