@@ -196,8 +196,8 @@ def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     kept = Memo()
     scope = {"path": "/v1/chat/completions", "query_string": b"", "headers": []}
     keys = [kept.key(scope, str(i).encode()) for i in range(3)]
+    nothing: Any = None  # the memo only stores what it is given
     for key in keys:
-        nothing: Any = None  # the memo only stores what it is given
         kept.put(key, Prepared(nothing, nothing, nothing, nothing, 0, "group"))
     assert len(kept) == 2
     assert kept.prepared(keys[0]) is None
