@@ -21,6 +21,11 @@ is at it): the bridge is ~50x slower than Rust on long unseen text. Once built, 
 are dropped; only Rust holds them. `mockserver serve`, a long-running server, does not wait for
 demand: it builds o200k's in its first idle second (`build_when_idle`).
 
+A background build looks once more just before tiktoken's constructor, the ~0.2 s that hold the
+GIL: if a call or request came meanwhile (while the ranks became a dict, ~0.15 s in which the
+bridge keeps answering), it drops the dict and waits for the next quiet moment. Only a request
+that arrives during the constructor itself waits for it.
+
 Chat framing (what a whole request costs) lives in `mockserver.prompt_tokens`.
 """
 
@@ -45,6 +50,7 @@ from mockserver.bpe_ranks import (
 )
 from mockserver.bpe_ranks import check_name as _check_name
 from mockserver.cache_files import cache_dir
+from mockserver.threaded_encode import encode_ordinary
 from mockserver.token_bridge import Bridge, usable_text
 
 if TYPE_CHECKING:
@@ -242,16 +248,34 @@ class Tokenizer:
         the largest first: a loaded o200k is built before cl100k, else o200k's transient would
         sit on top of cl100k's encoder (~20 MB more at the peak).
         """
+        encoding = self._build(go_ahead=None)
+        assert encoding is not None
+        return encoding
+
+    def build_if(self, go_ahead: Callable[[], bool]) -> bool:
+        """Build as `build` does unless `go_ahead()`, asked just before tiktoken's constructor,
+        says no; whether the encoder exists now.
+
+        For the background builders: of a build's ~0.35 s, making the ranks a Python dict
+        (~0.15 s) lets the GIL change hands and the bridge keeps answering meanwhile, but the
+        constructor (~0.2 s) holds the GIL and stalls every request in flight. A builder that
+        found the process idle asks again at that point whether it still is.
+        """
+        return self._build(go_ahead) is not None
+
+    def _build(self, go_ahead: Callable[[], bool] | None) -> tiktoken.Encoding | None:
         for earlier in _loaded_before(self.name):
             earlier.build()
         with _one_build_at_a_time:
             if self._encoding is None:
                 bridge = self._bridge
                 assert bridge is not None
-                # Calls made meanwhile wait here for the encoder (the GIL-holding build would
-                # stall them anyway); readers that took the bridge before keep it until done.
-                self._bridge = None
                 ranks = _as_dict(bridge.ranks)
+                if go_ahead is not None and not go_ahead():
+                    return None
+                # Calls made from now on wait here for the encoder (the GIL-holding constructor
+                # would stall them anyway); readers that took the bridge before keep it.
+                self._bridge = None
                 # The rank table goes before Rust makes its copies: the peak RSS is the build's.
                 del bridge
                 _release_free_heap()
@@ -307,8 +331,7 @@ class Tokenizer:
         bridge = self._bridge_for(text)
         if bridge is not None:
             return bridge.encode(text)
-        ids: list[int] = self.encoding.encode_ordinary(text)
-        return ids
+        return encode_ordinary(self.encoding, text)
 
     def decode(self, ids: Iterable[int]) -> str:
         _note_call()
@@ -321,7 +344,7 @@ class Tokenizer:
         if bridge is not None:
             return bridge.tokens(text)
         encoding = self.encoding
-        ids: list[int] = encoding.encode_ordinary(text)
+        ids = encode_ordinary(encoding, text)
         return ids, [len(token) for token in encoding.decode_tokens_bytes(ids)]
 
     def pieces(self, text: str) -> list[str]:
@@ -441,16 +464,18 @@ def build_when_idle(names: Iterable[str], activity: Callable[[], int]) -> None:
 
     def wait_then_build() -> None:
         for name in names:
-            _wait_until_idle(activity)
             with contextlib.suppress(Exception):  # a failed load resurfaces from get_tokenizer
-                get_tokenizer(name).build()
+                tokenizer = get_tokenizer(name)
+                while not tokenizer.built:
+                    tokenizer.build_if(_wait_until_idle(activity))
 
     threading.Thread(
         target=wait_then_build, name="mockserver-tokenizer-idle-builder", daemon=True
     ).start()
 
 
-def _wait_until_idle(activity: Callable[[], int]) -> None:
+def _wait_until_idle(activity: Callable[[], int]) -> Callable[[], bool]:
+    """Until idle (see `build_when_idle`); then whether the process is idle still."""
     from mockserver.pacer import pacing_anything
 
     seen = (activity(), _calls)
@@ -461,7 +486,7 @@ def _wait_until_idle(activity: Callable[[], int]) -> None:
         if now != seen or now[0] == 0 or pacing_anything():
             seen, since = now, time.monotonic()
         elif time.monotonic() - since >= IDLE_S:
-            return
+            return lambda: (activity(), _calls) == seen and not pacing_anything()
 
 
 def _schedule_builds(names: list[str]) -> None:
@@ -487,21 +512,23 @@ def _build_all() -> None:
             name = _to_build.pop(0)
         with contextlib.suppress(Exception):
             tokenizer = get_tokenizer(name)
-            if not tokenizer.built:
-                _wait_until_quiet()
-                tokenizer.build()
+            deadline = time.monotonic() + MAX_DEFER_S
+            while not tokenizer.built:
+                tokenizer.build_if(_wait_until_quiet(deadline))
 
 
-def _wait_until_quiet() -> None:
+def _wait_until_quiet(deadline: float) -> Callable[[], bool]:
     """Until no tokenizer call for QUIET_S after at least one call, and no paced stream in
-    flight (a build holds the GIL long enough to make its frames late), or MAX_DEFER_S."""
+    flight (a build holds the GIL long enough to make its frames late), or the `deadline`
+    (`time.monotonic()`); then whether it is quiet still (always yes after the deadline: a
+    process whose calls never stop builds all the same)."""
     from mockserver.pacer import pacing_anything
 
-    deadline = time.monotonic() + MAX_DEFER_S
     seen = _calls
     while time.monotonic() < deadline:
         time.sleep(QUIET_S)
         now = _calls
         if now == seen and now > 0 and not pacing_anything():
-            return
+            return lambda: _calls == now and not pacing_anything()
         seen = now
+    return lambda: True

@@ -453,9 +453,29 @@ def test_builder_waits_for_a_quiet_window(
     monkeypatch.setattr(tokens, "time", clock)
     monkeypatch.setattr(tokens, "_calls", calls_before)
     monkeypatch.setattr(tokens, "QUIET_S", 0.05)
-    monkeypatch.setattr(tokens, "MAX_DEFER_S", 2.0)
-    tokens._wait_until_quiet()
+    tokens._wait_until_quiet(deadline=2.0)
     assert clock.now == pytest.approx(returns_after_sleeps * 0.05)
+
+
+def test_quiet_window_ends_with_the_next_call_unless_the_deadline_passed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = FakeClock(busy_sleeps=0)
+    monkeypatch.setattr(tokens, "time", clock)
+    monkeypatch.setattr(tokens, "_calls", 5)
+    pacing = False
+    monkeypatch.setattr(pacer, "pacing_anything", lambda: pacing)
+    still_quiet = tokens._wait_until_quiet(deadline=2.0)
+    assert still_quiet()
+    pacing = True
+    assert not still_quiet()
+    pacing = False
+    tokens._note_call()
+    assert not still_quiet()
+    clock.busy_sleeps = 1000  # calls never stop: at the deadline, build all the same
+    go_ahead = tokens._wait_until_quiet(deadline=clock.now + 2.0)
+    tokens._note_call()
+    assert go_ahead()
 
 
 @pytest.mark.parametrize(
@@ -490,8 +510,81 @@ def test_idle_build_waits_for_an_idle_period_after_the_first_request(
         return 1 + min(sleeps(), requests_until)  # one more per sleep until `requests_until`
 
     monkeypatch.setattr(pacer, "pacing_anything", lambda: sleeps() < pacing_until)
-    tokens._wait_until_idle(requests_so_far)
+    still_idle = tokens._wait_until_idle(requests_so_far)
     assert clock.now == returns_after_sleeps * 0.125
+    assert still_idle()
+
+
+def test_idle_period_ends_with_any_activity(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock(busy_sleeps=0)
+    monkeypatch.setattr(tokens, "time", clock)
+    requests = 1
+    pacing = False
+    monkeypatch.setattr(pacer, "pacing_anything", lambda: pacing)
+    still_idle = tokens._wait_until_idle(lambda: requests)
+    assert still_idle()
+    pacing = True
+    assert not still_idle()
+    pacing = False
+    requests += 1
+    assert not still_idle()
+    still_idle = tokens._wait_until_idle(lambda: requests)
+    tokens._note_call()
+    assert not still_idle()
+
+
+def test_build_if_asks_once_the_ranks_are_a_dict_and_the_bridge_answers_meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+    reference: dict[str, tiktoken.Encoding],
+    name: str,
+    ranks: dict[str, dict[bytes, int]],
+) -> None:
+    tokenizer = tokens.Tokenizer(name, bridge=Bridge(name, ranks[name]))
+    constructed: list[str] = []
+    real = tokens.rust_encoding
+
+    def recorded(name: str, ranks: dict[bytes, int]) -> tiktoken.Encoding:
+        constructed.append(name)
+        return real(name, ranks)
+
+    monkeypatch.setattr(tokens, "rust_encoding", recorded)
+    asked: list[int] = []
+
+    def request_came() -> bool:
+        asked.append(tokenizer.count("tiktoken is great!"))  # the bridge still answers
+        return False
+
+    assert not tokenizer.build_if(request_came)
+    assert asked == [len(reference[name].encode("tiktoken is great!"))]
+    assert constructed == []
+    assert not tokenizer.built and tokenizer._bridge is not None
+    assert tokenizer.build_if(lambda: True)
+    assert tokenizer.built and constructed == [name]
+    assert tokenizer.build_if(lambda: False)  # built already: nothing asked, nothing more
+    assert constructed == [name]
+
+
+def test_idle_builder_tries_again_when_a_request_comes_during_the_build(
+    registry: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tokens, "IDLE_S", 0.01)
+    monkeypatch.setattr(tokens, "IDLE_POLL_S", 0.005)
+    requests = 1
+    dicts = 0
+    real = tokens._as_dict
+
+    def slow_to_become_a_dict(table: Any) -> dict[bytes, int]:
+        nonlocal requests, dicts
+        dicts += 1
+        if dicts == 1:
+            requests += 1  # a request arrives while the first attempt makes the dict
+        return real(table)
+
+    monkeypatch.setattr(tokens, "_as_dict", slow_to_become_a_dict)
+    tokens.build_when_idle(["o200k_base"], activity=lambda: requests)
+    o200k = tokens.get_tokenizer("o200k_base")
+    wait_until_built(o200k)
+    assert dicts == 2
 
 
 def test_idle_build_builds_the_shared_encoder(
