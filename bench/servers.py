@@ -6,13 +6,14 @@ bench's asyncio client) the rest, so client and server don't steal each other's 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -101,6 +102,27 @@ class ServerProcess:
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    @contextlib.contextmanager
+    def on_every_core(self) -> Iterator[None]:
+        """Every thread of the (pinned) server may run on any core inside the block: for a
+        figure where the client only waits for one answer, as a deployed server would."""
+        if self.process is None or not self.cores:
+            yield
+            return
+        threads = Path(f"/proc/{self.process.pid}/task")
+        everywhere = os.sched_getaffinity(0) | set(self.cores)
+        # Threads made meanwhile take the affinity of the thread that makes them.
+        for tid in threads.iterdir():
+            with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
+                os.sched_setaffinity(int(tid.name), everywhere)
+        try:
+            yield
+        finally:
+            if self.alive():
+                for tid in threads.iterdir():
+                    with contextlib.suppress(ProcessLookupError):
+                        os.sched_setaffinity(int(tid.name), self.cores)
 
     def output(self, limit: int = 2000) -> str:
         if self.log.closed:
