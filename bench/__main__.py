@@ -13,6 +13,7 @@ from bench.context import Options
 from bench.report import format_table, to_document, write_json
 from bench.runner import KEYS, run_all
 from bench.servers import ROOT
+from bench.steal import StealMeter, describe
 
 DEFAULT_JSON = ROOT / "bench" / "results" / "latest.json"
 
@@ -57,11 +58,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = dataclasses.replace(options, duration=args.duration)
     started = datetime.datetime.now(datetime.UTC)
     compile_package()
+    meter = StealMeter()
     figures = run_all(options, set(args.only) if args.only else None)
+    steal = meter.share()
     print()
     print(format_table(figures))
-    write_json(to_document(figures, options.to_dict(), started), args.json)
-    print(f"\nwritten to {args.json}")
+    print(f"\nCPU steal during the run (time the hypervisor gave other guests): {describe(steal)}")
+    write_json(to_document(figures, options.to_dict(), started, cpu_steal_share=steal), args.json)
+    print(f"written to {args.json}")
     return 1 if any(figure.status == "FAIL" for figure in figures) else 0
 
 

@@ -22,6 +22,7 @@ from bench import client
 from bench.context import Context, progress
 from bench.report import FigureResult, FigureSpec, Target
 from bench.stats import median, percentile
+from bench.steal import StealMeter, describe
 from bench.stream_client import StreamTiming, build_request, read_stream
 from bench.workloads import LATENCY_SCENARIO, PACED
 from mockserver.collector import paused
@@ -125,7 +126,9 @@ def run(ctx: Context, keys: set[str]) -> list[FigureResult]:
         run_async(run_streams(server.port, 20, 0.1))  # warm-up
         runs = []
         for n in range(ctx.options.rounds):
+            meter = StealMeter()
             runs.append(analyse(measured_round(server.port, ctx.options.streams), expected))
+            runs[-1]["cpu_steal_share"] = meter.share()
             progress(f"latency round {n + 1}: {_summary(runs[-1])}")
     finally:
         os.sched_setaffinity(0, previous)
@@ -148,8 +151,15 @@ def run(ctx: Context, keys: set[str]) -> list[FigureResult]:
     return [
         TTFT_SPEC.result(ttft, TTFT * 1000, ttft / (TTFT * 1000), detail=note, data=data).judge(),
         INTERVAL_SPEC.result(interval, INTERVAL * 1000, interval / (INTERVAL * 1000)).judge(),
-        LATENESS_SPEC.result(late).judge(),
+        LATENESS_SPEC.result(late, detail=_rounds_detail(runs)).judge(),
     ]
+
+
+def _rounds_detail(runs: list[dict[str, Any]]) -> str:
+    """Each round's p99 with the CPU steal during it (the machine's share in the figure)."""
+    return "rounds " + ", ".join(
+        f"{r['p99_lateness_ms']:.1f} ms (steal {describe(r['cpu_steal_share'])})" for r in runs
+    )
 
 
 def _summary(stats: dict[str, Any]) -> str:
@@ -159,5 +169,6 @@ def _summary(stats: dict[str, Any]) -> str:
 
     return (
         f"TTFT {ms('median_ttft_ms')}, interval {ms('median_interval_ms')}, "
-        f"p99 lateness {ms('p99_lateness_ms')}, failed {len(stats['failed'])}"
+        f"p99 lateness {ms('p99_lateness_ms')}, failed {len(stats['failed'])}, "
+        f"CPU steal {describe(stats.get('cpu_steal_share'))}"
     )

@@ -187,11 +187,15 @@ def machine_info() -> dict[str, Any]:
 
 
 def to_document(
-    figures: list[FigureResult], options: dict[str, Any], started: datetime.datetime
+    figures: list[FigureResult],
+    options: dict[str, Any],
+    started: datetime.datetime,
+    *,
+    cpu_steal_share: float | None = None,
 ) -> dict[str, Any]:
     return {
         "date": started.isoformat(timespec="seconds"),
-        "machine": machine_info(),
+        "machine": {**machine_info(), "cpu_steal_share": cpu_steal_share},
         "options": options,
         "figures": [asdict(figure) for figure in figures],
     }

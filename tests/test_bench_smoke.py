@@ -13,7 +13,18 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from bench import baseline_app, client, report, runner, stats, stream_client, workloads, wrk
+from bench import (
+    baseline_app,
+    client,
+    fixture_startup,
+    report,
+    runner,
+    stats,
+    steal,
+    stream_client,
+    workloads,
+    wrk,
+)
 from bench.context import Options
 from bench.latency import INTERVAL, TTFT, analyse
 from bench.report import FigureResult, FigureSpec, Target
@@ -127,13 +138,17 @@ def test_table_cuts_long_reasons() -> None:
 
 def test_json_document_round_trips(tmp_path: Path) -> None:
     document = report.to_document(
-        _fake_figures(), {"rounds": 5}, started=datetime.datetime(2025, 1, 1)
+        _fake_figures(),
+        {"rounds": 5},
+        started=datetime.datetime(2025, 1, 1),
+        cpu_steal_share=0.025,
     )
     path = tmp_path / "results" / "latest.json"
     report.write_json(document, path)
     loaded = json.loads(path.read_text())
     assert loaded["date"] == "2025-01-01T00:00:00"
     assert {"nproc", "cpu_model", "python"} <= loaded["machine"].keys()
+    assert loaded["machine"]["cpu_steal_share"] == 0.025
     assert loaded["options"] == {"rounds": 5}
     first = loaded["figures"][0]
     assert first["key"] == "nonstream" and first["ratio"] == 0.9 and first["status"] == "pass"
@@ -268,3 +283,29 @@ def test_bench_scenarios_load_and_have_the_promised_token_counts() -> None:
             if rule["name"] in expected:
                 text = rule["reply"]["content"]
                 assert len(encoding.encode_ordinary(text)) == expected[rule["name"]], rule["name"]
+
+
+def test_steal_meter_reads_the_share_of_stolen_ticks(tmp_path: Path) -> None:
+    stat = tmp_path / "stat"
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    stat.write_text("cpu  100 0 50 800 10 0 5 35 7 0\ncpu0 50 0 25 400 5 0 2 18 3 0\n")
+    assert steal.cpu_times(stat) == (35, 1000)
+    meter = steal.StealMeter(stat)
+    assert meter.share() is None  # no time went by
+    stat.write_text("cpu  160 0 60 920 10 0 10 75 9 0\n")
+    assert meter.share() == 40 / 235
+    assert steal.describe(meter.share()) == "17.0%"
+    assert steal.StealMeter(tmp_path / "missing").share() is None
+    assert steal.describe(None) == "-"
+
+
+def test_fixture_session_times_the_plugin_fixtures_within_the_setup(tmp_path: Path) -> None:
+    # One real pytest process, as the figure runs it (no timing asserted: only what is timed).
+    (tmp_path / "conftest.py").write_text(fixture_startup.CONFTEST)
+    (tmp_path / "test_fixture_ready.py").write_text(fixture_startup.TEST)
+    (tmp_path / "test_bare.py").write_text(fixture_startup.BARE)
+    ready = fixture_startup.session(tmp_path, tmp_path / "cache")
+    assert 0 < ready["fixture_s"] < ready["setup_s"]
+    bare = fixture_startup.session(tmp_path, tmp_path / "cache", "test_bare.py")
+    # Only the plugin's autouse marker fixture, which every test pays, is set up there.
+    assert 0 < bare["fixture_s"] < ready["fixture_s"]
