@@ -50,7 +50,7 @@ from mockserver.bpe_ranks import (
 )
 from mockserver.bpe_ranks import check_name as _check_name
 from mockserver.cache_files import cache_dir
-from mockserver.threaded_encode import encode_ordinary
+from mockserver.threaded_encode import count_ordinary, encode_ordinary
 from mockserver.token_bridge import Bridge, usable_text
 
 if TYPE_CHECKING:
@@ -265,7 +265,8 @@ class Tokenizer:
 
     def _build(self, go_ahead: Callable[[], bool] | None) -> tiktoken.Encoding | None:
         for earlier in _loaded_before(self.name):
-            earlier.build()
+            if earlier._build(go_ahead) is None:
+                return None
         with _one_build_at_a_time:
             if self._encoding is None:
                 bridge = self._bridge
@@ -318,7 +319,10 @@ class Tokenizer:
                 _schedule_builds([self.name])
 
     def _count(self, text: str) -> int:
-        return len(self.encode(text))
+        bridge = self._bridge_for(text)
+        if bridge is not None:
+            return len(bridge.encode(text))
+        return count_ordinary(self.encoding, text)
 
     def count(self, text: str) -> int:
         if not text:

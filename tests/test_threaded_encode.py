@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import pytest
 import tiktoken
 
 from mockserver import threaded_encode
-from mockserver.threaded_encode import cut, encode_ordinary
+from mockserver.threaded_encode import count_ordinary, cut, encode_ordinary
 from tests.test_tokens import TEXTS
 
 # Characters around which the encodings' patterns behave differently: letters of each case,
@@ -57,18 +56,18 @@ def test_long_text_is_encoded_in_parts_with_the_same_ids(
     reference: dict[str, tiktoken.Encoding], monkeypatch: pytest.MonkeyPatch, cores: int
 ) -> None:
     monkeypatch.setattr(threaded_encode, "usable_cores", lambda: cores)
-    batches: list[int] = []
+    parts: list[int] = []
+
+    def counted(text: str, pieces: int) -> list[str]:
+        parts.append(len(cut(text, pieces)))
+        return cut(text, pieces)
+
+    monkeypatch.setattr(threaded_encode, "cut", counted)
     text = scrambled(7, threaded_encode.MIN_CHARS * 2)
+    short = text[: threaded_encode.MIN_CHARS - 1]
     for encoding in reference.values():
-
-        def counted(
-            texts: list[str], *, num_threads: int, real: Any = encoding.encode_ordinary_batch
-        ) -> list[list[int]]:
-            batches.append(num_threads)
-            return real(texts, num_threads=num_threads)  # type: ignore[no-any-return]
-
-        monkeypatch.setattr(encoding, "encode_ordinary_batch", counted)
-        assert encode_ordinary(encoding, text) == encoding.encode_ordinary(text)
-        short = text[: threaded_encode.MIN_CHARS - 1]
-        assert encode_ordinary(encoding, short) == encoding.encode_ordinary(short)
-    assert batches == ([] if cores == 1 else [cores, cores])  # the short text: one thread
+        for sample in (text, short):
+            expected = encoding.encode_ordinary(sample)
+            assert encode_ordinary(encoding, sample) == expected
+            assert count_ordinary(encoding, sample) == len(expected)
+    assert parts == [cores] * 4  # the long text, twice per encoding; the short one stays whole

@@ -622,3 +622,22 @@ def test_forced_cl100k_build_builds_a_loaded_o200k_first(
     assert loads["o200k_base"].result().built
     loads["o200k_base"].result().build()  # built already: nothing more
     assert order == ["o200k_base", "cl100k_base"]
+
+
+def test_a_refused_cl100k_build_builds_no_loaded_o200k_either(
+    monkeypatch: pytest.MonkeyPatch, ranks: dict[str, dict[bytes, int]]
+) -> None:
+    loads: dict[str, Future[tokens.Tokenizer]] = {}
+    for name in ("o200k_base", "cl100k_base"):
+        loads[name] = Future()
+        loads[name].set_result(tokens.Tokenizer(name, bridge=Bridge(name, ranks[name])))
+    monkeypatch.setattr(tokens, "_loads", loads)
+    asked: list[str] = []
+
+    def no() -> bool:
+        asked.append("asked")
+        return False
+
+    assert not loads["cl100k_base"].result().build_if(no)
+    assert asked == ["asked"]  # o200k's turn came first, and ended it
+    assert not any(load.result().built for load in loads.values())
