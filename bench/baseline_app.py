@@ -116,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         http="auto",
         log_level="warning",
         access_log=False,
+        # As `mockserver serve` runs uvicorn: no `date` header (the same bytes on the wire) and
+        # no proxy-headers middleware.
+        date_header=False,
+        proxy_headers=False,
     )
 
 

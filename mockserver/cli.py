@@ -107,6 +107,7 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
 
     from mockserver.app import create_app
     from mockserver.scenario import ScenarioError, load_paths
+    from mockserver.server_thread import UVICORN_OPTIONS
     from mockserver.state import MockState
 
     settings = Settings(
@@ -141,6 +142,7 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
         "access_log": False,
         # No route speaks WebSocket; "none" spares importing a WebSocket library (~20 ms).
         "ws": "none",
+        **UVICORN_OPTIONS,
     }
     if settings.workers > 1:
         os.environ[ENV_VAR] = settings.to_env()

@@ -12,9 +12,16 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
+
+# What `mockserver serve` sets too. No `date` header: it is the wall clock, and responses are
+# byte-identical across runs, headers included (RFC 9110 lets a server without a reliable
+# clock leave it out). No proxy-headers middleware: nothing here reads the client's address or
+# scheme, which it would rewrite from `X-Forwarded-*` on every request.
+UVICORN_OPTIONS: dict[str, Any] = {"date_header": False, "proxy_headers": False}
 
 
 class _Server(uvicorn.Server):
@@ -46,7 +53,13 @@ class ServerThread:
         # requests, not a load test (that is `mockserver serve`), and importing uvloop took
         # ~8 ms of the pytest fixture's start-up. Paced streams keep their timing on either.
         config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", ws="none", loop=loop
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ws="none",
+            loop=loop,
+            **UVICORN_OPTIONS,
         )
         self.server = _Server(config)
         self.thread = threading.Thread(target=self._run, name="mockserver", daemon=True)

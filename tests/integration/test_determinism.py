@@ -121,11 +121,16 @@ def server_process(hash_seed: str, home: Path) -> Iterator[str]:
 
 
 def run_sequence(base_url: str) -> list[bytes]:
+    """Each response's status line, headers and body, as the client received them."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
-        return [
-            client.post(path, json=body, headers=headers).content
-            for path, headers, body in REQUESTS
+        responses = [
+            client.post(path, json=body, headers=headers) for path, headers, body in REQUESTS
         ]
+    return [
+        b"%d\n%s\n\n%s"
+        % (r.status_code, b"\n".join(b"%s: %s" % h for h in r.headers.raw), r.content)
+        for r in responses
+    ]
 
 
 def test_byte_identical_across_restarts(tmp_path: Path) -> None:
@@ -133,8 +138,9 @@ def test_byte_identical_across_restarts(tmp_path: Path) -> None:
         first = run_sequence(url)
     with server_process("2", tmp_path) as url:
         second = run_sequence(url)
-    assert all(b'"error":{' not in body for body in first), first
-    assert first == second
-    once, again = json.loads(first[0]), json.loads(first[1])
+    assert all(b'"error":{' not in response for response in first), first
+    assert first == second  # headers too: no `date`, the wall clock
+    assert all(b"\ndate: " not in response.partition(b"\n\n")[0] for response in first)
+    once, again = (json.loads(response.partition(b"\n\n")[2]) for response in first[:2])
     assert once["id"] != again["id"]  # a repeated request gets fresh ids...
     assert once["choices"] == again["choices"]  # ...and the same answer
