@@ -9,6 +9,7 @@ one does: it encodes a text this long on several threads (`mockserver.threaded_e
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import random
 import time
@@ -70,35 +71,30 @@ def run(ctx: Context, keys: set[str]) -> list[FigureResult]:
     served: list[float] = []
     encoded: list[float] = []
     # The client only waits for one answer: the server may use the machine, as deployed.
-    with server.on_every_core():
-        try:
-            warm = chat_body(build_prompt(0, 2000))  # load paths, compile patterns
-            client.request(port, CHAT.path, encode_json(warm), AUTH, connection=connection)
-            for n in range(ctx.options.rounds):
-                text = build_prompt(n + 1)
-                body = encode_json(chat_body(text))
-                expected = chat_prompt_tokens(text)
-                for step in ("server", "tiktoken") if n % 2 == 0 else ("tiktoken", "server"):
-                    start = time.perf_counter()
-                    if step == "tiktoken":
-                        encoding.encode_ordinary(text)
-                        encoded.append(time.perf_counter() - start)
-                        continue
-                    reply = client.request(port, CHAT.path, body, AUTH, connection=connection)
-                    served.append(time.perf_counter() - start)
-                    if reply.status != 200:
-                        return [
-                            SPEC.failed(
-                                f"100k-token prompt -> {reply.status}: {reply.excerpt(160)}"
-                            )
-                        ]
-                    got = reply.json().get("usage", {}).get("prompt_tokens")
-                    if got != expected:
-                        return [SPEC.failed(f"usage.prompt_tokens {got}, expected {expected}")]
-                timings = f"server {served[-1]:.3f}s, tiktoken {encoded[-1]:.3f}s"
-                progress(f"big prompt round {n + 1}: {timings}")
-        finally:
-            connection.close()
+    with server.on_every_core(), contextlib.closing(connection):
+        warm = chat_body(build_prompt(0, 2000))  # load paths, compile patterns
+        client.request(port, CHAT.path, encode_json(warm), AUTH, connection=connection)
+        for n in range(ctx.options.rounds):
+            text = build_prompt(n + 1)
+            body = encode_json(chat_body(text))
+            expected = chat_prompt_tokens(text)
+            for step in ("server", "tiktoken") if n % 2 == 0 else ("tiktoken", "server"):
+                start = time.perf_counter()
+                if step == "tiktoken":
+                    encoding.encode_ordinary(text)
+                    encoded.append(time.perf_counter() - start)
+                    continue
+                reply = client.request(port, CHAT.path, body, AUTH, connection=connection)
+                served.append(time.perf_counter() - start)
+                if reply.status != 200:
+                    return [
+                        SPEC.failed(f"100k-token prompt -> {reply.status}: {reply.excerpt(160)}")
+                    ]
+                got = reply.json().get("usage", {}).get("prompt_tokens")
+                if got != expected:
+                    return [SPEC.failed(f"usage.prompt_tokens {got}, expected {expected}")]
+            timings = f"server {served[-1]:.3f}s, tiktoken {encoded[-1]:.3f}s"
+            progress(f"big prompt round {n + 1}: {timings}")
     ratios = [a / b for a, b in zip(served, encoded, strict=True)]
     data = {
         "server_s": served,

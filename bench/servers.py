@@ -163,6 +163,18 @@ class ServerProcess:
             return f"{self.name} did not answer: {error}; output: {output or 'none'}"
         return f"{self.name} exited with status {code}: {last} | full output: {output}"
 
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of the process so far (Linux), else None. Time the
+        hypervisor stole is in neither, so it tells the work done apart from the machine."""
+        if self.process is None:
+            return None
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self) -> float:
         """VmHWM (peak resident set) of the process, in MiB."""
         if self.process is None:

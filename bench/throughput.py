@@ -89,13 +89,21 @@ class Targets:
         return f"http://127.0.0.1:{self.ctx.baseline().port}/{side.workload}"
 
     def run(self, side: Side, duration: float) -> WrkResult:
-        return run_wrk(
-            self.url(side),
+        """One wrk run, with the CPU time the server spent on it."""
+        url = self.url(side)
+        server = self.ctx.mock() if side.server == "mock" else self.ctx.baseline()
+        before = server.cpu_seconds()
+        result = run_wrk(
+            url,
             Path(self.script(side.workload)),
             duration=duration,
             connections=self.ctx.options.connections,
             cpus=self.ctx.client_cores,
         )
+        after = server.cpu_seconds()
+        if before is not None and after is not None:
+            result.server_cpu_s = after - before
+        return result
 
 
 def run(ctx: Context, keys: set[str]) -> list[FigureResult]:
@@ -168,6 +176,12 @@ def _figure(
         for w in dict.fromkeys((subject.workload, reference.workload))
         if w in ctx.notes
     ]
+    cpu_ours, cpu_theirs = (cpu_per_request(measured[side]) for side in (subject, reference))
+    if cpu_ours and cpu_theirs:
+        notes.append(
+            f"server CPU a request {cpu_ours * 1e6:.0f} vs {cpu_theirs * 1e6:.0f} µs "
+            f"({cpu_theirs / cpu_ours:.2f}×)"
+        )
     context = comparison.context
     if context is not None and measured.get(context) and context not in failures:
         rounds = [r.requests_per_sec for r in measured[context]]
@@ -182,7 +196,16 @@ def _figure(
         "latency_ms": [r.latency_ms for r in measured[subject]],
         "reference_latency_ms": [r.latency_ms for r in measured[reference]],
         "ratio_is": "median of per-round ratios",
+        "server_cpu_s_per_request": cpu_ours,
+        "reference_server_cpu_s_per_request": cpu_theirs,
     }
     return spec.result(
         median(ours), median(theirs), median(ratios), detail="; ".join(notes), data=data
     ).judge()
+
+
+def cpu_per_request(results: list[WrkResult]) -> float | None:
+    """Median over the runs of the server's CPU seconds per request answered: the work a
+    request costs, which CPU steal on a shared machine does not inflate (rps it does)."""
+    samples = [r.server_cpu_s / r.requests for r in results if r.server_cpu_s and r.requests]
+    return median(samples) if samples else None

@@ -70,6 +70,7 @@ class WrkResult:
     latency_ms: dict[str, float] = field(default_factory=dict)  # "avg", "50%", "99%", ...
     non_2xx: int = 0
     socket_errors: dict[str, int] = field(default_factory=dict)
+    server_cpu_s: float | None = None  # CPU time the server used meanwhile, when known
 
     def problems(self) -> list[str]:
         found = []

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,9 +21,11 @@ from bench import (
     fixture_startup,
     report,
     runner,
+    servers,
     stats,
     steal,
     stream_client,
+    throughput,
     workloads,
     wrk,
 )
@@ -309,3 +313,29 @@ def test_fixture_session_times_the_plugin_fixtures_within_the_setup(tmp_path: Pa
     bare = fixture_startup.session(tmp_path, tmp_path / "cache", "test_bare.py")
     # Only the plugin's autouse marker fixture, which every test pays, is set up there.
     assert 0 < bare["fixture_s"] < ready["fixture_s"]
+
+
+def test_cpu_per_request_is_the_median_over_runs_that_know_it() -> None:
+    runs = [
+        wrk.WrkResult(1000.0, 4000, server_cpu_s=0.8),
+        wrk.WrkResult(1000.0, 4000, server_cpu_s=1.0),
+        wrk.WrkResult(1000.0, 4000),  # not measurable there: left out
+        wrk.WrkResult(1000.0, 0, server_cpu_s=0.5),  # nothing answered: left out
+        wrk.WrkResult(1000.0, 2000, server_cpu_s=0.9),
+    ]
+    assert throughput.cpu_per_request(runs) == pytest.approx(0.00025)
+    assert throughput.cpu_per_request([wrk.WrkResult(1000.0, 4000)]) is None
+
+
+def test_server_cpu_seconds_of_a_process() -> None:
+    busy = "sum(range(10**7)); print('done', flush=True); import time; time.sleep(60)"
+    server = servers.ServerProcess("busy", [sys.executable, "-c", busy], port=0)
+    assert server.cpu_seconds() is None  # not started
+    server.launch()
+    try:
+        while "done" not in server.output() and server.alive():
+            time.sleep(0.01)
+        used = server.cpu_seconds()
+        assert used is not None and used > 0  # ~0.1 s of work: ten clock ticks or more
+    finally:
+        server.stop()
