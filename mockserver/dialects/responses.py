@@ -234,23 +234,28 @@ def _object_id(prefix: str, reply: Reply, label: str) -> str:
     every item in it (as in the live API, where an item's id ends like its response's).
     """
     global _minted
-    key, created, tail, minted = _minted
+    key, created, start, tail, minted = _minted
     if key != reply.key or created != reply.created:
+        # One digest gives the shared tail and the middles of the two ids every reply has.
         key, created = reply.key, reply.created
-        tail = ids.hex_digest(key, "response-tail", 16)
-        minted = {}
-        _minted = (key, created, tail, minted)
+        digest = ids.hex_digest(key, "response-ids", 56)
+        start, tail = f"{created & 0xFFFFFFFF:08x}", digest[:16]
+        minted = {
+            "response": f"resp_{start}{digest[16:20]}8190{digest[20:36]}{tail}",
+            "message": f"msg_{start}{digest[36:40]}8190{digest[40:56]}{tail}",
+        }
+        _minted = (key, created, start, tail, minted)
     found = minted.get(label)
-    if found is None:
+    if found is None:  # a label has one prefix: the whole id is kept
         middle = ids.hex_digest(key, label, 20)
-        found = minted[label] = f"{created & 0xFFFFFFFF:08x}{middle[:4]}8190{middle[4:]}{tail}"
-    return f"{prefix}_{found}"
+        found = minted[label] = f"{prefix}_{start}{middle[:4]}8190{middle[4:]}{tail}"
+    return found
 
 
 # The ids of the latest reply: the pipeline stores a response, then renders it, and every item
 # id shares the response's tail, so each part is derived once. Replaced whole, never mutated
 # but for adding the id of a label, so threads at worst derive one twice.
-_minted: tuple[str, int, str, dict[str, str]] = ("", 0, "", {})
+_minted: tuple[str, int, str, str, dict[str, str]] = ("", 0, "", "", {})
 
 
 def response_status(choice: Choice | None) -> str:
