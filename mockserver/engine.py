@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from mockserver.scenario import FaultSpec, LatencySpec, ReplySpec
     from mockserver.tokens import Tokenizer
 
+# Retry groups whose hashed key prefix is kept (`Engine.stamp`): as many as the memo keeps requests.
+KEY_PREFIXES = 1024
+
 
 class Stamp(NamedTuple):
     """What makes one occurrence of a request unique: the key every id and fake word of its
@@ -81,6 +84,7 @@ class Engine:
         self._cursors: dict[tuple[str, str], int] = {}
         self._attempts: dict[tuple[str, str], int] = {}
         self._fingerprints: dict[str, str] = {}
+        self._key_prefixes: dict[str, ids.DigestPrefix] = {}
         # Chaos and rate limits, and their modules, only for scenarios that declare them.
         self.chaos: Chaos | None = None
         self.rate_limiter: RateLimiter | None = None
@@ -120,11 +124,17 @@ class Engine:
         with self._lock:
             occurrence = self._occurrences.get(group, 0)
             self._occurrences[group] = occurrence + 1
+            prefix = self._key_prefixes.get(group)
+            if prefix is None:
+                prefixes = self._key_prefixes
+                if len(prefixes) >= KEY_PREFIXES:  # dicts keep insertion order: drop the oldest
+                    del prefixes[next(iter(prefixes))]
+                prefix = prefixes[group] = ids.DigestPrefix(self.seed, group)
         fingerprint = self._fingerprints.get(model)
         if fingerprint is None:
             fingerprint = "fp_" + ids.hexchars(ids.digest(self.seed, model), "fp", 10)
             self._fingerprints[model] = fingerprint
-        key = ids.digest(self.seed, group, occurrence)
+        key = prefix.digest(occurrence)  # = ids.digest(self.seed, group, occurrence)
         return Stamp(occurrence, key, self.clock + occurrence, fingerprint)
 
     def decide(

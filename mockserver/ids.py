@@ -25,34 +25,61 @@ def digest(*parts: object) -> str:
     return hashlib.blake2b(data + b"\x1f", digest_size=20).hexdigest()
 
 
-# A response often needs one id several times (Responses: in the body and in the store; item ids
-# share a tail), so the few most recent derivations are kept.
-_RECENT = 512
+class DigestPrefix:
+    """`digest(*parts, last)` for many `last`s after the same parts, with the parts hashed
+    once: every request mints its reply key from the scenario seed, its retry group and its
+    occurrence number, and only the number changes between occurrences (~0.7 µs, not ~2.5)."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, *parts: str | int) -> None:
+        self._state = hashlib.blake2b(digest_size=20)
+        self._state.update("".join(repr(part) + "\x1f" for part in parts).encode())
+
+    def digest(self, last: str | int) -> str:
+        state = self._state.copy()
+        state.update(repr(last).encode() + b"\x1f")
+        return state.hexdigest()
 
 
-@functools.lru_cache(maxsize=_RECENT)
+# Empty hash states: copying one is cheaper than parsing `digest_size` for a new one, and ids
+# are minted on every response.
+_EMPTY_64 = hashlib.blake2b(digest_size=64)
+_EMPTY_32 = hashlib.blake2b(digest_size=32)
+
+
 def base62(key: str, label: str, length: int) -> str:
     """`length` base62 characters derived from key and label.
 
-    Each digest byte picks one character through a 256-entry table (a C-level `translate`):
-    ids are minted on every response, so this is on the hot path. The slight bias of
-    `byte % 62` doesn't matter for ids that only need to be stable and distinct.
+    Each digest byte picks one character through a 256-entry table (a C-level `translate`).
+    The slight bias of `byte % 62` doesn't matter for ids that only need to be stable and
+    distinct. Not cached: a reply key is new on every response, and the renderers that use an
+    id twice keep it themselves.
     """
-    out = b""
-    counter = 0
+    state = _EMPTY_64.copy()
+    state.update(f"{key}:{label}:0".encode())
+    if length <= 64:
+        return state.digest()[:length].translate(_BASE62_TABLE).decode("ascii")
+    out = state.digest()
+    counter = 1
     while len(out) < length:
-        block = hashlib.blake2b(f"{key}:{label}:{counter}".encode(), digest_size=64).digest()
-        out += block.translate(_BASE62_TABLE)
+        state = _EMPTY_64.copy()
+        state.update(f"{key}:{label}:{counter}".encode())
+        out += state.digest()
         counter += 1
-    return out[:length].decode("ascii")
+    return out[:length].translate(_BASE62_TABLE).decode("ascii")
 
 
 def hex_digest(key: str, label: str, length: int) -> str:
     """`length` (≤ 64) hex characters derived from key and label."""
-    return hashlib.blake2b(f"{key}:{label}".encode(), digest_size=32).hexdigest()[:length]
+    state = _EMPTY_32.copy()
+    state.update(f"{key}:{label}".encode())
+    return state.hexdigest()[:length]
 
 
-hexchars = functools.lru_cache(maxsize=_RECENT)(hex_digest)
+# For ids derived again and again from the same few keys (fingerprints per model, ids per API
+# key or error).
+hexchars = functools.lru_cache(maxsize=512)(hex_digest)
 
 
 def derive_id(key: str, prefix: str, length: int, *, sep: str = "_", label: str = "") -> str:

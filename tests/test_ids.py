@@ -45,3 +45,22 @@ def test_digest_hashes_reprs_and_raw_bytes_joined_by_unit_separators() -> None:
 
     assert ids.digest(7, "grüße", None) == expected("7\x1f'grüße'\x1fNone\x1f".encode())
     assert ids.digest(7, b"raw\xff", "x") == expected(b"7\x1fraw\xff\x1f'x'\x1f")
+
+
+def test_a_digest_prefix_gives_the_digest_of_its_parts_and_the_last() -> None:
+    prefix = ids.DigestPrefix(42, "group-ß")
+    for last in (0, 1, 12345, "x"):
+        assert prefix.digest(last) == ids.digest(42, "group-ß", last)
+    assert prefix.digest(1) == prefix.digest(1)  # the prefix's own state is left as it was
+    assert ids.DigestPrefix().digest("x") == ids.digest("x")
+
+
+def test_ids_keep_their_values() -> None:
+    # Ids clients have seen stay what they were: these are the values ids.py has always given
+    # (blake2b of "key:label:counter", one 64-byte block per counter, and "key:label").
+    assert ids.base62("3f2a" * 10, "chatcmpl", 29) == "rOvjutu2TSNmSHyrOvVfNcKz40usB"
+    assert ids.hex_digest("3f2a" * 10, "request-id", 32) == "e03fc9143d418b273205c699b027eff3"
+    assert ids.base62("k", "encrypted", 120) == (
+        "iGiRVY4dNxmQlvrDNAJLCgm6EN53UIrwlliCq9YY05oe6Np6YLIZ4vNKqB0yR4zKVRpU6sRqTOOc89Awz0DzTNij"
+        "1MdKw6oBL2hk0gE7VwA5iJYPDXcK27z2"
+    )

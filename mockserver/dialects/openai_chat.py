@@ -190,7 +190,7 @@ def _completion_rest(reply: Reply, exchange: Exchange) -> dict[str, Any]:
 
 def openai_headers(key: str | None) -> dict[str, str]:
     """Headers the OpenAI API puts on every response; the SDK reads `x-request-id`."""
-    request_id = "req_" + ids.hexchars(key or "no-reply", "request-id", 32)
+    request_id = "req_" + ids.hex_digest(key or "no-reply", "request-id", 32)
     return {"x-request-id": request_id, "openai-version": "2020-10-01", "openai-processing-ms": "1"}
 
 
