@@ -10,7 +10,6 @@ follow-up continues is derived from them on demand.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import NamedTuple
 
 from mockserver.exchange import Exchange, Message
@@ -54,15 +53,19 @@ class ResponseStore:
         if capacity < 1:
             raise ValueError(f"ResponseStore capacity must be at least 1, got {capacity}")
         self.capacity = capacity
-        self._entries: OrderedDict[str, StoredResponse] = OrderedDict()
+        # A dict keeps insertion order: the first key is the oldest.
+        self._entries: dict[str, StoredResponse] = {}
         self._lock = threading.Lock()
 
     def put(self, response_id: str, exchange: Exchange, reply: Reply) -> None:
+        stored = StoredResponse(response_id, exchange, reply)
+        entries = self._entries
         with self._lock:
-            self._entries[response_id] = StoredResponse(response_id, exchange, reply)
-            self._entries.move_to_end(response_id)
-            while len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
+            # An id seen again (the engine was reset) becomes the newest.
+            entries.pop(response_id, None)
+            entries[response_id] = stored
+            while len(entries) > self.capacity:
+                del entries[next(iter(entries))]
 
     def get(self, response_id: str) -> StoredResponse | None:
         with self._lock:

@@ -16,7 +16,7 @@ finished body by `responses_stream`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import orjson
 
@@ -125,19 +125,27 @@ class ResponsesDialect(Dialect):
         return body
 
     def render_body(self, reply: Reply, exchange: Exchange) -> bytes:
-        # `render` in bytes, with the request's echoed settings and the usage serialised once:
-        # the head and the output items carry ids derived from the reply key.
-        choice = reply.choices[0] if reply.choices else None
-        status = response_status(choice)
-        head = orjson.dumps(_head(reply, exchange, status))
-        echoed = exchange.derived.get("responses.echo.json")
-        if echoed is None:
-            echoed = exchange.derived["responses.echo.json"] = orjson.dumps(_echoed(exchange))
-        output = orjson.dumps(output_items(reply, exchange, choice, status))
-        usage = per_reply(
-            exchange, "responses.usage", reply, lambda: orjson.dumps(usage_body(reply))
-        )
-        return b'%s,%s,"output":%s,"usage":%s}' % (head[:-1], echoed[1:-1], output, usage)
+        # `render` in bytes, from parts made once per reply: only the ids and times differ
+        # between occurrences of a memoized reply.
+        parts = per_reply(exchange, "responses.body", reply, lambda: _body_parts(reply, exchange))
+        if parts is None:  # encrypted reasoning: an item's content depends on the reply key
+            return orjson.dumps(self.render(reply, exchange))
+        created = reply.created
+        body = [
+            b'{"id":"%s","object":"response","created_at":%d%s%s%s'
+            % (
+                make_response_id(reply).encode(),
+                created,
+                parts.before_completed,
+                b"%d" % (created + 1) if parts.completed else b"null",
+                parts.before_output,
+            )
+        ]
+        for index, (prefix, label, rest) in enumerate(parts.items):
+            item_id = _object_id(prefix, reply, label).encode()
+            body.append(b'%s{"id":"%s",%s' % (b"," if index else b"", item_id, rest))
+        body.append(parts.tail)
+        return b"".join(body)
 
     def render_stream(self, reply: Reply, exchange: Exchange) -> list[bytes]:
         options = exchange.body.get("stream_options")
@@ -333,11 +341,21 @@ def _echoed_settings(exchange: Exchange) -> dict[str, Any]:
 def output_items(
     reply: Reply, exchange: Exchange, choice: Choice | None, status: str
 ) -> list[dict[str, Any]]:
+    return [
+        {"id": _object_id(prefix, reply, label), **item}
+        for prefix, label, item in _unnamed_items(reply, exchange, choice, status)
+    ]
+
+
+def _unnamed_items(
+    reply: Reply, exchange: Exchange, choice: Choice | None, status: str
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """The output items without their ids, each with the id's prefix and label."""
     if choice is None:
         return []
-    items: list[dict[str, Any]] = []
+    items: list[tuple[str, str, dict[str, Any]]] = []
     if choice.reasoning_tokens or choice.reasoning:
-        items.append(_reasoning_item(reply, exchange, choice))
+        items.append(("rs", "reasoning", _reasoning_item(reply, exchange, choice)))
     if choice.refusal is not None or choice.text is not None or not choice.tool_calls:
         if choice.refusal is not None:
             part: dict[str, Any] = {"type": "refusal", "refusal": choice.refusal}
@@ -348,42 +366,71 @@ def output_items(
                 "logprobs": [],
                 "text": choice.text or "",
             }
-        items.append(
-            {
-                "id": _object_id("msg", reply, "message"),
-                "type": "message",
-                "status": "completed",
-                "content": [part],
-                "role": "assistant",
-            }
-        )
+        message = {"type": "message", "status": "completed", "content": [part], "role": "assistant"}
+        items.append(("msg", "message", message))
     for index, call in enumerate(choice.tool_calls):
-        items.append(
-            {
-                "id": _object_id("fc", reply, f"function_call:{index}"),
-                "type": "function_call",
-                "status": "completed",
-                "arguments": call.arguments,
-                "call_id": call.id,
-                "name": call.name,
-            }
-        )
-    if status == "incomplete" and items and "status" in items[-1]:
-        items[-1]["status"] = "incomplete"
+        function_call = {
+            "type": "function_call",
+            "status": "completed",
+            "arguments": call.arguments,
+            "call_id": call.id,
+            "name": call.name,
+        }
+        items.append(("fc", f"function_call:{index}", function_call))
+    if status == "incomplete" and items and "status" in items[-1][2]:
+        items[-1][2]["status"] = "incomplete"
     return items
 
 
+class _BodyParts(NamedTuple):
+    """A Responses body in the pieces that are the same for every occurrence of a reply,
+    between the response id and `created_at`, `completed_at`, and the item ids."""
+
+    before_completed: bytes  # ,"status":…,"completed_at":
+    completed: bool  # `completed_at` is `created_at` + 1, else null
+    before_output: bytes  # ,"error":…,<the echoed settings>,"output":[
+    items: list[tuple[str, str, bytes]]  # id prefix, id label, the item after its id
+    tail: bytes  # ],"usage":…}
+
+
+def _body_parts(reply: Reply, exchange: Exchange) -> _BodyParts | None:
+    """The parts of the body of `reply`; None when a reasoning item carries encrypted
+    content, which is derived from the reply key."""
+    choice = reply.choices[0] if reply.choices else None
+    reasons = choice is not None and bool(choice.reasoning_tokens or choice.reasoning)
+    if reasons and _encrypts_reasoning(exchange.body):
+        return None
+    status = response_status(choice)
+    head = _head(reply, exchange, status)
+    status_fields = orjson.dumps({"status": status, "background": head["background"]})
+    rest = orjson.dumps({"error": None, "incomplete_details": head["incomplete_details"]})
+    return _BodyParts(
+        before_completed=b",%s," % status_fields[1:-1] + b'"completed_at":',
+        completed=head["completed_at"] is not None,
+        before_output=b',%s,%s,"output":[' % (rest[1:-1], orjson.dumps(_echoed(exchange))[1:-1]),
+        items=[
+            (prefix, label, orjson.dumps(item)[1:])
+            for prefix, label, item in _unnamed_items(reply, exchange, choice, status)
+        ],
+        tail=b'],"usage":%s}' % orjson.dumps(usage_body(reply)),
+    )
+
+
 def _reasoning_item(reply: Reply, exchange: Exchange, choice: Choice) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": _object_id("rs", reply, "reasoning"), "type": "reasoning"}
+    item: dict[str, Any] = {"type": "reasoning"}
     # Raw reasoning never leaves the live API; a summary does, when the request asks for one.
     if choice.reasoning and _summary_mode(exchange.body) is not None:
         item["summary"] = [{"type": "summary_text", "text": choice.reasoning}]
     else:
         item["summary"] = []
-    include = exchange.body.get("include")
-    if isinstance(include, list) and "reasoning.encrypted_content" in include:
+    if _encrypts_reasoning(exchange.body):
         item["encrypted_content"] = "gAAAAAB" + ids.base62(reply.key, "encrypted-reasoning", 120)
     return item
+
+
+def _encrypts_reasoning(body: Mapping[str, Any]) -> bool:
+    include = body.get("include")
+    return isinstance(include, list) and "reasoning.encrypted_content" in include
 
 
 def usage_body(reply: Reply) -> dict[str, Any]:

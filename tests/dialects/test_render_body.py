@@ -38,6 +38,14 @@ rules:
   - name: cut
     match: {last_user: {contains: "cut"}}
     reply: {content: "A reply long enough to be cut by a small max tokens setting."}
+  - name: refusal
+    match: {last_user: {contains: "refuse"}}
+    reply: {refusal: "I can't help with that."}
+  - name: both
+    match: {last_user: {contains: "both"}}
+    reply:
+      content: "Looking it up."
+      tool_calls: [{name: lookup, arguments: {q: "y"}}, {name: lookup, arguments: {q: "z"}}]
 """
 TOOLS = [
     {"name": "lookup", "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}
@@ -76,8 +84,18 @@ def requests(prompt: str) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
     ]
 
 
-@pytest.mark.parametrize("prompt", ["text", "tools", "thinking", "cut", "nothing scripted"])
+PROMPTS = ["text", "tools", "thinking", "cut", "refuse", "both", "nothing scripted"]
+
+
+@pytest.mark.parametrize("prompt", PROMPTS)
 def test_bodies_equal_the_serialised_render(prompt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    checked = check_render_body(monkeypatch)
+    post_each(requests(prompt))
+    assert len(checked) == 12
+
+
+def check_render_body(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make every dialect's `render_body` check its bytes; returns the names it checked."""
     checked: list[str] = []
     for dialect in (ChatDialect, ResponsesDialect, AnthropicDialect, GeminiDialect):
         spliced = dialect.render_body
@@ -91,11 +109,32 @@ def test_bodies_equal_the_serialised_render(prompt: str, monkeypatch: pytest.Mon
             return body
 
         monkeypatch.setattr(dialect, "render_body", checking)
+    return checked
+
+
+def post_each(requests: list[tuple[str, dict[str, Any], dict[str, str]]]) -> None:
     scenarios = ScenarioSet.build([load_text(textwrap.dedent(SCENARIO), "s.yaml")])
     state = MockState(Settings(), scenarios)
     with TestClient(create_app(state=state)) as client:
-        for path, body, headers in requests(prompt):
+        for path, body, headers in requests:
             for _ in range(3):  # made, then replayed from the memo
                 response = client.post(path, content=orjson.dumps(body), headers=headers)
                 assert response.status_code == 200, response.text
-    assert len(checked) == 12
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"include": ["reasoning.encrypted_content"], "reasoning": {"effort": "low"}},
+        {"reasoning": {"effort": "high", "summary": "auto"}, "store": False, "background": False},
+        {"max_output_tokens": 16, "instructions": "Be brief.", "metadata": {"k": "v"}},
+    ],
+)
+@pytest.mark.parametrize("prompt", ["thinking", "both", "cut", "nothing scripted"])
+def test_responses_bodies_equal_the_render_whatever_the_settings(
+    prompt: str, settings: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = check_render_body(monkeypatch)
+    body = {"model": "o4-mini", "input": prompt, "tools": [{"type": "function", **TOOLS[0]}]}
+    post_each([("/v1/responses", {**body, **settings}, {"authorization": "Bearer sk-test"})])
+    assert checked == ["openai.responses"] * 3
