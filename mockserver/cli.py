@@ -106,6 +106,7 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
     import uvicorn
 
     from mockserver.app import create_app
+    from mockserver.pacer import hold_collections
     from mockserver.scenario import ScenarioError, load_paths
     from mockserver.server_thread import UVICORN_OPTIONS
     from mockserver.state import MockState
@@ -159,6 +160,8 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
     # No gc.collect() first: the collector was paused (`collector.paused`), and the
     # collections it would have run during the imports find nothing (looking takes ~25 ms).
     gc.freeze()
+    # And paced streams hold the collector off while they are in flight (`mockserver.pacer`).
+    hold_collections()
     return uvicorn.run, app, options
 
 

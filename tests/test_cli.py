@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from mockserver import tokens
+from mockserver import pacer, tokens
 from mockserver.cli import main
 from mockserver.settings import ENV_VAR
 from tests.conftest import SCENARIOS
@@ -89,6 +89,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[Any], list[An
     monkeypatch.setenv(ENV_VAR, "")  # restored after a multi-worker `serve` sets it
     yield runs, builds
     gc.unfreeze()  # `serve` freezes what start-up made; not this test process's business
+    pacer.hold_collections(False)  # nor is how it paces streams
 
 
 def test_serve_builds_the_chat_encoding_in_its_first_idle_moment(
@@ -102,6 +103,14 @@ def test_serve_builds_the_chat_encoding_in_its_first_idle_moment(
     before = activity()  # requests so far: the journal's
     app.mock.journal.open("POST", "/v1/chat/completions", {})
     assert activity() == before + 1
+
+
+def test_serve_holds_collections_while_it_paces_streams(
+    served: tuple[list[Any], list[Any]],
+) -> None:
+    assert not pacer._hold.wanted  # the fixture's servers leave the collector alone
+    assert main(["serve", "--port", "0"]) == 0
+    assert pacer._hold.wanted
 
 
 def test_serve_with_workers_leaves_building_to_demand(
