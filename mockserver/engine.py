@@ -26,6 +26,7 @@ from msgspec import Struct, field
 from mockserver import ids
 from mockserver.errors import APIError
 from mockserver.exchange import Exchange
+from mockserver.fifo import FifoMap
 from mockserver.reply import Reply
 from mockserver.scenario import CompiledRule, NearMiss, ScenarioSet, near_misses
 from mockserver.scenario.records import FaultLike
@@ -84,7 +85,7 @@ class Engine:
         self._cursors: dict[tuple[str, str], int] = {}
         self._attempts: dict[tuple[str, str], int] = {}
         self._fingerprints: dict[str, str] = {}
-        self._key_prefixes: dict[str, ids.DigestPrefix] = {}
+        self._key_prefixes: FifoMap[str, ids.DigestPrefix] = FifoMap(KEY_PREFIXES)
         # Chaos and rate limits, and their modules, only for scenarios that declare them.
         self.chaos: Chaos | None = None
         self.rate_limiter: RateLimiter | None = None
@@ -126,10 +127,8 @@ class Engine:
             self._occurrences[group] = occurrence + 1
             prefix = self._key_prefixes.get(group)
             if prefix is None:
-                prefixes = self._key_prefixes
-                if len(prefixes) >= KEY_PREFIXES:  # dicts keep insertion order: drop the oldest
-                    del prefixes[next(iter(prefixes))]
-                prefix = prefixes[group] = ids.DigestPrefix(self.seed, group)
+                prefix = ids.DigestPrefix(self.seed, group)
+                self._key_prefixes.put(group, prefix)
         fingerprint = self._fingerprints.get(model)
         if fingerprint is None:
             fingerprint = "fp_" + ids.hexchars(ids.digest(self.seed, model), "fp", 10)

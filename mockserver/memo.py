@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct
 
+from mockserver.fifo import FifoMap
+
 if TYPE_CHECKING:
     from starlette.types import Scope
 
@@ -76,7 +78,7 @@ class Memo:
     """A bounded map from request to what it gives; the oldest entry goes first when full."""
 
     def __init__(self, matched_headers: Iterable[str] = ()) -> None:
-        self._entries: dict[Key, Prepared | Answered] = {}
+        self._entries: FifoMap[Key, Prepared | Answered] = FifoMap(MAX_ENTRIES)
         self._ignored = VOLATILE_HEADERS - {name.encode("latin-1") for name in matched_headers}
 
     def __len__(self) -> int:
@@ -107,10 +109,5 @@ class Memo:
         return found if isinstance(found, Answered) else None
 
     def put(self, key: Key | None, value: Prepared | Answered) -> None:
-        if key is None:
-            return
-        entries = self._entries
-        if len(entries) >= MAX_ENTRIES and key not in entries:
-            # dicts keep insertion order: the first key is the oldest.
-            entries.pop(next(iter(entries)), None)
-        entries[key] = value
+        if key is not None:
+            self._entries.put(key, value)

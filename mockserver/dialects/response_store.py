@@ -13,6 +13,7 @@ import threading
 from typing import NamedTuple
 
 from mockserver.exchange import Exchange, Message
+from mockserver.fifo import FifoMap
 from mockserver.reply import Reply
 
 DEFAULT_CAPACITY = 10_000
@@ -53,19 +54,13 @@ class ResponseStore:
         if capacity < 1:
             raise ValueError(f"ResponseStore capacity must be at least 1, got {capacity}")
         self.capacity = capacity
-        # A dict keeps insertion order: the first key is the oldest.
-        self._entries: dict[str, StoredResponse] = {}
+        self._entries: FifoMap[str, StoredResponse] = FifoMap(capacity)
         self._lock = threading.Lock()
 
     def put(self, response_id: str, exchange: Exchange, reply: Reply) -> None:
         stored = StoredResponse(response_id, exchange, reply)
-        entries = self._entries
         with self._lock:
-            # An id seen again (the engine was reset) becomes the newest.
-            entries.pop(response_id, None)
-            entries[response_id] = stored
-            while len(entries) > self.capacity:
-                del entries[next(iter(entries))]
+            self._entries.put(response_id, stored)
 
     def get(self, response_id: str) -> StoredResponse | None:
         with self._lock:
