@@ -83,6 +83,7 @@ BRIDGE_MAX_CHARS = 2048
 QUIET_S = 0.05
 MAX_DEFER_S = 2.0
 IDLE_S = 1.0  # `build_when_idle`: long enough not to fall between a client's bursts
+MAX_IDLE_S = 32.0  # ...doubled after each attempt that traffic interrupted, up to this
 IDLE_POLL_S = 0.25  # ...looked at this often (a server may wait long for its first request)
 BUILD_AFTER_CALLS = 256  # bridged texts (counts are cached: distinct ones) before a build
 
@@ -453,8 +454,9 @@ def warm_up(names: Iterable[str] = ("o200k_base",)) -> None:
 def build_when_idle(names: Iterable[str], activity: Callable[[], int]) -> None:
     """Build the Rust encoders of `names` in the first idle moment after the first request,
     in a daemon thread: `activity()` (requests so far) has not moved for IDLE_S, nor has any
-    tokenizer been called, and no paced stream is in flight. No deadline: a busy server
-    builds on demand, as any.
+    tokenizer been called, and no paced stream is in flight; after each attempt that traffic
+    interrupted, for twice as long (up to MAX_IDLE_S). No deadline: a busy server builds on
+    demand, as any.
 
     For `mockserver serve`, a long-running server: the first long prompt then finds the
     encoder ready instead of building it on the spot (~0.3 s), unseen texts are counted at
@@ -470,16 +472,26 @@ def build_when_idle(names: Iterable[str], activity: Callable[[], int]) -> None:
         for name in names:
             with contextlib.suppress(Exception):  # a failed load resurfaces from get_tokenizer
                 tokenizer = get_tokenizer(name)
+                idle_for = IDLE_S
                 while not tokenizer.built:
-                    tokenizer.build_if(_wait_until_idle(activity))
+                    if not tokenizer.build_if(_wait_until_idle(activity, idle_for)):
+                        # Traffic came back while the ranks became a dict: this client pauses
+                        # about that long between bursts. Waiting as long again would spend
+                        # the dict's ~0.15 s of CPU at the start of every burst.
+                        idle_for = min(idle_for * 2, MAX_IDLE_S)
 
     threading.Thread(
         target=wait_then_build, name="mockserver-tokenizer-idle-builder", daemon=True
     ).start()
 
 
-def _wait_until_idle(activity: Callable[[], int]) -> Callable[[], bool]:
-    """Until idle (see `build_when_idle`); then whether the process is idle still."""
+def _wait_until_idle(
+    activity: Callable[[], int], idle_for: float | None = None
+) -> Callable[[], bool]:
+    """Until idle for `idle_for` seconds, IDLE_S by default (see `build_when_idle`); then
+    whether the process is idle still."""
+    if idle_for is None:
+        idle_for = IDLE_S
     from mockserver.pacer import pacing_anything
 
     seen = (activity(), _calls)
@@ -489,7 +501,7 @@ def _wait_until_idle(activity: Callable[[], int]) -> Callable[[], bool]:
         now = (activity(), _calls)
         if now != seen or now[0] == 0 or pacing_anything():
             seen, since = now, time.monotonic()
-        elif time.monotonic() - since >= IDLE_S:
+        elif time.monotonic() - since >= idle_for:
             return lambda: (activity(), _calls) == seen and not pacing_anything()
 
 

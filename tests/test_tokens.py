@@ -581,10 +581,45 @@ def test_idle_builder_tries_again_when_a_request_comes_during_the_build(
         return real(table)
 
     monkeypatch.setattr(tokens, "_as_dict", slow_to_become_a_dict)
+    waits: list[float | None] = []
+    real_wait = tokens._wait_until_idle
+
+    def recorded_wait(activity: Any, idle_for: float | None = None) -> Any:
+        waits.append(idle_for)
+        return real_wait(activity, idle_for)
+
+    monkeypatch.setattr(tokens, "_wait_until_idle", recorded_wait)
     tokens.build_when_idle(["o200k_base"], activity=lambda: requests)
     o200k = tokens.get_tokenizer("o200k_base")
     wait_until_built(o200k)
     assert dicts == 2
+    # The second attempt waits for a pause twice as long as the one the request cut short.
+    assert waits == [0.01, 0.02]
+
+
+def test_the_idle_wait_doubles_up_to_its_cap(
+    registry: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tokens, "IDLE_S", 0.01)
+    monkeypatch.setattr(tokens, "MAX_IDLE_S", 0.04)
+    attempts = iter([False, False, False, False, True])
+    waits: list[float | None] = []
+
+    def refused_four_times(self: tokens.Tokenizer, go_ahead: Any) -> bool:
+        return next(attempts)
+
+    def waited(activity: Any, idle_for: float | None = None) -> Any:
+        waits.append(idle_for)
+        return lambda: True
+
+    monkeypatch.setattr(tokens.Tokenizer, "build_if", refused_four_times)
+    monkeypatch.setattr(tokens.Tokenizer, "built", property(lambda self: len(waits) >= 5))
+    monkeypatch.setattr(tokens, "_wait_until_idle", waited)
+    tokens.build_when_idle(["o200k_base"], activity=lambda: 1)
+    [builder] = [t for t in threading.enumerate() if t.name == "mockserver-tokenizer-idle-builder"]
+    builder.join(timeout=10)
+    assert not builder.is_alive()
+    assert waits == [0.01, 0.02, 0.04, 0.04, 0.04]
 
 
 def test_idle_build_builds_the_shared_encoder(
