@@ -23,7 +23,7 @@ from bench.context import Context, progress
 from bench.report import FigureResult, FigureSpec, Target
 from bench.stats import median, percentile
 from bench.steal import StealMeter, describe
-from bench.stream_client import StreamTiming, build_request, read_stream
+from bench.stream_client import StreamTiming, build_request, parse_reads, read_stream
 from bench.workloads import LATENCY_SCENARIO, PACED
 from mockserver.collector import paused
 
@@ -80,11 +80,10 @@ async def run_streams(port: int, count: int, ramp: float) -> list[StreamTiming]:
     loop = asyncio.get_running_loop()
     request = build_request(PACED.path, PACED.encoded(), PACED.headers, port)
     start = loop.time() + 0.05
-    return list(
-        await asyncio.gather(
-            *(read_stream(port, request, start_at=start + ramp * i / count) for i in range(count))
-        )
+    timings = await asyncio.gather(
+        *(read_stream(port, request, start_at=start + ramp * i / count) for i in range(count))
     )
+    return [parse_reads(timing) for timing in timings]  # once every stream is over
 
 
 def measured_round(port: int, count: int) -> list[StreamTiming]:

@@ -5,6 +5,7 @@ Nothing here generates load or asserts on timing.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import sys
@@ -339,3 +340,54 @@ def test_server_cpu_seconds_of_a_process() -> None:
         assert used is not None and used > 0  # ~0.1 s of work: ten clock ticks or more
     finally:
         server.stop()
+
+
+def test_stream_client_times_each_event_by_the_read_that_completed_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Transport:
+        closed = False
+        written = b""
+
+        def write(self, data: bytes) -> None:
+            self.written += data
+
+        def close(self) -> None:
+            self.closed = True
+
+    clock = iter([1.0, 1.2, 1.5])  # the request written, then each read
+    monkeypatch.setattr(stream_client.time, "perf_counter", lambda: next(clock))
+    loop = asyncio.new_event_loop()
+    try:
+        timing, finished = StreamTiming(), loop.create_future()
+        protocol = stream_client._StreamProtocol(b"request", timing, finished)
+        transport = Transport()
+        protocol.connection_made(transport)  # type: ignore[arg-type]
+        protocol.data_received(
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n9\r\ndata: a\n\n\r\n9\r\nda"
+        )
+        assert not transport.closed
+        protocol.data_received(b"ta: b\n\n\r\n0\r\n\r\n")
+        assert transport.closed  # on the last chunk
+        protocol.connection_lost(None)
+        assert finished.done()
+    finally:
+        loop.close()
+    assert timing.events == []  # nothing is parsed while streams are read
+    stream_client.parse_reads(timing)
+    assert transport.written == b"request" and timing.sent_at == 1.0
+    assert timing.status == 200 and timing.error is None
+    assert timing.events == [(1.2, b"data: a\n\n"), (1.5, b"data: b\n\n")]
+
+
+def test_stream_client_reports_a_reply_cut_short() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        timing = StreamTiming()
+        protocol = stream_client._StreamProtocol(b"request", timing, loop.create_future())
+        protocol.data_received(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n9\r\nda")
+        protocol.connection_lost(ConnectionResetError("reset"))
+    finally:
+        loop.close()
+    stream_client.parse_reads(timing)
+    assert timing.error == "connection closed mid-response (reset)"
