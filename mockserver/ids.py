@@ -56,13 +56,9 @@ def base62(key: str, label: str, length: int) -> str:
     distinct. Not cached: a reply key is new on every response, and the renderers that use an
     id twice keep it themselves.
     """
-    state = _EMPTY_64.copy()
-    state.update(f"{key}:{label}:0".encode())
-    if length <= 64:
-        return state.digest()[:length].translate(_BASE62_TABLE).decode("ascii")
-    out = state.digest()
-    counter = 1
-    while len(out) < length:
+    out = b""
+    counter = 0
+    while len(out) < length:  # one 64-byte block per counter
         state = _EMPTY_64.copy()
         state.update(f"{key}:{label}:{counter}".encode())
         out += state.digest()
