@@ -616,9 +616,10 @@ def test_the_idle_wait_doubles_up_to_its_cap(
     monkeypatch.setattr(tokens.Tokenizer, "built", property(lambda self: len(waits) >= 5))
     monkeypatch.setattr(tokens, "_wait_until_idle", waited)
     tokens.build_when_idle(["o200k_base"], activity=lambda: 1)
-    [builder] = [t for t in threading.enumerate() if t.name == "mockserver-tokenizer-idle-builder"]
-    builder.join(timeout=10)
-    assert not builder.is_alive()
+    for builder in threading.enumerate():  # unless it is done already
+        if builder.name == "mockserver-tokenizer-idle-builder":
+            builder.join(timeout=10)
+            assert not builder.is_alive()
     assert waits == [0.01, 0.02, 0.04, 0.04, 0.04]
 
 
