@@ -151,6 +151,7 @@ def broken_app(fault: FaultSpec, entry: Entry, delivery: Delivery) -> ASGIApp:
         hold_for=DEFAULT_STALL if fault.stall_for is None else fault.stall_for,
         garbage=garbage(delivery.key),
         entry=entry,
+        arrived=entry.at,
     )
 
 

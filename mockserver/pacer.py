@@ -24,6 +24,10 @@ past `HELD_OBJECTS_LIMIT` (reference cycles piling up: collecting matters more t
 suspending (the bytes go to the socket buffer), so its coroutine is stepped once by hand. When
 it does suspend (the client reads slowly and the server waits for the buffer to drain), a task
 finishes it and the stream sends nothing more until then, so events never overtake each other.
+Where the server offers it, a stream's `write` goes first: mockserver's own HTTP protocol
+(`mockserver.http_protocol`) writes a body chunk straight to the connection whenever `send`
+would do only that. It spares the message, the coroutine and its `StopIteration`, ~10 % of a
+paced server's CPU (500 streams: 0.97 s a round instead of 1.08 s).
 """
 
 from __future__ import annotations
@@ -52,10 +56,11 @@ class PacedStream:
     """Frames and the loop times at which each may be sent, and where they go.
 
     `due[i]` is the loop time (`loop.time()`) from which frame i may be sent; it never
-    decreases. `sent(n)` is told after each send how many frames it carried. `should_stop()` is
-    asked on every sweep (a server shutdown; a client that leaves is reported with
-    `Pacer.stop`). `finished` resolves True once every frame went out, False when the stream
-    was stopped first, or with the exception a `send` raised.
+    decreases. `write(body)`, when given, sends a body chunk at once and says so, or returns
+    False for `send` to do it. `sent(n)` is told after each send how many frames it carried.
+    `should_stop()` is asked on every sweep (a server shutdown; a client that leaves is
+    reported with `Pacer.stop`). `finished` resolves True once every frame went out, False when
+    the stream was stopped first, or with the exception a `send` raised.
     """
 
     __slots__ = (
@@ -68,6 +73,7 @@ class PacedStream:
         "sending",
         "sent",
         "should_stop",
+        "write",
     )
 
     def __init__(
@@ -79,6 +85,7 @@ class PacedStream:
         *,
         sent: Callable[[int], None] = lambda count: None,
         should_stop: Callable[[], bool] = lambda: False,
+        write: Callable[[bytes], bool] | None = None,
     ) -> None:
         self.frames = frames
         self.due = due
@@ -87,6 +94,7 @@ class PacedStream:
         self.finished = finished
         self.sent = sent
         self.should_stop = should_stop
+        self.write = write
         self.index = 0  # the next frame to send
         self.sending: asyncio.Task[None] | None = None  # finishes a send that suspended
 
@@ -183,6 +191,9 @@ class Pacer:
     def _send(self, stream: PacedStream, body: bytes, frames: int) -> bool:
         """Send `body` now; False when the send suspended (a task finishes it and carries on
         with the stream) or failed (the stream finishes with the error)."""
+        if stream.write is not None and stream.write(body):
+            stream.sent(frames)
+            return True
         message = {"type": "http.response.body", "body": body, "more_body": True}
         try:
             pending = run_eagerly(stream.send(message))

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.requests import ClientDisconnect, Request
 
-from mockserver import faults, latency
+from mockserver import arrival, faults, latency
 from mockserver.compose import depends_on_key
 from mockserver.delivery import Delivery, body_app, error_app, stream_app
 from mockserver.dialects.base import Dialect, Inbound
@@ -302,6 +302,13 @@ def content_filtered(reply: ReplySpec | None) -> ReplySpec:
     return reply.model_copy(update={"finish_reason": "content_filter"})
 
 
+def date_from_arrival(scope: Scope, entry: Entry, delivery: Delivery) -> None:
+    """A timed answer (latency, a fault) counts from when the request arrived, which the
+    server's connection may know better than `entry.at` (`mockserver.arrival`)."""
+    if delivery.latency is not None or delivery.fault is not None:
+        entry.at = arrival.arrived(scope, entry.at)
+
+
 async def generate(
     scope: Scope,
     receive: Receive,
@@ -341,7 +348,10 @@ async def generate(
             reply = respond(state, dialect, prepared, entry, delivery)
     except APIError as error:
         response = error_response(dialect, error, entry, delivery.headers if delivery else None)
+        if delivery is not None:
+            date_from_arrival(scope, entry, delivery)
         return error_app(response, entry, delivery)
+    date_from_arrival(scope, entry, delivery)
     exchange = prepared.exchange
     headers = dialect.reply_headers(reply, exchange)
     headers.update(delivery.headers)

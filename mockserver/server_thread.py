@@ -21,7 +21,12 @@ from starlette.types import ASGIApp
 # byte-identical across runs, headers included (RFC 9110 lets a server without a reliable
 # clock leave it out). No proxy-headers middleware: nothing here reads the client's address or
 # scheme, which it would rewrite from `X-Forwarded-*` on every request.
-UVICORN_OPTIONS: dict[str, Any] = {"date_header": False, "proxy_headers": False}
+UVICORN_OPTIONS: dict[str, Any] = {
+    "date_header": False,
+    "proxy_headers": False,
+    # uvicorn's httptools protocol, with two scope extensions (arrival, direct body writes).
+    "http": "mockserver.http_protocol:MockHttpProtocol",
+}
 
 
 class _Server(uvicorn.Server):

@@ -4,16 +4,17 @@ Starlette's `StreamingResponse` pays one ASGI round trip per event. With no paci
 there is no reason to: `EventStream` sends the whole pre-rendered stream in one `http.response.body`
 message (still `text/event-stream`, still parsed event by event by the client). With pacing the
 loop's `Pacer` (`mockserver.pacer`) sends each frame at its scheduled time, counted from the
-request's arrival so neither the time spent answering nor late wake-ups add up, while
-`mockserver.connection` watches for the client going away. A cut stream ends cleanly, abruptly,
-or after a bounded stall; `BrokenConnection` breaks the connection before any HTTP.
+request's arrival (`mockserver.arrival`) so neither the time spent answering nor late wake-ups
+add up, while `mockserver.connection` watches for the client going away. A cut stream ends
+cleanly, abruptly, or after a bounded stall; `BrokenConnection` breaks the connection before any
+HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
@@ -26,6 +27,9 @@ from mockserver.pacer import PacedStream, pacer_for
 if TYPE_CHECKING:
     from mockserver.journal import Entry
 
+# The scope extension through which mockserver's own server (`mockserver.http_protocol`) offers
+# to write a response's body chunks straight to the connection: {"write": (bytes) -> bool}.
+BODY_WRITER = "mockserver.body_writer"
 JSON_TYPE = b"application/json"
 SSE_TYPE = b"text/event-stream; charset=utf-8"
 Ending = Literal["complete", "abort", "stall"]
@@ -139,12 +143,15 @@ class EventStream:
             await send({"type": "http.response.body", "body": b"".join(self.frames)})
             return
         connection = Connection(receive)
+        writer = scope.get("extensions", {}).get(BODY_WRITER)
         try:
-            await self._send_slowly(connection, send)
+            await self._send_slowly(connection, send, writer["write"] if writer else None)
         finally:
             connection.close()
 
-    async def _send_slowly(self, connection: Connection, send: Send) -> None:
+    async def _send_slowly(
+        self, connection: Connection, send: Send, write: Callable[[bytes], bool] | None
+    ) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time() + remaining(self.delay, self.arrived)  # of the response, loop time
         if start > loop.time() and not await connection.sleep(start - loop.time()):
@@ -154,7 +161,7 @@ class EventStream:
         if self.schedule is None:
             await send(_more(b"".join(self.frames)))
             self._count(len(self.frames))
-        elif not await self._pace(connection, send, start):
+        elif not await self._pace(connection, send, start, write):
             await self._stop(connection)
             return
         if self.mark_fault:
@@ -167,7 +174,13 @@ class EventStream:
             return
         await connection.abort()
 
-    async def _pace(self, connection: Connection, send: Send, start: float) -> bool:
+    async def _pace(
+        self,
+        connection: Connection,
+        send: Send,
+        start: float,
+        write: Callable[[bytes], bool] | None,
+    ) -> bool:
         """Hand the frames to the loop's pacer, timed from `start` (loop time); True once all
         went out, False when the client left or the server began shutting down first."""
         assert self.schedule is not None
@@ -180,6 +193,7 @@ class EventStream:
             finished,
             sent=self._count,
             should_stop=connection.gone,
+            write=write,
         )
         pacer = pacer_for(loop)
         connection.when_disconnected(lambda: pacer.stop(stream))
@@ -243,9 +257,12 @@ class BrokenConnection:
     - `garbage`: `garbage` bytes that are not HTTP, then closed;
     - `hang`: nothing at all until the client gives up (or `hold_for` seconds pass, or the
       server shuts down), then closed.
+
+    Each after `delay` seconds from when the request arrived (`arrived`, a `time.monotonic()`;
+    when called if None).
     """
 
-    __slots__ = ("delay", "entry", "garbage", "hold_for", "kind")
+    __slots__ = ("arrived", "delay", "entry", "garbage", "hold_for", "kind")
 
     def __init__(
         self,
@@ -255,12 +272,14 @@ class BrokenConnection:
         hold_for: float = 30.0,
         garbage: bytes = b"",
         entry: Entry | None = None,
+        arrived: float | None = None,
     ) -> None:
         self.kind = kind
         self.delay = delay
         self.hold_for = hold_for
         self.garbage = garbage
         self.entry = entry
+        self.arrived = arrived
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection = Connection(receive)
@@ -270,7 +289,8 @@ class BrokenConnection:
             connection.close()
 
     async def _break(self, connection: Connection) -> None:
-        if self.delay > 0 and not await connection.sleep(self.delay) and connection.disconnected:
+        wait = remaining(self.delay, self.arrived)
+        if wait > 0 and not await connection.sleep(wait) and connection.disconnected:
             self._client_left()
             return
         mark(self.entry)

@@ -223,6 +223,8 @@ def test_waits_count_from_the_requests_arrival() -> None:
     assert run(stream).bodies() == [b"".join(FRAMES), b""]
     assert run(Delayed(EventStream(FRAMES), 30.0, arrived=arrived)).bodies() == [b"".join(FRAMES)]
     assert remaining(30.0, arrived) < 0 and remaining(30.0, None) == 30.0
+    broken = BrokenConnection("reset", delay=30.0, arrived=arrived)  # breaks at once
+    asyncio.run(asyncio.wait_for(broken({"type": "http"}, Wire().receive, Wire().send), 5))
 
 
 def test_without_a_raw_transport_an_abort_just_ends_the_app() -> None:

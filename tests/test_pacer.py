@@ -238,6 +238,35 @@ def test_a_send_that_suspends_holds_the_stream_back_until_it_is_done(
     assert paced.finished.result() is True
 
 
+def test_a_stream_writes_directly_when_the_server_can_and_sends_when_it_declines(
+    futures: asyncio.AbstractEventLoop,
+) -> None:
+    """`write` goes first; a frame it declines (say, while the connection's buffer is full)
+    goes through `send`, and the stream carries on in order either way."""
+    fake = FakeLoop()
+    wire = Wire(fake)
+    written: list[tuple[float, bytes]] = []
+    declining = False
+
+    def write(body: bytes) -> bool:
+        if declining:
+            return False
+        written.append((fake.now, body))
+        return True
+
+    counts: list[int] = []
+    paced = stream(fake, futures, [0.0, 0.02, 0.04], wire, write=write, sent=counts.append)
+    make_pacer(fake).add(paced)
+    fake.advance(0.03)
+    declining = True
+    fake.advance(0.03)
+    assert [body for _, body in written] == [b"e0;", b"e1;"]
+    assert [body for _, body in wire.sent] == [b"e2;"]
+    for (at, _), due in zip(written + wire.sent, paced.due, strict=True):
+        assert due <= at < due + 2 * TICK
+    assert counts == [1, 1, 1] and paced.finished.result() is True
+
+
 def test_run_eagerly_steps_a_coroutine_that_does_not_suspend() -> None:
     done: list[str] = []
 

@@ -1,0 +1,148 @@
+"""mockserver's HTTP protocol: uvicorn's httptools one, offering the app each connection's arrival
+clock and a direct body writer, on both event loops the servers run."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import sys
+import threading
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from mockserver.arrival import ARRIVAL, arrived
+from mockserver.http_protocol import ChunkWriter
+from mockserver.server_thread import ServerThread
+from mockserver.transport import BODY_WRITER
+
+LOOPS = [
+    "asyncio",
+    pytest.param("uvloop", marks=pytest.mark.skipif(sys.platform == "win32", reason="no uvloop")),
+]
+
+
+class Transport:
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+
+def cycle(**state: Any) -> SimpleNamespace:
+    """A response cycle in the middle of a chunked body, with `state` changed."""
+    fields: dict[str, Any] = {
+        "chunked_encoding": True,
+        "response_complete": False,
+        "disconnected": False,
+        "flow": SimpleNamespace(write_paused=False),
+        "transport": Transport(),
+    }
+    fields.update(state)
+    return SimpleNamespace(**fields)
+
+
+def test_the_writer_frames_a_chunk_as_uvicorns_send_would() -> None:
+    ongoing = cycle()
+    write = ChunkWriter(ongoing)  # type: ignore[arg-type]
+    assert write(b"data: hi\n\n") and write(b"")
+    assert ongoing.transport.written == [b"a\r\ndata: hi\n\n\r\n"]  # nothing for an empty body
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"chunked_encoding": None},  # not started yet, or a HEAD request
+        {"chunked_encoding": False},  # a content-length: `send` counts it down
+        {"response_complete": True},
+        {"disconnected": True},
+        {"flow": SimpleNamespace(write_paused=True)},  # `send` waits for the buffer to drain
+    ],
+)
+def test_the_writer_declines_whenever_send_would_do_more(state: dict[str, Any]) -> None:
+    declined = cycle(**state)
+    assert ChunkWriter(declined)(b"x") is False  # type: ignore[arg-type]
+    assert declined.transport.written == []
+
+
+async def writer_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Writes the middle of its chunked body through the writer; reports what it offered."""
+    extensions = scope.get("extensions", {})
+    write = extensions[BODY_WRITER]["write"]
+    before_start = write(b"too soon")
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    direct = write(b"hello ")
+    await send({"type": "http.response.body", "body": b"world", "more_body": True})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+    after_end = write(b"too late")
+    scope["state"]["report"].append(
+        (scope["method"], sorted(extensions), before_start, direct, after_end)
+    )
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_server_offers_both_extensions_and_writes_what_send_would(loop: str) -> None:
+    report: list[Any] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope["state"]["report"] = report
+            await writer_app(scope, receive, send)
+
+    with ServerThread(app, loop=loop) as server:
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
+        connection.request("GET", "/")
+        assert connection.getresponse().read() == b"hello world"
+        connection.request("HEAD", "/")  # same connection: the next request gets its own writer
+        assert connection.getresponse().read() == b""
+        connection.close()
+    assert report == [
+        ("GET", [ARRIVAL, BODY_WRITER], False, True, False),
+        ("HEAD", [ARRIVAL, BODY_WRITER], False, False, False),  # HEAD: no body to write
+    ]
+
+
+@pytest.mark.skipif(sys.platform != "linux" or not hasattr(socket, "TCP_INFO"), reason="Linux")
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_request_that_came_while_the_loop_was_busy_is_dated_when_it_came(loop: str) -> None:
+    """The loop is blocked from before the request is sent until 200 ms after: the app sees it
+    that much later, but dates it (for its timed answer) to when it came, and never earlier."""
+    blocking, late_sent = threading.Event(), threading.Event()
+    seen: list[tuple[float, float]] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["path"] == "/block":
+            blocking.set()
+            late_sent.wait(5)  # the whole loop waits
+            time.sleep(0.2)
+        else:
+            now = time.monotonic()
+            seen.append((now, arrived(scope, now)))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def block(server: ServerThread) -> None:
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
+        connection.request("GET", "/block")
+        connection.getresponse().read()
+        connection.close()
+
+    with ServerThread(app, loop=loop) as server:
+        blocker = threading.Thread(target=block, args=(server,))
+        blocker.start()
+        assert blocking.wait(5)
+        with socket.create_connection((server.host, server.port), timeout=5) as late:
+            sent = time.monotonic()
+            late.sendall(b"GET /late HTTP/1.1\r\nHost: mock\r\nConnection: close\r\n\r\n")
+            late_sent.set()
+            assert late.recv(1024).startswith(b"HTTP/1.1 204")
+        blocker.join()
+    [(app_saw, came)] = seen
+    assert sent <= came  # never dated before it was sent
+    assert app_saw - came >= 0.15  # the 200 ms, less up to two jiffies
