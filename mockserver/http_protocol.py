@@ -11,6 +11,13 @@ protocol, offering the app two scope extensions (`scope["extensions"]`).
   a `content-length` or to a HEAD request, once the client left, or while the connection's
   buffer is full (flow control: `send` waits for it to drain).
 
+Both belong to the connection, and every request on it gets the same extensions dict (not to
+be changed): nothing is made per request. A connection's responses go out one after the other,
+so the writer writes to the response of the connection's latest request; a request read ahead
+(pipelining) has not started its response yet, and the writer declines until it has. The
+writer holds its protocol weakly: a strong reference would make each connection a reference
+cycle, left for the cyclic collector.
+
 Apps run under any other server see neither extension and do without.
 
 uvicorn is given it by import string (`server_thread.UVICORN_OPTIONS`), which `--workers`
@@ -20,41 +27,31 @@ processes import for themselves.
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mockserver.arrival import ARRIVAL, JIFFY, ArrivalClock
 from mockserver.transport import BODY_WRITER
 
 
-class ChunkWriter:
-    """Writes body chunks of one request's response the way uvicorn's `send` would, when that
-    is all `send` would do.
-
-    It holds its cycle weakly: the cycle holds the scope, which holds the writer, and a strong
-    reference would make every request's objects a reference cycle, left for the cyclic
-    collector (that cost ~15 µs a request).
-    """
-
-    __slots__ = ("cycle",)
-
-    def __init__(self, cycle: RequestResponseCycle) -> None:
-        self.cycle = weakref.ref(cycle)
-
-    def __call__(self, body: bytes) -> bool:
-        cycle = self.cycle()
-        if (
-            cycle is None  # the request is over
-            or cycle.chunked_encoding is not True  # not started, a content-length, or HEAD
-            or cycle.response_complete
-            or cycle.disconnected
-            or cycle.flow.write_paused
-        ):
-            return False
-        if body:  # an empty chunk would end the body
-            cycle.transport.write(b"%x\r\n%b\r\n" % (len(body), body))
-        return True
+def write_chunk(protocol_ref: weakref.ref[HttpToolsProtocol], body: bytes) -> bool:
+    """Write a body chunk of the connection's current response the way uvicorn's `send` would,
+    when that is all `send` would do; False otherwise."""
+    protocol = protocol_ref()
+    cycle = None if protocol is None else protocol.cycle
+    if (
+        cycle is None
+        or cycle.chunked_encoding is not True  # not started, a content-length, or HEAD
+        or cycle.response_complete
+        or cycle.disconnected
+        or cycle.flow.write_paused
+    ):
+        return False
+    if body:  # an empty chunk would end the body
+        cycle.transport.write(b"%x\r\n%b\r\n" % (len(body), body))
+    return True
 
 
 class MockHttpProtocol(HttpToolsProtocol):
@@ -62,16 +59,13 @@ class MockHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.arrival: dict[object, object] = {"clock": ArrivalClock(transport)}
+        self.extensions: dict[str, dict[object, object]] = {
+            ARRIVAL: {"clock": ArrivalClock(transport)},
+            BODY_WRITER: {"write": functools.partial(write_chunk, weakref.ref(self))},
+        }
         JIFFY.measure_soon()
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self.scope["extensions"] = {ARRIVAL: self.arrival}
-
-    def on_headers_complete(self) -> None:
-        super().on_headers_complete()
-        cycle = self.cycle
-        # The new request's cycle; not made for an upgrade (the app is not called then).
-        if cycle is not None and cycle.scope is self.scope:
-            self.scope["extensions"][BODY_WRITER] = {"write": ChunkWriter(cycle)}
+        # Not `super()`: called once a request, it costs ~1,500 instructions more.
+        HttpToolsProtocol.on_message_begin(self)
+        self.scope["extensions"] = self.extensions
