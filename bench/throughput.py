@@ -2,7 +2,11 @@
 
 Every round runs each target once; odd rounds run them in reverse order, so within each pair
 (subject, reference) each side goes first equally often and slow drift in the machine hits both.
-A figure's ratio is the median of its per-round ratios.
+A figure's ratio is the median of its per-round ratios. The two sides of a figure are measured
+one right after the other: a dialect's reference is a chat run of its own, beside it, not the
+chat run of the non-stream figure. Measured ~40 s apart, a dialect's ratio to chat swung with
+the machine: Responses went from 0.99x to 0.71x of chat between two runs while the baseline's
+own Responses-to-chat ratio went from 1.01x to 0.82x.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from bench.wrk import WrkError, WrkResult, lua_script, run_wrk
 class Side:
     server: Literal["mock", "baseline"]
     workload: str
+    beside: str = ""  # a run of its own, just before or after this workload's
 
     def label(self) -> str:
-        return f"{self.server} {self.workload}"
+        where = f" (beside {self.beside})" if self.beside else ""
+        return f"{self.server} {self.workload}{where}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +51,9 @@ def _vs_baseline(key: str, title: str, workload: str, limit: float, text: str) -
 
 def _vs_chat(key: str, title: str) -> Comparison:
     spec = FigureSpec(key, title, Target("min", "≥ 0.8× chat", 0.8), "rps")
-    return Comparison(spec, Side("mock", key), Side("mock", "chat"), Side("baseline", key))
+    return Comparison(
+        spec, Side("mock", key), Side("mock", "chat", beside=key), Side("baseline", key)
+    )
 
 
 COMPARISONS = [
@@ -119,15 +127,20 @@ def run(ctx: Context, keys: set[str]) -> list[FigureResult]:
             results[comparison.spec.key] = comparison.spec.unavailable(str(exc))
         else:
             usable.append(comparison)
-    sides = list(
-        dict.fromkeys(
-            s for c in usable for s in (c.reference, c.subject, c.context) if s is not None
-        )
-    )
-    measured, failures = _measure(ctx, targets, sides)
+    measured, failures = _measure(ctx, targets, measurement_order(usable))
     for comparison in usable:
         results[comparison.spec.key] = _figure(ctx, comparison, measured, failures)
     return [results[c.spec.key] for c in chosen]
+
+
+def measurement_order(comparisons: list[Comparison]) -> list[Side]:
+    """Every side to measure, once, in a round's order: each figure's reference right before
+    its subject (odd rounds run the list backwards: right after)."""
+    return list(
+        dict.fromkeys(
+            s for c in comparisons for s in (c.reference, c.subject, c.context) if s is not None
+        )
+    )
 
 
 def _measure(
@@ -136,7 +149,13 @@ def _measure(
     options = ctx.options
     measured: dict[Side, list[WrkResult]] = {side: [] for side in sides}
     failures: dict[Side, str] = {}
+    warmed: dict[tuple[str, str], Side] = {}
     for side in sides:
+        first = warmed.setdefault((side.server, side.workload), side)
+        if first is not side:  # the same server and workload: warm already
+            if first in failures:
+                failures[side] = failures[first]
+            continue
         progress(f"warm-up: {side.label()} ({options.warmup:g}s)")
         try:
             targets.run(side, options.warmup)

@@ -328,6 +328,45 @@ def test_cpu_per_request_is_the_median_over_runs_that_know_it() -> None:
     assert throughput.cpu_per_request([wrk.WrkResult(1000.0, 4000)]) is None
 
 
+def test_each_figure_measures_its_two_sides_one_after_the_other() -> None:
+    order = throughput.measurement_order(throughput.COMPARISONS)
+    assert len(order) == len(set(order))
+    for comparison in throughput.COMPARISONS:
+        at = order.index(comparison.subject)
+        assert order[at - 1] == comparison.reference
+    chats = [side for side in order if side.server == "mock" and side.workload == "chat"]
+    assert [side.beside for side in chats] == ["", "anthropic", "responses", "gemini", "embeddings"]
+
+
+def test_a_server_and_workload_measured_twice_a_round_is_warmed_once() -> None:
+    class Targets:
+        def __init__(self) -> None:
+            self.runs: list[tuple[str, float]] = []
+
+        def run(self, side: throughput.Side, duration: float) -> wrk.WrkResult:
+            self.runs.append((side.label(), duration))
+            return wrk.WrkResult(1000.0, 4000)
+
+    class Ctx:
+        options = Options(rounds=1, duration=4.0, warmup=2.0)
+
+    targets = Targets()
+    sides = [
+        throughput.Side("mock", "chat"),
+        throughput.Side("mock", "chat", beside="gemini"),
+        throughput.Side("mock", "gemini"),
+    ]
+    measured, failures = throughput._measure(Ctx(), targets, sides)  # type: ignore[arg-type]
+    assert targets.runs == [
+        ("mock chat", 2.0),
+        ("mock gemini", 2.0),
+        ("mock chat", 4.0),
+        ("mock chat (beside gemini)", 4.0),
+        ("mock gemini", 4.0),
+    ]
+    assert not failures and all(len(runs) == 1 for runs in measured.values())
+
+
 def test_server_cpu_seconds_of_a_process() -> None:
     busy = "sum(range(10**7)); print('done', flush=True); import time; time.sleep(60)"
     server = servers.ServerProcess("busy", [sys.executable, "-c", busy], port=0)
