@@ -14,8 +14,8 @@ bytes, or a later request's (pipelining), so it never dates a request too early.
 counted in jiffies (1/HZ: 4 ms at HZ=250), so the true age is within a jiffy either side of it.
 `ArrivalClock.received_at` takes a jiffy off, so the estimate is never earlier than the true
 arrival. A frame may then leave up to a jiffy late, but never early. The jiffy is measured
-once, in a daemon thread, on a loopback connection (`measure_jiffy`). Until it is known, 10 ms
-is assumed (HZ is 100 or more).
+once, in a daemon thread started by the first question, on a loopback connection
+(`measure_jiffy`). Until it is known, 10 ms is assumed (HZ is 100 or more).
 
 The servers put each connection's clock in its requests' scopes (`scope["extensions"][ARRIVAL]`,
 `mockserver.http_protocol`). Only a request whose answer is timed asks it (`arrived`): the
@@ -122,6 +122,7 @@ class ArrivalClock:
         except OSError:  # not TCP (a Unix socket), or already closed
             self._socket = None
             return None
+        JIFFY.measure_soon()  # on the first timed request: not in a server's start-up
         if age > MAX_AGE:
             return None
         return time.monotonic() - max(0.0, age - JIFFY.seconds)

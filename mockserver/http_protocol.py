@@ -32,7 +32,7 @@ import weakref
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from mockserver.arrival import ARRIVAL, JIFFY, ArrivalClock
+from mockserver.arrival import ARRIVAL, ArrivalClock
 from mockserver.transport import BODY_WRITER
 
 
@@ -63,7 +63,6 @@ class MockHttpProtocol(HttpToolsProtocol):
             ARRIVAL: {"clock": ArrivalClock(transport)},
             BODY_WRITER: {"write": functools.partial(write_chunk, weakref.ref(self))},
         }
-        JIFFY.measure_soon()
 
     def on_message_begin(self) -> None:
         # Not `super()`: called once a request, it costs ~1,500 instructions more.
