@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 from mockserver.arrival import ARRIVAL, arrived
@@ -106,14 +106,21 @@ async def writer_app(scope: Scope, receive: Receive, send: Send) -> None:
     )
 
 
-@pytest.mark.parametrize("loop", LOOPS)
-def test_a_server_offers_both_extensions_and_writes_what_send_would(loop: str) -> None:
-    report: list[Any] = []
+def reporting(inner: ASGIApp, report: list[Any]) -> ASGIApp:
+    """`inner` for HTTP requests, with `report` in their scope's state for it to append to."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             scope["state"]["report"] = report
-            await writer_app(scope, receive, send)
+            await inner(scope, receive, send)
+
+    return app
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_server_offers_both_extensions_and_writes_what_send_would(loop: str) -> None:
+    report: list[Any] = []
+    app = reporting(writer_app, report)
 
     with ServerThread(app, loop=loop) as server:
         connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
@@ -133,11 +140,7 @@ def test_a_request_read_ahead_leaves_the_writer_to_send(loop: str) -> None:
     """Two requests in one packet (pipelining): the second is read while the first is answered,
     and the connection's writer then declines for the first, whose `send` writes instead."""
     report: list[Any] = []
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope["state"]["report"] = report
-            await writer_app(scope, receive, send)
+    app = reporting(writer_app, report)
 
     request = b"GET / HTTP/1.1\r\nHost: mock\r\n\r\n"
     with (
@@ -157,11 +160,7 @@ def test_a_finished_request_leaves_no_reference_cycle_behind(loop: str) -> None:
     """Each request's objects are freed as soon as it is over, without the cyclic collector
     (a request made a reference cycle once, through its scope's writer: ~15 µs a request)."""
     report: list[Any] = []
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope["state"]["report"] = report
-            await writer_app(scope, receive, send)
+    app = reporting(writer_app, report)
 
     with ServerThread(app, loop=loop) as server:
         connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
