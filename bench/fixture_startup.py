@@ -30,7 +30,7 @@ SPEC = FigureSpec(
     Target("max", "≤ 0.2 s median", 0.2, subject="measured"),
     "s",
 )
-PLUGIN = "mockserver.pytest_plugin"
+PLUGIN = "mockserver.testing.pytest_plugin"
 
 CONFTEST = """\
 import json, os, time

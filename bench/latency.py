@@ -25,7 +25,7 @@ from bench.stats import median, percentile
 from bench.steal import StealMeter, describe
 from bench.stream_client import StreamTiming, build_request, parse_reads, read_stream
 from bench.workloads import LATENCY_SCENARIO, PACED
-from mockserver.collector import paused
+from mockserver.http.collector import paused
 
 TTFT = 0.2  # bench/scenarios/latency.yaml
 TOKENS_PER_SECOND = 50.0

@@ -17,12 +17,12 @@ REPLY_PRIMING = 3
 def o200k() -> Any:
     """A `tiktoken.Encoding` built offline: mockserver's own loader, else the test helper."""
     try:
-        from mockserver.tokens import get_tokenizer
+        from mockserver.tokens.tokenizer import get_tokenizer
 
         return get_tokenizer("o200k_base").encoding
     except Exception as first:
         try:
-            from tests._offline_encoding import offline_encoding
+            from tests.tokens._offline_encoding import offline_encoding
 
             return offline_encoding("o200k_base")
         except Exception:

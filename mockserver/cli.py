@@ -82,7 +82,7 @@ def validate(paths: Sequence[str]) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from mockserver import collector
+    from mockserver.http import collector
 
     with collector.paused():
         started = _start(args)
@@ -99,17 +99,17 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
     # First, before the heavy imports below: a thread reads the rank tables (file reads and
     # sha256 release the GIL, so they overlap the imports) and requests are answered by the
     # pure-Python bridge; an encoding in demand gets its Rust encoder in a quiet moment.
-    from mockserver.tokens import build_when_idle, warm_up
+    from mockserver.tokens.tokenizer import build_when_idle, warm_up
 
     warm_up()
 
     import uvicorn
 
-    from mockserver.app import create_app
-    from mockserver.pacer import hold_collections
+    from mockserver.http.app import create_app
+    from mockserver.http.pacer import hold_collections
+    from mockserver.http.server_thread import UVICORN_OPTIONS
     from mockserver.scenario import ScenarioError, load_paths
-    from mockserver.server_thread import UVICORN_OPTIONS
-    from mockserver.state import MockState
+    from mockserver.server_state import MockState
 
     settings = Settings(
         scenario_paths=list(args.paths),
@@ -148,7 +148,7 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
     if settings.workers > 1:
         os.environ[ENV_VAR] = settings.to_env()
         options.update(factory=True, workers=settings.workers)
-        return uvicorn.run, "mockserver.app:app_from_env", options
+        return uvicorn.run, "mockserver.http.app:app_from_env", options
     state = MockState(settings, scenarios)
     app = create_app(state=state)
     # A long-running server gets today's chat encoding built in its first idle second (see
@@ -160,7 +160,7 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
     # No gc.collect() first: the collector was paused (`collector.paused`), and the
     # collections it would have run during the imports find nothing (looking takes ~25 ms).
     gc.freeze()
-    # And paced streams hold the collector off while they are in flight (`mockserver.pacer`).
+    # And paced streams hold the collector off while they are in flight (`mockserver.http.pacer`).
     hold_collections()
     return uvicorn.run, app, options
 

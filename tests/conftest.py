@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from mockserver.server_thread import ServerThread
+    from mockserver.http.server_thread import ServerThread
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 
 # tiktoken reference encodings and a private tokenizer cache for every test.
-pytest_plugins = ["tests.tiktoken_reference"]
+pytest_plugins = ["tests.tokens.tiktoken_reference"]
 
 StartServer = Callable[..., "ServerThread"]
 
@@ -22,8 +22,8 @@ StartServer = Callable[..., "ServerThread"]
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[StartServer]:
     """Start a real uvicorn server on a free port: `start_server(yaml_or_path, ..., seed=1)`."""
-    from mockserver.app import create_app
-    from mockserver.server_thread import ServerThread
+    from mockserver.http.app import create_app
+    from mockserver.http.server_thread import ServerThread
     from mockserver.settings import Settings
 
     servers: list[ServerThread] = []

@@ -273,7 +273,7 @@ def test_every_figure_key_is_selectable() -> None:
 
 def test_bench_scenarios_load_and_have_the_promised_token_counts() -> None:
     from mockserver.scenario import load_paths
-    from tests._offline_encoding import offline_encoding
+    from tests.tokens._offline_encoding import offline_encoding
 
     load_paths([str(workloads.THROUGHPUT_SCENARIO), str(workloads.LATENCY_SCENARIO)])
     encoding = offline_encoding("o200k_base")

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 import uvicorn
 
-from mockserver import pacer, tokens
 from mockserver.cli import main
+from mockserver.http import pacer
 from mockserver.settings import ENV_VAR
+from mockserver.tokens import tokenizer as tokens
 from tests.conftest import SCENARIOS
 
 BAD = textwrap.dedent(
@@ -118,5 +119,5 @@ def test_serve_with_workers_leaves_building_to_demand(
 ) -> None:
     runs, builds = served
     assert main(["serve", "--port", "0", "--workers", "2"]) == 0
-    assert runs == ["mockserver.app:app_from_env"]
+    assert runs == ["mockserver.http.app:app_from_env"]
     assert builds == []

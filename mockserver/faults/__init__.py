@@ -9,7 +9,7 @@ One fault may combine effects; they are applied in this order:
   stream key they describe the in-stream error event instead;
 - `preset: content_filter`: the reply ends with finish reason content_filter;
 - stream keys (`disconnect_after`, ... , `malformed_event_at`): the stream is cut (`stream`);
-- `latency`: overrides the pacing (`mockserver.latency`).
+- `latency`: overrides the pacing (`mockserver.engine.latency`).
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 from msgspec import Struct
 
-from mockserver import ids
-from mockserver.exchange import Exchange
+from mockserver.core import ids
+from mockserver.core.exchange import Exchange
 from mockserver.scenario import Matcher
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ import difflib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mockserver.errors import APIError
+from mockserver.core.errors import APIError
 
 if TYPE_CHECKING:
     from mockserver.scenario import FaultSpec

@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING
 
 from msgspec import Struct
 
-from mockserver import ids
-from mockserver.errors import APIError
+from mockserver.core import ids
+from mockserver.core.errors import APIError
 from mockserver.faults.vendor import Vendor, masked_key, openai_organization, vendor_of
 
 if TYPE_CHECKING:
-    from mockserver.dialects.base import Dialect
+    from mockserver.protocols.dialect import Dialect
     from mockserver.scenario import FaultSpec
 
 # Made-up but plausible numbers for a preset's "Limit N, Used N" (a real bucket says its own).
@@ -220,7 +220,7 @@ def anthropic_rate_limit_message(organization: str, limit: int, unit: str) -> st
 
 
 def _anthropic(preset: str, context: ErrorContext) -> APIError:
-    from mockserver.dialects.anthropic import organization_id
+    from mockserver.protocols.anthropic.messages import organization_id
 
     if preset == "rate_limit":
         organization = organization_id(context.api_key or "")

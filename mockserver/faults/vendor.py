@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from mockserver import ids
+from mockserver.core import ids
 
 Vendor = Literal["openai", "anthropic", "gemini", "gateway"]
 

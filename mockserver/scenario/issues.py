@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from msgspec import Struct
 
+from mockserver.engine.content.templates import TemplateCompileError
 from mockserver.scenario.matching import show
-from mockserver.templating import TemplateCompileError
 
 if TYPE_CHECKING:  # only the loader's errors need them, and it imports pydantic itself
     from pydantic_core import ErrorDetails

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from msgspec import Struct
 
-from mockserver.exchange import Exchange
+from mockserver.core.exchange import Exchange
 
 if TYPE_CHECKING:  # validated models, read here by attribute: serving doesn't import pydantic
     from mockserver.scenario.predicates import Match, TextMatch, ToolChoiceName, TurnRange

@@ -112,7 +112,7 @@ class ModerationFlag(Spec):
 
     @model_validator(mode="after")
     def _known_categories(self) -> ModerationFlag:
-        from mockserver.dialects.moderations import FlagRule
+        from mockserver.protocols.openai.moderations import FlagRule
 
         FlagRule(self.contains, tuple(self.categories))  # raises naming the nearest category
         return self

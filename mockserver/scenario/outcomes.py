@@ -18,7 +18,8 @@ from pydantic import (
     model_validator,
 )
 
-from mockserver.reply import FinishReason
+from mockserver.core.reply import FinishReason
+from mockserver.engine.content.templates import TemplatedValue
 from mockserver.scenario.records import FaultLike, ReplyMethods
 from mockserver.scenario.spec import (
     Spec,
@@ -30,7 +31,6 @@ from mockserver.scenario.spec import (
     number_or_mapping,
     str_or_mapping,
 )
-from mockserver.templating import TemplatedValue
 
 Preset = Literal[
     "rate_limit",

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import NonNegativeInt, Tag, field_validator, model_validator
 
-from mockserver.exchange import ResponseFormatType
+from mockserver.core.exchange import ResponseFormatType
 from mockserver.scenario.spec import (
     Spec,
     discriminated,

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from mockserver.templating import Template, TemplatedValue, compile_template
+from mockserver.engine.content.templates import Template, TemplatedValue, compile_template
 
 if TYPE_CHECKING:
     from typing import Self
 
-    from mockserver.embeddings import EmbeddingRules
+    from mockserver.engine.content.embeddings import EmbeddingRules
     from mockserver.scenario.outcomes import ChoiceSpec, FaultSpec, ReplySpec, Step
 
 RuleKind = Literal["reply", "sequence", "fault", "fail_times"]
@@ -86,7 +86,7 @@ class EmbeddingsMethods:
 
     def rules(self) -> EmbeddingRules:
         """The embedder's rules; raises ValueError (EmbeddingRuleError) for cycles and clashes."""
-        from mockserver.embeddings import EmbeddingRules, Near
+        from mockserver.engine.content.embeddings import EmbeddingRules, Near
 
         return EmbeddingRules(
             pinned={text: tuple(vector) for text, vector in self.pinned.items()},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.exchange import Exchange
+from mockserver.core.exchange import Exchange
 from mockserver.scenario.matching import Variables
 
 

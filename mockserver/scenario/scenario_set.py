@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 from msgspec import Struct
 
-from mockserver.exchange import Exchange
+from mockserver.core.exchange import Exchange
 from mockserver.scenario.issues import ScenarioError, ScenarioIssue, duplicate_names
 from mockserver.scenario.matching import Matcher, NearMiss, Variables, near_misses
 
 if TYPE_CHECKING:  # the validated models: a set is built from them, never imports them
-    from mockserver.catalog import ModelInfo
-    from mockserver.dialects.moderations import ModerationRules
-    from mockserver.embeddings import EmbeddingRules
+    from mockserver.core.catalog import ModelInfo
+    from mockserver.engine.content.embeddings import EmbeddingRules
+    from mockserver.protocols.openai.moderations import ModerationRules
     from mockserver.scenario.model import ChaosEntry, ModelEntry, RateLimit, Rule, Scenario
     from mockserver.scenario.outcomes import FaultSpec, LatencySpec, ReplySpec, Step
     from mockserver.scenario.records import RuleKind
@@ -138,7 +138,7 @@ class ScenarioSet(Struct, frozen=True):
         """The scenarios' `models:` entries as catalog entries."""
         from msgspec.structs import replace
 
-        from mockserver.catalog import model_from_mapping
+        from mockserver.core.catalog import model_from_mapping
 
         infos = []
         for scenario in self.scenarios:
@@ -175,7 +175,7 @@ def _embedding_rules(scenarios: Sequence[Scenario]) -> EmbeddingRules | None:
     """The scenarios' embeddings rules together; raises `ScenarioError` when they clash."""
     if not any(s.embeddings.pinned or s.embeddings.near for s in scenarios):
         return None
-    from mockserver.embeddings import EmbeddingRuleError, EmbeddingRules
+    from mockserver.engine.content.embeddings import EmbeddingRuleError, EmbeddingRules
 
     try:
         return EmbeddingRules(
@@ -192,7 +192,7 @@ def _moderation_rules(scenarios: Sequence[Scenario]) -> ModerationRules | None:
     flags = [(f.contains, tuple(f.categories)) for s in scenarios for f in s.moderation]
     if not flags:
         return None
-    from mockserver.dialects.moderations import FlagRule, ModerationRules
+    from mockserver.protocols.openai.moderations import FlagRule, ModerationRules
 
     return ModerationRules(tuple(FlagRule(contains, categories) for contains, categories in flags))
 

@@ -4,7 +4,7 @@
 
 Validating a file takes PyYAML and pydantic (~0.2 s of imports and validator building on a
 ~0.5 s start-up); serving it takes neither. So `load_paths` keeps what it validated in the
-cache folder (`mockserver.cache_files`) as a snapshot: JSON, keyed by the sha256 of the files'
+cache folder (`mockserver.core.cache_files`) as a snapshot: JSON, keyed by the sha256 of the files'
 paths and bytes and of the code that validates them. When the snapshot of exactly these files
 is there, their scenarios come back from it as records (`mockserver.scenario.records`);
 otherwise the loader validates them, reporting every problem of every file as ever, and the
@@ -26,16 +26,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
-from mockserver.cache_files import cache_dir, package_sources, write_atomically
-from mockserver.scenario.records import Record, ScenarioRecord, record_class
-from mockserver.scenario.scenario_set import ScenarioSet
-from mockserver.templating import (
+from mockserver.core.cache_files import cache_dir, package_sources, write_atomically
+from mockserver.engine.content.templates import (
     CONTEXT_NAMES,
     Template,
     TemplateCompileError,
     TemplatedValue,
     compile_template,
 )
+from mockserver.scenario.records import Record, ScenarioRecord, record_class
+from mockserver.scenario.scenario_set import ScenarioSet
 
 if TYPE_CHECKING:
     from mockserver.scenario.model import Scenario
@@ -55,11 +55,11 @@ _VALIDATING_CODE = (
     "scenario/records.py",
     "scenario/snapshot.py",
     "scenario/spec.py",
-    "dialects/moderations.py",
-    "embeddings.py",
-    "exchange.py",
-    "reply.py",
-    "templating.py",
+    "protocols/openai/moderations.py",
+    "engine/content/embeddings.py",
+    "core/exchange.py",
+    "core/reply.py",
+    "engine/content/templates.py",
 )
 
 

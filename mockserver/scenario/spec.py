@@ -26,7 +26,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from mockserver.templating import CONTEXT_NAMES, Template, TemplatedValue, compile_template
+from mockserver.engine.content.templates import (
+    CONTEXT_NAMES,
+    Template,
+    TemplatedValue,
+    compile_template,
+)
 
 
 class Spec(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import httpx
 
-from mockserver.handle import MockServer
+from mockserver.testing.handle import MockServer
 
 SCENARIO = """\
 version: 1

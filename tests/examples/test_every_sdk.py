@@ -6,7 +6,7 @@ and Gemini SDKs, each in its own wire format. The handle makes ready clients for
 
 from __future__ import annotations
 
-from mockserver.handle import MockServer
+from mockserver.testing.handle import MockServer
 
 
 def test_one_rule_answers_every_sdk(mockserver: MockServer) -> None:

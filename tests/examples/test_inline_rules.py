@@ -9,7 +9,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from mockserver.handle import MockServer
+from mockserver.testing.handle import MockServer
 
 
 def test_a_rule_written_in_the_test(mockserver: MockServer) -> None:

@@ -6,7 +6,7 @@ status); `assert_called` fails with the most similar requests it did find.
 
 from __future__ import annotations
 
-from mockserver.handle import MockServer
+from mockserver.testing.handle import MockServer
 
 
 def test_assert_on_the_journal(mockserver: MockServer) -> None:

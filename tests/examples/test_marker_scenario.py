@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.handle import MockServer
+from mockserver.testing.handle import MockServer
 
 WEATHER_TOOL: Any = {
     "type": "function",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import openai
 
-from mockserver.handle import MockServer
+from mockserver.testing.handle import MockServer
 
 
 def summarize(text: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from mockserver.handle import MockServer
+from mockserver.testing.handle import MockServer
 
 
 @pytest.mark.mockserver(strict=True)

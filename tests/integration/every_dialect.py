@@ -18,9 +18,9 @@ import openai
 from google import genai
 from google.genai import types
 
-from mockserver.app import create_app
-from mockserver.journal import Entry
-from mockserver.server_thread import ServerThread
+from mockserver.http.app import create_app
+from mockserver.http.server_thread import ServerThread
+from mockserver.journal.journal import Entry
 from mockserver.settings import Settings
 from tests.conftest import SCENARIOS
 

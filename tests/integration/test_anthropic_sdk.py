@@ -20,7 +20,7 @@ from anthropic.types import ErrorResponse, Message, MessageTokensCount, ModelInf
 from anthropic.types import RawMessageStreamEvent as StreamEvent
 from pydantic import BaseModel, TypeAdapter
 
-from mockserver.server_thread import ServerThread
+from mockserver.http.server_thread import ServerThread
 from tests.integration.every_dialect import (
     ANTHROPIC_HEADERS,
     ANTHROPIC_TOOL,

@@ -9,7 +9,7 @@ import httpx
 import openai
 import pytest
 
-from mockserver.tokens import get_tokenizer
+from mockserver.tokens.tokenizer import get_tokenizer
 from tests.conftest import StartServer
 from tests.openapi_spec import validate
 

@@ -20,8 +20,8 @@ from tests.conftest import ROOT, SCENARIOS
 
 SERVER = """
 import sys, time
-from mockserver.app import create_app
-from mockserver.server_thread import ServerThread
+from mockserver.http.app import create_app
+from mockserver.http.server_thread import ServerThread
 from mockserver.settings import Settings
 server = ServerThread(create_app(Settings(scenario_paths=sys.argv[1:], port=0))).start()
 print(server.port, flush=True)

@@ -21,7 +21,7 @@ import pytest
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from mockserver.server_thread import ServerThread
+from mockserver.http.server_thread import ServerThread
 from tests.integration.every_dialect import (
     ANTHROPIC_HEADERS,
     CHAT_MODEL,

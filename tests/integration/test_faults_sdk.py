@@ -19,8 +19,8 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from mockserver.journal import Entry
-from mockserver.server_thread import ServerThread
+from mockserver.http.server_thread import ServerThread
+from mockserver.journal.journal import Entry
 from tests.conftest import StartServer
 
 CHAT_MODEL = "gpt-4o-mini"
@@ -70,7 +70,7 @@ rules:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
-    from mockserver.app import create_app
+    from mockserver.http.app import create_app
     from mockserver.settings import Settings
 
     path = tmp_path_factory.mktemp("faults") / "faults.yaml"

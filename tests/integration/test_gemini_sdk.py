@@ -18,7 +18,7 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from mockserver.server_thread import ServerThread
+from mockserver.http.server_thread import ServerThread
 from tests.integration.every_dialect import (
     FORECAST,
     FORECAST_QUESTION,

@@ -15,7 +15,7 @@ import openai
 import pytest
 from pydantic import BaseModel
 
-from mockserver.server_thread import ServerThread
+from mockserver.http.server_thread import ServerThread
 from tests.integration.every_dialect import (
     CHAT_MODEL,
     FORECAST,

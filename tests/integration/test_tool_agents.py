@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from google.genai import types
 
-from mockserver.server_thread import ServerThread
+from mockserver.http.server_thread import ServerThread
 from tests.integration.every_dialect import (
     ANTHROPIC_TOOL,
     CHAT_MODEL,

@@ -16,7 +16,7 @@ import httpx
 import openai
 import pytest
 
-from mockserver.server_thread import ServerThread
+from mockserver.http.server_thread import ServerThread
 from tests.integration.every_dialect import (
     FORECAST,
     FORECAST_QUESTION,

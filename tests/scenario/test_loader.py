@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.exchange import Exchange, Message
+from mockserver.core.exchange import Exchange, Message
 from mockserver.scenario.issues import ScenarioError
 from mockserver.scenario.loader import load_data, load_text
 from mockserver.scenario.model import DEFAULT_CLOCK

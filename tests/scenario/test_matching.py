@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.exchange import (
+from mockserver.core.exchange import (
     Exchange,
     Message,
     ResponseFormat,
@@ -13,11 +13,11 @@ from mockserver.exchange import (
     ToolCall,
     ToolChoice,
 )
+from mockserver.engine.content.templates import Template
 from mockserver.scenario.matching import Matcher, NearMiss, near_misses
 from mockserver.scenario.outcomes import ReplySpec
 from mockserver.scenario.predicates import Match
 from mockserver.scenario.render_context import template_context
-from mockserver.templating import Template
 
 
 def exchange(*messages: Message, **fields: Any) -> Exchange:

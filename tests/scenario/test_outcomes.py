@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from mockserver.engine.content.templates import Template, TemplatedValue
 from mockserver.scenario.outcomes import (
     Distribution,
     FakeTokens,
@@ -12,7 +13,6 @@ from mockserver.scenario.outcomes import (
     LatencySpec,
     ReplySpec,
 )
-from mockserver.templating import Template, TemplatedValue
 
 
 def errors(model: type[Any], data: Any) -> list[tuple[tuple[Any, ...], str]]:

@@ -31,10 +31,10 @@ import sys
 
 from starlette.testclient import TestClient
 
-from mockserver.app import create_app
+from mockserver.http.app import create_app
 from mockserver.settings import Settings
-from mockserver.state import MockState
-import mockserver.server_thread
+from mockserver.server_state import MockState
+import mockserver.http.server_thread
 
 openai = {"authorization": "Bearer sk-test"}
 anthropic = {"x-api-key": "sk-test", "anthropic-version": "2023-06-01"}

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.exchange import Exchange, Message, Tool, ToolCall
+from mockserver.core.exchange import Exchange, Message, Tool, ToolCall
+from mockserver.engine.content.templates import CONTEXT_NAMES
 from mockserver.scenario.render_context import template_context
-from mockserver.templating import CONTEXT_NAMES
 
 
 def exchange(*messages: Message, **fields: Any) -> Exchange:

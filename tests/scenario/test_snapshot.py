@@ -11,13 +11,13 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
-from mockserver.app import create_app
+from mockserver.http.app import create_app
 from mockserver.scenario import ScenarioError, ScenarioSet, loader, snapshot
 from mockserver.scenario.loader import validate_paths
 from mockserver.scenario.records import FaultLike, Record
 from mockserver.scenario.snapshot import decode, encode, load_paths
+from mockserver.server_state import MockState
 from mockserver.settings import Settings
-from mockserver.state import MockState
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent

@@ -1,0 +1,283 @@
+"""The admin API under `/_mock/`, for users outside Python (curl, CI scripts, other languages).
+
+    GET    /_mock/health                server up; counts of scenarios, rules, requests
+    GET    /_mock/scenarios             the scenarios and rules in force, in match order
+    POST   /_mock/scenarios             add a scenario (YAML or JSON body, or ?path=FILE);
+                                        ?replace=true drops the others first; all-or-nothing
+    DELETE /_mock/scenarios             back to the scenarios given at start (?all=true: none)
+    GET    /_mock/requests              the journal, filtered: ?rule=&model=&endpoint=&dialect=
+                                        &status=&matched=&limit=
+    GET    /_mock/requests/unmatched    requests no rule matched, with their near misses
+    POST   /_mock/reset                 forget the journal and sequence state; keep scenarios
+
+With `--admin-token T`, every call needs `Authorization: Bearer T` (401 otherwise). `?path=`
+loads only from the directories (and files) given at start; `../` can't leave them.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mockserver.http.responses import RawResponse
+from mockserver.journal.calls import Calls, Filters
+from mockserver.scenario import ScenarioError, ScenarioIssue, ScenarioSet
+
+if TYPE_CHECKING:
+    from mockserver.scenario import Scenario
+    from mockserver.server_state import MockState
+
+Handler = Callable[[Request], Awaitable[Response]]
+BODY_SOURCE = "<POST /_mock/scenarios>"
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, message: str, kind: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind, self.extra = status, message, kind, extra
+
+    def response(self) -> Response:
+        error = {"type": self.kind, "message": self.message, **self.extra}
+        headers = {"www-authenticate": "Bearer"} if self.status == 401 else None
+        return _json({"error": error}, self.status, headers)
+
+
+def routes(state: MockState) -> list[BaseRoute]:
+    """Every `/_mock/` route, each behind the admin token when one is set."""
+    admin = Admin(state)
+    guard = admin.guarded
+    return [
+        Route("/_mock/health", guard(admin.health), methods=["GET"]),
+        Route("/_mock/scenarios", guard(admin.list_scenarios), methods=["GET"]),
+        Route("/_mock/scenarios", guard(admin.add_scenario), methods=["POST"]),
+        Route("/_mock/scenarios", guard(admin.remove_scenarios), methods=["DELETE"]),
+        Route("/_mock/requests", guard(admin.requests), methods=["GET"]),
+        Route("/_mock/requests/unmatched", guard(admin.unmatched), methods=["GET"]),
+        Route("/_mock/reset", guard(admin.reset), methods=["POST"]),
+    ]
+
+
+class Admin:
+    def __init__(self, state: MockState) -> None:
+        self.state = state
+        self.startup = state.scenarios  # what DELETE /_mock/scenarios goes back to
+        self.token = state.settings.admin_token
+        given = [Path(p).resolve() for p in state.settings.scenario_paths]
+        self.directories = [p for p in given if p.is_dir()]
+        self.files = [p for p in given if p.is_file()]
+
+    def guarded(self, handler: Handler) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            try:
+                self._check_token(request)
+                return await handler(request)
+            except AdminError as error:
+                return error.response()
+
+        return endpoint
+
+    def _check_token(self, request: Request) -> None:
+        if self.token is None:
+            return
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not given:
+            raise AdminError(
+                401,
+                "this server needs the admin token: Authorization: Bearer <token>",
+                "unauthorized",
+            )
+        if not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+            raise AdminError(401, "wrong admin token", "unauthorized")
+
+    # --- Health and scenarios ---------------------------------------------------------------
+
+    async def health(self, request: Request) -> Response:
+        _allow(request, ())
+        scenarios = self.state.scenarios
+        return _json(
+            {
+                "status": "ok",
+                "scenarios": len(scenarios.scenarios),
+                "rules": len(scenarios.rules),
+                "requests": len(self.state.journal),
+                "journal_size": self.state.journal.size,
+            }
+        )
+
+    async def list_scenarios(self, request: Request) -> Response:
+        _allow(request, ())
+        return _json(_describe(self.state))
+
+    async def add_scenario(self, request: Request) -> Response:
+        _allow(request, ("replace", "path"))
+        replace = _flag(request, "replace")
+        path = request.query_params.get("path")
+        from mockserver.scenario import load_paths  # the loader brings pydantic: on first use
+
+        try:
+            if path is not None:
+                added = list(load_paths([self._resolve(path)]).scenarios)
+            else:
+                added = [_parse_body(await request.body(), request.headers.get("content-type"))]
+            current = () if replace else self.state.scenarios.scenarios
+            combined = ScenarioSet.build([*current, *added])
+        except ScenarioError as error:
+            issues = [_issue_dict(issue) for issue in error.issues]
+            raise AdminError(400, str(error), "scenario_error", issues=issues) from None
+        self.state.load(combined)
+        return _json({**_describe(self.state), "added": [s.source for s in added]})
+
+    async def remove_scenarios(self, request: Request) -> Response:
+        _allow(request, ("all",))
+        scenarios = ScenarioSet() if _flag(request, "all") else self.startup
+        self.state.load(scenarios)
+        return _json(_describe(self.state))
+
+    def _resolve(self, raw: str) -> Path:
+        """`raw` inside a directory (or equal to a file) given at start, else 403."""
+        roots = [str(p) for p in (*self.directories, *self.files)]
+        if not roots:
+            raise AdminError(
+                403,
+                "loading by path is off: the server was started with no scenario directory",
+                "forbidden",
+            )
+        given = Path(raw)
+        bases = [Path()] if given.is_absolute() else self.directories
+        candidates = [(base / given).resolve() for base in bases]
+        if not given.is_absolute():
+            candidates += [f for f in self.files if raw in (f.name, str(f))]
+        inside = [c for c in candidates if c in self.files or _under(c, self.directories)]
+        if not inside:
+            raise AdminError(
+                403,
+                f"path {raw!r} is outside the scenario directories given at start "
+                f"({', '.join(roots)})",
+                "forbidden",
+            )
+        for candidate in inside:
+            if candidate.is_dir() or (
+                candidate.is_file() and candidate.suffix in SCENARIO_SUFFIXES
+            ):
+                return candidate
+        raise AdminError(
+            404, f"no scenario file or directory {raw!r} under {', '.join(roots)}", "not_found"
+        )
+
+    # --- Journal ----------------------------------------------------------------------------
+
+    async def requests(self, request: Request) -> Response:
+        return _json(self._journal(request, Filters()))
+
+    async def unmatched(self, request: Request) -> Response:
+        return _json(self._journal(request, Filters(matched=False)))
+
+    def _journal(self, request: Request, base: Filters) -> dict[str, Any]:
+        _allow(request, ("rule", "model", "endpoint", "dialect", "status", "matched", "limit"))
+        query = request.query_params
+        criteria = Filters(
+            rule=query.get("rule"),
+            model=query.get("model"),
+            endpoint=query.get("endpoint"),
+            dialect=query.get("dialect"),
+            status=_integer(request, "status"),
+            matched=_flag(request, "matched") if "matched" in query else base.matched,
+        )
+        found = Calls(self.state.journal.entries()).where(criteria)
+        limit = _integer(request, "limit")
+        shown = list(found)[-limit:] if limit else list(found)
+        return {"count": len(found), "requests": [entry.to_dict() for entry in shown]}
+
+    async def reset(self, request: Request) -> Response:
+        _allow(request, ())
+        self.state.reset()
+        return _json({"reset": True, "generation": self.state.journal.generation})
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return RawResponse(orjson.dumps(payload, default=str), status, headers)
+
+
+def _allow(request: Request, names: tuple[str, ...]) -> None:
+    unknown = [name for name in request.query_params if name not in names]
+    if unknown:
+        valid = ", ".join(names) or "none"
+        message = f"unknown query parameter {unknown[0]!r} for {request.url.path}; valid: {valid}"
+        raise AdminError(400, message, "invalid_request")
+
+
+def _flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name, "false").lower()
+    if value not in ("true", "false", "1", "0"):
+        raise AdminError(400, f"{name}: expected true or false; got {value!r}", "invalid_request")
+    return value in ("true", "1")
+
+
+def _integer(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise AdminError(400, f"{name}: expected an integer; got {value!r}", "invalid_request")
+    return int(value)
+
+
+def _parse_body(raw: bytes, content_type: str | None) -> Scenario:
+    """A JSON body (`content-type: application/json`) or YAML text, validated as one file."""
+    from mockserver.scenario import load_data, load_text
+
+    if not raw.strip():
+        raise ScenarioError(
+            [ScenarioIssue(BODY_SOURCE, None, None, "", "the body is empty; send a scenario")]
+        )
+    if content_type is not None and "json" in content_type.lower():
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            issue = ScenarioIssue(
+                BODY_SOURCE, error.lineno, error.colno, "", f"invalid JSON: {error.msg}"
+            )
+            raise ScenarioError([issue]) from None
+        return load_data(data, BODY_SOURCE)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        issue = ScenarioIssue(BODY_SOURCE, None, None, "", "the body is not UTF-8 text")
+        raise ScenarioError([issue]) from None
+    return load_text(text, BODY_SOURCE)
+
+
+def _issue_dict(issue: ScenarioIssue) -> dict[str, Any]:
+    return {
+        "file": issue.file,
+        "line": issue.line,
+        "column": issue.column,
+        "path": issue.path,
+        "message": issue.message,
+    }
+
+
+def _describe(state: MockState) -> dict[str, Any]:
+    """The scenarios in force; `seed` and `strict` as the engine applies them."""
+    scenarios = state.scenarios
+    return {
+        "scenarios": [s.source for s in scenarios.scenarios],
+        "rules": [{"name": r.name, "where": r.where, "kind": r.kind} for r in scenarios.rules],
+        "seed": state.engine.seed,
+        "strict": state.engine.strict,
+    }
+
+
+def _under(path: Path, directories: list[Path]) -> bool:
+    return any(path.is_relative_to(directory) for directory in directories)

@@ -1,0 +1,249 @@
+"""Rate limits: requests- and tokens-per-minute buckets per API key and model.
+
+    rate_limits:
+      - {key: "sk-team-*", model: "gpt-4o*", rpm: 3, tpm: 10000}
+
+The first entry whose `key` and `model` globs match (absent = any) governs a request; every
+(entry, key, model) has its own pair of token buckets, full at start, refilled continuously
+(`rpm / 60` requests per second). A request takes 1 from the request bucket and its requested
+tokens — prompt tokens plus `max_tokens` when the request sets it, OpenAI's own estimate —
+from the token bucket. Every response of a governed request carries the vendor's headers
+(OpenAI `x-ratelimit-*`, Anthropic `anthropic-ratelimit-*`; Google sends none); a bucket that
+can't cover the request refuses it with the vendor's 429 and a `retry-after` that says when
+it will. Keys are matched, then hashed: they are never stored.
+
+Buckets run on the monotonic clock, so the numbers depend on request timing (only); the
+RFC 3339 reset times Anthropic sends count from the scenario's `clock`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
+
+from msgspec import Struct
+
+from mockserver.core.errors import APIError
+from mockserver.faults.presets import (
+    GEMINI_EXHAUSTED,
+    OPENAI_RATE_LIMIT_DOCS,
+    anthropic_rate_limit_message,
+    openai_rate_limit_message,
+    retry_headers,
+)
+from mockserver.faults.vendor import Vendor, key_id, openai_organization
+
+if TYPE_CHECKING:
+    from mockserver.scenario import RateLimit
+
+BucketKind = Literal["requests", "tokens"]
+WINDOW = 60.0  # seconds: limits are per minute
+
+
+class Bucket(Struct):
+    capacity: int
+    level: float
+    updated: float
+
+    @property
+    def rate(self) -> float:
+        return self.capacity / WINDOW
+
+    def refill(self, now: float) -> None:
+        self.level = min(self.capacity, self.level + (now - self.updated) * self.rate)
+        self.updated = now
+
+    def wait_for(self, amount: float) -> float:
+        """Seconds until the bucket holds `amount` (inf when it never can)."""
+        if amount > self.capacity:
+            return math.inf
+        return max(0.0, (amount - self.level) / self.rate)
+
+
+class Reading(Struct, frozen=True):
+    """One bucket after a request: what the headers report."""
+
+    kind: BucketKind
+    limit: int
+    remaining: int
+    reset: float  # seconds until the bucket is full again
+
+
+class Refusal(Struct, frozen=True):
+    kind: BucketKind
+    limit: int
+    used: int
+    requested: int
+    wait: float  # seconds until the bucket could cover the request (inf: never)
+
+
+class Admission(Struct, frozen=True):
+    """The verdict on one request: its buckets' readings, and the refusal if one said no."""
+
+    readings: tuple[Reading, ...]
+    refusal: Refusal | None
+    elapsed: float  # seconds since the limiter started (for absolute reset times)
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        limits: Sequence[RateLimit],
+        clock: int,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = tuple(limits)
+        self.clock = clock
+        self._now = now
+        self._started = now()
+        self._lock = threading.Lock()
+        self._buckets: dict[tuple[int, str, str], dict[BucketKind, Bucket]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.limits)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
+    def admit(self, key: str | None, model: str, tokens: int) -> Admission | None:
+        """Take one request of `tokens` tokens from the buckets governing (key, model); None
+        when no entry governs them. Nothing is taken from a refused request's buckets."""
+        found = self._governing(key, model)
+        if found is None:
+            return None
+        index, limit = found
+        now = self._now()
+        with self._lock:
+            buckets = self._buckets.get((index, key_id(key), model))
+            if buckets is None:
+                buckets = {kind: Bucket(cap, cap, now) for kind, cap in _capacities(limit)}
+                self._buckets[(index, key_id(key), model)] = buckets
+            wanted: dict[BucketKind, int] = {"requests": 1, "tokens": tokens}
+            refusal = None
+            for kind, bucket in buckets.items():
+                bucket.refill(now)
+                if refusal is None and bucket.level < wanted[kind]:
+                    used = bucket.capacity - math.floor(bucket.level)
+                    wait = bucket.wait_for(wanted[kind])
+                    refusal = Refusal(kind, bucket.capacity, used, wanted[kind], wait)
+            if refusal is None:
+                for kind, bucket in buckets.items():
+                    bucket.level -= wanted[kind]
+            readings = tuple(
+                Reading(
+                    kind,
+                    bucket.capacity,
+                    max(0, math.floor(bucket.level)),
+                    (bucket.capacity - bucket.level) / bucket.rate,
+                )
+                for kind, bucket in buckets.items()
+            )
+        return Admission(readings, refusal, now - self._started)
+
+    def _governing(self, key: str | None, model: str) -> tuple[int, RateLimit] | None:
+        for index, limit in enumerate(self.limits):
+            if limit.key is not None and not fnmatch.fnmatchcase(key or "", limit.key):
+                continue
+            if limit.model is not None and not fnmatch.fnmatchcase(model, limit.model):
+                continue
+            return index, limit
+        return None
+
+
+def _capacities(limit: RateLimit) -> list[tuple[BucketKind, int]]:
+    out: list[tuple[BucketKind, int]] = []
+    if limit.rpm is not None:
+        out.append(("requests", limit.rpm))
+    if limit.tpm is not None:
+        out.append(("tokens", limit.tpm))
+    return out
+
+
+# --- What the client sees ---------------------------------------------------------------------
+
+
+def headers(admission: Admission, vendor: Vendor, clock: int) -> dict[str, str]:
+    """The vendor's rate-limit headers for a response (and `retry-after` for a refusal)."""
+    out: dict[str, str] = {}
+    for reading in admission.readings:
+        if vendor == "anthropic":
+            reset = rfc3339(clock + admission.elapsed + reading.reset)
+            families = ["requests"] if reading.kind == "requests" else _ANTHROPIC_TOKENS
+            for family in families:
+                out[f"anthropic-ratelimit-{family}-limit"] = str(reading.limit)
+                out[f"anthropic-ratelimit-{family}-remaining"] = str(reading.remaining)
+                out[f"anthropic-ratelimit-{family}-reset"] = reset
+        elif vendor != "gemini":  # Google sends no rate-limit headers
+            out[f"x-ratelimit-limit-{reading.kind}"] = str(reading.limit)
+            out[f"x-ratelimit-remaining-{reading.kind}"] = str(reading.remaining)
+            out[f"x-ratelimit-reset-{reading.kind}"] = go_duration(reading.reset)
+    refusal = admission.refusal
+    if refusal is not None:
+        if math.isinf(refusal.wait):
+            out["x-should-retry"] = "false"  # no wait makes a too-large request fit
+        else:
+            out.update(retry_headers(refusal.wait))
+    return out
+
+
+# One token bucket stands for Anthropic's three token limits.
+_ANTHROPIC_TOKENS = ["tokens", "input-tokens", "output-tokens"]
+
+
+def refusal_error(refusal: Refusal, vendor: Vendor, model: str, key: str | None) -> APIError:
+    """The vendor's 429 for a refused request (headers come from `headers`)."""
+    if vendor == "gemini":
+        return APIError(429, GEMINI_EXHAUSTED)
+    if vendor == "anthropic":
+        from mockserver.protocols.anthropic.messages import organization_id
+
+        unit = "requests" if refusal.kind == "requests" else "input tokens"
+        message = anthropic_rate_limit_message(organization_id(key or ""), refusal.limit, unit)
+        return APIError(429, message, type="rate_limit_error")
+    organization = openai_organization(key)
+    if math.isinf(refusal.wait):
+        message = (
+            f"Request too large for {model} in organization {organization} on tokens per min "
+            f"(TPM): Limit {refusal.limit}, Requested {refusal.requested}. The input or output "
+            "tokens must be reduced in order to run successfully. Visit "
+            f"{OPENAI_RATE_LIMIT_DOCS} to learn more."
+        )
+    else:
+        message = openai_rate_limit_message(
+            model,
+            organization,
+            refusal.kind,
+            refusal.limit,
+            refusal.used,
+            refusal.requested,
+            refusal.wait,
+        )
+    return APIError(429, message, type=refusal.kind, code="rate_limit_exceeded")
+
+
+def go_duration(seconds: float) -> str:
+    """A duration as OpenAI's headers write it (Go's format): 0s, 12ms, 17.28s, 6m0s, 1h0m0s."""
+    if seconds <= 0:
+        return "0s"
+    if seconds < 1:
+        return f"{math.ceil(seconds * 1000)}ms"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{secs:.3f}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{int(hours)}h{int(minutes)}m{text}"
+    if minutes:
+        return f"{int(minutes)}m{text}"
+    return text
+
+
+def rfc3339(unix_seconds: float) -> str:
+    """2025-01-01T00:00:20Z (rounded up to the second, as a reset time)."""
+    moment = datetime.fromtimestamp(math.ceil(unix_seconds), UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,145 @@
+"""The Starlette application: every route, grouped by dialect, and the vendor-shaped 404/405.
+
+`create_app(settings)` builds one; `app_from_env()` is the uvicorn factory used for
+`serve --workers N` (settings arrive through the environment).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.admin import routes as admin
+from mockserver.core.errors import APIError
+from mockserver.engine.pipeline import error_response, generate
+from mockserver.http import endpoints as handlers
+from mockserver.http.endpoints import Handler, endpoint_of, on_first_use
+from mockserver.server_state import MockState
+from mockserver.settings import Settings
+
+GEMINI_PREFIXES = ("/v1beta/models/", "/v1/models/")
+GEMINI_GENERATIONS = (":generateContent", ":streamGenerateContent")
+
+
+class MockApp(Starlette):
+    """The Starlette app, with the hot routes — generations, embeddings, rerank — answered
+    before its middleware, router and `Request` objects: they carry a load test, and a lookup
+    by exact path is all they need. Every other request, and every other method on these
+    paths, goes through Starlette. An exception on a hot route reaches uvicorn, which answers
+    500 as Starlette's error middleware would."""
+
+    def __init__(self, state: MockState, hot: dict[str, Handler], **options: Any) -> None:
+        super().__init__(**options)
+        self.state.mock = state  # for handlers and tests that reach it through the app
+        self.mock = state  # the same, without Starlette's `State` lookup on the hot path
+        self.hot_routes = hot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path: str = scope["path"]
+            response: ASGIApp | None = None
+            handle = self.hot_routes.get(path)
+            if handle is not None:
+                response = await handle(scope, receive)
+            elif path.startswith(GEMINI_PREFIXES) and path.endswith(GEMINI_GENERATIONS):
+                model = path.partition("/models/")[2]
+                gemini = self.mock.dialects.gemini
+                response = await generate(scope, receive, gemini, self.mock, {"model": model})
+            if response is not None:
+                scope["app"] = self
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def hot_routes(state: MockState) -> dict[str, Handler]:
+    """The POST routes answered ahead of Starlette (`MockApp`), by exact path."""
+    chat = generation_handler(state, "chat")
+    return {
+        "/v1/chat/completions": chat,
+        "/v1/responses": generation_handler(state, "responses"),
+        "/v1/embeddings": handlers.embeddings_handler(state),
+        "/v1/rerank": handlers.rerank_handler(state),
+        "/v1/messages": generation_handler(state, "anthropic"),
+        "/v1beta/openai/chat/completions": chat,  # Gemini's OpenAI-compatible endpoint
+    }
+
+
+def generation_handler(state: MockState, dialect: str) -> Handler:
+    """Generations in `state.dialects.<dialect>`'s format (made on the first request)."""
+    dialects = state.dialects
+
+    async def handle(scope: Scope, receive: Receive) -> ASGIApp:
+        return await generate(scope, receive, getattr(dialects, dialect), state)
+
+    return handle
+
+
+def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
+    """Every route for Starlette; the hot ones too, so that their other methods get a 405."""
+    list_models, get_model = handlers.list_models(state), handlers.get_model(state)
+    gemini = on_first_use(lambda: handlers.gemini_action(state))
+    return [
+        *(Route(path, endpoint_of(handle), methods=["POST"]) for path, handle in hot.items()),
+        # OpenAI
+        Route(
+            "/v1/responses/input_tokens",
+            on_first_use(lambda: handlers.responses_input_tokens(state)),
+            methods=["POST"],
+        ),
+        Route(
+            "/v1/responses/{response_id}",
+            handlers.stored_response(state),
+            methods=["GET", "DELETE"],
+        ),
+        Route(
+            "/v1/completions", on_first_use(lambda: handlers.completions(state)), methods=["POST"]
+        ),
+        Route(
+            "/v1/moderations", endpoint_of(handlers.moderations_handler(state)), methods=["POST"]
+        ),
+        Route("/v1/models", list_models, methods=["GET"]),
+        Route("/v1/models/{model:path}", get_model, methods=["GET"]),
+        # Anthropic
+        Route(
+            "/v1/messages/count_tokens",
+            on_first_use(lambda: handlers.anthropic_count(state)),
+            methods=["POST"],
+        ),
+        # Gemini (google-genai 3.x calls /v1 by default, older releases /v1beta)
+        Route("/v1beta/openai/models", list_models, methods=["GET"]),
+        Route("/v1beta/models", list_models, methods=["GET"]),
+        Route("/v1beta/models/{model:path}", get_model, methods=["GET"]),
+        Route("/v1beta/models/{model:path}", gemini, methods=["POST"]),
+        Route("/v1/models/{model:path}", gemini, methods=["POST"]),
+        *admin.routes(state),
+    ]
+
+
+def create_app(settings: Settings | None = None, state: MockState | None = None) -> Starlette:
+    state = state or MockState.from_settings(settings or Settings())
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        dialect = state.dialects.for_path(request.url.path)
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        verb = "Invalid method for URL" if status == 405 else "Invalid URL"
+        error = APIError(status, f"{verb} ({request.method} {request.url.path})")
+        return error_response(dialect, error)
+
+    hot = hot_routes(state)
+    return MockApp(
+        state,
+        hot,
+        routes=build_routes(state, hot),
+        exception_handlers={404: not_found, 405: not_found},
+    )
+
+
+def app_from_env() -> Starlette:
+    return create_app(Settings.from_env())

@@ -1,0 +1,159 @@
+"""What a dialect is: one vendor wire format, translated to and from the neutral types.
+
+A dialect module defines a `Dialect` subclass and the routes it answers. Nothing outside
+`mockserver/dialects/` knows a vendor's field names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+import orjson
+from msgspec import Struct, field
+
+from mockserver.core.errors import APIError
+from mockserver.core.exchange import Exchange
+from mockserver.core.reply import Reply
+
+if TYPE_CHECKING:
+    from mockserver.core.catalog import ModelInfo
+    from mockserver.tokens.tokenizer import Tokenizer
+
+
+class Inbound(Struct):
+    """What a dialect may read from the HTTP request besides the JSON body."""
+
+    path: str
+    method: str = "POST"
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-cased names
+    query: Mapping[str, str] = field(default_factory=dict)
+    path_params: Mapping[str, str] = field(default_factory=dict)
+
+
+class Dialect:
+    """Base class: subclasses override `parse`, `render`, `render_stream` and the error hooks."""
+
+    name: ClassVar[str] = "base"
+    # Whether the vendor's reasoning models reason even when the request doesn't ask (OpenAI's
+    # o-series and gpt-5 do; Claude and Gemini think only when asked).
+    implicit_reasoning: ClassVar[bool] = False
+    # Whether the context window must hold the prompt plus the requested completion (OpenAI,
+    # Anthropic) or only the prompt (Gemini).
+    context_includes_completion: ClassVar[bool] = True
+
+    def parse(self, body: Any, inbound: Inbound) -> Exchange:
+        raise NotImplementedError
+
+    def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def render_body(self, reply: Reply, exchange: Exchange) -> bytes:
+        """`render` as the bytes sent."""
+        return orjson.dumps(self.render(reply, exchange))
+
+    def render_stream(self, reply: Reply, exchange: Exchange) -> list[bytes]:
+        """The whole stream as SSE frames, one complete event per item, terminator included."""
+        raise NotImplementedError
+
+    def render_error(self, error: APIError) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def error_status(self, error: APIError) -> int:
+        return error.status
+
+    def stream_error_frame(self, error: APIError, sequence_number: int = 0) -> bytes:
+        """The in-stream error event this vendor sends when a stream fails half-way;
+        `sequence_number` is the number of events already sent (Responses numbers its events)."""
+        return sse_frame(self.render_error(error))
+
+    def stream_media_type(self, exchange: Exchange) -> bytes:
+        """Content type of a streamed reply (Gemini's stream without `alt=sse` is a JSON array)."""
+        return b"text/event-stream; charset=utf-8"
+
+    def invalid_json(self) -> APIError:
+        """The error for a body that is not JSON (OpenAI's wording by default)."""
+        from mockserver.protocols.openai.validation import INVALID_JSON
+
+        return APIError(400, INVALID_JSON, type="invalid_request_error")
+
+    def memoizable(self, exchange: Exchange) -> bool:
+        """Whether the exchange follows from the request alone (`mockserver.engine.memo`), not from
+        server-side state that may change (a stored conversation)."""
+        return True
+
+    def remember(self, reply: Reply, exchange: Exchange) -> None:
+        """Called once per produced reply; dialects with server-side state (Responses) keep it."""
+
+    def check_model(self, info: ModelInfo) -> None:
+        """Refuse a known model this endpoint doesn't serve (raise the vendor's APIError)."""
+
+    def unknown_model(self, exchange: Exchange) -> APIError:
+        """The error for a parsed request naming a model the catalog doesn't know."""
+        return self.model_not_found(exchange.model)
+
+    def model_not_found(self, model: str) -> APIError:
+        """The error for a model the catalog doesn't know (OpenAI's wording by default)."""
+        return APIError(
+            404,
+            f"The model `{model}` does not exist or you do not have access to it.",
+            type="invalid_request_error",
+            code="model_not_found",
+        )
+
+    def context_exceeded(self, limit: int, prompt: int, completion: int | None) -> APIError:
+        """The error for a prompt (plus requested completion) over the model's context window."""
+        if completion is None:
+            detail = (
+                f"However, your messages resulted in {prompt} tokens. "
+                "Please reduce the length of the messages."
+            )
+        else:
+            detail = (
+                f"However, you requested {prompt + completion} tokens ({prompt} in the messages, "
+                f"{completion} in the completion). Please reduce the length of the messages or "
+                "completion."
+            )
+        return APIError(
+            400,
+            f"This model's maximum context length is {limit} tokens. {detail}",
+            type="invalid_request_error",
+            param="messages",
+            code="context_length_exceeded",
+        )
+
+    def prompt_tokens(self, exchange: Exchange, tokenizer: Tokenizer) -> int:
+        """Input tokens of the request; OpenAI's chat framing unless the vendor counts otherwise."""
+        from mockserver.tokens.chat_framing import chat_prompt_tokens
+
+        return chat_prompt_tokens(exchange, tokenizer)
+
+    def reply_headers(self, reply: Reply | None, exchange: Exchange | None) -> dict[str, str]:
+        """Headers the vendor puts on every response (request ids, versions)."""
+        return {}
+
+    def error_headers(self, error: APIError) -> dict[str, str]:
+        """Headers on an error response (before the error's own, such as `retry-after`)."""
+        return self.reply_headers(None, None)
+
+
+T = TypeVar("T")
+
+
+def per_reply(exchange: Exchange, name: str, reply: Reply, make: Callable[[], T]) -> T:
+    """`make()`, kept with the exchange for as long as the reply's choices and usage are the
+    very same objects — which they are for every occurrence of a memoized static reply
+    (`mockserver.engine.memo`). Renderers keep there what doesn't depend on the reply key."""
+    cached = exchange.derived.get(name)
+    if cached is None or cached[0] is not reply.choices or cached[1] is not reply.usage:
+        cached = exchange.derived[name] = (reply.choices, reply.usage, make())
+    value: T = cached[2]
+    return value
+
+
+def sse_frame(payload: Any, event: str | None = None) -> bytes:
+    """One SSE event: optional `event:` line, one `data:` line, blank line."""
+    data = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+    if event is None:
+        return b"data: " + data + b"\n\n"
+    return b"event: " + event.encode() + b"\ndata: " + data + b"\n\n"

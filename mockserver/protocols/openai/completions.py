@@ -1,0 +1,406 @@
+"""OpenAI legacy Completions: `POST /v1/completions` (gpt-3.5-turbo-instruct, davinci-002...).
+
+`prompt` may be a string, an array of strings, an array of token ids or an array of token-id
+arrays. Each prompt is its own `Exchange` (`parse_prompts`), the engine answers each once, and
+`render_many` / `render_stream_many` put the answers into ONE `text_completion` whose choices are
+numbered prompt-major, as the API does: prompt i, choice j -> index i·n + j. `parse`, `render` and
+`render_stream` are the one-prompt case, so the generic pipeline serves single prompts as is.
+
+- `max_tokens` defaults to 16, like the API. `best_of` candidates are generated (`Exchange.n`
+  is best_of, so usage bills them all, as the API does) and the first `n` are returned.
+- `echo` prepends the prompt text to every choice; `suffix` is accepted and ignored (the
+  returned text is the same with or without it).
+- `logprobs: k` (0..5) adds deterministic, plausible log probabilities for every token piece:
+  `text_offset` counts from the start of the prompt, and with `echo` the prompt's tokens come
+  first, the first one with a null logprob.
+- The stream sends one `text_completion` chunk per token piece, then one chunk per choice with
+  an empty text and the finish reason, then the usage chunk (`choices: []`) when
+  `stream_options.include_usage` is set, then `data: [DONE]`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import orjson
+
+from mockserver.core import ids
+from mockserver.core.errors import APIError
+from mockserver.core.exchange import Exchange, Message
+from mockserver.core.reply import Choice, Reply
+from mockserver.protocols.dialect import Dialect, Inbound
+from mockserver.protocols.openai import validation as v
+from mockserver.protocols.openai.chat import DONE, ChatDialect, interleave, openai_headers
+
+if TYPE_CHECKING:
+    from mockserver.core.catalog import ModelInfo
+    from mockserver.tokens.tokenizer import Tokenizer
+
+DEFAULT_MAX_TOKENS = 16
+INVALID_PROMPT = (
+    "'$.prompt' is invalid. Please check the API reference: "
+    "https://platform.openai.com/docs/api-reference."
+)
+# Alternatives offered in `top_logprobs`: frequent tokens of English text.
+_ALTERNATIVES = (" the", ",", " a", ".", " and", " of", " to", " in", " is", "\n", " that")
+_ALTERNATIVE_SHARES = (0.5, 0.22, 0.12, 0.06, 0.03)
+_CHAT = ChatDialect()
+
+
+def _builtin_encoding(model: str) -> str:
+    from mockserver.core.catalog import load_builtin
+
+    return load_builtin().encoding_for(model)
+
+
+class CompletionsDialect(Dialect):
+    name: ClassVar[str] = "openai.completions"
+
+    def __init__(self, encoding_for: Callable[[str], str] = _builtin_encoding) -> None:
+        # Token-id prompts are decoded, and echoed prompts cut into pieces, with the model's
+        # tokenizer; `encoding_for` names it (the built-in catalog unless told otherwise).
+        self.encoding_for = encoding_for
+
+    def tokenizer(self, model: str) -> Tokenizer:
+        from mockserver.tokens.tokenizer import get_tokenizer
+
+        return get_tokenizer(self.encoding_for(model))
+
+    def parse(self, body: Any, inbound: Inbound) -> Exchange:
+        """The first prompt's exchange (the only one unless `prompt` is an array of prompts)."""
+        return self.parse_prompts(body, inbound)[0]
+
+    def parse_prompts(self, body: Any, inbound: Inbound) -> list[Exchange]:
+        """One Exchange per prompt; each carries the body with `prompt` set to its own prompt."""
+        v.require_bearer(inbound.headers)
+        body = v.expect_object(body)
+        model = v.typed(body, "model", "string")
+        if not model:
+            raise v.bad("you must provide a model parameter", None, None)
+        if "prompt" not in body:
+            raise v.missing("prompt")
+        prompts = _prompts(body["prompt"])
+        n = v.typed(body, "n", "integer")
+        v.in_range(n, "n", minimum=1, maximum=128, integer=True)
+        best_of = v.typed(body, "best_of", "integer")
+        v.in_range(best_of, "best_of", minimum=0, maximum=20, integer=True)
+        n = n or 1
+        stream = bool(v.typed(body, "stream", "boolean"))
+        if best_of is not None:
+            _check_best_of(n, best_of, stream)
+        best_of = max(n, best_of or 1)
+        if v.typed(body, "stream_options", "object") is not None and not stream:
+            raise v.bad(
+                "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                "stream_options",
+                None,
+            )
+        max_tokens = v.typed(body, "max_tokens", "integer")
+        v.in_range(max_tokens, "max_tokens", minimum=0, integer=True)
+        v.in_range(
+            v.typed(body, "logprobs", "integer"), "logprobs", minimum=0, maximum=5, integer=True
+        )
+        v.in_range(v.typed(body, "temperature", "number"), "temperature", minimum=0, maximum=2)
+        v.in_range(v.typed(body, "top_p", "number"), "top_p", minimum=0, maximum=1)
+        for penalty in ("frequency_penalty", "presence_penalty"):
+            v.in_range(v.typed(body, penalty, "number"), penalty, minimum=-2, maximum=2)
+        for key, kind in (("echo", "boolean"), ("suffix", "string"), ("user", "string")):
+            v.typed(body, key, kind)
+        v.typed(body, "logit_bias", "object")
+        seed = v.typed(body, "seed", "integer")
+        stop = v.string_list(body.get("stop"), "stop", limit=4)
+        tokenizer = self.tokenizer(model) if any(isinstance(p, list) for p in prompts) else None
+        return [
+            Exchange(
+                dialect=self.name,
+                endpoint=inbound.path,
+                model=model,
+                messages=[Message(role="user", text=_prompt_text(prompt, tokenizer))],
+                body={**body, "prompt": prompt},
+                headers=inbound.headers,
+                stream=stream,
+                n=max(n, best_of),
+                max_tokens=DEFAULT_MAX_TOKENS if max_tokens is None else max_tokens,
+                stop=stop,
+                seed=seed,
+            )
+            for prompt in prompts
+        ]
+
+    def prompt_tokens(self, exchange: Exchange, tokenizer: Tokenizer) -> int:
+        """Plain tokens of the prompt, no chat framing; a token-id prompt counts its ids."""
+        prompt = exchange.body.get("prompt")
+        if isinstance(prompt, list):
+            return len(prompt)
+        return tokenizer.count(exchange.messages[0].text if exchange.messages else "")
+
+    def check_model(self, info: ModelInfo) -> None:
+        """Chat models are refused here with the API's pointer to the chat endpoint."""
+        if info.kind == "chat":
+            raise APIError(
+                404,
+                "This is a chat model and not supported in the v1/completions endpoint. "
+                "Did you mean to use v1/chat/completions?",
+                type="invalid_request_error",
+                param="model",
+            )
+
+    def context_exceeded(self, limit: int, prompt: int, completion: int | None) -> APIError:
+        """The completions endpoint kept the pre-chat wording."""
+        asked = completion or 0
+        return APIError(
+            400,
+            f"This model's maximum context length is {limit} tokens, however you requested "
+            f"{prompt + asked} tokens ({prompt} in your prompt; {asked} for the completion). "
+            "Please reduce your prompt; or completion length.",
+            type="invalid_request_error",
+            param="prompt",
+            code="context_length_exceeded",
+        )
+
+    def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
+        return self.render_many([reply], [exchange])
+
+    def render_stream(self, reply: Reply, exchange: Exchange) -> list[bytes]:
+        return self.render_stream_many([reply], [exchange])
+
+    def render_many(
+        self, replies: Sequence[Reply], exchanges: Sequence[Exchange]
+    ) -> dict[str, Any]:
+        """One `text_completion` for all prompts: reply i answers exchange i."""
+        first, exchange = replies[0], exchanges[0]
+        choices = []
+        for index, reply, ex, choice in self._returned(replies, exchanges):
+            echo = ex.messages[0].text if ex.body.get("echo") else ""
+            choices.append(
+                {
+                    "text": echo + _text(choice),
+                    "index": index,
+                    "logprobs": self._logprobs(reply, ex, index, choice, bool(echo)),
+                    "finish_reason": _finish(choice),
+                }
+            )
+        return {
+            "id": completion_id(first),
+            "object": "text_completion",
+            "created": first.created,
+            "model": exchange.model,
+            "choices": choices,
+            "usage": usage_body(replies),
+            "system_fingerprint": first.fingerprint,
+        }
+
+    def render_stream_many(
+        self, replies: Sequence[Reply], exchanges: Sequence[Exchange]
+    ) -> list[bytes]:
+        first, exchange = replies[0], exchanges[0]
+        options = exchange.body.get("stream_options")
+        include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+        envelope = orjson.dumps(
+            {
+                "id": completion_id(first),
+                "object": "text_completion",
+                "created": first.created,
+                "model": exchange.model,
+                "system_fingerprint": first.fingerprint,
+            }
+        )[:-1]
+        prefix = b"data: " + envelope + b',"choices":['
+        tail = b'],"usage":null}\n\n' if include_usage else b"]}\n\n"
+        streams = [
+            self._choice_chunks(reply, ex, index, choice)
+            for index, reply, ex, choice in self._returned(replies, exchanges)
+        ]
+        frames = [prefix + orjson.dumps(chunk) + tail for chunk in interleave(streams)]
+        if include_usage:
+            frames.append(prefix + b'],"usage":' + orjson.dumps(usage_body(replies)) + b"}\n\n")
+        frames.append(DONE)
+        return frames
+
+    def render_error(self, error: APIError) -> dict[str, Any]:
+        return _CHAT.render_error(error)  # the same error body as chat
+
+    def reply_headers(self, reply: Reply | None, exchange: Exchange | None) -> dict[str, str]:
+        return openai_headers(reply.key if reply is not None else None)
+
+    def _returned(
+        self, replies: Sequence[Reply], exchanges: Sequence[Exchange]
+    ) -> list[tuple[int, Reply, Exchange, Choice]]:
+        """(API index, reply, exchange, choice) for the first `n` choices of every prompt."""
+        if len(replies) != len(exchanges):
+            raise ValueError(f"{len(replies)} replies for {len(exchanges)} prompts")
+        n = exchanges[0].body.get("n") or 1
+        return [
+            (prompt * n + position, reply, exchange, choice)
+            for prompt, (reply, exchange) in enumerate(zip(replies, exchanges, strict=True))
+            for position, choice in enumerate(reply.choices[:n])
+        ]
+
+    def _choice_chunks(
+        self, reply: Reply, exchange: Exchange, index: int, choice: Choice
+    ) -> list[dict[str, Any]]:
+        """The choice's chunks: the echoed prompt (if asked), one per piece, the finish chunk."""
+        echo = bool(exchange.body.get("echo")) and bool(exchange.messages[0].text)
+        texts = ([exchange.messages[0].text] if echo else []) + _pieces(choice)
+        # The same numbers as the non-stream body, one token per chunk (the echo in one chunk).
+        table = self._logprobs(reply, exchange, index, choice, echo)
+        slices: list[dict[str, Any] | None] = [None] * len(texts)
+        if table is not None:
+            bounds = [0, len(table["tokens"]) - len(_pieces(choice))] if echo else [0]
+            bounds += range(bounds[-1] + 1, len(table["tokens"]) + 1)
+            slices = [
+                {name: values[low:high] for name, values in table.items()}
+                for low, high in itertools.pairwise(bounds)
+            ]
+        chunks = [
+            {"text": text, "index": index, "logprobs": lp, "finish_reason": None}
+            for text, lp in zip(texts, slices, strict=True)
+        ]
+        chunks.append(
+            {"text": "", "index": index, "logprobs": None, "finish_reason": _finish(choice)}
+        )
+        return chunks
+
+    def _logprobs(
+        self, reply: Reply, exchange: Exchange, index: int, choice: Choice, echo: bool
+    ) -> dict[str, Any] | None:
+        want = exchange.body.get("logprobs")
+        if want is None:
+            return None
+        prompt = exchange.messages[0].text
+        key = ids.digest(reply.key, "logprobs", index)
+        completion = synth_logprobs(_pieces(choice), len(prompt), want, key)
+        if not echo or not prompt:
+            return completion
+        head = synth_logprobs(
+            self.tokenizer(exchange.model).pieces(prompt), 0, want, ids.digest(key, "echo")
+        )
+        head["token_logprobs"][0] = None  # no context before the first token
+        head["top_logprobs"][0] = None
+        return {name: head[name] + completion[name] for name in head}
+
+
+def completion_id(reply: Reply) -> str:
+    return ids.derive_id(reply.key, "cmpl", 29, sep="-")
+
+
+def usage_body(replies: Sequence[Reply]) -> dict[str, int]:
+    prompt = sum(r.usage.prompt_tokens for r in replies)
+    completion = sum(r.usage.completion_tokens for r in replies)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def synth_logprobs(pieces: Sequence[str], offset: int, top: int, key: str) -> dict[str, Any]:
+    """Plausible log probabilities for `pieces` (deterministic in `key`): the sampled token is
+    usually the likeliest; `top_logprobs` holds the `top` likeliest (plus the sampled one)."""
+    tokens, logprobs, tops, offsets = [], [], [], []
+    for position, piece in enumerate(pieces):
+        raw = hashlib.blake2b(f"{key}:{position}".encode(), digest_size=16).digest()
+        u = int.from_bytes(raw[:8], "big") / 2.0**64
+        chosen = math.log(max(1e-6, 1.0 - 0.95 * u**3))  # mostly confident, now and then not
+        rest = 1.0 - math.exp(chosen)
+        candidates = {piece: chosen}
+        start = raw[8] % len(_ALTERNATIVES)
+        shares = iter(_ALTERNATIVE_SHARES)
+        for step in range(len(_ALTERNATIVES)):
+            word = _ALTERNATIVES[(start + step) % len(_ALTERNATIVES)]
+            share = next(shares, None)
+            if share is None:
+                break
+            if word != piece and rest > 0:
+                candidates[word] = math.log(rest * share)
+        ranked = sorted(candidates.items(), key=lambda item: -item[1])[:top]
+        table = dict(ranked)
+        table.setdefault(piece, chosen)
+        tokens.append(piece)
+        logprobs.append(chosen)
+        tops.append(table)
+        offsets.append(offset)
+        offset += len(piece)
+    return {
+        "tokens": tokens,
+        "token_logprobs": logprobs,
+        "top_logprobs": tops,
+        "text_offset": offsets,
+    }
+
+
+def _prompts(raw: Any) -> list[str | list[int]]:
+    """The prompts in `prompt`: a string, strings, token ids or arrays of token ids."""
+    if raw is None:
+        return [""]
+    if isinstance(raw, str):
+        return [raw]
+    if not isinstance(raw, list):
+        raise v.bad(INVALID_PROMPT, None, None)
+    if not raw:
+        raise v.bad(
+            "Invalid 'prompt': empty array. Expected an array with minimum length 1, but got an "
+            "empty array instead.",
+            "prompt",
+            "empty_array",
+        )
+    if all(isinstance(item, str) for item in raw):
+        return list(raw)
+    if all(_is_token(item) for item in raw):
+        return [list(raw)]
+    if all(isinstance(item, list) and item and all(map(_is_token, item)) for item in raw):
+        return [list(item) for item in raw]
+    raise v.bad(INVALID_PROMPT, None, None)
+
+
+def _is_token(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _prompt_text(prompt: str | list[int], tokenizer: Tokenizer | None) -> str:
+    if isinstance(prompt, str):
+        return prompt
+    assert tokenizer is not None
+    top = tokenizer.max_token_value
+    for token in prompt:
+        if token > top:
+            raise v.bad(
+                f"Invalid token in prompt: {token}. Minimum value is 0, maximum value is {top} "
+                "(inclusive).",
+                None,
+                None,
+            )
+    return tokenizer.decode(prompt)
+
+
+def _check_best_of(n: int, best_of: int, stream: bool) -> None:
+    # Wording not confirmed against the live API (the endpoint is legacy).
+    if best_of < n:
+        raise v.bad(
+            f"best_of must be greater than or equal to n, but got best_of={best_of} and n={n}.",
+            "best_of",
+            None,
+        )
+    if stream and best_of > 1:
+        raise v.bad("Cannot stream results with best_of > 1.", "best_of", None)
+
+
+def _text(choice: Choice) -> str:
+    return choice.text or choice.refusal or ""
+
+
+def _pieces(choice: Choice) -> list[str]:
+    if choice.text:
+        return choice.text_pieces or [choice.text]
+    if choice.refusal:
+        return choice.refusal_pieces or [choice.refusal]
+    return []
+
+
+def _finish(choice: Choice) -> str:
+    # No tools on this endpoint: a scripted tool call still ends the text naturally.
+    return "stop" if choice.finish_reason == "tool_calls" else choice.finish_reason
