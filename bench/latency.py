@@ -11,11 +11,12 @@ round runs: its pauses would read as the server's lateness.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import itertools
 import os
 import resource
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from bench import client
@@ -25,7 +26,6 @@ from bench.stats import median, percentile
 from bench.steal import StealMeter, describe
 from bench.stream_client import StreamTiming, build_request, parse_reads, read_stream
 from bench.workloads import LATENCY_SCENARIO, PACED
-from mockserver.http.collector import paused
 
 TTFT = 0.2  # bench/scenarios/latency.yaml
 TOKENS_PER_SECOND = 50.0
@@ -93,6 +93,18 @@ def measured_round(port: int, count: int) -> list[StreamTiming]:
     gc.collect()
     with paused():
         return run_async(run_streams(port, count, RAMP))
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """No cyclic collections in this (the client's) process inside the block."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def run_async(coroutine: Coroutine[Any, Any, list[StreamTiming]]) -> list[StreamTiming]:

@@ -9,10 +9,9 @@ mockserver validate scenarios/*.yaml     # exit 1 listing every error, 0 with a 
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from mockserver.settings import ENV_VAR, Settings
@@ -82,32 +81,16 @@ def validate(paths: Sequence[str]) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from mockserver.http import collector
-
-    with collector.paused():
-        started = _start(args)
-    if isinstance(started, int):
-        return started
-    run, app, options = started
-    run(app, **options)
-    return 0
-
-
-def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dict[str, Any]]:
-    """Everything `serve` does before the server runs: uvicorn's `run`, what it runs, and its
-    options; or the exit status when the scenarios have errors."""
-    # First, before the heavy imports below: a thread reads the rank tables (file reads and
-    # sha256 release the GIL, so they overlap the imports) and requests are answered by the
-    # pure-Python bridge; an encoding in demand gets its Rust encoder in a quiet moment.
-    from mockserver.tokens.tokenizer import build_when_idle, warm_up
+    # First, before the heavy imports below: a thread reads the rank tables, so the first
+    # request finds them (file reads and hashing release the GIL: they overlap the imports).
+    from mockserver.tokens.tokenizer import warm_up
 
     warm_up()
 
     import uvicorn
 
     from mockserver.http.app import create_app
-    from mockserver.http.pacer import hold_collections
-    from mockserver.http.server_thread import UVICORN_OPTIONS
+    from mockserver.http.server_thread import UVICORN_OPTIONS, Server
     from mockserver.scenario import ScenarioError, load_paths
     from mockserver.server_state import MockState
 
@@ -148,21 +131,11 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
     if settings.workers > 1:
         os.environ[ENV_VAR] = settings.to_env()
         options.update(factory=True, workers=settings.workers)
-        return uvicorn.run, "mockserver.http.app:app_from_env", options
-    state = MockState(settings, scenarios)
-    app = create_app(state=state)
-    # A long-running server gets today's chat encoding built in its first idle second (see
-    # build_when_idle); it is the encoder a long prompt needs, and the memory it takes is
-    # spent sooner or later by any server that sees one.
-    build_when_idle(["o200k_base"], activity=lambda: state.journal.opened)
-    # Everything loaded so far lives as long as the server: out of the collector's sight,
-    # full collections walk only what requests allocate (they paused paced streams ~40 ms).
-    # No gc.collect() first: the collector was paused (`collector.paused`), and the
-    # collections it would have run during the imports find nothing (looking takes ~25 ms).
-    gc.freeze()
-    # And paced streams hold the collector off while they are in flight (`mockserver.http.pacer`).
-    hold_collections()
-    return uvicorn.run, app, options
+        uvicorn.run("mockserver.http.app:app_from_env", **options)
+        return 0
+    app = create_app(state=MockState(settings, scenarios))
+    Server(uvicorn.Config(app, **options)).run()
+    return 0
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import subprocess
 import sys
 import textwrap
@@ -14,9 +13,9 @@ import pytest
 import uvicorn
 
 from mockserver.cli import main
-from mockserver.http import pacer
+from mockserver.http.app import MockApp
+from mockserver.http.server_thread import Server
 from mockserver.settings import ENV_VAR
-from mockserver.tokens import tokenizer as tokens
 from tests.conftest import SCENARIOS
 
 BAD = textwrap.dedent(
@@ -79,45 +78,25 @@ def test_every_shipped_scenario_validates() -> None:
 
 
 @pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[Any], list[Any]]]:
-    """`serve` up to uvicorn: (what uvicorn was given to run, the idle builds scheduled)."""
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """`serve` up to uvicorn: what uvicorn was given to run, and its options."""
     runs: list[Any] = []
-    builds: list[Any] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append(app))
-    monkeypatch.setattr(
-        tokens, "build_when_idle", lambda names, activity: builds.append((names, activity))
-    )
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append((app, options)))
+    monkeypatch.setattr(Server, "run", lambda self: runs.append((self.config.app, self.config)))
     monkeypatch.setenv(ENV_VAR, "")  # restored after a multi-worker `serve` sets it
-    yield runs, builds
-    gc.unfreeze()  # `serve` freezes what start-up made; not this test process's business
-    pacer.hold_collections(False)  # nor is how it paces streams
+    return runs
 
 
-def test_serve_builds_the_chat_encoding_in_its_first_idle_moment(
-    served: tuple[list[Any], list[Any]],
-) -> None:
-    runs, builds = served
+def test_serve_runs_the_app_with_the_connection_tap(served: list[Any]) -> None:
     assert main(["serve", "--port", "0"]) == 0
-    [app] = runs
-    [(names, activity)] = builds
-    assert names == ["o200k_base"]
-    before = activity()  # requests so far: the journal's
-    app.mock.journal.open("POST", "/v1/chat/completions", {})
-    assert activity() == before + 1
+    [(app, config)] = served
+    assert isinstance(app, MockApp)
+    assert config.http == "mockserver.http.connection:ConnectionTap"
+    assert config.date_header is False  # the wall clock: responses are byte-identical
 
 
-def test_serve_holds_collections_while_it_paces_streams(
-    served: tuple[list[Any], list[Any]],
-) -> None:
-    assert not pacer._hold.wanted  # the fixture's servers leave the collector alone
-    assert main(["serve", "--port", "0"]) == 0
-    assert pacer._hold.wanted
-
-
-def test_serve_with_workers_leaves_building_to_demand(
-    served: tuple[list[Any], list[Any]],
-) -> None:
-    runs, builds = served
+def test_serve_with_workers_runs_the_app_factory(served: list[Any]) -> None:
     assert main(["serve", "--port", "0", "--workers", "2"]) == 0
-    assert runs == ["mockserver.http.app:app_from_env"]
-    assert builds == []
+    [(app, options)] = served
+    assert app == "mockserver.http.app:app_from_env"
+    assert options["workers"] == 2 and options["factory"] is True

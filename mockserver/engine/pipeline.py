@@ -27,7 +27,6 @@ from mockserver.engine.compose import depends_on_key
 from mockserver.engine.decide import retry_group
 from mockserver.engine.memo import Prepared, StaticReply
 from mockserver.faults.vendor import vendor_of
-from mockserver.http import arrival
 from mockserver.http.delivery import Delivery, body_app, error_app, stream_app
 from mockserver.http.responses import RawResponse
 from mockserver.journal.journal import Entry
@@ -304,13 +303,6 @@ def content_filtered(reply: ReplySpec | None) -> ReplySpec:
     return reply.model_copy(update={"finish_reason": "content_filter"})
 
 
-def date_from_arrival(scope: Scope, entry: Entry, delivery: Delivery) -> None:
-    """A timed answer (latency, a fault) counts from when the request arrived, which the
-    server's connection may know better than `entry.at` (`mockserver.http.arrival`)."""
-    if delivery.latency is not None or delivery.fault is not None:
-        entry.at = arrival.arrived(scope, entry.at)
-
-
 async def generate(
     scope: Scope,
     receive: Receive,
@@ -351,10 +343,7 @@ async def generate(
             reply = respond(state, dialect, prepared, entry, delivery)
     except APIError as error:
         response = error_response(dialect, error, entry, delivery.headers if delivery else None)
-        if delivery is not None:
-            date_from_arrival(scope, entry, delivery)
         return error_app(response, entry, delivery)
-    date_from_arrival(scope, entry, delivery)
     exchange = prepared.exchange
     headers = dialect.reply_headers(reply, exchange)
     headers.update(delivery.headers)

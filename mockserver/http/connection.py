@@ -8,15 +8,15 @@ ASGI gives an app `send` and `receive`, not the socket. Three things need more:
 - closing the connection without an HTTP ending (an abrupt cut, a TCP reset, bytes that are
   not HTTP, no response at all).
 
-uvicorn (what mockserver serves with) puts no transport in the scope, but its `receive` is a
-bound method of the request cycle, which holds the connection's `asyncio.Transport` and its
-`keep_alive` flag; uvicorn clears that flag on every open connection when it begins a graceful
-shutdown. `Connection` reads both from there. Under another server these are missing: waits
-then still stop on `http.disconnect`, and breaking the connection falls back to ending the
-response (the server closes the connection when the app returns without finishing).
+For the last, mockserver's servers run uvicorn with `ConnectionTap` as its HTTP protocol (the
+public `http=` setting): it hands each connection to the protocol uvicorn would have chosen
+itself and only records the connection's transport, keyed by the addresses that the request's
+scope carries (`server`, `client`). Under another server, or another protocol, breaking the
+connection falls back to ending the response early (the server closes a connection whose
+response did not finish).
 
-After closing the transport, `abort()` waits until uvicorn has seen the connection go
-(`http.disconnect`), so the app's return is not logged as an incomplete response.
+Shutdown is announced by the server that runs the app (`announce_shutdown`): mockserver's own
+servers do it when they begin to stop. Apps run elsewhere rely on the server cancelling them.
 """
 
 from __future__ import annotations
@@ -28,10 +28,12 @@ import struct
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from starlette.types import Receive
+from starlette.types import Receive, Scope
 
 SHUTDOWN_POLL = 0.25  # seconds between checks for a server shutdown during a long wait
 CLOSE_WAIT = 1.0  # seconds to wait for the server to notice a connection we closed
+
+Address = tuple[str, int]
 
 
 class Transport(Protocol):
@@ -44,30 +46,76 @@ class Transport(Protocol):
     def get_extra_info(self, name: str, default: Any = None) -> Any: ...
 
 
+# Live connections of every tapped server in this process: (server address, client address).
+_transports: dict[tuple[Address, Address], Transport] = {}
+# Event loops whose server has begun to shut down.
+_stopping: set[asyncio.AbstractEventLoop] = set()
+
+
+def _address(info: Any) -> Address | None:
+    return (str(info[0]), int(info[1])) if isinstance(info, tuple) else None
+
+
+def _key_of(transport: Transport) -> tuple[Address, Address] | None:
+    server = _address(transport.get_extra_info("sockname"))
+    client = _address(transport.get_extra_info("peername"))
+    return None if server is None or client is None else (server, client)
+
+
+class ConnectionTap:
+    """uvicorn's own HTTP protocol for a connection, with the connection's transport recorded
+    for `Connection`. Every protocol method but the two below goes straight to uvicorn's."""
+
+    def __init__(self, **options: Any) -> None:
+        from uvicorn.config import HTTP_PROTOCOLS
+        from uvicorn.importer import import_from_string
+
+        self._protocol = import_from_string(HTTP_PROTOCOLS["auto"])(**options)
+        self._key: tuple[Address, Address] | None = None
+
+    def connection_made(self, transport: Transport) -> None:
+        self._key = _key_of(transport)
+        if self._key is not None:
+            _transports[self._key] = transport
+        self._protocol.connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._key is not None:
+            _transports.pop(self._key, None)
+        self._protocol.connection_lost(exc)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._protocol, name)
+
+
+def announce_shutdown(loop: asyncio.AbstractEventLoop) -> None:
+    """The server on `loop` begins to shut down: long waits on it end now."""
+    _stopping.add(loop)
+
+
+def forget_shutdown(loop: asyncio.AbstractEventLoop) -> None:
+    _stopping.discard(loop)
+
+
 class Connection:
     """One request's connection. Call `close()` when the response is done (it stops the
     disconnect watcher)."""
 
-    __slots__ = ("_cycle", "_keep_alive", "_watcher", "disconnected", "receive")
+    __slots__ = ("_loop", "_watcher", "disconnected", "receive", "transport")
 
-    def __init__(self, receive: Receive) -> None:
+    def __init__(self, scope: Scope, receive: Receive) -> None:
         self.receive = receive
-        self._cycle: Any = getattr(receive, "__self__", None)
-        self._keep_alive = bool(getattr(self._cycle, "keep_alive", False))
+        self._loop = asyncio.get_running_loop()
+        server, client = _address(scope.get("server")), _address(scope.get("client"))
+        self.transport: Transport | None = (
+            _transports.get((server, client)) if server and client else None
+        )
         self._watcher: asyncio.Task[None] | None = None
         self.disconnected = False
 
-    @property
-    def transport(self) -> Transport | None:
-        # uvloop's transports don't subclass asyncio.Transport: check for what is used.
-        transport = getattr(self._cycle, "transport", None)
-        if all(callable(getattr(transport, name, None)) for name in ("write", "abort", "close")):
-            return transport
-        return None
-
     def shutting_down(self) -> bool:
-        """Whether the server has begun a graceful shutdown (uvicorn only; see module doc)."""
-        return self._keep_alive and not getattr(self._cycle, "keep_alive", True)
+        """Whether the server running this request has begun to shut down."""
+        return self._loop in _stopping
 
     def gone(self) -> bool:
         """Whether to stop now: the client disconnected or the server is shutting down (a
@@ -90,7 +138,7 @@ class Connection:
     async def sleep(self, seconds: float) -> bool:
         """Wait `seconds`; False as soon as the client disconnects or the server shuts down."""
         watcher = self._watch()
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         deadline = loop.time() + seconds
         while True:
             remaining = deadline - loop.time()
@@ -125,7 +173,8 @@ class Connection:
             transport.abort()
         else:
             transport.close()
-        # Let the server see the connection go before the app returns (see module doc).
+        # Let the server see the connection go before the app returns, so that it does not
+        # report the response as one the app left unfinished.
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(self._watch()), CLOSE_WAIT)
 

@@ -11,30 +11,16 @@ Timers fire on whole milliseconds (uvloop's resolution; the standard loop is rou
 way), so frames of many streams that fall due within one millisecond go out on one wake-up, and
 a frame never leaves before its time by the loop's clock.
 
-A server process (`mockserver serve`, not the pytest fixture: that is someone else's process)
-also holds the cyclic garbage collector off while paced streams are in flight
-(`hold_collections`). What a paced stream allocates lives as long as the stream, ~1 s, so with
-hundreds in flight every young collection walks them and the older ones walk them again: full
-collections took 5-16 ms, and stopped every stream for as long (measured with `gc.callbacks`
-during 500 streams; they found no garbage). Reference counting frees everything as usual; the
-collector runs again once no stream is paced, or as soon as the objects it would track grow
-past `HELD_OBJECTS_LIMIT` (reference cycles piling up: collecting matters more then).
-
 `send` is run eagerly from the timer callback: a server's `send` normally finishes without
 suspending (the bytes go to the socket buffer), so its coroutine is stepped once by hand. When
 it does suspend (the client reads slowly and the server waits for the buffer to drain), a task
 finishes it and the stream sends nothing more until then, so events never overtake each other.
-Where the server offers it, a stream's `write` goes first: mockserver's own HTTP protocol
-(`mockserver.http.protocol`) writes a body chunk straight to the connection whenever `send`
-would do only that. It spares the message, the coroutine and its `StopIteration`, ~10 % of a
-paced server's CPU (500 streams: 0.99 s of CPU a round instead of 1.09 s).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import heapq
 import itertools
 import math
@@ -47,17 +33,13 @@ from starlette.types import Send
 TICK = 0.001  # seconds: timers are set on whole milliseconds
 EARLY = 1e-6  # seconds: float noise in `start + offset`, not a frame sent early
 SWEEP = 0.25  # seconds between checks of every stream's `should_stop` (a server shutdown)
-# Net new objects the collector would track (`gc.get_count()[0]`) past which a hold ends: 500
-# paced streams in flight make ~42,000; objects in reference cycles only ever add to the count.
-HELD_OBJECTS_LIMIT = 200_000
 
 
 class PacedStream:
     """Frames and the loop times at which each may be sent, and where they go.
 
     `due[i]` is the loop time (`loop.time()`) from which frame i may be sent; it never
-    decreases. `write(body)`, when given, sends a body chunk at once and says so, or returns
-    False for `send` to do it. `sent(n)` is told after each send how many frames it carried.
+    decreases. `sent(n)` is told after each send how many frames it carried.
     `should_stop()` is asked on every sweep (a server shutdown; a client that leaves is
     reported with `Pacer.stop`). `finished` resolves True once every frame went out, False when
     the stream was stopped first, or with the exception a `send` raised.
@@ -73,7 +55,6 @@ class PacedStream:
         "sending",
         "sent",
         "should_stop",
-        "write",
     )
 
     def __init__(
@@ -85,7 +66,6 @@ class PacedStream:
         *,
         sent: Callable[[int], None] = lambda count: None,
         should_stop: Callable[[], bool] = lambda: False,
-        write: Callable[[bytes], bool] | None = None,
     ) -> None:
         self.frames = frames
         self.due = due
@@ -94,7 +74,6 @@ class PacedStream:
         self.finished = finished
         self.sent = sent
         self.should_stop = should_stop
-        self.write = write
         self.index = 0  # the next frame to send
         self.sending: asyncio.Task[None] | None = None  # finishes a send that suspended
 
@@ -144,7 +123,6 @@ class Pacer:
         self._push(stream)
         if self._sweeper is None:
             self._sweeper = self.loop.call_later(SWEEP, self._sweep)
-            _hold.begin()
 
     def stop(self, stream: PacedStream) -> None:
         """Send nothing more of `stream`; it finishes with False."""
@@ -191,9 +169,6 @@ class Pacer:
     def _send(self, stream: PacedStream, body: bytes, frames: int) -> bool:
         """Send `body` now; False when the send suspended (a task finishes it and carries on
         with the stream) or failed (the stream finishes with the error)."""
-        if stream.write is not None and stream.write(body):
-            stream.sent(frames)
-            return True
         message = {"type": "http.response.body", "body": body, "more_body": True}
         try:
             pending = run_eagerly(stream.send(message))
@@ -233,7 +208,6 @@ class Pacer:
             self.stop(stream)
         if self._streams:
             self._sweeper = self.loop.call_later(SWEEP, self._sweep)
-            _hold.check()
             return
         self._heap.clear()  # only stopped streams are left in it
         if self._timer is not None:
@@ -241,8 +215,6 @@ class Pacer:
             self._timer, self._timer_at = None, math.inf
         if _PACERS.get(id(self.loop)) is self:
             del _PACERS[id(self.loop)]
-        if not pacing_anything():
-            _hold.end()
 
 
 def run_eagerly(awaitable: Awaitable[None]) -> Coroutine[Any, Any, None] | None:
@@ -276,44 +248,6 @@ async def _finish(coroutine: Coroutine[Any, Any, None], waiting_on: Any) -> None
         coroutine.close()
 
 
-class CollectorHold:
-    """The cyclic collector held off while this process paces streams (module docstring)."""
-
-    def __init__(self) -> None:
-        self.wanted = False  # `hold_collections(True)` was called
-        self.holding = False  # the collector is off because of this hold
-        self.given_up = False  # the count passed the limit: no hold until pacing stops
-
-    def begin(self) -> None:
-        """A pacer has streams in flight."""
-        if self.wanted and not self.holding and not self.given_up and gc.isenabled():
-            gc.disable()
-            self.holding = True
-
-    def check(self) -> None:
-        """Streams are still in flight: end the hold if the tracked objects grew past the limit."""
-        if self.holding and gc.get_count()[0] > HELD_OBJECTS_LIMIT:
-            gc.enable()
-            self.holding, self.given_up = False, True
-
-    def end(self) -> None:
-        """No pacer has streams in flight."""
-        if self.holding:
-            gc.enable()
-        self.holding = self.given_up = False
-
-
-_hold = CollectorHold()
-
-
-def hold_collections(wanted: bool = True) -> None:
-    """Whether paced streams hold the cyclic collector off in this process (for a server
-    process: `mockserver serve` turns it on). Turning it off ends a hold at once."""
-    _hold.wanted = wanted
-    if not wanted:
-        _hold.end()
-
-
 _PACERS: dict[int, Pacer] = {}
 
 
@@ -323,9 +257,3 @@ def pacer_for(loop: asyncio.AbstractEventLoop) -> Pacer:
     if pacer is None or pacer.loop is not loop:
         pacer = _PACERS[id(loop)] = Pacer(loop)
     return pacer
-
-
-def pacing_anything() -> bool:
-    """Whether any loop of this process has paced streams in flight (for work that would hold
-    the GIL, such as building a tokenizer, to wait for; safe to call from any thread)."""
-    return any(len(pacer) for pacer in list(_PACERS.values()))

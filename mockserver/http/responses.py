@@ -4,8 +4,8 @@ Starlette's `StreamingResponse` pays one ASGI round trip per event. With no paci
 there is no reason to: `EventStream` sends the whole pre-rendered stream in one `http.response.body`
 message (still `text/event-stream`, still parsed event by event by the client). With pacing the
 loop's `Pacer` (`mockserver.http.pacer`) sends each frame at its scheduled time, counted from the
-request's arrival (`mockserver.http.arrival`) so neither the time spent answering nor late wake-ups
-add up, while `mockserver.http.connection` watches for the client going away. A cut stream ends
+request's arrival so neither the time spent answering nor late wake-ups add up, while
+`mockserver.http.connection` watches for the client going away. A cut stream ends
 cleanly, abruptly, or after a bounded stall; `BrokenConnection` breaks the connection before any
 HTTP.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
@@ -27,9 +27,6 @@ from mockserver.http.pacer import PacedStream, pacer_for
 if TYPE_CHECKING:
     from mockserver.journal.journal import Entry
 
-# The scope extension through which mockserver's own server (`mockserver.http.protocol`) offers
-# to write a response's body chunks straight to the connection: {"write": (bytes) -> bool}.
-BODY_WRITER = "mockserver.body_writer"
 JSON_TYPE = b"application/json"
 SSE_TYPE = b"text/event-stream; charset=utf-8"
 Ending = Literal["complete", "abort", "stall"]
@@ -142,16 +139,13 @@ class EventStream:
                 mark(self.entry)
             await send({"type": "http.response.body", "body": b"".join(self.frames)})
             return
-        connection = Connection(receive)
-        writer = scope.get("extensions", {}).get(BODY_WRITER)
+        connection = Connection(scope, receive)
         try:
-            await self._send_slowly(connection, send, writer["write"] if writer else None)
+            await self._send_slowly(connection, send)
         finally:
             connection.close()
 
-    async def _send_slowly(
-        self, connection: Connection, send: Send, write: Callable[[bytes], bool] | None
-    ) -> None:
+    async def _send_slowly(self, connection: Connection, send: Send) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time() + remaining(self.delay, self.arrived)  # of the response, loop time
         if start > loop.time() and not await connection.sleep(start - loop.time()):
@@ -161,7 +155,7 @@ class EventStream:
         if self.schedule is None:
             await send(_more(b"".join(self.frames)))
             self._count(len(self.frames))
-        elif not await self._pace(connection, send, start, write):
+        elif not await self._pace(connection, send, start):
             await self._stop(connection)
             return
         if self.mark_fault:
@@ -174,13 +168,7 @@ class EventStream:
             return
         await connection.abort()
 
-    async def _pace(
-        self,
-        connection: Connection,
-        send: Send,
-        start: float,
-        write: Callable[[bytes], bool] | None,
-    ) -> bool:
+    async def _pace(self, connection: Connection, send: Send, start: float) -> bool:
         """Hand the frames to the loop's pacer, timed from `start` (loop time); True once all
         went out, False when the client left or the server began shutting down first."""
         assert self.schedule is not None
@@ -193,7 +181,6 @@ class EventStream:
             finished,
             sent=self._count,
             should_stop=connection.gone,
-            write=write,
         )
         pacer = pacer_for(loop)
         connection.when_disconnected(lambda: pacer.stop(stream))
@@ -237,7 +224,7 @@ class Delayed:
         self.arrived = arrived
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        connection = Connection(receive)
+        connection = Connection(scope, receive)
         try:
             waited = await connection.sleep(remaining(self.delay, self.arrived))
         finally:
@@ -282,7 +269,7 @@ class BrokenConnection:
         self.arrived = arrived
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        connection = Connection(receive)
+        connection = Connection(scope, receive)
         try:
             await self._break(connection)
         finally:

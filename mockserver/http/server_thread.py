@@ -8,6 +8,7 @@ Used by the pytest plugin and by the project's own integration tests:
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -17,6 +18,8 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from mockserver.http.connection import announce_shutdown, forget_shutdown
+
 # What `mockserver serve` sets too. No `date` header: it is the wall clock, and responses are
 # byte-identical across runs, headers included (RFC 9110 lets a server without a reliable
 # clock leave it out). No proxy-headers middleware: nothing here reads the client's address or
@@ -24,13 +27,17 @@ from starlette.types import ASGIApp
 UVICORN_OPTIONS: dict[str, Any] = {
     "date_header": False,
     "proxy_headers": False,
-    # uvicorn's httptools protocol, with two scope extensions (arrival, direct body writes).
-    "http": "mockserver.http.protocol:MockHttpProtocol",
+    # uvicorn's own protocol, with each connection findable for connection faults.
+    "http": "mockserver.http.connection:ConnectionTap",
+    # A response that waits on purpose (a stall, a hang) ends when shutdown is announced; one
+    # under a server that can't announce it is cancelled after this long.
+    "timeout_graceful_shutdown": 3,
 }
 
 
-class _Server(uvicorn.Server):
-    """uvicorn's server, with an event set when its start-up has ended, well or not."""
+class Server(uvicorn.Server):
+    """uvicorn's server, with an event set when its start-up has ended, well or not, and its
+    shutdown announced to the responses that wait on purpose (`mockserver.http.connection`)."""
 
     def __init__(self, config: uvicorn.Config) -> None:
         super().__init__(config)
@@ -41,6 +48,14 @@ class _Server(uvicorn.Server):
             await super().startup(sockets)
         finally:
             self.ready.set()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        announce_shutdown(loop)
+        try:
+            await super().shutdown(sockets)
+        finally:
+            forget_shutdown(loop)
 
 
 class ServerThread:
@@ -66,7 +81,7 @@ class ServerThread:
             loop=loop,
             **UVICORN_OPTIONS,
         )
-        self.server = _Server(config)
+        self.server = Server(config)
         self.thread = threading.Thread(target=self._run, name="mockserver", daemon=True)
 
     @property

@@ -23,12 +23,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from mockserver.core.cache_files import cache_dir, write_atomically
+from mockserver.tokens.encodings import SPECS
 
 # The official sha256 of the decompressed files (tiktoken_ext/openai_public.py pins the same).
-OFFICIAL_SHA256: Mapping[str, str] = {
-    "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
-    "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
-}
+OFFICIAL_SHA256: Mapping[str, str] = {name: spec.sha256 for name, spec in SPECS.items()}
 
 _CACHE_MAGIC = b"MSRANKS\x02"
 _DIGEST_SIZE = 32

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 
@@ -238,35 +237,6 @@ def test_a_send_that_suspends_holds_the_stream_back_until_it_is_done(
     assert paced.finished.result() is True
 
 
-def test_a_stream_writes_directly_when_the_server_can_and_sends_when_it_declines(
-    futures: asyncio.AbstractEventLoop,
-) -> None:
-    """`write` goes first; a frame it declines (say, while the connection's buffer is full)
-    goes through `send`, and the stream carries on in order either way."""
-    fake = FakeLoop()
-    wire = Wire(fake)
-    written: list[tuple[float, bytes]] = []
-    declining = False
-
-    def write(body: bytes) -> bool:
-        if declining:
-            return False
-        written.append((fake.now, body))
-        return True
-
-    counts: list[int] = []
-    paced = stream(fake, futures, [0.0, 0.02, 0.04], wire, write=write, sent=counts.append)
-    make_pacer(fake).add(paced)
-    fake.advance(0.03)
-    declining = True
-    fake.advance(0.03)
-    assert [body for _, body in written] == [b"e0;", b"e1;"]
-    assert [body for _, body in wire.sent] == [b"e2;"]
-    for (at, _), due in zip(written + wire.sent, paced.due, strict=True):
-        assert due <= at < due + 2 * TICK
-    assert counts == [1, 1, 1] and paced.finished.result() is True
-
-
 def test_run_eagerly_steps_a_coroutine_that_does_not_suspend() -> None:
     done: list[str] = []
 
@@ -312,72 +282,3 @@ def test_a_loop_has_one_pacer_until_it_has_nothing_to_pace() -> None:
         return id(loop) in pacer_module._PACERS
 
     assert asyncio.run(scenario()) is False
-
-
-@pytest.fixture
-def holding() -> Iterator[None]:
-    """`hold_collections()` for one test; the collector is on before and after it."""
-    gc.enable()
-    pacer_module.hold_collections(True)
-    try:
-        yield
-    finally:
-        pacer_module.hold_collections(False)
-        gc.enable()
-
-
-def test_paced_streams_hold_the_collector_off_until_none_is_in_flight(
-    futures: asyncio.AbstractEventLoop, holding: None
-) -> None:
-    fake = FakeLoop()
-    pacer = make_pacer(fake)
-    pacer.add(stream(fake, futures, [0.0, 0.3, 0.6], Wire(fake)))
-    assert not gc.isenabled()
-    fake.advance(0.5)
-    pacer.add(stream(fake, futures, [0.0, 0.5], Wire(fake)))
-    fake.advance(0.4)  # the first stream is done, the second is not
-    assert not gc.isenabled()
-    fake.advance(SWEEP * 2 + 0.2)  # both done, and a sweep found nothing left to pace
-    assert len(pacer) == 0
-    assert gc.isenabled()
-
-
-def test_without_the_setting_streams_leave_the_collector_alone(
-    futures: asyncio.AbstractEventLoop,
-) -> None:
-    assert gc.isenabled()
-    fake = FakeLoop()
-    make_pacer(fake).add(stream(fake, futures, [0.0, 0.3], Wire(fake)))
-    assert gc.isenabled()
-
-
-def test_a_hold_ends_when_the_objects_it_would_track_pass_the_limit(
-    futures: asyncio.AbstractEventLoop, holding: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake = FakeLoop()
-    pacer = make_pacer(fake)
-    pacer.add(stream(fake, futures, [0.0, 1.0, 2.0], Wire(fake)))
-    assert not gc.isenabled()
-    monkeypatch.setattr(pacer_module, "HELD_OBJECTS_LIMIT", gc.get_count()[0] + 1_000)
-    piling_up = [[] for _ in range(2_000)]  # the collector would track each list
-    fake.advance(SWEEP + 0.01)
-    assert gc.isenabled()  # given up: collections run while the stream goes on
-    del piling_up
-    pacer.add(stream(fake, futures, [0.0, 0.1], Wire(fake)))
-    assert gc.isenabled()  # and no stream holds them off again until pacing stops
-    fake.advance(3.0)
-    assert len(pacer) == 0
-    pacer.add(stream(fake, futures, [0.0, 0.1], Wire(fake)))
-    assert not gc.isenabled()  # a new hold
-
-
-def test_a_collector_turned_off_by_someone_else_stays_off(
-    futures: asyncio.AbstractEventLoop, holding: None
-) -> None:
-    gc.disable()
-    fake = FakeLoop()
-    pacer = make_pacer(fake)
-    pacer.add(stream(fake, futures, [0.0, 0.1], Wire(fake)))
-    fake.advance(SWEEP * 2 + 0.2)
-    assert len(pacer) == 0
-    assert not gc.isenabled()

@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 import tiktoken
 
-from mockserver.tokens import bpe_files as bpe_ranks
-from mockserver.tokens import tokenizer as tokens
+from mockserver.tokens import bpe_files
 from mockserver.tokens.bridge import Bridge, usable_text
 
 CASES = [
@@ -74,9 +73,9 @@ def random_texts(seed: int, count: int) -> list[str]:
 def bridges(request: pytest.FixtureRequest, shared_cache: Path) -> dict[str, Bridge]:
     """Bridges over the cached rank table (binary search) and over a plain dict."""
     bridges = {}
-    for name in tokens.OFFICIAL_SHA256:
-        bpe_ranks.load_rank_table(name, cache=shared_cache)  # written if it wasn't
-        table = bpe_ranks.load_rank_table(name, cache=shared_cache)
+    for name in bpe_files.OFFICIAL_SHA256:
+        bpe_files.load_rank_table(name, cache=shared_cache)  # written if it wasn't
+        table = bpe_files.load_rank_table(name, cache=shared_cache)
         bridges[name] = Bridge(name, table if request.param == "table" else table.to_dict())
     return bridges
 
@@ -120,7 +119,7 @@ def test_lone_surrogates_are_replaced_as_tiktoken_does(
 
 
 def test_known_ids() -> None:
-    bridge = Bridge("o200k_base", tokens.load_ranks("o200k_base"))
+    bridge = Bridge("o200k_base", bpe_files.load_ranks("o200k_base"))
     assert bridge.encode("tiktoken is great!") == [83, 8251, 2488, 382, 2212, 0]
 
 

@@ -11,9 +11,7 @@ tokens of each word of Faker's English word list where a word can stand: first i
 ("." and ".\n\n"). tiktoken's encodings split text into pre-tokens before any merge, and each of
 these fragments is one pre-token (or several whole ones), so a text's tokens are its fragments'
 tokens laid end to end — the tests check this against the tokenizer over thousands of texts.
-Cutting the ~3,000 fragments takes ~45 ms, most of a fresh server's first default reply, so for
-tiktoken's encodings the pieces are kept in the cache folder (`mockserver.core.cache_files`), keyed
-by the encoding's official sha256, the words and the tokenizer's code.
+The words are Faker's English lorem list, shipped as `mockserver/data/words.txt`.
 
 Every choice comes from a `random.Random` seeded with blake2b of the key: the same key gives the
 same text, with no wall clock and no global random state.
@@ -21,9 +19,7 @@ same text, with no wall clock and no global random state.
 
 from __future__ import annotations
 
-import _random
-import re
-import sys
+import random
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -37,9 +33,7 @@ from mockserver.core.ids import seed_for
 # chat-answer prose rather than lorem ipsum's six-word sentences.
 SENTENCE_WORDS = (5, 14)
 PARAGRAPH_CHANCE = 0.15
-_WORDS_SOURCE = "faker/providers/lorem/en_US/__init__.py"
-_CACHE_FORMAT = "prose-pieces-1"  # change when the cached shape changes
-_QUOTED = re.compile(r'"([^"]*)"')
+WORDS_FILE = Path(__file__).resolve().parents[2] / "data" / "words.txt"
 
 
 class PieceTokenizer(Protocol):
@@ -51,33 +45,9 @@ class PieceTokenizer(Protocol):
 
 
 def word_list() -> list[str]:
-    """Faker's English lorem words that are plain lower-case words (no names or acronyms).
-
-    Read from Faker's source without importing Faker (~150 ms and ~15 MB that a default reply
-    doesn't need) and without parsing it (an AST of the module costs a few MB of heap that
-    stays with the process): the tuple `word_list = (...)` is a list of quoted words. Faker
-    itself is the fallback when the file isn't where the import system would find it.
-    """
-    words = _words_in_source()
-    if words is None:
-        from faker.providers.lorem.en_US import Provider
-
-        words = list(Provider.word_list)
-    return [w for w in words if w.isascii() and w.isalpha() and w.islower()]
-
-
-def _words_in_source() -> list[str] | None:
-    for entry in sys.path:
-        try:
-            source = (Path(entry or ".") / _WORDS_SOURCE).read_text(encoding="utf-8")
-        except OSError:
-            continue
-        start = source.find("word_list = (")
-        end = source.find(")", start)
-        words = _QUOTED.findall(source, start, end) if start >= 0 else []
-        # Fewer words than Faker has ever had: the file changed shape, so ask Faker instead.
-        return words if len(words) >= 500 else None
-    return None
+    """The words prose is made of: plain lower-case English words, one per line."""
+    lines = WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 class Slot(Struct, frozen=True):
@@ -129,48 +99,8 @@ def _fragments(words: list[str]) -> list[list[str]]:
 
 
 def _fragment_pieces(tokenizer: PieceTokenizer, words: list[str]) -> list[list[list[str]]]:
-    """The pieces of `_fragments(words)`, from the cache folder for tiktoken's encodings."""
-    fragments = _fragments(words)
-
-    def cut() -> list[list[list[str]]]:
-        return [tokenizer.pieces_of(place) for place in fragments]
-
-    from mockserver.tokens import tokenizer as tokens
-
-    if not isinstance(tokenizer, tokens.Tokenizer) or tokenizer.name not in tokens.OFFICIAL_SHA256:
-        return cut()
-    from mockserver.core.cache_files import derived_json, package_sources
-
-    # The code that cuts them is part of the key: a change to it cuts them again.
-    code = package_sources(("tokens/tokenizer.py", "tokens/bridge.py"))
-    if code is None:
-        return cut()
-    words_and_encoding = [_CACHE_FORMAT, tokens.OFFICIAL_SHA256[tokenizer.name], *words]
-    source = code + "\n".join(words_and_encoding).encode()
-    cached = derived_json(f"prose-{tokenizer.name}", source, cut)
-    if _cuts(cached, fragments):
-        return cached  # type: ignore[no-any-return]
-    return cut()  # a cache file changed by hand, say: not pieces of these fragments
-
-
-def _cuts(found: object, fragments: list[list[str]]) -> bool:
-    """Whether `found` holds, for each fragment, non-empty pieces that spell it."""
-    return (
-        isinstance(found, list)
-        and len(found) == len(fragments)
-        and all(
-            isinstance(place, list)
-            and len(place) == len(texts)
-            and all(
-                isinstance(pieces, list)
-                and pieces
-                and all(isinstance(p, str) and p for p in pieces)
-                and "".join(pieces) == text
-                for pieces, text in zip(place, texts, strict=True)
-            )
-            for place, texts in zip(found, fragments, strict=True)
-        )
-    )
+    """The pieces of `_fragments(words)`."""
+    return [tokenizer.pieces_of(place) for place in _fragments(words)]
 
 
 _vocabularies: dict[int, tuple[PieceTokenizer, Vocabulary]] = {}
@@ -221,9 +151,7 @@ def fake_pieces(
 
 def _prose(key: str, tokens: int, vocab: Vocabulary, made: int) -> list[str]:
     """The first `made` (or a few more) of the `tokens` pieces of the prose of `key`."""
-    # `_random.Random`: the same generator and draws as `random.Random`, without the Python
-    # layer of its constructor (~1.5 µs of the ~6 µs seeding costs).
-    draw = _random.Random(seed_for(key, "text")).random
+    draw = random.Random(seed_for(key, "text")).random
     out: list[str] = []
     left = tokens
     slot = vocab.paragraph_first
