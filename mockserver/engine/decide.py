@@ -29,7 +29,6 @@ from mockserver.core.exchange import Exchange
 from mockserver.core.fifo import FifoMap
 from mockserver.core.reply import Reply
 from mockserver.scenario import CompiledRule, NearMiss, ScenarioSet, near_misses
-from mockserver.scenario.records import FaultLike
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
@@ -194,7 +193,9 @@ class Engine:
                 counter[counter_key] = occurrence + 1
         decision.attempt = occurrence + 1
         outcome = rule.step(occurrence)
-        if isinstance(outcome, FaultLike):
+        from mockserver.scenario.outcomes import FaultSpec  # loaded with the rules
+
+        if isinstance(outcome, FaultSpec):
             decision.fault, decision.fault_source = outcome, "rule"
             decision.reply = reply_of(rule)  # for a fault that cuts or slows a reply
         else:

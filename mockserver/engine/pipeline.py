@@ -32,7 +32,6 @@ from mockserver.http.responses import RawResponse
 from mockserver.journal.journal import Entry
 from mockserver.protocols.dialect import Dialect, Inbound
 from mockserver.scenario import near_misses
-from mockserver.scenario.records import empty_reply
 from mockserver.tokens.tokenizer import get_tokenizer
 
 if TYPE_CHECKING:
@@ -296,7 +295,9 @@ def content_filtered(reply: ReplySpec | None) -> ReplySpec:
     """The `content_filter` preset: the reply (empty by default) ends with finish reason
     content_filter, which each dialect words its own way (refusal, SAFETY...)."""
     if reply is None:
-        return empty_reply("content_filter")
+        from mockserver.scenario.outcomes import ReplySpec
+
+        return ReplySpec.model_validate({"content": "", "finish_reason": "content_filter"})
     if reply.choices is not None:
         choices = [c.model_copy(update={"finish_reason": "content_filter"}) for c in reply.choices]
         return reply.model_copy(update={"choices": choices})

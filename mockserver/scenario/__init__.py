@@ -1,6 +1,5 @@
 """Scenario files: the YAML format (`model`, with `predicates` for `match:` and `outcomes` for
-replies, faults and latency), loading with located errors (`loader`, `issues`), validated files
-kept for the next start (`snapshot`, whose `records` serving reads), the loaded set
+replies, faults and latency), loading with located errors (`loader`, `issues`), the loaded set
 (`scenario_set`), request matching (`matching`) and what reply templates see
 (`render_context`: `template_context`). `template_context` is not a module name: importing
 a submodule binds its name on the package, which would hide the function of that name.
@@ -12,10 +11,8 @@ a submodule binds its name on the package, which would hide the function of that
         outcome = rule.step(occurrence)           # ReplySpec or FaultSpec
         context = template_context(exchange, variables)
 
-Names load with their module on first use: serving needs `scenario_set`, `matching`,
-`snapshot` and `records`, which don't import pydantic or PyYAML; the models and the loader do
-(~0.2 s, ~9 MB), so a server or a pytest session without scenario files, or with files loaded
-before, never pays for them.
+Names load with their module on first use: the models and the loader import pydantic and
+PyYAML (~0.2 s, ~9 MB), which a server or a pytest session without scenario files never needs.
 """
 
 from __future__ import annotations
@@ -40,14 +37,13 @@ if TYPE_CHECKING:
     )
     from mockserver.scenario.predicates import Match
     from mockserver.scenario.render_context import template_context
-    from mockserver.scenario.scenario_set import CompiledRule, ScenarioSet
-    from mockserver.scenario.snapshot import load_paths
+    from mockserver.scenario.scenario_set import CompiledRule, ScenarioSet, load_paths
 
 _MODULE_OF = {
     "ScenarioError": "issues",
     "ScenarioIssue": "issues",
     "load_data": "loader",
-    "load_paths": "snapshot",
+    "load_paths": "scenario_set",
     "load_text": "loader",
     "Matcher": "matching",
     "NearMiss": "matching",

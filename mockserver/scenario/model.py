@@ -9,21 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, PositiveInt, PrivateAttr, field_validator, model_validator
 
 from mockserver.scenario.outcomes import FaultSpec, LatencySpec, ReplySpec, Step
 from mockserver.scenario.predicates import Match
-from mockserver.scenario.records import EmbeddingsMethods, RuleMethods
 from mockserver.scenario.scenario_set import DEFAULT_CLOCK
 from mockserver.scenario.spec import Spec, shape_error
 
+if TYPE_CHECKING:
+    from mockserver.engine.content.embeddings import EmbeddingRules
+
 SUPPORTED_VERSION = 1
 Encoding = Literal["o200k_base", "cl100k_base"]
+RuleKind = Literal["reply", "sequence", "fault", "fail_times"]
 
 
-class Rule(Spec, RuleMethods):
+class Rule(Spec):
     name: Annotated[str, Field(min_length=1)]
     match: Match = Field(default_factory=Match)
     reply: ReplySpec | None = None
@@ -47,6 +50,29 @@ class Rule(Spec, RuleMethods):
                 f"fail_times); got {' and '.join(given) or 'none'}"
             )
         return self
+
+    @property
+    def kind(self) -> RuleKind:
+        if self.fail_times is not None:
+            return "fail_times"
+        if self.sequence is not None:
+            return "sequence"
+        return "fault" if self.fault is not None else "reply"
+
+    def step(self, occurrence: int) -> ReplySpec | FaultSpec:
+        """What the `occurrence`-th (0-based) matching request gets.
+
+        A sequence's last step repeats once the sequence is exhausted.
+        """
+        if self.sequence is not None:
+            step = self.sequence[min(occurrence, len(self.sequence) - 1)]
+            outcome: ReplySpec | FaultSpec | None = step.reply or step.fault
+        elif self.fail_times is not None:
+            outcome = self.fault if occurrence < self.fail_times else self.reply
+        else:
+            outcome = self.reply or self.fault
+        assert outcome is not None  # guaranteed by _one_outcome and Step._exactly_one
+        return outcome
 
 
 class ModelEntry(Spec):
@@ -92,7 +118,7 @@ class NearTexts(Spec):
     similarity: Annotated[float, Field(ge=-1, le=1)]
 
 
-class EmbeddingsSpec(Spec, EmbeddingsMethods):
+class EmbeddingsSpec(Spec):
     """Embedding vectors a scenario fixes: exact ones, and neighbours at a chosen similarity."""
 
     pinned: dict[str, Annotated[list[float], Field(min_length=1)]] = Field(default_factory=dict)
@@ -102,6 +128,15 @@ class EmbeddingsSpec(Spec, EmbeddingsMethods):
     def _consistent(self) -> EmbeddingsSpec:
         self.rules()
         return self
+
+    def rules(self) -> EmbeddingRules:
+        """The embedder's rules; raises ValueError (EmbeddingRuleError) for cycles and clashes."""
+        from mockserver.engine.content.embeddings import EmbeddingRules, Near
+
+        return EmbeddingRules(
+            pinned={text: tuple(vector) for text, vector in self.pinned.items()},
+            near=tuple(Near(n.texts[0], n.texts[1], n.similarity) for n in self.near),
+        )
 
 
 class ModerationFlag(Spec):

@@ -20,7 +20,6 @@ from pydantic import (
 
 from mockserver.core.reply import FinishReason
 from mockserver.engine.content.templates import TemplatedValue
-from mockserver.scenario.records import FaultLike, ReplyMethods
 from mockserver.scenario.spec import (
     Spec,
     TemplatedAny,
@@ -111,7 +110,7 @@ FAULT_EFFECTS = (
 )
 
 
-class FaultSpec(Spec, FaultLike):
+class FaultSpec(Spec):
     """An error response or a broken transport. Stream positions count events from 0."""
 
     preset: Preset | None = None
@@ -182,7 +181,7 @@ class ChoiceSpec(Spec):
     finish_reason: FinishReason | None = None
 
 
-class ReplySpec(ChoiceSpec, ReplyMethods):
+class ReplySpec(ChoiceSpec):
     """A reply: one choice written inline, or `choices:` for distinct answers when n > 1."""
 
     choices: Annotated[list[ChoiceSpec], Field(min_length=1)] | None = None
@@ -201,6 +200,10 @@ class ReplySpec(ChoiceSpec, ReplyMethods):
                 "put those keys inside each choice"
             )
         return self
+
+    def alternatives(self) -> list[ChoiceSpec]:
+        """The choices to cycle through for n > 1 (a single inline reply is one choice)."""
+        return list(self.choices) if self.choices is not None else [self]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from msgspec import Struct
@@ -15,9 +16,30 @@ if TYPE_CHECKING:  # the validated models: a set is built from them, never impor
     from mockserver.core.catalog import ModelInfo
     from mockserver.engine.content.embeddings import EmbeddingRules
     from mockserver.protocols.openai.moderations import ModerationRules
-    from mockserver.scenario.model import ChaosEntry, ModelEntry, RateLimit, Rule, Scenario
+    from mockserver.scenario.model import (
+        ChaosEntry,
+        ModelEntry,
+        RateLimit,
+        Rule,
+        RuleKind,
+        Scenario,
+    )
     from mockserver.scenario.outcomes import FaultSpec, LatencySpec, ReplySpec, Step
-    from mockserver.scenario.records import RuleKind
+
+
+def load_paths(paths: Sequence[str | Path]) -> ScenarioSet:
+    """Load files, and the `*.yaml` / `*.yml` files of directories (sorted by name), in order:
+    a complete `ScenarioSet`, or `ScenarioError` listing every issue of every file.
+
+    `seed`, `clock` and `strict` of the set come from the first file; rules keep file order.
+    With no paths, the empty set (and pydantic is not imported).
+    """
+    if not paths:
+        return ScenarioSet()
+    from mockserver.scenario.loader import validate_paths
+
+    return ScenarioSet.build(validate_paths(paths))
+
 
 DEFAULT_CLOCK = 1735689600  # 2025-01-01T00:00:00Z: `created` of the first occurrence
 
@@ -144,9 +166,7 @@ class ScenarioSet(Struct, frozen=True):
         for scenario in self.scenarios:
             for index, entry in enumerate(scenario.models):
                 data = entry.model_dump()
-                # Validated with the scenario: kept as it is (checking it again as catalog data
-                # would import pydantic, which a scenario served from its snapshot never needs).
-                data["latency"] = None
+                data["latency"] = None  # validated with the scenario: kept as it is
                 info = model_from_mapping(data, f"{scenario.source} models[{index}]")
                 infos.append(replace(info, latency=entry.latency))
         return infos

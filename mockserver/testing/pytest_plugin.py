@@ -59,8 +59,7 @@ class RunningServer(NamedTuple):
     scenarios: ScenarioSet  # the session's: every test starts from them
 
 
-def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
-    _skip_assertion_rewriting(pluginmanager)
+def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mockserver_scenarios", "scenario files or folders every test sees", type="paths")
     parser.addini("mockserver_seed", "seed overriding the scenarios' seed", default="")
     parser.addini("mockserver_strict", "true/false overriding the scenarios' strict flag")
@@ -284,19 +283,6 @@ def _load_marker_file(path: Path) -> tuple[Scenario, ...]:
     if key not in _marker_files:
         _marker_files[key] = load_paths([path]).scenarios
     return _marker_files[key]
-
-
-def _skip_assertion_rewriting(pluginmanager: pytest.PytestPluginManager) -> None:
-    """pytest rewrites the asserts of every module in a plugin's package, `mockserver.*`
-    included: AST-parsed and compiled again on import, 0.4 s on each run where bytecode isn't
-    cached (read-only site-packages, PYTHONDONTWRITEBYTECODE). The package raises its own
-    AssertionErrors with messages, so only this module needs it. No public API exists for
-    this; if pytest's internals change, the modules are simply rewritten as before."""
-    hook = getattr(pluginmanager, "rewrite_hook", None)
-    marked = getattr(hook, "_must_rewrite", None)
-    if isinstance(marked, set) and "mockserver" in marked:
-        marked.discard("mockserver")
-        marked.add(__name__)
 
 
 def _check_ready(server: ServerThread, token: str | None) -> None:

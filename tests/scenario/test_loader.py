@@ -9,8 +9,7 @@ from mockserver.core.exchange import Exchange, Message
 from mockserver.scenario.issues import ScenarioError
 from mockserver.scenario.loader import load_data, load_text
 from mockserver.scenario.model import DEFAULT_CLOCK
-from mockserver.scenario.scenario_set import CompiledRule, ScenarioSet
-from mockserver.scenario.snapshot import load_paths
+from mockserver.scenario.scenario_set import CompiledRule, ScenarioSet, load_paths
 
 GOOD = (Path(__file__).parent / "good.yaml").read_text()
 

@@ -1,6 +1,5 @@
-"""`mockserver.scenario` loads its names on first use: a server with no scenario file, or with
-files validated by an earlier start (served from their snapshot), answers without ever
-importing pydantic or PyYAML."""
+"""`mockserver.scenario` loads its names on first use: a server with no scenario file answers
+without ever importing pydantic."""
 
 from __future__ import annotations
 
@@ -84,17 +83,3 @@ def test_serving_without_scenario_files_never_imports_the_models(tmp_path: Path)
     assert "pydantic" not in first_imports
     imported, _ = serve(cache=tmp_path)
     assert imported == "[]"
-
-
-@pytest.mark.parametrize("name", ["good.yaml", "everything.yaml"])
-def test_serving_files_validated_before_imports_neither_pydantic_nor_yaml(
-    tmp_path: Path, name: str
-) -> None:
-    path = Path(__file__).parent / name
-    cold_imports, cold = serve(path, cache=tmp_path)
-    assert "'pydantic'" in cold_imports and "'mockserver.scenario.loader'" in cold_imports
-    warm_imports, warm = serve(path, cache=tmp_path)
-    assert warm_imports == "[]"  # everything.yaml: a model with latency, templates, faults...
-    assert warm == cold
-    if name == "good.yaml":
-        assert "third time lucky" in warm and "503" in warm  # its sequence was served
