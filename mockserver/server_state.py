@@ -6,14 +6,14 @@ never half of each.
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from mockserver.core.catalog import Catalog, load_builtin
 from mockserver.engine.decide import Engine
 from mockserver.engine.memo import Memo
 from mockserver.journal.journal import Journal
-from mockserver.protocols.openai.chat import ChatDialect
+from mockserver.protocols.registry import PROTOCOLS, Protocol, by_name, load_dialect
 from mockserver.scenario import ScenarioSet, load_paths
 from mockserver.settings import Settings
 
@@ -27,48 +27,46 @@ if TYPE_CHECKING:
 
 
 class Dialects:
-    """One instance of each dialect, shared by every request of a server. Each but Chat
-    Completions' is made, and its module imported, on first use: most servers only ever speak
-    one or two, and importing the others is ~20 ms of every start-up."""
+    """One instance of each protocol's dialect (`protocols.registry`), shared by every request
+    of a server. Each but Chat Completions' is made, and its module imported, on first use:
+    most servers only ever speak one or two."""
 
-    def __init__(self) -> None:
-        self.chat = ChatDialect()
+    def __init__(self, protocols: Iterable[Protocol] = PROTOCOLS) -> None:
+        self.protocols = by_name(protocols)
+        self._made: dict[str, Dialect] = {}
+        self.chat = self.get("openai.chat")
 
-    @functools.cached_property
+    def get(self, name: str) -> Dialect:
+        """The dialect of the protocol `name` (made now if it wasn't)."""
+        made = self._made.get(name)
+        if made is None:
+            made = self._made[name] = load_dialect(self.protocols[name])
+        return made
+
+    @property
     def responses(self) -> ResponsesDialect:
-        from mockserver.protocols.openai.responses import ResponsesDialect
+        return self.get("openai.responses")  # type: ignore[return-value]
 
-        return ResponsesDialect()
-
-    @functools.cached_property
+    @property
     def anthropic(self) -> AnthropicDialect:
-        from mockserver.protocols.anthropic.messages import AnthropicDialect
+        return self.get("anthropic.messages")  # type: ignore[return-value]
 
-        return AnthropicDialect()
-
-    @functools.cached_property
+    @property
     def gemini(self) -> GeminiDialect:
-        from mockserver.protocols.gemini.generate import GeminiDialect
+        return self.get("gemini")  # type: ignore[return-value]
 
-        return GeminiDialect()
-
-    @functools.cached_property
+    @property
     def completions(self) -> CompletionsDialect:
-        from mockserver.protocols.openai.completions import CompletionsDialect
+        return self.get("openai.completions")  # type: ignore[return-value]
 
-        return CompletionsDialect()
-
-    @functools.cached_property
+    @property
     def rerank(self) -> GatewayDialect:
-        from mockserver.protocols.newapi.errors import GatewayDialect
-
-        return GatewayDialect()
+        return self.get("gateway")  # type: ignore[return-value]
 
     def reset(self) -> None:
         """Forget the responses kept for `previous_response_id` (if Responses was ever used)."""
-        responses = self.__dict__.get("responses")  # where cached_property keeps the one made
-        if responses is not None:
-            responses.store.clear()
+        for dialect in self._made.values():
+            dialect.forget()
 
     def for_path(self, path: str) -> Dialect:
         """The dialect whose error shape a path's errors (404, 405, 413) should take."""
@@ -82,9 +80,15 @@ class Dialects:
 
 
 class MockState:
-    def __init__(self, settings: Settings, scenarios: ScenarioSet) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        scenarios: ScenarioSet,
+        *,
+        protocols: Iterable[Protocol] = PROTOCOLS,
+    ) -> None:
         self.settings = settings
-        self.dialects = Dialects()
+        self.dialects = Dialects(protocols)
         self.journal = Journal(settings.journal_size)
         self.builtin_catalog = load_builtin()
         self.scenarios = scenarios

@@ -28,15 +28,8 @@ from typing import TYPE_CHECKING, Literal
 
 from msgspec import Struct
 
-from mockserver.core.errors import APIError
-from mockserver.faults.presets import (
-    GEMINI_EXHAUSTED,
-    OPENAI_RATE_LIMIT_DOCS,
-    anthropic_rate_limit_message,
-    openai_rate_limit_message,
-    retry_headers,
-)
-from mockserver.faults.vendor import Vendor, key_id, openai_organization
+from mockserver.faults.presets import retry_headers
+from mockserver.faults.vendor import key_id
 
 if TYPE_CHECKING:
     from mockserver.scenario import RateLimit
@@ -168,63 +161,15 @@ def _capacities(limit: RateLimit) -> list[tuple[BucketKind, int]]:
 # --- What the client sees ---------------------------------------------------------------------
 
 
-def headers(admission: Admission, vendor: Vendor, clock: int) -> dict[str, str]:
-    """The vendor's rate-limit headers for a response (and `retry-after` for a refusal)."""
-    out: dict[str, str] = {}
-    for reading in admission.readings:
-        if vendor == "anthropic":
-            reset = rfc3339(clock + admission.elapsed + reading.reset)
-            families = ["requests"] if reading.kind == "requests" else _ANTHROPIC_TOKENS
-            for family in families:
-                out[f"anthropic-ratelimit-{family}-limit"] = str(reading.limit)
-                out[f"anthropic-ratelimit-{family}-remaining"] = str(reading.remaining)
-                out[f"anthropic-ratelimit-{family}-reset"] = reset
-        elif vendor != "gemini":  # Google sends no rate-limit headers
-            out[f"x-ratelimit-limit-{reading.kind}"] = str(reading.limit)
-            out[f"x-ratelimit-remaining-{reading.kind}"] = str(reading.remaining)
-            out[f"x-ratelimit-reset-{reading.kind}"] = go_duration(reading.reset)
+def refusal_headers(admission: Admission) -> dict[str, str]:
+    """`retry-after` for a refused request (the vendor's own rate-limit headers come from its
+    dialect's `rate_limit_headers`)."""
     refusal = admission.refusal
-    if refusal is not None:
-        if math.isinf(refusal.wait):
-            out["x-should-retry"] = "false"  # no wait makes a too-large request fit
-        else:
-            out.update(retry_headers(refusal.wait))
-    return out
-
-
-# One token bucket stands for Anthropic's three token limits.
-_ANTHROPIC_TOKENS = ["tokens", "input-tokens", "output-tokens"]
-
-
-def refusal_error(refusal: Refusal, vendor: Vendor, model: str, key: str | None) -> APIError:
-    """The vendor's 429 for a refused request (headers come from `headers`)."""
-    if vendor == "gemini":
-        return APIError(429, GEMINI_EXHAUSTED)
-    if vendor == "anthropic":
-        from mockserver.protocols.anthropic.messages import organization_id
-
-        unit = "requests" if refusal.kind == "requests" else "input tokens"
-        message = anthropic_rate_limit_message(organization_id(key or ""), refusal.limit, unit)
-        return APIError(429, message, type="rate_limit_error")
-    organization = openai_organization(key)
+    if refusal is None:
+        return {}
     if math.isinf(refusal.wait):
-        message = (
-            f"Request too large for {model} in organization {organization} on tokens per min "
-            f"(TPM): Limit {refusal.limit}, Requested {refusal.requested}. The input or output "
-            "tokens must be reduced in order to run successfully. Visit "
-            f"{OPENAI_RATE_LIMIT_DOCS} to learn more."
-        )
-    else:
-        message = openai_rate_limit_message(
-            model,
-            organization,
-            refusal.kind,
-            refusal.limit,
-            refusal.used,
-            refusal.requested,
-            refusal.wait,
-        )
-    return APIError(429, message, type=refusal.kind, code="rate_limit_exceeded")
+        return {"x-should-retry": "false"}  # no wait makes a too-large request fit
+    return retry_headers(refusal.wait)
 
 
 def go_duration(seconds: float) -> str:

@@ -59,24 +59,24 @@ class MockApp(Starlette):
 
 
 def hot_routes(state: MockState) -> dict[str, Handler]:
-    """The POST routes answered ahead of Starlette (`MockApp`), by exact path."""
-    chat = generation_handler(state, "chat")
-    return {
-        "/v1/chat/completions": chat,
-        "/v1/responses": generation_handler(state, "responses"),
-        "/v1/embeddings": handlers.embeddings_handler(state),
-        "/v1/rerank": handlers.rerank_handler(state),
-        "/v1/messages": generation_handler(state, "anthropic"),
-        "/v1beta/openai/chat/completions": chat,  # Gemini's OpenAI-compatible endpoint
+    """The POST routes answered ahead of Starlette (`MockApp`), by exact path: every
+    protocol's generations (`protocols.registry`), embeddings and rerank."""
+    routes = {
+        path: generation_handler(state, protocol.name)
+        for protocol in state.dialects.protocols.values()
+        for path in protocol.generations
     }
+    routes["/v1/embeddings"] = handlers.embeddings_handler(state)
+    routes["/v1/rerank"] = handlers.rerank_handler(state)
+    return routes
 
 
-def generation_handler(state: MockState, dialect: str) -> Handler:
-    """Generations in `state.dialects.<dialect>`'s format (made on the first request)."""
+def generation_handler(state: MockState, protocol: str) -> Handler:
+    """Generations in the protocol's format (its dialect made on the first request)."""
     dialects = state.dialects
 
     async def handle(scope: Scope, receive: Receive) -> ASGIApp:
-        return await generate(scope, receive, getattr(dialects, dialect), state)
+        return await generate(scope, receive, dialects.get(protocol), state)
 
     return handle
 

@@ -6,15 +6,40 @@ import math
 
 import pytest
 
+from mockserver.core.errors import APIError
 from mockserver.gateway.ratelimit import (
     Admission,
     RateLimiter,
+    Refusal,
     go_duration,
-    headers,
-    refusal_error,
+    refusal_headers,
     rfc3339,
 )
+from mockserver.protocols.anthropic.messages import AnthropicDialect
+from mockserver.protocols.dialect import Dialect
+from mockserver.protocols.gemini.generate import GeminiDialect
+from mockserver.protocols.openai.chat import ChatDialect
 from mockserver.scenario import RateLimit
+
+DIALECTS: dict[str, Dialect] = {
+    "openai": ChatDialect(),
+    "anthropic": AnthropicDialect(),
+    "gemini": GeminiDialect(),
+}
+
+
+def headers(admission: Admission, vendor: str, clock: int) -> dict[str, str]:
+    """What a response of a limited key carries: the vendor's headers and `retry-after`."""
+    return {
+        **DIALECTS[vendor].rate_limit_headers(admission, clock),
+        **refusal_headers(admission),
+    }
+
+
+def refusal_error(refusal: Refusal | None, vendor: str, model: str, key: str) -> APIError:
+    assert refusal is not None
+    return DIALECTS[vendor].rate_limit_error(refusal, model, key)
+
 
 CLOCK = 1735689600  # 2025-01-01T00:00:00Z
 

@@ -159,6 +159,9 @@ class ResponsesDialect(Dialect):
         # The history of `previous_response_id` comes from the store, which can change.
         return exchange.body.get("previous_response_id") is None
 
+    def forget(self) -> None:
+        self.store.clear()
+
     def remember(self, reply: Reply, exchange: Exchange) -> None:
         """Keep the response for `previous_response_id`, unless the request said `store: false`.
 
