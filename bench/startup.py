@@ -20,7 +20,7 @@ from bench.stats import median
 from bench.tokenizer import chat_prompt_tokens
 from bench.workloads import (
     CHAT,
-    DEFAULT,
+    DEFAULT as DEFAULT_CHAT,
     DEFAULT_PROMPT,
     SCRIPTED_PROMPT,
     SCRIPTED_TOKENS,
@@ -104,7 +104,7 @@ def run(ctx: Context, keys: set[str]) -> list[FigureResult]:
     def mock_default(port: int) -> list[str]:
         return mock_argv(None, port)
 
-    default_probe = (DEFAULT.path, DEFAULT.encoded(), DEFAULT.headers)
+    default_probe = (DEFAULT_CHAT.path, DEFAULT_CHAT.encoded(), DEFAULT_CHAT.headers)
 
     def baseline(port: int) -> list[str]:
         return baseline_argv(None, port)
