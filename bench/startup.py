@@ -20,11 +20,13 @@ from bench.stats import median
 from bench.tokenizer import chat_prompt_tokens
 from bench.workloads import (
     CHAT,
-    DEFAULT as DEFAULT_CHAT,
     DEFAULT_PROMPT,
     SCRIPTED_PROMPT,
     SCRIPTED_TOKENS,
     THROUGHPUT_SCENARIO,
+)
+from bench.workloads import (
+    DEFAULT as DEFAULT_CHAT,
 )
 
 DEFAULT = FigureSpec(
