@@ -19,6 +19,7 @@ from mockserver.admin import routes as admin
 from mockserver.core.errors import APIError
 from mockserver.engine.pipeline import error_response, generate
 from mockserver.http import endpoints as handlers
+from mockserver.http import request_log
 from mockserver.http.endpoints import Handler, endpoint_of, on_first_use
 from mockserver.server_state import MockState
 from mockserver.settings import Settings
@@ -41,7 +42,24 @@ class MockApp(Starlette):
         self.hot_routes = hot
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        state = self.mock
+        if state.shared:  # another worker may have published scenarios
+            state.sync()
+        elif not request_log.enabled():
+            # The memory journal holds its entries as they fill in: nothing to do once sent.
+            await self._answer(scope, receive, send)
+            return
+        # The journal entries this request opens are complete once it has been answered.
+        with state.journal.closing() as entries:
+            await self._answer(scope, receive, send)
+        if entries and request_log.enabled():
+            request_log.write(entries)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] == "POST":
             path: str = scope["path"]
             response: ASGIApp | None = None
             handle = self.hot_routes.get(path)
