@@ -48,15 +48,17 @@ class MockApp(Starlette):
         state = self.mock
         if state.shared:  # another worker may have published scenarios
             state.sync()
-        elif not request_log.enabled():
+        logged = request_log.enabled()
+        if not (state.shared or logged):
             # The memory journal holds its entries as they fill in: nothing to do once sent.
             await self._answer(scope, receive, send)
             return
         # The journal entries this request opens are complete once it has been answered.
         with state.journal.closing() as entries:
-            await self._answer(scope, receive, send)
-        if entries and request_log.enabled():
-            request_log.write(entries)
+            if logged:
+                await request_log.answer(self._answer, scope, receive, send, entries)
+            else:
+                await self._answer(scope, receive, send)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] == "POST":

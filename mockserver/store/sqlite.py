@@ -158,10 +158,9 @@ class SqliteTable(Table):
 
     def delete(self, key: str) -> bool:
         row = self._store.execute(
-            f"DELETE FROM kv WHERE tbl = :tbl AND key = :key RETURNING {_LIVE}",
-            {"tbl": self.name, "key": key, "now": self._store.clock()},
+            "DELETE FROM kv WHERE tbl = ? AND key = ? RETURNING expires", (self.name, key)
         ).fetchone()
-        return bool(row and row[0])
+        return row is not None and (row[0] is None or row[0] > self._store.clock())
 
     def keys(self) -> list[str]:
         rows = self._store.execute(
