@@ -163,7 +163,7 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
         print("mockserver: not started: the scenarios have errors", file=sys.stderr)
         return 2
     if settings.workers > 1 and settings.state_file is None:
-        settings.state_file = temporary_state()
+        settings.state_file, settings.state_temporary = temporary_state(), True
     if settings.state_file is not None:
         # Created here, once, before any worker opens it.
         from mockserver.store.sqlite import SqliteStore

@@ -29,6 +29,7 @@ class Settings(Struct):
     # State shared by workers and kept across restarts (`mockserver.store`): None keeps it in
     # memory; `serve --workers N` without `--state` uses a temporary file.
     state_file: str | None = None
+    state_temporary: bool = False  # this run's alone (removed at exit): never worth an fsync
     # Keys kept per counter table (occurrences, sequence cursors, fail_times attempts,
     # rate-limit buckets), least recently written forgotten first: ~100-200 bytes a key.
     counters_size: int = 10_000

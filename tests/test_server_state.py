@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from starlette.testclient import TestClient
 
@@ -161,3 +163,28 @@ def test_memory_stays_bounded_by_the_settings() -> None:
     assert len(state.counters.occurrences) == 5
     assert len(state.dialects.response_store) == 2
     assert len(state.journal.entries()) == 3
+
+
+def test_the_journal_has_a_request_before_its_last_byte_is_sent(tmp_path: Path) -> None:
+    """A client that has the whole response may ask another worker for the journal at once."""
+    settings = Settings(state_file=str(tmp_path / "state.sqlite"))
+    first, second = create_app(settings), MockState.from_settings(settings)
+    body = orjson.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+    seen_at_the_end: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            seen_at_the_end.append(len(second.journal.entries()))
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/chat/completions",
+        "query_string": b"",
+        "headers": [(b"authorization", b"Bearer sk-test")],
+    }
+    asyncio.run(first(scope, receive, send))
+    assert seen_at_the_end == [1]

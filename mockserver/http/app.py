@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.admin import routes as admin
 from mockserver.core.errors import APIError
@@ -21,6 +21,7 @@ from mockserver.engine.pipeline import error_response, generate
 from mockserver.http import endpoints as handlers
 from mockserver.http import request_log
 from mockserver.http.endpoints import Handler, endpoint_of, on_first_use
+from mockserver.journal.journal import Closing
 from mockserver.server_state import MockState
 from mockserver.settings import Settings
 
@@ -54,9 +55,10 @@ class MockApp(Starlette):
             await self._answer(scope, receive, send)
             return
         # The journal entries this request opens are complete once it has been answered.
-        with state.journal.closing() as entries:
+        with state.journal.closing() as closing:
+            send = closing_before_the_end(send, closing)
             if logged:
-                await request_log.answer(self._answer, scope, receive, send, entries)
+                await request_log.answer(self._answer, scope, receive, send, closing.entries)
             else:
                 await self._answer(scope, receive, send)
 
@@ -76,6 +78,18 @@ class MockApp(Starlette):
                 await response(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+
+def closing_before_the_end(send: Send, closing: Closing) -> Send:
+    """`send`, closing the request's journal entries before its response's last message: a
+    client that has the whole response finds its request in the journal."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            closing.close()
+        await send(message)
+
+    return sending
 
 
 def hot_routes(state: MockState) -> dict[str, Handler]:

@@ -168,8 +168,8 @@ class Journal:
         return entry
 
     def closing(self) -> Closing:
-        """`with journal.closing() as entries:` around answering one request: the entries it
-        opens are appended to the log when the block ends (the response has been sent)."""
+        """`with journal.closing() as closing:` around answering one request: the entries it
+        opens (`closing.entries`) go to the log when the block ends, or at `closing.close()`."""
         return Closing(self)
 
     def close(self, entries: Iterable[Entry]) -> None:
@@ -202,22 +202,29 @@ class Journal:
 
 class Closing:
     """The block of `Journal.closing`: collects the entries opened inside it (in this context
-    and any copied from it, e.g. a thread pool's), then closes them."""
+    and any copied from it, e.g. a thread pool's), and closes them — at the latest when the
+    block ends, earlier with `close()` (before the response's last byte goes out, so that a
+    client that reads the journal next finds its request there, whichever worker it asks)."""
 
-    __slots__ = ("entries", "journal", "token")
+    __slots__ = ("closed", "entries", "journal", "token")
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
         self.entries: list[Entry] = []
+        self.closed = 0  # how many of `entries` are closed
 
-    def __enter__(self) -> list[Entry]:
+    def __enter__(self) -> Closing:
         self.token = _pending.set(self.entries)
-        return self.entries
+        return self
+
+    def close(self) -> None:
+        if self.closed < len(self.entries):
+            self.journal.close(self.entries[self.closed :])
+            self.closed = len(self.entries)
 
     def __exit__(self, *exc_info: object) -> None:
         _pending.reset(self.token)
-        if self.entries:
-            self.journal.close(self.entries)
+        self.close()
 
 
 def _seq(entry: Entry) -> int:

@@ -58,4 +58,4 @@ def open_store(settings: Settings) -> Store:
         return MemoryStore()
     from mockserver.store.sqlite import SqliteStore  # sqlite3 only for those who use it
 
-    return SqliteStore(settings.state_file)
+    return SqliteStore(settings.state_file, durable=not settings.state_temporary)

@@ -1,15 +1,16 @@
 """The SQLite store: one file that every worker process opens (`serve --workers N`, `--state`).
 
 Stdlib `sqlite3` in WAL mode (readers never wait for the writer; a commit doesn't wait for the
-disk, `synchronous=NORMAL`), one connection per process and thread, a busy timeout for the
-moments another worker holds the write lock. A single statement is atomic by itself; `update`
-and `transaction()` run in `BEGIN IMMEDIATE` transactions, which take the write lock first, so
-a read-modify-write never has to be retried. Values and records are msgpack (msgspec), decoded
-as the type the reader names.
+disk, `synchronous=NORMAL`, and a temporary file never does, `OFF`), one connection per process
+and thread, a busy timeout for the moments another worker holds the write lock. A single
+statement is atomic by itself; `update` and `transaction()` run in `BEGIN IMMEDIATE`
+transactions, which take the write lock first, so a read-modify-write never has to be
+retried. Values and records are msgpack (msgspec), decoded as the type the reader names.
 
 Capacities are enforced every few writes of a process (`TRIM_EVERY`), so a table holds at
 most its capacity plus that many keys per worker; readers of a log see exactly its newest
-`capacity` records.
+`capacity` records. A key's last write is timed by the machine's clock in nanoseconds (the
+same in every process): what the least recently written keys are.
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ SCHEMA = (
         name TEXT NOT NULL, seq INTEGER NOT NULL, record BLOB NOT NULL,
         PRIMARY KEY (name, seq)) WITHOUT ROWID""",
 )
-# The next write position of a table: its keys are ordered by it (least recently written first).
-_NEXT = "(SELECT coalesce(max(written), 0) + 1 FROM kv WHERE tbl = :tbl)"
 _LIVE = "(expires IS NULL OR expires > :now)"
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -91,7 +90,7 @@ class SqliteTable(Table):
         now = self._store.clock()
         row = self._store.execute(
             f"""INSERT INTO kv (tbl, key, number, expires, written)
-                VALUES (:tbl, :key, :by, :expires, {_NEXT})
+                VALUES (:tbl, :key, :by, :expires, :written)
                 ON CONFLICT (tbl, key) DO UPDATE SET
                     number = CASE WHEN {_LIVE} THEN number + :by ELSE :by END,
                     expires = CASE WHEN {_LIVE} THEN expires ELSE :expires END,
@@ -103,6 +102,7 @@ class SqliteTable(Table):
                 "by": by,
                 "now": now,
                 "expires": None if ttl is None else now + ttl,
+                "written": time.time_ns(),
             },
         ).fetchone()
         self._wrote()
@@ -127,8 +127,8 @@ class SqliteTable(Table):
     def set(self, key: str, value: object, ttl: float | None = None) -> None:
         now = self._store.clock()
         self._store.execute(
-            f"""INSERT INTO kv (tbl, key, value, number, expires, written)
-                VALUES (:tbl, :key, :value, NULL, :expires, {_NEXT})
+            """INSERT INTO kv (tbl, key, value, number, expires, written)
+                VALUES (:tbl, :key, :value, NULL, :expires, :written)
                 ON CONFLICT (tbl, key) DO UPDATE SET
                     value = excluded.value, number = NULL, expires = excluded.expires,
                     written = excluded.written""",
@@ -137,6 +137,7 @@ class SqliteTable(Table):
                 "key": key,
                 "value": _encode(value),
                 "expires": None if ttl is None else now + ttl,
+                "written": time.time_ns(),
             },
         )
         self._wrote()
@@ -261,10 +262,14 @@ class SqliteStore(Store):
         *,
         clock: Callable[[], float] = time.time,
         timeout: float = BUSY_TIMEOUT,
+        durable: bool = True,
     ) -> None:
         self.path = str(path)
         self.clock = clock
         self.timeout = timeout
+        # NORMAL: a crash of the machine may lose the last commits, never the file. A file
+        # removed at exit needs neither (its checkpoints' fsyncs double the cost of a write).
+        self._synchronous = "NORMAL" if durable else "OFF"
         self._local = _Local()
         self._lock = threading.Lock()
         self._tables: dict[str, SqliteTable] = {}
@@ -289,7 +294,7 @@ class SqliteStore(Store):
                 self.path, timeout=self.timeout, isolation_level=None, check_same_thread=True
             )
             connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute(f"PRAGMA synchronous = {self._synchronous}")
             local.connection, local.pid, local.depth = connection, os.getpid(), 0
         return connection
 

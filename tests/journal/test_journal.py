@@ -141,9 +141,9 @@ def test_to_dict_names_every_recorded_fact() -> None:
 
 def test_an_entry_opened_while_answering_is_kept_when_the_block_ends() -> None:
     journal = Journal()
-    with journal.closing() as opened:
+    with journal.closing() as closing:
         entry = journal.open("POST", "/v1/chat/completions", {})
-        assert opened == [entry]
+        assert closing.entries == [entry]
         assert journal.entries() == [entry]  # in flight: this process shows it
         entry.status = 200
     assert journal.entries() == [entry] and journal.entries()[0].status == 200
@@ -165,9 +165,11 @@ def test_two_workers_on_one_state_file_share_one_journal(tmp_path: Path) -> None
     with first.closing():
         a = first.open("POST", "/v1/chat/completions", {"authorization": "Bearer sk-secret-1"})
         a.body, a.status, a.near_misses = {"messages": [{"role": "user"}]}, 200, [{"rule": "r"}]
-        with second.closing():
+        with second.closing() as closing:
             b = second.open("POST", "/v1/messages", {})
             assert [e.seq for e in second.entries()] == [b.seq]  # a is first's alone so far
+            closing.close()  # before the response's last byte
+            assert [e.seq for e in first.entries()] == [a.seq, b.seq]
         assert [e.endpoint for e in first.entries()] == ["/v1/chat/completions", "/v1/messages"]
     for journal in (first, second):
         assert journal.entries() == [a, b]  # decoded from the file, equal field by field
