@@ -15,7 +15,8 @@ import uvicorn
 
 from mockserver.cli import main
 from mockserver.http import pacer
-from mockserver.settings import ENV_VAR
+from mockserver.http.app import app_from_env
+from mockserver.settings import ENV_VAR, Settings
 from mockserver.tokens import tokenizer as tokens
 from tests.conftest import SCENARIOS
 
@@ -121,3 +122,27 @@ def test_serve_with_workers_leaves_building_to_demand(
     assert main(["serve", "--port", "0", "--workers", "2"]) == 0
     assert runs == ["mockserver.http.app:app_from_env"]
     assert builds == []
+
+
+def test_serve_gives_every_worker_one_temporary_state_and_the_store_limits(
+    served: tuple[list[Any], list[Any]],
+) -> None:
+    args = ["serve", "--port", "0", "--workers", "2", "--counters-size", "50"]
+    assert main([*args, "--responses-size", "7", "--journal-size", "9"]) == 0
+    settings = Settings.from_env()  # what each worker reads
+    assert settings.state_file is not None and Path(settings.state_file).exists()
+    assert settings.state_temporary is True
+    assert (settings.counters_size, settings.responses_size, settings.journal_size) == (50, 7, 9)
+    state = app_from_env().state.mock
+    assert state.shared and len(state.counters.occurrences) == 0
+
+
+def test_serve_keeps_its_state_in_the_file_given(
+    served: tuple[list[Any], list[Any]], tmp_path: Path
+) -> None:
+    runs, _ = served
+    state_file = tmp_path / "kept.sqlite"
+    assert main(["serve", "--port", "0", "--state", str(state_file)]) == 0
+    [app] = runs
+    assert app.mock.shared and app.mock.settings.state_temporary is False
+    assert state_file.exists()
