@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
     from mockserver.faults.presets import ErrorContext
     from mockserver.gateway.ratelimit import Admission, Refusal
+    from mockserver.server_state import Dialects
     from mockserver.tokens.tokenizer import Tokenizer
 
 
@@ -88,8 +89,8 @@ class Dialect:
     def remember(self, reply: Reply, exchange: Exchange) -> None:
         """Called once per produced reply; dialects with server-side state (Responses) keep it."""
 
-    def forget(self) -> None:
-        """Drop what `remember` kept (the server's state is reset)."""
+    def use_state(self, dialects: Dialects) -> None:
+        """Take the server-side state this dialect keeps from the server's (shared) store."""
 
     def check_model(self, info: ModelInfo) -> None:
         """Refuse a known model this endpoint doesn't serve (raise the vendor's APIError)."""
