@@ -22,7 +22,7 @@ class Settings(Struct):
     seed: int | None = None  # overrides the scenarios' seed when set
     strict: bool | None = None  # overrides the scenarios' strict flag when set
     admin_token: str | None = None
-    journal_size: int = 1000
+    journal_size: int = 1000  # requests the journal keeps, the newest (bodies included)
     max_body_bytes: int = 32 * 1024 * 1024
     latency: str = "none"  # "none" | "realistic"
     workers: int = 1
