@@ -4,6 +4,7 @@ mockserver serve                         # built-in default scenario on 127.0.0.
 mockserver serve scenarios/ --port 9000  # every *.yaml in scenarios/
 mockserver serve agent.yaml --strict --seed 7
 mockserver validate scenarios/*.yaml     # exit 1 listing every error, 0 with a summary
+mockserver record --upstream https://api.openai.com --out recordings  # then serve what it wrote
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check scenario files and report every error")
     validate.add_argument("paths", nargs="+", metavar="FILE|DIR")
+
+    from mockserver.record import command as record
+
+    record.add_parser(commands)
     return parser
 
 
@@ -61,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "validate":
         return validate(args.paths)
+    if args.command == "record":
+        from mockserver.record import command as record
+
+        return record.run(args)
     return serve(args)
 
 
