@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -111,7 +111,6 @@ class RecordingProxy:
         self.mode = mode
         self.upstream = upstream.rstrip("/") if upstream else None
         self.replay_app = replay_app
-        self._client: httpx.AsyncClient | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -138,17 +137,28 @@ class RecordingProxy:
         ):
             await self.replay_app(scope, _replayed(body, receive), send)
             return
-        capture = await self._forward(scope, headers, body, send)
-        if kind is not None and capture is not None and (exchange or kind == routes.EMBEDDINGS):
-            status, response_headers, captured = capture
+        recordable = kind is not None and (exchange is not None or kind == routes.EMBEDDINGS)
+
+        def finished(status: int, response_headers: dict[str, str], capture: Capture) -> None:
+            assert kind is not None
             try:
-                self.recorder.write(kind, parsed, exchange, status, response_headers, captured)
+                self.recorder.write(kind, parsed, exchange, status, response_headers, capture)
             except Exception as error:  # a reply we can't read back must not stop the session
                 print(f"mockserver record: not recorded ({error!r})", file=sys.stderr)
 
+        await self._forward(scope, headers, body, send, finished if recordable else None)
+
     async def _forward(
-        self, scope: Scope, headers: dict[str, str], body: bytes, send: Send
-    ) -> tuple[int, dict[str, str], Capture] | None:
+        self,
+        scope: Scope,
+        headers: dict[str, str],
+        body: bytes,
+        send: Send,
+        finished: Callable[[int, dict[str, str], Capture], None] | None,
+    ) -> None:
+        """Send the request upstream and its answer back as it arrives; `finished` is called
+        once the answer is complete, before the client sees its end (so a client that reads
+        the recording right after finds it written)."""
         assert self.upstream is not None
         query = scope.get("query_string", b"").decode("latin-1")
         url = self.upstream + scope["path"] + (f"?{query}" if query else "")
@@ -157,39 +167,35 @@ class RecordingProxy:
         )
         sent = {k: v for k, v in headers.items() if k not in REQUEST_DROPPED}
         sent["accept-encoding"] = "identity"  # recorded as read: no compression to undo
-        client = self._client or httpx.AsyncClient(timeout=UPSTREAM_TIMEOUT)
-        self._client = client
-        request = client.build_request(scope["method"], url, headers=sent, content=body)
-        capture = Capture(started=time.monotonic())
-        try:
-            response = await client.send(request, stream=True)
-        except httpx.HTTPError as error:
-            message = f"mockserver record: upstream {self.upstream} unreachable: {error!r}"
-            await _plain(send, 502, message.encode())
-            return None
-        try:
-            kept = [
-                (k.encode("latin-1"), v.encode("latin-1"))
-                for k, v in response.headers.multi_items()
-                if k.lower() not in RESPONSE_DROPPED
-            ]
-            await send(
-                {"type": "http.response.start", "status": response.status_code, "headers": kept}
-            )
-            async for chunk in response.aiter_raw():
-                capture.feed(chunk, time.monotonic())
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-            capture.finish(time.monotonic())
-        finally:
-            await response.aclose()
-        if response.headers.get("content-encoding", "identity") != "identity":
-            return None  # compressed despite asking for identity: passed on, not recorded
-        return response.status_code, dict(response.headers), capture
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        # A client per request: nothing outlives the request to be closed when the server stops.
+        async with httpx.AsyncClient(timeout=UPSTREAM_TIMEOUT) as client:
+            request = client.build_request(scope["method"], url, headers=sent, content=body)
+            capture = Capture(started=time.monotonic())
+            try:
+                response = await client.send(request, stream=True)
+            except httpx.HTTPError as error:
+                message = f"mockserver record: upstream {self.upstream} unreachable: {error!r}"
+                await _plain(send, 502, message.encode())
+                return
+            try:
+                kept = [
+                    (k.encode("latin-1"), v.encode("latin-1"))
+                    for k, v in response.headers.multi_items()
+                    if k.lower() not in RESPONSE_DROPPED
+                ]
+                start = {"type": "http.response.start", "status": response.status_code}
+                await send({**start, "headers": kept})
+                async for chunk in response.aiter_raw():
+                    capture.feed(chunk, time.monotonic())
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                capture.finish(time.monotonic())
+                # Compressed despite asking for identity: passed on, not recorded.
+                identity = response.headers.get("content-encoding", "identity") == "identity"
+                if finished is not None and identity:
+                    finished(response.status_code, dict(response.headers), capture)
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            finally:
+                await response.aclose()
 
 
 async def _read_body(receive: Receive) -> bytes:
