@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import statistics
+from collections.abc import Callable
 
 
 class Capture:
@@ -37,21 +38,37 @@ class Capture:
     def body(self) -> bytes:
         return b"".join(self.chunks)
 
-    def events(self) -> list[str]:
-        """The `data:` payload of each SSE event (multi-line data joined with newlines), in
-        order; comments, `event:` lines and `[DONE]` are left out."""
+    def blocks(self) -> list[str | None]:
+        """The `data:` payload of each complete SSE event (multi-line data joined with
+        newlines; None for an event without data, such as a comment), in the order of
+        `event_times`."""
         text = self.body.decode("utf-8", errors="replace").replace("\r\n", "\n")
-        payloads = []
-        for block in text.split("\n\n"):
+        payloads: list[str | None] = []
+        for block in text.split("\n\n")[: len(self.event_times)]:
             data = [line[5:].removeprefix(" ") for line in block.split("\n") if line[:5] == "data:"]
-            if data and data != ["[DONE]"]:
-                payloads.append("\n".join(data))
+            payloads.append("\n".join(data) if data else None)
         return payloads
 
-    def timing(self) -> tuple[float, float] | None:
-        """(time to the first event, mean interval between the later ones), in seconds rounded
-        to the millisecond; None for a body that is not a stream of several events."""
+    def events(self) -> list[str]:
+        """The payloads of the events that carry data, `[DONE]` left out."""
+        return [data for data in self.blocks() if data is not None and data != "[DONE]"]
+
+    def timing(
+        self, carries_content: Callable[[str], bool] | None = None
+    ) -> tuple[float, float] | None:
+        """(time to the first event that carries content, mean interval between the content
+        events), in seconds rounded to the millisecond, as a `latency:` spec's `ttft` and
+        `chunk_interval` mean them; None for a body that is not an event stream. Without
+        `carries_content`, every event counts."""
         times = self.event_times
+        if carries_content is not None:
+            blocks = self.blocks()
+            content = [
+                time
+                for time, data in zip(times, blocks, strict=False)
+                if data is not None and data != "[DONE]" and carries_content(data)
+            ]
+            times = content or times
         if not times:
             return None
         gaps = [later - earlier for earlier, later in itertools.pairwise(times)]

@@ -24,7 +24,7 @@ from mockserver.record import routes
 from mockserver.record.capture import Capture
 from mockserver.record.cassette import Cassette
 from mockserver.record.modes import RecordMode
-from mockserver.record.replies import embeddings_of, reply_of
+from mockserver.record.replies import carries_content, embeddings_of, reply_of
 from mockserver.record.rules import fault_spec, latency_spec, match_for, name_for, reply_spec
 from mockserver.server_state import MockState
 
@@ -97,7 +97,7 @@ class Recorder:
             streamed = "text/event-stream" in headers.get("content-type", "")
             events = capture.events() if streamed else None
             reply = reply_of(kind, None if streamed else capture.body, events)
-            timing = capture.timing() if streamed else None
+            timing = capture.timing(carries_content(kind)) if streamed else None
             latency = latency_spec(timing, capture.finished) if self.timing else None
             cassette.add(name, match, "reply", reply_spec(reply), latency)
         cassette.save()

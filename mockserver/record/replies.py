@@ -355,6 +355,34 @@ STREAMS: dict[str, Callable[[list[Json]], RecordedReply]] = {
 }
 
 
+def carries_content(dialect: str) -> Callable[[str], bool]:
+    """Whether an event of `dialect`'s stream carries a piece of the answer (the events
+    before the first one, such as `message_start`, are not what "time to first token" times)."""
+
+    def test(payload: str) -> bool:
+        try:
+            event = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return False
+        if not isinstance(event, dict):
+            return False
+        if dialect == "chat":
+            return any(
+                any((choice.get("delta") or {}).get(key) for key in _CHAT_PIECES)
+                for choice in event.get("choices") or []
+            )
+        if dialect == "responses":
+            return str(event.get("type", "")).endswith(".delta")
+        if dialect == "anthropic":
+            return event.get("type") == "content_block_delta"
+        return any((c.get("content") or {}).get("parts") for c in event.get("candidates") or [])
+
+    return test
+
+
+_CHAT_PIECES = ("content", "tool_calls", "refusal", "reasoning_content")
+
+
 def embeddings_of(body: bytes) -> list[list[float]]:
     """The vectors of an OpenAI embeddings response, in input order (base64 ones decoded)."""
     import array

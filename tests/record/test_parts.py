@@ -12,7 +12,7 @@ from mockserver.engine.content.templates import CONTEXT_NAMES, compile_template
 from mockserver.record.capture import Capture
 from mockserver.record.cassette import Cassette
 from mockserver.record.redact import Redactor
-from mockserver.record.replies import RecordedCall, RecordedChoice, reply_of
+from mockserver.record.replies import RecordedCall, RecordedChoice, carries_content, reply_of
 from mockserver.record.rules import fault_spec, literal, reply_spec
 from mockserver.scenario import load_text
 
@@ -24,6 +24,17 @@ def test_capture_splits_events_across_chunks_and_times_them() -> None:
     capture.feed(b"data: [DONE]\n\n", 10.9)
     assert capture.events() == ['{"n": 1}', '{"n": 2}']
     assert capture.timing() == (0.5, 0.2)
+
+
+def test_ttft_times_the_first_event_that_carries_content() -> None:
+    capture = Capture(started=0.0)
+    capture.feed(b'event: message_start\ndata: {"type": "message_start"}\n\n', 0.1)
+    capture.feed(b": ping\n\n", 0.2)
+    for at in (0.5, 0.6, 0.8):
+        capture.feed(b'data: {"type": "content_block_delta"}\n\n', at)
+    capture.feed(b'data: {"type": "message_stop"}\n\n', 0.9)
+    assert capture.timing(carries_content("anthropic")) == (0.5, 0.15)
+    assert capture.timing() == (0.1, 0.16)  # every event
 
 
 def test_capture_of_a_body_has_no_timing() -> None:
