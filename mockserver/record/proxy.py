@@ -18,13 +18,14 @@ import orjson
 from starlette.types import Message, Receive, Scope, Send
 
 from mockserver.core.errors import APIError
-from mockserver.core.exchange import Exchange
+from mockserver.core.exchange import Exchange, ToolCall
+from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Inbound
 from mockserver.record import routes
 from mockserver.record.capture import Capture
 from mockserver.record.cassette import Cassette
 from mockserver.record.modes import RecordMode
-from mockserver.record.replies import carries_content, embeddings_of, reply_of
+from mockserver.record.replies import RecordedReply, carries_content, embeddings_of, reply_of
 from mockserver.record.rules import fault_spec, latency_spec, match_for, name_for, reply_spec
 from mockserver.server_state import MockState
 
@@ -100,7 +101,28 @@ class Recorder:
             timing = capture.timing(carries_content(kind)) if streamed else None
             latency = latency_spec(timing, capture.finished) if self.timing else None
             cassette.add(name, match, "reply", reply_spec(reply), latency)
+            if kind == "responses":
+                self._remember_response(exchange, reply)
         cassette.save()
+
+    def _remember_response(self, exchange: Exchange, reply: RecordedReply) -> None:
+        """Keep an upstream Responses response under its own id, so that a follow-up naming
+        it in `previous_response_id` is parsed (and recorded) with its whole conversation."""
+        if self.replay is None or not reply.response_id or exchange.body.get("store") is False:
+            return
+        choices = [
+            Choice(
+                text=choice.content,
+                refusal=choice.refusal,
+                tool_calls=[
+                    ToolCall(call.id or "", call.name, orjson.dumps(call.arguments).decode())
+                    for call in choice.tool_calls
+                ],
+            )
+            for choice in reply.choices
+        ]
+        neutral = Reply(choices=choices, key="", created=0, fingerprint="")
+        self.replay.dialects.responses.store.put(reply.response_id, exchange, neutral)
 
 
 class RecordingProxy:

@@ -36,6 +36,7 @@ class RecordedChoice(Struct):
 class RecordedReply(Struct):
     choices: list[RecordedChoice]
     usage: dict[str, int] = field(default_factory=dict)
+    response_id: str | None = None  # a Responses response's id, for `previous_response_id`
 
 
 def reply_of(dialect: str, body: bytes | None, events: Sequence[str] | None) -> RecordedReply:
@@ -185,7 +186,7 @@ def responses_body(body: Json) -> RecordedReply:
         refusal=_joined(refusal),
         finish_reason=finish,
     )
-    return RecordedReply([choice], counts)
+    return RecordedReply([choice], counts, body.get("id"))
 
 
 _RESPONSES_END = ("response.completed", "response.incomplete", "response.failed")

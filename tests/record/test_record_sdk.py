@@ -8,8 +8,6 @@ Each dialect's calls run twice, once per server: `record` (proxy in front of the
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import yaml
 from google import genai
 from google.genai import types
 
+from mockserver.cli import main
 from mockserver.http.server_thread import ServerThread
 from mockserver.record.modes import RecordMode
 from mockserver.record.session import recording_app
@@ -101,6 +100,15 @@ def openai_responses(base: str) -> list[Any]:
     calls = [item for item in first.output if item.type == "function_call"]
     seen: list[Any] = [[(c.call_id, c.name, json.loads(c.arguments)) for c in calls]]  # type: ignore[union-attr]
     seen.append(first.usage.model_dump() if first.usage else None)
+    first_stored = client.responses.create(
+        model="gpt-4.1", input="What is the weather in Paris?", tools=tools
+    )
+    call = next(item for item in first_stored.output if item.type == "function_call")
+    result: Any = [{"type": "function_call_output", "call_id": call.call_id, "output": "21 C"}]  # type: ignore[union-attr]
+    follow_up = client.responses.create(
+        model="gpt-4.1", previous_response_id=first_stored.id, input=result, tools=tools
+    )
+    seen += [follow_up.output_text, follow_up.usage.model_dump() if follow_up.usage else None]
     with client.responses.stream(model="gpt-4.1", input="A paced story, please.") as stream:
         final = stream.get_final_response()
     seen += [final.output_text, final.usage.model_dump() if final.usage else None]
@@ -219,18 +227,13 @@ def test_recorded_calls_carry_content_tool_calls_and_usage(
     assert seen["chat"][1]["prompt_tokens"] > 0
     assert seen["anthropic"][0][0][1] == "get_weather"
     assert seen["gemini"][0] == [("get_weather", {"city": "Paris", "unit": "celsius"})]
-    assert seen["responses"][2].startswith("A paced answer")
+    assert seen["responses"][2].startswith("It is 21 °C")  # continued by previous_response_id
+    assert seen["responses"][4].startswith("A paced answer")
 
 
 def test_file_validates_and_holds_no_key(recorded: tuple[Path, dict[str, Any]]) -> None:
     path = recorded[0]
-    result = subprocess.run(
-        [sys.executable, "-m", "mockserver", "validate", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    assert main(["validate", str(path)]) == 0  # `mockserver validate`
     for written in path.parent.rglob("*"):
         text = written.read_text(encoding="utf-8")
         for key in KEYS:
