@@ -276,3 +276,42 @@ def test_a_key_in_the_query_is_not_written(tmp_path: Path, start_server: StartSe
     assert "hello" in text
     assert GEMINI_KEY not in text
     assert "SECRET" not in text
+
+
+async def async_session(base: str) -> list[Any]:
+    chat = openai.AsyncOpenAI(base_url=base + "/v1", api_key=OPENAI_KEY, max_retries=0)
+    stream = await chat.chat.completions.create(
+        model="gpt-4o",
+        messages=[{"role": "user", "content": "An async, paced question."}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    text, usage = "", None
+    async for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            text += chunk.choices[0].delta.content
+        usage = chunk.usage.model_dump() if chunk.usage else usage
+    await chat.close()
+    claude = anthropic.AsyncAnthropic(base_url=base, api_key=ANTHROPIC_KEY, max_retries=0)
+    async with claude.messages.stream(
+        model="claude-haiku-4-5",
+        max_tokens=100,
+        messages=[{"role": "user", "content": "Another async question."}],
+    ) as events:
+        final = await events.get_final_message()
+    await claude.close()
+    return [text, usage, final.content[0].model_dump(), final.usage.model_dump()]
+
+
+async def test_async_clients_record_and_replay(tmp_path: Path, start_server: StartServer) -> None:
+    upstream = start_server(UPSTREAM)
+    path = tmp_path / "async.yaml"
+    proxy = ServerThread(recording_app(path, RecordMode.RECORD, upstream.url)).start()
+    try:
+        recorded = await async_session(proxy.url)
+    finally:
+        proxy.stop()
+        upstream.stop()
+    assert recorded[0] == "A paced answer of several words for the stream timing."
+    with ServerThread(recording_app(path, RecordMode.REPLAY, None)) as replay:
+        assert await async_session(replay.url) == recorded
