@@ -79,6 +79,8 @@ class Cassette:
         for rule in self.rules:
             if rule.get("match") == match:
                 steps = rule.setdefault("sequence", [])
+                if rule.pop("fail_times", None) is not None:
+                    rule.pop("reply")  # a failed stream's text: its fault step streams the next
                 for key in OUTCOMES:
                     if key in rule:
                         steps.append({key: rule.pop(key)})
@@ -89,6 +91,25 @@ class Cassette:
                     rule["latency"] = latency
                 return
         added: dict[str, Any] = {"name": name, "match": match, outcome: spec}
+        if latency:
+            added["latency"] = latency
+        self.rules.append(added)
+
+    def add_failure(
+        self,
+        name: str,
+        match: dict[str, Any],
+        fault: dict[str, Any],
+        partial: dict[str, Any],
+        latency: dict[str, float] | None,
+    ) -> None:
+        """A stream that failed half-way: `fail_times: 1` streams `partial` (the reply up to
+        the error) and cuts it with `fault`; a later request with the same match is a step."""
+        if any(rule.get("match") == match for rule in self.rules):
+            self.add(name, match, "fault", fault, latency)
+            return
+        added: dict[str, Any] = {"name": name, "match": match, "fail_times": 1}
+        added |= {"fault": fault, "reply": partial}
         if latency:
             added["latency"] = latency
         self.rules.append(added)

@@ -25,8 +25,21 @@ from mockserver.record import routes
 from mockserver.record.capture import Capture
 from mockserver.record.cassette import Cassette
 from mockserver.record.modes import RecordMode
-from mockserver.record.replies import RecordedReply, carries_content, embeddings_of, reply_of
-from mockserver.record.rules import fault_spec, latency_spec, match_for, name_for, reply_spec
+from mockserver.record.replies import (
+    RecordedReply,
+    carries_content,
+    embeddings_of,
+    reply_of,
+    stream_error,
+)
+from mockserver.record.rules import (
+    fault_spec,
+    latency_spec,
+    match_for,
+    name_for,
+    reply_spec,
+    stream_fault_spec,
+)
 from mockserver.server_state import MockState
 
 # Not forwarded: hop-by-hop, recomputed by httpx, or a compression we could not read back.
@@ -100,8 +113,13 @@ class Recorder:
             reply = reply_of(kind, None if streamed else capture.body, events)
             timing = capture.timing(carries_content(kind)) if streamed else None
             latency = latency_spec(timing, capture.finished) if self.timing else None
-            cassette.add(name, match, "reply", reply_spec(reply), latency)
-            if kind == "responses":
+            failed = stream_error([orjson.loads(event) for event in events or ()])
+            if failed is not None:
+                fault = stream_fault_spec(*failed)
+                cassette.add_failure(name, match, fault, reply_spec(reply), latency)
+            else:
+                cassette.add(name, match, "reply", reply_spec(reply), latency)
+            if kind == "responses" and failed is None:
                 self._remember_response(exchange, reply)
         cassette.save()
 

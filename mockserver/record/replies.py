@@ -40,11 +40,29 @@ class RecordedReply(Struct):
 
 
 def reply_of(dialect: str, body: bytes | None, events: Sequence[str] | None) -> RecordedReply:
-    """The reply in `body` (a JSON response) or `events` (the `data:` payloads of a stream)."""
+    """The reply in `body` (a JSON response) or `events` (the `data:` payloads of a stream;
+    a stream that failed half-way gives the reply up to its error event)."""
     if events is not None:
-        return STREAMS[dialect]([orjson.loads(event) for event in events])
+        decoded = [orjson.loads(event) for event in events]
+        failed = stream_error(decoded)
+        return STREAMS[dialect](decoded[: failed[0]] if failed else decoded)
     assert body is not None
     return BODIES[dialect](orjson.loads(body))
+
+
+def stream_error(events: list[Json]) -> tuple[int, Json] | None:
+    """(events before it, its error object) for a stream that failed half-way with an error
+    event: `{"error": {...}}` (OpenAI chat, Gemini), `{"type": "error", "error": {...}}`
+    (Anthropic), `{"type": "error", "message": ...}` (Responses)."""
+    for index, event in enumerate(events):
+        if not isinstance(event, dict):
+            continue
+        error = event.get("error")
+        if isinstance(error, dict):
+            return index, error
+        if event.get("type") == "error":
+            return index, event
+    return None
 
 
 def _arguments(text: str | None) -> Any:
@@ -193,11 +211,13 @@ _RESPONSES_END = ("response.completed", "response.incomplete", "response.failed"
 
 
 def responses_stream(events: list[Json]) -> RecordedReply:
-    """The final event carries the whole response."""
+    """The final event carries the whole response; a stream cut before it has its text
+    deltas."""
     for event in reversed(events):
         if event.get("type") in _RESPONSES_END:
             return responses_body(event.get("response") or {})
-    raise ValueError("the Responses stream ended without response.completed")
+    deltas = [e.get("delta", "") for e in events if e.get("type") == "response.output_text.delta"]
+    return RecordedReply([RecordedChoice(content=_joined(deltas))])
 
 
 # --- Anthropic Messages -----------------------------------------------------------------------

@@ -66,8 +66,8 @@ def choice_spec(choice: RecordedChoice) -> dict[str, Any]:
     spec: dict[str, Any] = {}
     if choice.reasoning:
         spec["reasoning"] = literal(choice.reasoning)
-    if choice.content is not None and (choice.content or not choice.tool_calls):
-        spec["content"] = literal(choice.content)
+    if choice.content or not (choice.tool_calls or choice.refusal):
+        spec["content"] = literal(choice.content or "")  # "": not the engine's default text
     if choice.tool_calls:
         calls = []
         for call in choice.tool_calls:
@@ -131,6 +131,21 @@ def fault_spec(status: int, body: bytes, headers: Mapping[str, str]) -> dict[str
     }
     if kept:
         fault["headers"] = dict(sorted(kept.items()))
+    return fault
+
+
+def stream_fault_spec(events_before: int, error: Mapping[str, Any]) -> dict[str, Any]:
+    """A stream that failed half-way: the error event after as many events as it had."""
+    fault: dict[str, Any] = {"error_event_after": events_before}
+    code = error.get("code")
+    if isinstance(code, int) and 400 <= code <= 599:  # Gemini's status number
+        fault["status"] = code
+    for key in ("message", "type", "param"):
+        value = error.get(key)
+        if isinstance(value, str) and value and not (key == "type" and value == "error"):
+            fault[key] = value
+    if isinstance(code, str) and code:
+        fault["code"] = code
     return fault
 
 

@@ -180,3 +180,49 @@ def test_upstream_errors_replay_as_faults_then_the_retry_succeeds(
     assert failed.headers["retry-after"] == "0"
     assert answer(replay, "a flaky call") == "third time lucky"
     assert KEY not in path.read_text(encoding="utf-8")
+
+
+BROKEN_STREAM = """
+version: 1
+rules:
+  - name: broken
+    fault: {error_event_after: 4, status: 529, message: "Overloaded now"}
+"""
+STREAMS = {
+    "/v1/chat/completions": {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
+    "/v1/messages": {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 60,
+        "messages": [{"role": "user", "content": "hi"}],
+    },
+    "/v1/responses": {"model": "gpt-4o", "input": "hi"},
+    "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse": {
+        "contents": [{"role": "user", "parts": [{"text": "hi"}]}]
+    },
+}
+STREAM_HEADERS = {"authorization": f"Bearer {KEY}", "anthropic-version": "2023-06-01"}
+
+
+def stream_events(base: str, path: str) -> list[str]:
+    body = {**STREAMS[path], **({} if "gemini" in path else {"stream": True})}
+    response = httpx.post(base + path, json=body, headers=STREAM_HEADERS)
+    assert response.status_code == 200, response.text
+    return [line for line in response.text.splitlines() if line.startswith("data:")]
+
+
+@pytest.mark.parametrize("path", list(STREAMS))
+def test_a_stream_that_fails_half_way_replays_its_error_event(
+    path: str, tmp_path: Path, start_server: StartServer, proxy: Proxy
+) -> None:
+    recording = tmp_path / "s.yaml"
+    through = stream_events(proxy(recording, RecordMode.RECORD, start_server(BROKEN_STREAM)), path)
+    rule = yaml.safe_load(recording.read_text(encoding="utf-8"))["rules"][0]
+    assert rule["fail_times"] == 1
+    assert rule["fault"]["error_event_after"] == 4
+    assert rule["fault"]["message"] == "Overloaded now"
+    assert "content" in rule["reply"]  # the text streamed before the error (none, for Responses)
+    replayed = stream_events(proxy(recording, RecordMode.REPLAY, None), path)
+    # The same error event, after the recorded text cut anew into tokens (as many events
+    # when the text re-tokenizes as it was streamed, as it does here but for Gemini's).
+    assert replayed[-1] == through[-1]
+    assert "Overloaded now" in replayed[-1]
