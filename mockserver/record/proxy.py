@@ -165,8 +165,15 @@ class RecordingProxy:
                 parsed = orjson.loads(body)
                 if kind != routes.EMBEDDINGS:
                     exchange = self.recorder.parse(kind, parsed, scope, headers)
-            except (orjson.JSONDecodeError, APIError):
-                parsed = exchange = None  # the upstream (or the replay) answers with its error
+            except (orjson.JSONDecodeError, APIError) as error:
+                # The upstream (or the replay) answers with its own error; nothing to match on.
+                parsed = exchange = None
+                if self.mode.records:
+                    reason = error.message if isinstance(error, APIError) else "not JSON"
+                    print(
+                        f"mockserver record: {scope['path']} not recorded: {reason}",
+                        file=sys.stderr,
+                    )
         if (
             self.mode is RecordMode.REPLAY
             or self.upstream is None
