@@ -25,13 +25,7 @@ from mockserver.record import routes
 from mockserver.record.capture import Capture
 from mockserver.record.cassette import Cassette
 from mockserver.record.modes import RecordMode
-from mockserver.record.replies import (
-    RecordedReply,
-    carries_content,
-    embeddings_of,
-    reply_of,
-    stream_error,
-)
+from mockserver.record.replies import RecordedReply, embeddings_of, reply_of
 from mockserver.record.rules import (
     fault_spec,
     latency_spec,
@@ -40,6 +34,7 @@ from mockserver.record.rules import (
     reply_spec,
     stream_fault_spec,
 )
+from mockserver.record.stream_events import carries_content, stream_error
 from mockserver.server_state import MockState
 
 # Not forwarded: hop-by-hop, recomputed by httpx, or a compression we could not read back.

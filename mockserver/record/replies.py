@@ -16,6 +16,8 @@ from typing import Any
 import orjson
 from msgspec import Struct, field
 
+from mockserver.record.stream_events import stream_error
+
 Json = dict[str, Any]
 
 
@@ -48,21 +50,6 @@ def reply_of(dialect: str, body: bytes | None, events: Sequence[str] | None) -> 
         return STREAMS[dialect](decoded[: failed[0]] if failed else decoded)
     assert body is not None
     return BODIES[dialect](orjson.loads(body))
-
-
-def stream_error(events: list[Json]) -> tuple[int, Json] | None:
-    """(events before it, its error object) for a stream that failed half-way with an error
-    event: `{"error": {...}}` (OpenAI chat, Gemini), `{"type": "error", "error": {...}}`
-    (Anthropic), `{"type": "error", "message": ...}` (Responses)."""
-    for index, event in enumerate(events):
-        if not isinstance(event, dict):
-            continue
-        error = event.get("error")
-        if isinstance(error, dict):
-            return index, error
-        if event.get("type") == "error":
-            return index, event
-    return None
 
 
 def _arguments(text: str | None) -> Any:
@@ -374,34 +361,6 @@ STREAMS: dict[str, Callable[[list[Json]], RecordedReply]] = {
     "anthropic": anthropic_stream,
     "gemini": gemini_stream,
 }
-
-
-def carries_content(dialect: str) -> Callable[[str], bool]:
-    """Whether an event of `dialect`'s stream carries a piece of the answer (the events
-    before the first one, such as `message_start`, are not what "time to first token" times)."""
-
-    def test(payload: str) -> bool:
-        try:
-            event = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            return False
-        if not isinstance(event, dict):
-            return False
-        if dialect == "chat":
-            return any(
-                any((choice.get("delta") or {}).get(key) for key in _CHAT_PIECES)
-                for choice in event.get("choices") or []
-            )
-        if dialect == "responses":
-            return str(event.get("type", "")).endswith(".delta")
-        if dialect == "anthropic":
-            return event.get("type") == "content_block_delta"
-        return any((c.get("content") or {}).get("parts") for c in event.get("candidates") or [])
-
-    return test
-
-
-_CHAT_PIECES = ("content", "tool_calls", "refusal", "reasoning_content")
 
 
 def embeddings_of(body: bytes) -> list[list[float]]:

@@ -12,8 +12,9 @@ from mockserver.engine.content.templates import CONTEXT_NAMES, compile_template
 from mockserver.record.capture import Capture
 from mockserver.record.cassette import Cassette
 from mockserver.record.redact import Redactor
-from mockserver.record.replies import RecordedCall, RecordedChoice, carries_content, reply_of
+from mockserver.record.replies import RecordedCall, RecordedChoice, reply_of
 from mockserver.record.rules import fault_spec, literal, reply_spec
+from mockserver.record.stream_events import carries_content
 from mockserver.scenario import load_text
 
 
