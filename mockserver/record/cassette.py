@@ -18,7 +18,7 @@ import yaml
 from mockserver.record.redact import Redactor
 
 HEADER = (
-    "# Recorded by `mockserver record` from {upstream}.\n"
+    "# Recorded by mockserver from {upstream}.\n"
     "# Edit freely: widen a match (equals -> contains / regex), change a reply, drop a rule.\n"
 )
 OUTCOMES = ("reply", "fault")
