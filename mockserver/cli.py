@@ -129,6 +129,14 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
             print(issue, file=sys.stderr)
         print("mockserver: not started: the scenarios have errors", file=sys.stderr)
         return 2
+    from mockserver.admin.guard import exposed_without_token
+
+    if exposed_without_token(settings.host, settings.admin_token):
+        print(
+            f"mockserver: warning: listening on {settings.host}, beyond this machine, with no "
+            "--admin-token: the admin API (/_mock/) is off and answers 403",
+            file=sys.stderr,
+        )
     base = f"http://{settings.host}:{settings.port}"
     what = ", ".join(settings.scenario_paths) or "built-in default"
     print(f"mockserver listening on {base} (scenarios: {what})")

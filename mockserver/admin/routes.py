@@ -10,22 +10,28 @@
     GET    /_mock/requests/unmatched    requests no rule matched, with their near misses
     POST   /_mock/reset                 forget the journal and sequence state; keep scenarios
 
-With `--admin-token T`, every call needs `Authorization: Bearer T` (401 otherwise). `?path=`
-loads only from the directories (and files) given at start; `../` can't leave them.
+With `--admin-token T`, every call needs `Authorization: Bearer T` (401 otherwise); who else may
+call is `mockserver.admin.guard`'s (loopback `Host`, same `Origin`, no form bodies; no admin API
+on a non-loopback bind without a token). `?path=` loads only from the directories (and files)
+given at start; `../` and symbolic links can't leave them. A scenario is validated in a worker
+thread: a large one doesn't hold up other clients.
 """
 
 from __future__ import annotations
 
-import hmac
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from starlette.requests import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mockserver.admin.guard import AdminError, Guard, media_type
+from mockserver.core.limits import MAX_YAML_DEPTH, too_deep
 from mockserver.http.responses import RawResponse
 from mockserver.journal.calls import Calls, Filters
 from mockserver.scenario import ScenarioError, ScenarioIssue, ScenarioSet
@@ -37,17 +43,6 @@ if TYPE_CHECKING:
 Handler = Callable[[Request], Awaitable[Response]]
 BODY_SOURCE = "<POST /_mock/scenarios>"
 SCENARIO_SUFFIXES = (".yaml", ".yml")
-
-
-class AdminError(Exception):
-    def __init__(self, status: int, message: str, kind: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status, self.message, self.kind, self.extra = status, message, kind, extra
-
-    def response(self) -> Response:
-        error = {"type": self.kind, "message": self.message, **self.extra}
-        headers = {"www-authenticate": "Bearer"} if self.status == 401 else None
-        return _json({"error": error}, self.status, headers)
 
 
 def routes(state: MockState) -> list[BaseRoute]:
@@ -69,7 +64,8 @@ class Admin:
     def __init__(self, state: MockState) -> None:
         self.state = state
         self.startup = state.scenarios  # what DELETE /_mock/scenarios goes back to
-        self.token = state.settings.admin_token
+        self.guard = Guard(state.settings.host, state.settings.admin_token)
+        self.changing = asyncio.Lock()  # one change of the scenarios at a time
         given = [Path(p).resolve() for p in state.settings.scenario_paths]
         self.directories = [p for p in given if p.is_dir()]
         self.files = [p for p in given if p.is_file()]
@@ -77,25 +73,14 @@ class Admin:
     def guarded(self, handler: Handler) -> Handler:
         async def endpoint(request: Request) -> Response:
             try:
-                self._check_token(request)
+                self.guard.check(request)
                 return await handler(request)
             except AdminError as error:
                 return error.response()
+            except ClientDisconnect:  # gone while sending its body: nobody to answer
+                return Response(status_code=400)
 
         return endpoint
-
-    def _check_token(self, request: Request) -> None:
-        if self.token is None:
-            return
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not given:
-            raise AdminError(
-                401,
-                "this server needs the admin token: Authorization: Bearer <token>",
-                "unauthorized",
-            )
-        if not hmac.compare_digest(given.strip().encode(), self.token.encode()):
-            raise AdminError(401, "wrong admin token", "unauthorized")
 
     # --- Health and scenarios ---------------------------------------------------------------
 
@@ -120,29 +105,44 @@ class Admin:
         _allow(request, ("replace", "path"))
         replace = _flag(request, "replace")
         path = request.query_params.get("path")
-        from mockserver.scenario import load_paths  # the loader brings pydantic: on first use
-
-        try:
-            if path is not None:
-                added = list(load_paths([self._resolve(path)]).scenarios)
-            else:
-                added = [_parse_body(await request.body(), request.headers.get("content-type"))]
+        file = self._resolve(path) if path is not None else None
+        body = await request.body() if file is None else b""
+        async with self.changing:
             current = () if replace else self.state.scenarios.scenarios
-            combined = ScenarioSet.build([*current, *added])
-        except ScenarioError as error:
-            issues = [_issue_dict(issue) for issue in error.issues]
-            raise AdminError(400, str(error), "scenario_error", issues=issues) from None
-        self.state.load(combined)
+            try:
+                added, combined = await run_in_threadpool(
+                    _validate, file, body, media_type(request), current
+                )
+            except ScenarioError as error:
+                issues = [_issue_dict(issue) for issue in error.issues]
+                raise AdminError(400, str(error), "scenario_error", issues=issues) from None
+            self.state.load(combined)
         return _json({**_describe(self.state), "added": [s.source for s in added]})
 
     async def remove_scenarios(self, request: Request) -> Response:
         _allow(request, ("all",))
         scenarios = ScenarioSet() if _flag(request, "all") else self.startup
-        self.state.load(scenarios)
+        async with self.changing:
+            self.state.load(scenarios)
         return _json(_describe(self.state))
 
     def _resolve(self, raw: str) -> Path:
-        """`raw` inside a directory (or equal to a file) given at start, else 403."""
+        """`raw` inside a directory (or equal to a file) given at start, else 403; 400 for
+        what can't be a path at all."""
+        if "\x00" in raw or not raw.strip() or len(raw) > 4096:
+            raise AdminError(
+                400,
+                f"path: expected a file or directory path (no NUL bytes, at most 4096 "
+                f"characters); got {raw[:80]!r}",
+                "invalid_request",
+            )
+        try:
+            return self._inside(raw)
+        except (OSError, ValueError) as error:  # a name too long, a loop of symbolic links...
+            message = f"path {raw[:80]!r} can't be used: {type(error).__name__}"
+            raise AdminError(400, message, "invalid_request") from None
+
+    def _inside(self, raw: str) -> Path:
         roots = [str(p) for p in (*self.directories, *self.files)]
         if not roots:
             raise AdminError(
@@ -194,7 +194,7 @@ class Admin:
         found = Calls(self.state.journal.entries()).where(criteria)
         limit = _integer(request, "limit")
         shown = list(found)[-limit:] if limit else list(found)
-        return {"count": len(found), "requests": [entry.to_dict() for entry in shown]}
+        return {"count": len(found), "requests": [_writable(entry.to_dict()) for entry in shown]}
 
     async def reset(self, request: Request) -> Response:
         _allow(request, ())
@@ -233,6 +233,30 @@ def _integer(request: Request, name: str) -> int | None:
     return int(value)
 
 
+def _writable(entry: dict[str, Any]) -> dict[str, Any]:
+    """A journal entry as JSON can hold it: the journal must read whatever was sent (bodies
+    past the depth limit are refused before they are journaled; this is the last guard)."""
+    try:
+        orjson.dumps(entry, default=str)
+    except orjson.JSONEncodeError as error:
+        entry["body"] = f"<not shown: {error}>"
+    return entry
+
+
+def _validate(
+    file: Path | None, body: bytes, content_type: str | None, current: tuple[Scenario, ...]
+) -> tuple[list[Scenario], ScenarioSet]:
+    """The scenarios of `file` or of `body`, and the set they make with `current` (run in a
+    worker thread: validating is CPU work)."""
+    from mockserver.scenario import load_paths  # the loader brings pydantic: on first use
+
+    if file is not None:
+        added = list(load_paths([file]).scenarios)
+    else:
+        added = [_parse_body(body, content_type)]
+    return added, ScenarioSet.build([*current, *added])
+
+
 def _parse_body(raw: bytes, content_type: str | None) -> Scenario:
     """A JSON body (`content-type: application/json`) or YAML text, validated as one file."""
     from mockserver.scenario import load_data, load_text
@@ -241,7 +265,7 @@ def _parse_body(raw: bytes, content_type: str | None) -> Scenario:
         raise ScenarioError(
             [ScenarioIssue(BODY_SOURCE, None, None, "", "the body is empty; send a scenario")]
         )
-    if content_type is not None and "json" in content_type.lower():
+    if content_type is not None and "json" in content_type:
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
@@ -249,6 +273,9 @@ def _parse_body(raw: bytes, content_type: str | None) -> Scenario:
                 BODY_SOURCE, error.lineno, error.colno, "", f"invalid JSON: {error.msg}"
             )
             raise ScenarioError([issue]) from None
+        if too_deep(data, MAX_YAML_DEPTH):
+            message = f"values nest more than {MAX_YAML_DEPTH} levels deep"
+            raise ScenarioError([ScenarioIssue(BODY_SOURCE, None, None, "", message)])
         return load_data(data, BODY_SOURCE)
     try:
         text = raw.decode("utf-8")

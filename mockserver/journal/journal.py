@@ -1,8 +1,11 @@
 """The request journal: what came in, what matched, what went out.
 
 A bounded ring (`collections.deque(maxlen=...)`), so a long `mockserver serve` session doesn't grow
-without limit. API keys never reach it: `redact_headers` masks every credential header. Queries
-over it (`requests(rule="weather").call_count`) live in `mockserver.journal.calls`.
+without limit. API keys never leave it: `redact_headers` masks every credential header as the
+entry opens, and the entry keeps the request's credential values (`secrets`) so that what it
+shows of the body, near misses and faults (`to_dict`, failure reports) masks them too
+(`mockserver.core.secrets`). Queries over it (`requests(rule="weather").call_count`) live in
+`mockserver.journal.calls`.
 """
 
 from __future__ import annotations
@@ -17,42 +20,38 @@ from typing import Any
 
 from msgspec import Struct, field
 
-SECRET_HEADERS = frozenset(
-    {"authorization", "x-api-key", "x-goog-api-key", "api-key", "mj-api-secret", "cookie"}
-)
+from mockserver.core.secrets import SECRET_HEADERS, mask, redact_text, redact_value, secrets_in
+
 _SECRET_RAW = frozenset(name.encode("latin-1") for name in SECRET_HEADERS)
+redact = mask  # the name this module gave it first
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Credential headers keep only a hint of their shape: `Bearer sk-***`."""
     return {
-        name: redact(value) if name.lower() in SECRET_HEADERS else value
+        name: mask(value) if name.lower() in SECRET_HEADERS else value
         for name, value in headers.items()
     }
 
 
 def redact_raw_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
-    """`redact_headers` for headers as ASGI gives them (names already lower-case).
-
-    A client sends the same headers request after request: the decoded, redacted mapping of
-    the latest few is kept (~0.5 µs instead of ~3 µs a request), and each entry gets a copy.
-    """
-    return dict(_redacted_raw(tuple(raw_headers)))
+    """`redact_headers` for headers as ASGI gives them (names already lower-case)."""
+    return dict(_redacted_raw(tuple(raw_headers))[0])
 
 
 @functools.lru_cache(maxsize=256)
-def _redacted_raw(raw_headers: tuple[tuple[bytes, bytes], ...]) -> dict[str, str]:
-    return {
-        name.decode("latin-1"): redact(value.decode("latin-1"))
-        if name in _SECRET_RAW
-        else value.decode("latin-1")
-        for name, value in raw_headers
+def _redacted_raw(
+    raw_headers: tuple[tuple[bytes, bytes], ...],
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The redacted headers and the credential values. A client sends the same headers
+    request after request: those of the latest few are kept (~0.5 µs instead of ~3 µs a
+    request), and each entry gets a copy of the mapping."""
+    decoded = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw_headers]
+    redacted = {
+        name: mask(value) if raw[0] in _SECRET_RAW else value
+        for (name, value), raw in zip(decoded, raw_headers, strict=True)
     }
-
-
-def redact(value: str) -> str:
-    scheme, _, secret = value.partition(" ")
-    return f"{scheme} {secret[:3]}***" if secret else f"{value[:3]}***"
+    return redacted, secrets_in(decoded)
 
 
 class Entry(Struct):
@@ -77,11 +76,19 @@ class Entry(Struct):
     disconnected: bool = False
     retry_group: str | None = None
     generation: int = 0
+    secrets: tuple[str, ...] = ()  # the request's credential values: masked in all it shows
 
     @property
     def unmatched(self) -> bool:
         """Matching ran and no rule held (rules exist, or strict mode said so)."""
         return self.rule is None and (self.strict_miss or bool(self.near_misses))
+
+    def shown_near_misses(self) -> list[dict[str, Any]]:
+        """`near_misses` with every credential masked in their explanations."""
+        return [
+            {**miss, "failed": [redact_text(line, self.secrets) for line in miss["failed"]]}
+            for miss in self.near_misses
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,11 +99,11 @@ class Entry(Struct):
             "dialect": self.dialect,
             "model": self.model,
             "headers": self.headers,
-            "body": self.body,
+            "body": redact_value(self.body, self.secrets),
             "rule": self.rule,
-            "near_misses": self.near_misses,
+            "near_misses": self.shown_near_misses(),
             "strict_miss": self.strict_miss,
-            "fault": self.fault,
+            "fault": redact_value(self.fault, self.secrets),
             "status": self.status,
             "usage": self.usage,
             "stream": self.stream,
@@ -121,15 +128,18 @@ class Journal:
         self.opened = 0  # entries ever opened, resets included: how busy the server has been
 
     def open(self, method: str, endpoint: str, headers: Mapping[str, str]) -> Entry:
-        return self._add(method, endpoint, redact_headers(headers))
+        return self._add(method, endpoint, redact_headers(headers), secrets_in(headers))
 
     def open_raw(
         self, method: str, endpoint: str, raw_headers: Iterable[tuple[bytes, bytes]]
     ) -> Entry:
         """`open` with the headers as ASGI gives them."""
-        return self._add(method, endpoint, redact_raw_headers(raw_headers))
+        redacted, secrets = _redacted_raw(tuple(raw_headers))
+        return self._add(method, endpoint, dict(redacted), secrets)
 
-    def _add(self, method: str, endpoint: str, redacted: dict[str, str]) -> Entry:
+    def _add(
+        self, method: str, endpoint: str, redacted: dict[str, str], secrets: tuple[str, ...]
+    ) -> Entry:
         self.opened = seq = next(self._seq)
         entry = Entry(
             seq=seq,
@@ -137,6 +147,7 @@ class Journal:
             method=method,
             endpoint=endpoint,
             headers=redacted,
+            secrets=secrets,
         )
         with self._lock:
             # Read under the lock: a reset between the two would otherwise let an entry of the

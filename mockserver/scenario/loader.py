@@ -58,13 +58,20 @@ def load_data(data: Any, source: str) -> Scenario:
 
 def validate_paths(paths: Sequence[str | Path]) -> list[Scenario]:
     """Validate files, and the `*.yaml` / `*.yml` files of directories (sorted by name), in
-    order; `ScenarioError` lists every issue of every file."""
+    order; `ScenarioError` lists every issue of every file. A directory's symbolic links are
+    followed only to files inside it: a link out of it is an issue, its target left unread."""
     batch = _Batch()
     for entry in paths:
         path = Path(entry)
         if path.is_dir():
             found = [p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()]
-            files = sorted(found, key=lambda p: p.name)
+            files = []
+            for file in sorted(found, key=lambda p: p.name):
+                if file.is_symlink() and not file.resolve().is_relative_to(path.resolve()):
+                    message = f"not loaded: a symbolic link out of {path}"
+                    batch.issues.append(ScenarioIssue(str(file), None, None, "", message))
+                else:
+                    files.append(file)
         elif path.is_file():
             files = [path]
         else:
@@ -279,12 +286,23 @@ class _Locator:
 # Validation
 
 
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "a number" if isinstance(value, int | float) else describe(value)
+
+
 def _validate(parsed: _Parsed) -> Scenario:
     data, source, locate = parsed.data, parsed.source, parsed.locate
     if not isinstance(data, dict):
+        # Said by kind, never quoted: this file may not be a scenario at all.
         message = (
             f"expected a mapping of scenario keys ({', '.join(Scenario.accepted_keys())}) "
-            f"at the top level; got {describe(data)}"
+            f"at the top level; got {_kind(data)}"
         )
         raise ScenarioError([ScenarioIssue(source, *parsed.location(()), "", message)])
     context: dict[str, Any] = {}

@@ -21,6 +21,7 @@ from msgspec import Struct
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
 from mockserver.core.limits import REGEX_SECONDS
+from mockserver.core.secrets import SECRET_HEADERS, mask, redact_text, secrets_in
 
 if TYPE_CHECKING:  # validated models, read here by attribute: serving doesn't import pydantic
     from mockserver.scenario.predicates import Match, TextMatch, ToolChoiceName, TurnRange
@@ -234,7 +235,8 @@ class _Headers(Predicate):
             if value is None:
                 problems.append(f"expected header {name} matching {show(pattern)}, got none")
             elif not test(value):
-                problems.append(f"expected {name} to match {show(pattern)}, got {show(value)}")
+                got = mask(value) if name in SECRET_HEADERS else value
+                problems.append(f"expected {name} to match {show(pattern)}, got {show(got)}")
         return "headers: " + "; ".join(problems)
 
 
@@ -383,11 +385,16 @@ class Matcher:
         return variables
 
     def explain(self, exchange: Exchange) -> list[str]:
-        """One line per failing predicate; empty when the request matches."""
+        """One line per failing predicate; empty when the request matches. A line quotes what
+        the request sent, with every credential masked (`mockserver.core.secrets`)."""
         try:
-            return [p.explain(exchange) for p in self.predicates if p.test(exchange) is None]
+            lines = [p.explain(exchange) for p in self.predicates if p.test(exchange) is None]
         except RegexTimeout as timeout:
             raise self._timed_out(timeout) from None
+        if not lines:
+            return lines
+        secrets = secrets_in(exchange.headers)
+        return [redact_text(line, secrets) for line in lines]
 
     def _timed_out(self, timeout: RegexTimeout) -> APIError:
         return APIError(

@@ -40,7 +40,11 @@ def folder(tmp_path: Path) -> Path:
 
 def client_for(*paths: Path, **options: Any) -> TestClient:
     settings = Settings(scenario_paths=[str(p) for p in paths], **options)
-    return TestClient(create_app(settings), headers={"authorization": f"Bearer {KEY}"})
+    return TestClient(
+        create_app(settings),
+        base_url="http://localhost",  # the admin API answers loopback names only
+        headers={"authorization": f"Bearer {KEY}"},
+    )
 
 
 @pytest.fixture

@@ -153,7 +153,7 @@ REQUESTS: list[dict[str, Any]] = [
 
 def served(scenarios: ScenarioSet) -> list[str]:
     state = MockState(Settings(), scenarios)
-    with TestClient(create_app(state=state)) as client:
+    with TestClient(create_app(state=state), base_url="http://localhost") as client:
         headers = {"authorization": "Bearer sk-test", "x-trace": "t-1", "x-retry": "2"}
         answers = [
             client.post("/v1/chat/completions", json=body, headers=headers) for body in REQUESTS
