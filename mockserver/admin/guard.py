@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockserver.core.secrets import remember_secret
 from mockserver.http.responses import RawResponse
 
 ADMIN_HEADER = "x-mockserver-admin"
@@ -75,6 +76,7 @@ class Guard:
         self.bound_host = bound_host
         self.token = token
         self.loopback = is_loopback(bound_host)
+        remember_secret(token)  # masked in anything the server sends or journals
 
     def check(self, request: Request) -> None:
         """Raise `AdminError` unless `request` may reach its admin route."""
