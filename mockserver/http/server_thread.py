@@ -24,8 +24,9 @@ from starlette.types import ASGIApp
 UVICORN_OPTIONS: dict[str, Any] = {
     "date_header": False,
     "proxy_headers": False,
-    # uvicorn's httptools protocol, with two scope extensions (arrival, direct body writes).
-    "http": "mockserver.http.protocol:MockHttpProtocol",
+    # uvicorn's httptools protocol, with two scope extensions (arrival, direct body writes),
+    # wrapped to close connections that don't send a request head in time (`head_deadline`).
+    "http": "mockserver.http.head_deadline:HeadDeadline",
 }
 
 
