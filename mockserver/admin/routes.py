@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mockserver.admin.guard import AdminError, Guard, media_type
+from mockserver.core.errors import APIError
 from mockserver.core.limits import MAX_YAML_DEPTH, too_deep
 from mockserver.http.responses import RawResponse
 from mockserver.journal.calls import Calls, Filters
@@ -77,8 +78,6 @@ class Admin:
                 return await handler(request)
             except AdminError as error:
                 return error.response()
-            except ClientDisconnect:  # gone while sending its body: nobody to answer
-                return Response(status_code=400)
 
         return endpoint
 
@@ -106,7 +105,7 @@ class Admin:
         replace = _flag(request, "replace")
         path = request.query_params.get("path")
         file = self._resolve(path) if path is not None else None
-        body = await request.body() if file is None else b""
+        body = await self._body(request) if file is None else b""
         async with self.changing:
             current = () if replace else self.state.scenarios.scenarios
             try:
@@ -125,6 +124,16 @@ class Admin:
         async with self.changing:
             self.state.load(scenarios)
         return _json(_describe(self.state))
+
+    async def _body(self, request: Request) -> bytes:
+        """The body, up to the server's body limit (413 past it, as for any request)."""
+        from mockserver.engine.pipeline import read_body
+
+        limit = self.state.settings.max_body_bytes
+        try:
+            return await read_body(request.receive, request.scope["headers"], limit)
+        except APIError as error:  # too large, or the client left
+            raise AdminError(error.status, error.message, "request_too_large") from None
 
     def _resolve(self, raw: str) -> Path:
         """`raw` inside a directory (or equal to a file) given at start, else 403; 400 for

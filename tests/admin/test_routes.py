@@ -446,3 +446,11 @@ def test_a_json_scenario_nested_too_deep_is_a_scenario_error(client: TestClient)
     )
     assert response.status_code == 400
     assert "levels deep" in response.json()["error"]["message"]
+
+
+def test_a_scenario_body_past_the_body_limit_is_a_413(folder: Path) -> None:
+    client = client_for(folder / "greeting.yaml", max_body_bytes=1000)
+    response = client.post(
+        "/_mock/scenarios", content=GREETING + "#" * 2000, headers={"content-type": "text/yaml"}
+    )
+    assert response.status_code == 413
