@@ -337,3 +337,19 @@ def test_a_nul_byte_in_path_is_a_400(server: ServerThread) -> None:
     )
     assert response.status_code in (400, 403)
     assert response.headers["content-type"].startswith("application/json")
+
+
+def test_a_template_failing_on_messages_is_anthropics_500(server: ServerThread) -> None:
+    body = {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 100,
+        "messages": [{"role": "user", "content": "huge please"}],
+    }
+    headers = {"x-api-key": "sk-ant-test", "anthropic-version": "2023-06-01"}
+    response = httpx.post(f"{server.url}/v1/messages", json=body, headers=headers)
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()
+    assert error["type"] == "error"
+    assert error["error"]["type"] == "api_error"
+    assert "'huge-string'" in error["error"]["message"]
