@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import queue
 import re
 import signal
 import subprocess
@@ -162,14 +163,14 @@ def test_serve_obeys_sigterm_while_a_runaway_template_renders(tmp_path: Path) ->
         text=True,
     )
     try:
-        assert process.stderr is not None
+        lines: queue.Queue[str] = queue.Queue()
+        stderr = process.stderr
+        assert stderr is not None
+        threading.Thread(target=lambda: [lines.put(line) for line in stderr], daemon=True).start()
         port = None
-        for line in process.stderr:  # uvicorn names the port it bound
-            found = re.search(r"running on http://127\.0\.0\.1:(\d+)", line)
-            if found:
-                port = int(found.group(1))
-                break
-        assert port is not None
+        while port is None:  # uvicorn names the port it bound
+            found = re.search(r"running on http://127\.0\.0\.1:(\d+)", lines.get(timeout=60))
+            port = int(found.group(1)) if found else None
         body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "go"}]}
         answers: list[int | str] = []
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -73,10 +74,12 @@ class TextTest:
         if spec.ignore_case:
             self.expectation += " (ignoring case)"
 
-    def find(self, text: str) -> Variables | None:
+    def find(self, text: str, deadline: float | None = None) -> Variables | None:
+        """`deadline` (a `time.monotonic()`) bounds several searches together."""
         if self._regex is not None:
+            left = REGEX_SECONDS if deadline is None else max(deadline - time.monotonic(), 1e-3)
             try:
-                found = self._regex.search(text, timeout=REGEX_SECONDS)
+                found = self._regex.search(text, timeout=left)
             except TimeoutError:
                 raise RegexTimeout(self.expectation) from None
             return found.groupdict(default="") if found else None
@@ -305,9 +308,10 @@ class _AnyMessage(Predicate):
         self.text = TextTest(spec)
 
     def test(self, exchange: Exchange) -> Variables | None:
+        deadline = time.monotonic() + REGEX_SECONDS  # for every message together
         try:
             for message in exchange.messages:
-                found = self.text.find(message.text)
+                found = self.text.find(message.text, deadline)
                 if found is not None:
                     return found
         except RegexTimeout as timeout:

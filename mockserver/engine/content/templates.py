@@ -123,7 +123,8 @@ class Template:
             return self.source
         import jinja2  # already loaded: a compiled template exists
 
-        from mockserver.engine.content.sandbox import TemplateLimitError, budget
+        from mockserver.engine.content.sandbox import budget
+        from mockserver.engine.content.template_sizes import TemplateLimitError
 
         try:
             with budget():

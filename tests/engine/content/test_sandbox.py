@@ -7,7 +7,7 @@ import tracemalloc
 
 import pytest
 
-from mockserver.engine.content.sandbox import weight
+from mockserver.engine.content.template_sizes import weight
 from mockserver.engine.content.templates import (
     TemplateCompileError,
     TemplatedValue,
