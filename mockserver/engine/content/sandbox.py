@@ -12,10 +12,12 @@ times, and jinja's optimizer would even compute a constant expression while *com
 - no value may weigh more than `TEMPLATE_OUTPUT_CHARS` (characters of its strings plus its
   items, references counted each time), and the operations that could allocate more than that
   in one step (`*`, `**`, `%`, `.center()`, `|replace`, `|join`...) are refused *before* they
-  allocate, by an estimate of what they would make.
+  allocate, by an estimate of what they would make (`template_sizes`);
+- `lipsum` and `|random` are not offered: they draw from an unseeded generator.
 
-Loops and `~` are reached through jinja's public AST (`bound`): each `for` iterates through
-the `_loop` filter and each `a ~ b` through `_concat`. A breach raises `TemplateLimitError`.
+Loops, `~` and macro bodies are reached through jinja's public AST (`bound`): each `for`
+iterates through the `_loop` filter, each `a ~ b` goes through `_concat`, and each macro body
+opens with `_charge`. A breach raises `TemplateLimitError`.
 """
 
 from __future__ import annotations
