@@ -161,6 +161,14 @@ def serve(args: argparse.Namespace) -> int:
         from mockserver.store.sqlite import SqliteStore
 
         SqliteStore(settings.state_file).close()
+    from mockserver.admin.guard import exposed_without_token
+
+    if exposed_without_token(settings.host, settings.admin_token):
+        print(
+            f"mockserver: warning: listening on {settings.host}, beyond this machine, with no "
+            "--admin-token: the admin API (/_mock/) is off and answers 403",
+            file=sys.stderr,
+        )
     base = f"http://{settings.host}:{settings.port}"
     what = ", ".join(settings.scenario_paths) or "built-in default"
     kept = f"; state: {args.state}" if args.state else ""

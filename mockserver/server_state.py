@@ -113,7 +113,9 @@ class MockState:
         responses = self.store.table("responses", settings.responses_size)
         self.dialects = Dialects(protocols, ResponseStore(responses))
         self.journal = Journal(
-            settings.journal_size, self.store.log("journal", settings.journal_size)
+            settings.journal_size,
+            self.store.log("journal", settings.journal_size),
+            shared=self.store.shared,
         )
         self.builtin_catalog = load_builtin()
         self.generation = 0  # of the published scenarios this process serves
