@@ -13,6 +13,7 @@ from mockserver.core.catalog import Catalog, load_builtin
 from mockserver.engine.decide import Engine
 from mockserver.engine.memo import Memo
 from mockserver.journal.journal import Journal
+from mockserver.media.files import MediaStore
 from mockserver.protocols.openai.chat import ChatDialect
 from mockserver.scenario import ScenarioSet, load_paths
 from mockserver.settings import Settings
@@ -91,6 +92,7 @@ class MockState:
         self.catalog: Catalog = self.builtin_catalog
         self.engine = Engine(scenarios, seed=settings.seed, strict=settings.strict)
         self.memo = Memo()
+        self.media = MediaStore(settings.media_cache_bytes)
         self.load(scenarios)
 
     @classmethod

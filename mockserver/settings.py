@@ -26,6 +26,7 @@ class Settings(Struct):
     max_body_bytes: int = 32 * 1024 * 1024
     latency: str = "none"  # "none" | "realistic"
     workers: int = 1
+    media_cache_bytes: int = 256 * 1024 * 1024  # generated images and audio kept in memory
 
     def to_env(self) -> str:
         return orjson.dumps(asdict(self)).decode()

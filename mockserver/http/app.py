@@ -105,6 +105,7 @@ def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
             "/v1/moderations", endpoint_of(handlers.moderations_handler(state)), methods=["POST"]
         ),
         Route("/v1/models", list_models, methods=["GET"]),
+        *media_routes(state),
         Route("/v1/models/{model:path}", get_model, methods=["GET"]),
         # Anthropic
         Route(
@@ -119,6 +120,26 @@ def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
         Route("/v1beta/models/{model:path}", gemini, methods=["POST"]),
         Route("/v1/models/{model:path}", gemini, methods=["POST"]),
         *admin.routes(state),
+    ]
+
+
+def media_routes(state: MockState) -> list[BaseRoute]:
+    """Images and audio (`mockserver.http.images`, `.audio`), and the files they make."""
+    from mockserver.http import audio, images, media
+
+    post = ["POST"]
+    return [
+        Route("/v1/images/generations", images.generations(state), methods=post),
+        Route("/v1/images/edits", images.edits(state), methods=post),
+        Route("/v1/images/variations", media.images_variations(state), methods=post),
+        Route("/v1/audio/speech", audio.speech(state), methods=post),
+        Route(
+            "/v1/audio/transcriptions",
+            audio.transcriptions(state, translate=False),
+            methods=post,
+        ),
+        Route("/v1/audio/translations", audio.transcriptions(state, translate=True), methods=post),
+        Route("/_mock/files/{name}", media.media_file(state), methods=["GET"]),
     ]
 
 
