@@ -102,7 +102,9 @@ def test_gpt_image_formats_sizes_and_usage(client: openai.OpenAI, fmt: str, size
     assert (result.size, result.output_format, result.quality) == (size, fmt, "low")
     prompt_tokens = get_tokenizer("o200k_base").count("a watercolour harbour")
     assert result.usage.input_tokens_details.text_tokens == prompt_tokens
-    assert result.usage.output_tokens == {"1024x1024": 272, "1024x1536": 408, "1536x1024": 400}[size]
+    assert (
+        result.usage.output_tokens == {"1024x1024": 272, "1024x1536": 408, "1536x1024": 400}[size]
+    )
 
 
 def test_gpt_image_transparent_background(client: openai.OpenAI) -> None:

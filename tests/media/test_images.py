@@ -11,7 +11,11 @@ from mockserver.media.images import ImageRecipe, draw, image_size
 @pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])
 @pytest.mark.parametrize("size", [(256, 256), (1792, 1024), (300, 517)])
 def test_exact_size_and_format(fmt: str, size: tuple[int, int]) -> None:
-    data = draw(ImageRecipe(seed=7, prompt="a lighthouse at dusk", width=size[0], height=size[1], format=fmt))  # type: ignore[arg-type]
+    data = draw(
+        ImageRecipe(
+            seed=7, prompt="a lighthouse at dusk", width=size[0], height=size[1], format=fmt
+        )
+    )  # type: ignore[arg-type]
     with Image.open(io.BytesIO(data)) as image:
         image.load()
         assert image.format == fmt.upper()
@@ -23,13 +27,19 @@ def test_same_recipe_same_bytes_and_prompts_differ() -> None:
     assert draw(fox) == draw(ImageRecipe(seed=1, prompt="a red fox", width=256, height=256))
     assert draw(fox) != draw(ImageRecipe(seed=1, prompt="a blue whale", width=256, height=256))
     assert draw(fox) != draw(ImageRecipe(seed=2, prompt="a red fox", width=256, height=256))
-    assert draw(fox) != draw(ImageRecipe(seed=1, prompt="a red fox", width=256, height=256, variant=1))
+    assert draw(fox) != draw(
+        ImageRecipe(seed=1, prompt="a red fox", width=256, height=256, variant=1)
+    )
 
 
 def test_pictures_are_visibly_different() -> None:
     """Not just different bytes: the pixels of two prompts differ over much of the picture."""
-    one = Image.open(io.BytesIO(draw(ImageRecipe(seed=1, prompt="a red fox", width=128, height=128))))
-    two = Image.open(io.BytesIO(draw(ImageRecipe(seed=1, prompt="green hills", width=128, height=128))))
+    one = Image.open(
+        io.BytesIO(draw(ImageRecipe(seed=1, prompt="a red fox", width=128, height=128)))
+    )
+    two = Image.open(
+        io.BytesIO(draw(ImageRecipe(seed=1, prompt="green hills", width=128, height=128)))
+    )
     a, b = one.convert("RGB").tobytes(), two.convert("RGB").tobytes()
     differing = sum(1 for x, y in zip(a, b, strict=True) if abs(x - y) > 16)
     assert differing > len(a) // 4
