@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="default pacing: none (instant) or a plausible per-model profile",
     )
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument(
+        "--media-cache-mb",
+        type=int,
+        default=256,
+        help="generated images and audio kept in memory per worker (MiB)",
+    )
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
 
     validate = commands.add_parser("validate", help="check scenario files and report every error")
@@ -104,6 +110,7 @@ def serve(args: argparse.Namespace) -> int:
         journal_size=args.journal_size,
         latency=args.latency,
         workers=args.workers,
+        media_cache_bytes=args.media_cache_mb * 1024 * 1024,
     )
     try:
         scenarios = load_paths(settings.scenario_paths)

@@ -124,8 +124,9 @@ def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
 
 
 def media_routes(state: MockState) -> list[BaseRoute]:
-    """Images and audio (`mockserver.http.images`, `.audio`), and the files they make."""
-    from mockserver.http import audio, images, media
+    """Images and audio (`mockserver.http.images`, `.audio`, `.ideogram`), and the files they
+    make."""
+    from mockserver.http import audio, ideogram, images, media
 
     post = ["POST"]
     return [
@@ -140,6 +141,8 @@ def media_routes(state: MockState) -> list[BaseRoute]:
         ),
         Route("/v1/audio/translations", audio.transcriptions(state, translate=True), methods=post),
         Route("/_mock/files/{name}", media.media_file(state), methods=["GET"]),
+        Route("/ideogram/v1/ideogram-v3/{action}", ideogram.v3(state), methods=post),
+        Route("/ideogram/{action}", ideogram.legacy(state), methods=post),
     ]
 
 

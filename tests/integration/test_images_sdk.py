@@ -130,6 +130,19 @@ def test_gpt_image_stream_partial_images(client: openai.OpenAI) -> None:
         assert opened(base64.b64decode(event.b64_json)).size == (1024, 1024)
 
 
+def test_gpt_image_edit_stream(client: openai.OpenAI) -> None:
+    stream = client.images.edit(
+        model="gpt-image-1",
+        image=("a.png", png((1024, 1024)), "image/png"),
+        prompt="a hat",
+        stream=True,
+        partial_images=1,
+    )
+    events = list(stream)
+    assert [event.type for event in events] == ["image_edit.partial_image", "image_edit.completed"]
+    assert opened(base64.b64decode(events[-1].b64_json)).size == (1024, 1024)
+
+
 @pytest.mark.parametrize(
     ("request_", "message"),
     [
