@@ -215,3 +215,25 @@ async def test_async_client(server: Any) -> None:
     )
     assert transcript.text
     await client.close()
+
+
+@pytest.mark.parametrize(("fmt", "container"), [("wav", "wav"), ("mp3", "mp3"), ("flac", "flac")])
+def test_chat_audio_output(client: openai.OpenAI, fmt: str, container: str) -> None:
+    completion = client.chat.completions.create(
+        model="gpt-4o-audio-preview",
+        modalities=["text", "audio"],
+        audio={"voice": "alloy", "format": fmt},  # type: ignore[typeddict-item]
+        messages=[{"role": "user", "content": "Tell me something."}],
+    )
+    message = completion.choices[0].message
+    assert message.content is None and message.audio is not None
+    assert message.audio.id.startswith("audio_") and message.audio.transcript
+    assert message.audio.expires_at == completion.created + 3600
+    data = base64.b64decode(message.audio.data)
+    with av.open(io.BytesIO(data)) as opened:
+        assert opened.format.name.split(",")[0] == container
+    assert duration_of(data) == pytest.approx(speech_seconds(message.audio.transcript), rel=0.1)
+    usage = completion.usage
+    assert usage is not None and usage.completion_tokens_details is not None
+    assert usage.completion_tokens_details.audio_tokens
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens

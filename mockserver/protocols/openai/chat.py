@@ -171,7 +171,7 @@ def _chunk_rests(reply: Reply, include_usage: bool) -> list[bytes]:
 
 def _completion_rest(reply: Reply, exchange: Exchange) -> dict[str, Any]:
     """A chat completion's fields after `created`."""
-    return {
+    rest = {
         "model": exchange.model,
         "choices": [
             {
@@ -186,6 +186,12 @@ def _completion_rest(reply: Reply, exchange: Exchange) -> dict[str, Any]:
         "service_tier": "default",
         "system_fingerprint": reply.fingerprint,
     }
+    if "modalities" in exchange.body:  # an audio model asked to speak
+        from mockserver.protocols.openai import chat_audio
+
+        if chat_audio.wants_audio(exchange):
+            chat_audio.add_audio(rest, reply, exchange)
+    return rest
 
 
 def openai_headers(key: str | None) -> dict[str, str]:
