@@ -237,3 +237,30 @@ def test_chat_audio_output(client: openai.OpenAI, fmt: str, container: str) -> N
     assert usage is not None and usage.completion_tokens_details is not None
     assert usage.completion_tokens_details.audio_tokens
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+
+
+def test_chat_audio_stream(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini-audio-preview",
+        modalities=["text", "audio"],
+        audio={"voice": "sage", "format": "pcm16"},
+        messages=[{"role": "user", "content": "Tell me a story."}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    transcript, pcm, ids, expires = "", b"", set(), []
+    usage = None
+    for chunk in stream:
+        usage = chunk.usage or usage
+        for choice in chunk.choices:
+            audio = choice.delta.audio
+            assert choice.delta.content is None
+            if audio is not None:
+                transcript += audio.transcript or ""
+                pcm += base64.b64decode(audio.data or "")
+                ids.update([audio.id] if audio.id else [])
+                expires += [audio.expires_at] if audio.expires_at else []
+    assert transcript and len(ids) == 1 and len(expires) == 1
+    assert len(pcm) / 2 / 24_000 == pytest.approx(speech_seconds(transcript), rel=0.1)
+    assert usage is not None and usage.completion_tokens_details is not None
+    assert usage.completion_tokens_details.audio_tokens

@@ -85,8 +85,9 @@ def test_b64_json_carries_the_same_bytes_as_the_url(client: openai.OpenAI) -> No
     assert len(set(decoded)) == 3  # n pictures, each its own
 
 
-@pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])
-@pytest.mark.parametrize("size", ["1024x1024", "1536x1024", "1024x1536"])
+@pytest.mark.parametrize(
+    ("fmt", "size"), [("png", "1024x1024"), ("jpeg", "1536x1024"), ("webp", "1024x1536")]
+)
 def test_gpt_image_formats_sizes_and_usage(client: openai.OpenAI, fmt: str, size: str) -> None:
     result = client.images.generate(
         model="gpt-image-1",
