@@ -62,6 +62,8 @@ def decide_media(
     engine = state.engine
     forced = faults.fault_from_headers(headers) if faults.HEADER in headers else None
     entry.model = model
+    if engine.rate_limiter is not None:
+        _limit(state, dialect, entry, model, headers)
     try:
         decision = engine.decide(exchange, forced)
     except APIError as error:
@@ -87,6 +89,23 @@ def decide_media(
     if decision.reply is not None and _writes_text(decision.reply):
         texts = _scripted_texts(state, decision, exchange)
     return MediaDecision(decision.key, decision.created, decision.rule, texts)
+
+
+def _limit(
+    state: MockState, dialect: Dialect, entry: Entry, model: str, headers: Mapping[str, str]
+) -> None:
+    """The scenario's rate limits, one request (and no tokens) per media request."""
+    from mockserver.faults.vendor import vendor_of
+    from mockserver.gateway import ratelimit
+
+    limiter = state.engine.rate_limiter
+    assert limiter is not None
+    key = api_key_of(headers, {})
+    admission = limiter.admit(key, model, 0)
+    if admission is not None and admission.refusal is not None:
+        refusal = admission.refusal
+        entry.fault = {"source": "rate_limit", "bucket": refusal.kind, "limit": refusal.limit}
+        raise ratelimit.refusal_error(refusal, vendor_of(dialect.name), model, key)
 
 
 def _writes_text(reply: Any) -> bool:

@@ -266,3 +266,23 @@ async def test_async_client(server: Any) -> None:
     )
     assert edited.data is not None and edited.data[0].url is not None
     await client.close()
+
+
+def test_rate_limits_and_fault_header_apply_to_images(start_server: StartServer) -> None:
+    server = start_server(
+        """
+        version: 1
+        rules: []
+        rate_limits:
+          - {model: "dall-e-*", rpm: 2}
+        """
+    )
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=0)
+    for _ in range(2):
+        client.images.generate(model="dall-e-2", prompt="limited", size="256x256")
+    with pytest.raises(openai.RateLimitError):
+        client.images.generate(model="dall-e-2", prompt="limited", size="256x256")
+    with pytest.raises(openai.InternalServerError):
+        client.images.generate(
+            model="gpt-image-1", prompt="x", extra_headers={"x-mock-fault": "status=500"}
+        )
