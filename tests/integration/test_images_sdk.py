@@ -252,6 +252,20 @@ def test_other_image_models_answer_as_the_gateway_converts_them(server: Any) -> 
     item = response.json()["data"][0]
     assert set(item) == {"url", "b64_json", "revised_prompt"} and item["b64_json"] == ""
     assert opened(httpx.get(item["url"]).content).size == (640, 480)
+    seedream = httpx.post(
+        server.url + "/v1/images/generations",
+        json={
+            "model": "doubao-seedream-4-0-250828",
+            "prompt": "a barn",
+            "size": "2K",
+            "response_format": "b64_json",
+            "watermark": False,
+        },
+    ).json()["data"][0]
+    assert seedream["url"] == "" and opened(base64.b64decode(seedream["b64_json"])).size == (
+        2048,
+        2048,
+    )
 
 
 async def test_async_client(server: Any) -> None:

@@ -22,6 +22,7 @@ from mockserver.core.errors import APIError, invalid_request
 DEFAULT_MODEL = "dall-e-2"
 MAX_N = 10
 _SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+GATEWAY_SIZES = {"1K": 1024, "2K": 2048, "4K": 4096}
 
 
 class ModelRules(Struct, frozen=True):
@@ -280,6 +281,9 @@ def _size(size: str, rules: ModelRules | None, model: str) -> tuple[int, int]:
         raise _enum_error("size", size, rules.sizes)
     if size == "auto":
         return 1024, 1024
+    if size.upper() in GATEWAY_SIZES:  # Seedream's "1K" / "2K" / "4K"
+        side = GATEWAY_SIZES[size.upper()]
+        return side, side
     found = _SIZE.match(size)
     if found is None:
         raise invalid_request(
