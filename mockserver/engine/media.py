@@ -95,7 +95,6 @@ def _limit(
     state: MockState, dialect: Dialect, entry: Entry, model: str, headers: Mapping[str, str]
 ) -> None:
     """The scenario's rate limits, one request (and no tokens) per media request."""
-    from mockserver.faults.vendor import vendor_of
     from mockserver.gateway import ratelimit
 
     limiter = state.engine.rate_limiter
@@ -105,7 +104,9 @@ def _limit(
     if admission is not None and admission.refusal is not None:
         refusal = admission.refusal
         entry.fault = {"source": "rate_limit", "bucket": refusal.kind, "limit": refusal.limit}
-        raise ratelimit.refusal_error(refusal, vendor_of(dialect.name), model, key)
+        error = dialect.rate_limit_error(refusal, model, key)
+        error.headers.update(ratelimit.refusal_headers(admission))
+        raise error
 
 
 def _writes_text(reply: Any) -> bool:
