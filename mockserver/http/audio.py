@@ -34,7 +34,8 @@ AUDIO_TOKENS_PER_SECOND = 10
 
 def speech(state: MockState) -> Endpoint:
     async def endpoint(request: Request) -> ASGIApp:
-        from mockserver.media.audio import CONTENT_TYPES, SpeechRecipe, speech_seconds, synthesize
+        from mockserver.media.audio import CONTENT_TYPES, speech_seconds
+        from mockserver.media.recipes import SpeechRecipe
         from mockserver.tokens.tokenizer import get_tokenizer
 
         d = state.dialects.chat
@@ -66,7 +67,7 @@ def speech(state: MockState) -> Endpoint:
         )
         content_type = CONTENT_TYPES[parsed.format]
         name = file_name("speech", recipe.key, parsed.format)
-        media = await make_file(state.media, name, content_type, lambda: synthesize(recipe))
+        media = await make_file(state.media, name, content_type, recipe)
         entry.status = 200
         headers = d.reply_headers(None, None)
         if parsed.sse:

@@ -3,7 +3,6 @@ ones (`mockserver.protocols.ideogram.images`), pictures drawn and served like Op
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -43,7 +42,8 @@ def legacy(state: MockState) -> Endpoint:
 
 
 async def _handle(state: MockState, request: Request, action: str, *, legacy: bool) -> ASGIApp:
-    from mockserver.media.images import ImageRecipe, draw, image_size
+    from mockserver.media.images import image_size
+    from mockserver.media.recipes import ImageRecipe
 
     d = state.dialects.rerank  # the gateway's own error shape
     entry = state.journal.open(request.method, request.url.path, request.headers)
@@ -108,7 +108,7 @@ async def _handle(state: MockState, request: Request, action: str, *, legacy: bo
             caption=f"ideogram {action}",
         )
         name = file_name("ideogram", recipe.key, "png")
-        await make_file(state.media, name, "image/png", functools.partial(draw, recipe))
+        await make_file(state.media, name, "image/png", recipe)
         urls.append(file_url(request, name))
         seeds.append(seed)
     return json_response(protocol.render(parsed, urls, seeds, prompt, decision.created))

@@ -101,7 +101,8 @@ async def answer(
     *,
     source: str,
 ) -> ASGIApp:
-    from mockserver.media.images import CONTENT_TYPES, ImageRecipe, draw
+    from mockserver.media.images import CONTENT_TYPES
+    from mockserver.media.recipes import ImageRecipe
     from mockserver.tokens.tokenizer import get_tokenizer
 
     d = state.dialects.chat
@@ -139,7 +140,7 @@ async def answer(
     async def picture(variant: int, note: str = "") -> bytes:
         made = recipe(variant, note)
         name = file_name("img", made.key, extension)
-        media = await make_file(state.media, name, content_type, lambda: draw(made))
+        media = await make_file(state.media, name, content_type, made)
         return media.data
 
     pictures: list[Picture] = []

@@ -5,7 +5,6 @@ gateway doesn't implement)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -16,6 +15,7 @@ from mockserver.core.errors import APIError
 from mockserver.engine.pipeline import error_response
 from mockserver.http.responses import RawResponse, json_response
 from mockserver.media.files import ROUTE_PREFIX, MediaFile, MediaStore
+from mockserver.media.recipes import Recipe
 
 if TYPE_CHECKING:
     from mockserver.http.endpoints import Endpoint
@@ -23,14 +23,12 @@ if TYPE_CHECKING:
     from mockserver.server_state import MockState
 
 
-async def make_file(
-    store: MediaStore, name: str, content_type: str, make: Callable[[], bytes]
-) -> MediaFile:
+async def make_file(store: MediaStore, name: str, content_type: str, recipe: Recipe) -> MediaFile:
     """The file `name`, from the cache or made in a worker thread (encoding takes ms)."""
     cached = store.file_if_cached(name)
     if cached is not None:
         return cached
-    return await anyio.to_thread.run_sync(store.get_or_make, name, content_type, make)
+    return await anyio.to_thread.run_sync(store.get_or_make, name, content_type, recipe)
 
 
 def file_url(request: Request, name: str) -> str:

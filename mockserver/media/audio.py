@@ -12,15 +12,13 @@ from __future__ import annotations
 import io
 import re
 from fractions import Fraction
-from typing import Literal
 
 import av
 import numpy as np
-from msgspec import Struct
 
 from mockserver.core import ids
+from mockserver.media.recipes import SpeechRecipe
 
-AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
 SAMPLE_RATE = 24_000  # OpenAI's speech is 24 kHz mono (its `pcm` is raw s16le at this rate)
 
 # Format → (container, codec, sample format of the encoder's frames).
@@ -64,19 +62,6 @@ VOICE_PITCH = {
     "verse": 140.0,
 }
 _VOWEL_GROUPS = re.compile(r"[aeiouyàâäéèêëîïôöùûü]+", re.IGNORECASE)
-
-
-class SpeechRecipe(Struct, frozen=True):
-    seed: int
-    text: str
-    voice: str = "alloy"
-    format: AudioFormat = "mp3"
-    speed: float = 1.0
-    instructions: str = ""
-
-    @property
-    def key(self) -> str:
-        return ids.digest("speech", self)
 
 
 def syllables(word: str) -> int:

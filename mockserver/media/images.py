@@ -11,37 +11,17 @@ from __future__ import annotations
 import io
 import random
 import textwrap
-from typing import Literal
 
-from msgspec import Struct
 from PIL import Image, ImageDraw, ImageFont
 
 from mockserver.core import ids
+from mockserver.media.recipes import ImageRecipe
 
-ImageFormat = Literal["png", "jpeg", "webp"]
 CONTENT_TYPES: dict[str, str] = {
     "png": "image/png",
     "jpeg": "image/jpeg",
     "webp": "image/webp",
 }
-
-
-class ImageRecipe(Struct, frozen=True):
-    """Everything a picture is drawn from: two equal recipes give the same bytes."""
-
-    seed: int
-    prompt: str
-    width: int
-    height: int
-    format: ImageFormat = "png"
-    quality: int = 90  # JPEG / WebP quality (OpenAI's `output_compression`)
-    transparent: bool = False  # a transparent background (PNG and WebP only)
-    variant: int = 0  # the n-th image of one request
-    caption: str = ""  # what else to print under the prompt (model, "edit of ...")
-
-    @property
-    def key(self) -> str:
-        return ids.digest("image", self)
 
 
 def draw(recipe: ImageRecipe) -> bytes:

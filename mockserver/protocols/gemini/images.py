@@ -108,7 +108,8 @@ def image_chunks(chunks: list[dict[str, Any]], exchange: Exchange) -> list[dict[
 
 @functools.lru_cache(maxsize=16)  # bounded: a request repeated soon is drawn once
 def _picture(model: str, prompt: str, width: int, height: int, index: int, edit: bool) -> bytes:
-    from mockserver.media.images import ImageRecipe, draw
+    from mockserver.media.images import draw
+    from mockserver.media.recipes import ImageRecipe
 
     seed = ids.seed_for(ids.digest(model, prompt), "gemini-image") % 100_000
     caption = model + (" · edit" if edit else "")

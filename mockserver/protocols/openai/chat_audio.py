@@ -111,6 +111,7 @@ def _count(usage: dict[str, Any], transcripts: list[str]) -> None:
 
 @functools.lru_cache(maxsize=16)  # bounded: a reply sent again is spoken once
 def _spoken(text: str, voice: str, fmt: str) -> bytes:
-    from mockserver.media.audio import SpeechRecipe, synthesize
+    from mockserver.media.audio import synthesize
+    from mockserver.media.recipes import SpeechRecipe
 
     return synthesize(SpeechRecipe(seed=0, text=text, voice=voice, format=fmt))  # type: ignore[arg-type]
