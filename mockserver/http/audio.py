@@ -136,6 +136,11 @@ def transcriptions(state: MockState, *, translate: bool) -> Endpoint:
                 tokenizer.count(parsed.prompt),
                 tokenizer.count(text),
             )
+            entry.usage = {
+                "prompt_tokens": usage["input_tokens"],
+                "completion_tokens": usage["output_tokens"],
+                "reasoning_tokens": 0,
+            }
         else:
             usage = transcription_protocol.duration_usage(duration)
         entry.status = 200

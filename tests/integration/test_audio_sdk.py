@@ -154,7 +154,7 @@ def test_transcription_reads_real_durations_of_any_format(client: openai.OpenAI,
     assert result.duration == pytest.approx(speech_seconds(TEXT), rel=0.1)
 
 
-def test_gpt_transcribe_stream_and_token_usage(client: openai.OpenAI) -> None:
+def test_gpt_transcribe_stream_and_token_usage(server: Any, client: openai.OpenAI) -> None:
     upload = ("speech.wav", speech_file(fmt="wav"), "audio/wav")
     events = list(
         client.audio.transcriptions.create(model="gpt-4o-transcribe", file=upload, stream=True)
@@ -164,6 +164,8 @@ def test_gpt_transcribe_stream_and_token_usage(client: openai.OpenAI) -> None:
     assert done.type == "transcript.text.done"
     assert "".join(e.delta for e in events[:-1]) == done.text  # type: ignore[union-attr]
     assert done.usage is not None and done.usage.input_tokens > 0
+    journaled = server.app.state.mock.journal.entries()[-1].usage
+    assert journaled["prompt_tokens"] == done.usage.input_tokens
     with pytest.raises(openai.BadRequestError, match="not compatible with model"):
         client.audio.transcriptions.create(
             model="gpt-4o-transcribe", file=upload, response_format="srt"
