@@ -77,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument(
+        "--media-cache-mb",
+        type=int,
+        default=256,
+        help="generated images and audio kept in memory per worker (MiB)",
+    )
+    serve.add_argument(
         "--log-level",
         default="warning",
         choices=["critical", "error", "warning", "info", "debug", "trace"],
@@ -146,6 +152,7 @@ def serve(args: argparse.Namespace) -> int:
         state_file=args.state,
         counters_size=args.counters_size,
         responses_size=args.responses_size,
+        media_cache_bytes=args.media_cache_mb * 1024 * 1024,
     )
     try:
         scenarios = load_paths(settings.scenario_paths)

@@ -35,6 +35,7 @@ class Settings(Struct):
     counters_size: int = 10_000
     # Responses kept for `previous_response_id` and GET /v1/responses/{id}: ~5 kB each.
     responses_size: int = 1_000
+    media_cache_bytes: int = 256 * 1024 * 1024  # generated images and audio kept in memory
 
     def to_env(self) -> str:
         return orjson.dumps(asdict(self)).decode()
