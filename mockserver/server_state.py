@@ -89,6 +89,7 @@ class MockState:
         self.builtin_catalog = load_builtin()
         self.scenarios = scenarios
         self.catalog: Catalog = self.builtin_catalog
+        self.strict_validation = False
         self.engine = Engine(scenarios, seed=settings.seed, strict=settings.strict)
         self.memo = Memo()
         self.load(scenarios)
@@ -99,11 +100,25 @@ class MockState:
 
     def load(self, scenarios: ScenarioSet) -> None:
         """Replace the scenarios (already validated as a whole) and reset sequence state."""
-        catalog = self.builtin_catalog.with_extra(scenarios.model_infos())
-        engine = Engine(scenarios, seed=self.settings.seed, strict=self.settings.strict)
+        settings = self.settings
+        strict_catalog = scenarios.strict_catalog
+        if settings.catalog is not None:
+            strict_catalog = settings.catalog == "strict"
+        catalog = self.builtin_catalog.with_extra(scenarios.model_infos()).strict(strict_catalog)
+        engine = Engine(scenarios, seed=settings.seed, strict=settings.strict)
         memo = Memo(name for rule in scenarios.rules for name in rule.matcher.header_names)
-        # One assignment: a request sees the old scenarios, catalog and memo or the new ones.
-        self.scenarios, self.catalog, self.engine, self.memo = scenarios, catalog, engine, memo
+        strict_validation = scenarios.strict_validation
+        if settings.validation is not None:
+            strict_validation = settings.validation == "strict"
+        # One assignment: a request sees the old scenarios, catalog and memo or the new ones
+        # (the memo is new with the validation mode: a memoized request was parsed in one).
+        self.scenarios, self.catalog, self.engine, self.memo, self.strict_validation = (
+            scenarios,
+            catalog,
+            engine,
+            memo,
+            strict_validation,
+        )
 
     def reset(self) -> None:
         """Forget the journal and every sequence cursor; keep the scenarios."""

@@ -60,11 +60,16 @@ def build_choices(
 
 
 def wants_reasoning(exchange: Exchange, model: ModelInfo, implicit: bool) -> bool:
+    """Whether the reply thinks: as the request asks, else as the model does unasked
+    (`reasons_by_default`) or as its vendor's own route does (`implicit`: Gemini's). A model
+    that can't think doesn't, whatever the request says."""
+    if not model.reasoning:
+        return False
     if exchange.reasoning_budget is not None:
         return exchange.reasoning_budget > 0
     if exchange.reasoning_effort is not None:
         return exchange.reasoning_effort not in NO_REASONING
-    return model.reasoning and implicit
+    return model.reasons_by_default or implicit
 
 
 def reasoning_length(exchange: Exchange) -> int:

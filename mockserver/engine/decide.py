@@ -106,6 +106,14 @@ class Engine:
         if self.rate_limiter is not None:
             self.rate_limiter.reset()
 
+    def names(self, exchange: Exchange) -> bool:
+        """Whether a rule that names models (`match: model`) matches the request: such a rule
+        answers a model even a strict catalog doesn't list."""
+        return any(
+            rule.spec.match.model is not None and rule.matcher.match(exchange) is not None
+            for rule in self.rules
+        )
+
     def occurrence(self, content: object) -> int:
         """How often this content was seen before (0 the first time); counts it."""
         key = ids.digest(content)

@@ -31,6 +31,7 @@ from mockserver.engine.pipeline import (
 )
 from mockserver.http.responses import EventStream, RawResponse, json_response
 from mockserver.journal.journal import Entry
+from mockserver.protocols import leniency
 from mockserver.protocols.dialect import Dialect, Inbound
 from mockserver.tokens.tokenizer import Tokenizer, get_tokenizer
 
@@ -61,7 +62,9 @@ def count_tokens(
         try:
             body = await read_json(request, state, dialect)
             entry.body = body
-            exchange = parse(body, inbound_of(request))
+            with leniency.reading(strict=state.strict_validation) as notes:
+                exchange = parse(body, inbound_of(request))
+            entry.notes = notes
             entry.model = exchange.model
             model = state.catalog.get(exchange.model)
             if model is None:

@@ -77,6 +77,8 @@ class Entry(Struct):
     disconnected: bool = False
     retry_group: str | None = None
     generation: int = 0
+    # What the request carried that the parser didn't know (accepted: lenient validation).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def unmatched(self) -> bool:
@@ -103,6 +105,7 @@ class Entry(Struct):
             "events_sent": self.events_sent,
             "disconnected": self.disconnected,
             "retry_group": self.retry_group,
+            "notes": self.notes,
         }
 
 

@@ -75,7 +75,8 @@ class CompiledRule(Struct, frozen=True):
 class ScenarioSet(Struct, frozen=True):
     """Scenarios loaded together. `seed`, `clock` and `strict` are the first scenario's (the
     defaults when there is none); `rules`, `models`, `chaos` and `rate_limits` concatenate
-    every scenario's, in load order."""
+    every scenario's, in load order. `strict_catalog` and `strict_validation` hold when any
+    scenario asks for them (`catalog: strict`, `validation: strict`)."""
 
     scenarios: tuple[Scenario, ...] = ()
     rules: tuple[CompiledRule, ...] = ()
@@ -85,6 +86,8 @@ class ScenarioSet(Struct, frozen=True):
     seed: int = 0
     clock: int = DEFAULT_CLOCK
     strict: bool = False
+    strict_catalog: bool = False
+    strict_validation: bool = False
     # None when no scenario pins embeddings or flags moderations (their modules stay unloaded)
     embedding_rules: EmbeddingRules | None = None
     moderation_rules: ModerationRules | None = None
@@ -119,6 +122,8 @@ class ScenarioSet(Struct, frozen=True):
             seed=first.seed if first else 0,
             clock=first.clock if first else DEFAULT_CLOCK,
             strict=first.strict if first else False,
+            strict_catalog=any(s.catalog == "strict" for s in scenarios),
+            strict_validation=any(s.validation == "strict" for s in scenarios),
             embedding_rules=_embedding_rules(scenarios),
             moderation_rules=_moderation_rules(scenarios),
         )
@@ -147,6 +152,8 @@ class ScenarioSet(Struct, frozen=True):
                 # Validated with the scenario: kept as it is (checking it again as catalog data
                 # would import pydantic, which a scenario served from its snapshot never needs).
                 data["latency"] = None
+                if data.get("reasons_by_default") is None:
+                    data["reasons_by_default"] = data.get("reasoning", False)
                 info = model_from_mapping(data, f"{scenario.source} models[{index}]")
                 infos.append(replace(info, latency=entry.latency))
         return infos

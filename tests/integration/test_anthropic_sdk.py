@@ -48,7 +48,8 @@ THINKING_ON = {"type": "enabled", "budget_tokens": 1024}
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerThread]:
-    with serve() as running:
+    # A strict catalog: the tests of each vendor's unknown-model error need one.
+    with serve(catalog="strict") as running:
         yield running
 
 

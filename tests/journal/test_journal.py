@@ -130,4 +130,5 @@ def test_to_dict_names_every_recorded_fact() -> None:
         "events_sent",
         "disconnected",
         "retry_group",
+        "notes",
     }

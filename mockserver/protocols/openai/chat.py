@@ -36,8 +36,6 @@ DONE = b"data: [DONE]\n\n"
 
 class ChatDialect(Dialect):
     name: ClassVar[str] = "openai.chat"
-    # OpenAI's reasoning models always reason, whether or not `reasoning_effort` is sent.
-    implicit_reasoning: ClassVar[bool] = True
 
     def parse(self, body: Any, inbound: Inbound) -> Exchange:
         v.require_bearer(inbound.headers)

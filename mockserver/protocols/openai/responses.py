@@ -47,7 +47,6 @@ class ResponsesDialect(Dialect):
     """
 
     name: ClassVar[str] = "openai.responses"
-    implicit_reasoning: ClassVar[bool] = True
 
     def __init__(self, store: ResponseStore | None = None) -> None:
         self.store = store if store is not None else ResponseStore()
