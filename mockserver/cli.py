@@ -3,7 +3,11 @@
 mockserver serve                         # built-in default scenario on 127.0.0.1:8000
 mockserver serve scenarios/ --port 9000  # every *.yaml in scenarios/
 mockserver serve agent.yaml --strict --seed 7
+mockserver serve --catalog strict        # unknown model names get the vendor's 404
 mockserver validate scenarios/*.yaml     # exit 1 listing every error, 0 with a summary
+mockserver --version
+
+`serve` reads MOCKSERVER_HOST and MOCKSERVER_PORT as its defaults (as the pytest plugin does).
 """
 
 from __future__ import annotations
@@ -11,11 +15,16 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mockserver import __version__
 from mockserver.settings import ENV_VAR, Settings
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
 
 # Everything else is imported inside the commands: `serve` starts loading the tokenizer before
 # the ~0.5 s of imports it needs, and `--help` needs none of them.
@@ -29,18 +38,38 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__,
     )
+    parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the server")
     serve.add_argument("paths", nargs="*", metavar="FILE|DIR", help="scenario files or folders")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
+    serve.add_argument(
+        "--host", default=None, help="address to bind (default $MOCKSERVER_HOST, else 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port (default $MOCKSERVER_PORT, else 8000; 0 = any free)",
+    )
     serve.add_argument("--seed", type=int, help="override the scenarios' seed")
     serve.add_argument(
         "--strict",
         action="store_true",
         default=None,
         help="a request no rule matches gets an error listing the nearest rules",
+    )
+    serve.add_argument(
+        "--catalog",
+        choices=["open", "strict"],
+        help="open: any model name is served as its family's model (the default); strict: a "
+        "model the catalog doesn't list gets the vendor's 404",
+    )
+    serve.add_argument(
+        "--validation",
+        choices=["lenient", "strict"],
+        help="lenient: unknown request fields are accepted and journaled (the default); "
+        "strict: they get the vendor's 400",
     )
     serve.add_argument("--admin-token", help="require this token on every /_mock/ call")
     serve.add_argument("--journal-size", type=int, default=1000, help="requests kept in memory")
@@ -62,7 +91,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "validate":
         return validate(args.paths)
+    try:
+        args.host, args.port = _address(args.host, args.port)
+    except ValueError as error:
+        print(f"mockserver: not started: {error}", file=sys.stderr)
+        return 2
     return serve(args)
+
+
+def _address(host: str | None, port: int | None) -> tuple[str, int]:
+    """The flags, else $MOCKSERVER_HOST / $MOCKSERVER_PORT, else 127.0.0.1:8000."""
+    if host is None:
+        host = os.environ.get("MOCKSERVER_HOST") or DEFAULT_HOST
+    if port is None:
+        raw = os.environ.get("MOCKSERVER_PORT", "").strip()
+        if not raw:
+            return host, DEFAULT_PORT
+        if not raw.isdigit() or int(raw) > 65535:
+            raise ValueError(f"MOCKSERVER_PORT must be a port number (0-65535); got {raw!r}")
+        port = int(raw)
+    return host, port
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening-ready socket on host:port, bound before anything is announced; OSError
+    when the address is taken (or not this machine's)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def run_server(app: Any, sock: socket.socket, options: dict[str, Any]) -> None:
+    """uvicorn serving `app` on the socket `serve` bound."""
+    import uvicorn
+
+    uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
 
 
 def validate(paths: Sequence[str]) -> int:
@@ -93,9 +161,24 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _not_listening(host: str, port: int, error: OSError) -> int:
+    import errno
+
+    if error.errno == errno.EADDRINUSE:
+        why = f"{host}:{port} is already in use (another server is listening there)"
+    else:
+        why = f"cannot listen on {host}:{port}: {error.strerror or error}"
+    print(
+        f"mockserver: not started: {why}; choose another with --port or MOCKSERVER_PORT "
+        "(--port 0: any free port)",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dict[str, Any]]:
     """Everything `serve` does before the server runs: uvicorn's `run`, what it runs, and its
-    options; or the exit status when the scenarios have errors."""
+    options; or the exit status when the scenarios have errors or the address is taken."""
     # First, before the heavy imports below: a thread reads the rank tables (file reads and
     # sha256 release the GIL, so they overlap the imports) and requests are answered by the
     # pure-Python bridge; an encoding in demand gets its Rust encoder in a quiet moment.
@@ -117,6 +200,8 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
         port=args.port,
         seed=args.seed,
         strict=args.strict,
+        catalog=args.catalog,
+        validation=args.validation,
         admin_token=args.admin_token,
         journal_size=args.journal_size,
         latency=args.latency,
@@ -129,7 +214,18 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
             print(issue, file=sys.stderr)
         print("mockserver: not started: the scenarios have errors", file=sys.stderr)
         return 2
-    base = f"http://{settings.host}:{settings.port}"
+    # The address is taken before anything says "listening": a port in use is an error now,
+    # not a line from uvicorn after the banner.
+    try:
+        sock = bind(settings.host, settings.port)
+    except OSError as error:
+        return _not_listening(settings.host, settings.port, error)
+    if settings.workers > 1:
+        sock.close()  # uvicorn's workers bind it themselves
+    else:
+        settings.port = sock.getsockname()[1]  # the free port `--port 0` got
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = f"http://{host}:{settings.port}"
     what = ", ".join(settings.scenario_paths) or "built-in default"
     print(f"mockserver listening on {base} (scenarios: {what})")
     print("Point the OpenAI SDK at it:")
@@ -162,7 +258,7 @@ def _start(args: argparse.Namespace) -> int | tuple[Callable[..., Any], Any, dic
     gc.freeze()
     # And paced streams hold the collector off while they are in flight (`mockserver.http.pacer`).
     hold_collections()
-    return uvicorn.run, app, options
+    return lambda app, **options: run_server(app, sock, options), app, options
 
 
 if __name__ == "__main__":

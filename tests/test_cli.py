@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import socket
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from mockserver import __version__, cli
 from mockserver.cli import main
 from mockserver.http import pacer
 from mockserver.settings import ENV_VAR
@@ -85,6 +87,9 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[Any], list[An
     builds: list[Any] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append(app))
     monkeypatch.setattr(
+        cli, "run_server", lambda app, sock, options: (runs.append(app), sock.close())
+    )
+    monkeypatch.setattr(
         tokens, "build_when_idle", lambda names, activity: builds.append((names, activity))
     )
     monkeypatch.setenv(ENV_VAR, "")  # restored after a multi-worker `serve` sets it
@@ -121,3 +126,63 @@ def test_serve_with_workers_leaves_building_to_demand(
     assert main(["serve", "--port", "0", "--workers", "2"]) == 0
     assert runs == ["mockserver.http.app:app_from_env"]
     assert builds == []
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"mockserver {__version__}"
+
+
+def test_serve_on_a_port_in_use_says_so_before_any_banner() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"127.0.0.1:{port} is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "listening" not in result.stdout
+
+
+def test_serve_reads_host_and_port_from_the_environment(
+    served: tuple[list[Any], list[Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as probe:  # a port that is free now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("MOCKSERVER_HOST", "127.0.0.1")
+    monkeypatch.setenv("MOCKSERVER_PORT", str(port))
+    assert main(["serve"]) == 0
+    assert f"listening on http://127.0.0.1:{port} " in capsys.readouterr().out
+    # The flag wins; port 0 is shown as the port it got.
+    assert main(["serve", "--port", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "listening on http://127.0.0.1:" in out and ":0 " not in out
+
+
+def test_a_bad_port_variable_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MOCKSERVER_PORT", "eighty")
+    assert main(["serve"]) == 2
+    assert "MOCKSERVER_PORT must be a port number" in capsys.readouterr().err
+
+
+def test_catalog_and_validation_flags_reach_the_server(served: tuple[list[Any], list[Any]]) -> None:
+    runs, _ = served
+    assert main(["serve", "--port", "0", "--catalog", "strict", "--validation", "strict"]) == 0
+    state = runs[0].mock
+    assert not state.catalog.open and state.strict_validation
+    assert main(["serve", "--port", "0"]) == 0
+    state = runs[1].mock
+    assert state.catalog.open and not state.strict_validation
