@@ -54,9 +54,13 @@ class Message(Struct):
 
 
 class Tool(Struct):
+    """A tool the request offers. `kind` "custom": a freeform tool whose call carries plain
+    text (OpenAI's custom tools), not JSON arguments."""
+
     name: str
     description: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)
+    kind: Literal["function", "custom"] = "function"
 
 
 class ToolChoice(Struct):

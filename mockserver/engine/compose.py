@@ -122,9 +122,7 @@ def scripted_choice(
     if spec.refusal is not None:
         choice.refusal = spec.refusal.render(context)
     choice.tool_calls = [
-        ToolCall(
-            call.id or "", call.name, json.dumps(call.arguments.render(context), ensure_ascii=False)
-        )
+        ToolCall(call.id or "", call.name, _call_payload(call, context))
         for call in spec.tool_calls
     ]
     if choice.text is None and not choice.tool_calls and choice.refusal is None:
@@ -135,6 +133,13 @@ def scripted_choice(
     elif choice.tool_calls:
         choice.finish_reason = "tool_calls"
     return choice
+
+
+def _call_payload(call: Any, context: dict[str, Any]) -> str:
+    """A scripted call's arguments as JSON text, or a custom tool's `input` as it is."""
+    if call.input is not None:
+        return str(call.input.render(context))
+    return json.dumps(call.arguments.render(context), ensure_ascii=False)
 
 
 def default_choice(exchange: Exchange, key: str, tokenizer: Tokenizer) -> Choice:

@@ -9,7 +9,7 @@ through and notes it; the journal shows the notes. A scenario that wants typos c
         exchange = dialect.parse(body, inbound)   # parsers call unknown(...)
     entry.notes = notes                           # ["unknown field 'foo'", ...]
 
-    unknown("unknown field 'foo'", lambda: bad("foo: Extra inputs are not permitted"))
+    unknown("unknown field 'foo'", bad("foo: Extra inputs are not permitted"))
 
 Outside `reading` (a parser called directly), reading is lenient and notes are dropped. A known
 field with a wrong value is never lenient: the parsers raise the vendor's error for it.
@@ -17,7 +17,7 @@ field with a wrong value is never lenient: the parsers raise the vendor's error 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -57,8 +57,9 @@ def note(text: str) -> None:
         state.notes.append(text)
 
 
-def unknown(text: str, refusal: Callable[[], Exception]) -> None:
-    """Something the parser doesn't know: noted, or with strict validation, `refusal()` raised."""
+def unknown(text: str, refusal: Exception) -> None:
+    """Something the parser doesn't know: noted, or with strict validation, `refusal` raised
+    (the vendor's error for it)."""
     if is_strict():
-        raise refusal()
+        raise refusal
     note(text)
