@@ -122,8 +122,7 @@ def scripted_choice(
     if spec.refusal is not None:
         choice.refusal = spec.refusal.render(context)
     choice.tool_calls = [
-        ToolCall(call.id or "", call.name, _call_payload(call, context))
-        for call in spec.tool_calls
+        ToolCall(call.id or "", call.name, _call_payload(call, context)) for call in spec.tool_calls
     ]
     if choice.text is None and not choice.tool_calls and choice.refusal is None:
         # A reply that scripts only reasoning or a finish reason still answers something.

@@ -240,7 +240,9 @@ async def _gemini_embed(request: Request, state: MockState, model: str, action: 
         info = state.catalog.get(model)
         if info is None:
             raise d.model_not_found(model, action, gemini.api_version(request.url.path))
-        parsed = gemini_extras.parse_embed_request(body, gemini.api_version(request.url.path))
+        with leniency.reading(strict=state.strict_validation) as notes:
+            parsed = gemini_extras.parse_embed_request(body, gemini.api_version(request.url.path))
+        entry.notes = notes
         dimensions = parsed.output_dimensionality or info.dimensions or 768
         embedder = Embedder(state.engine.seed, state.scenarios.embedding_rules)
         vectors = embedder.vectors(parsed.texts, dimensions)
