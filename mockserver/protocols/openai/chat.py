@@ -109,7 +109,7 @@ class ChatDialect(Dialect):
             max_tokens=max_tokens,
             stop=v.string_list(body.get("stop"), "stop", limit=4),
             reasoning_effort=effort,
-            reasoning_budget=budget or None,
+            reasoning_budget=budget if budget is not None and budget > 0 else None,
             seed=body.get("seed"),
         )
 
