@@ -1,10 +1,10 @@
 """OpenAI Chat Completions: `POST /v1/chat/completions` (also the gateway's Gemini-compatible path).
 
-Shapes follow the official OpenAPI spec and the live streams recorded in
-`tests/data/conformance/recorded/openai-chat-stream/`: role in the first delta, one delta per
-token piece, tool-call fragments (first with index/id/type/name and empty arguments, then
-argument pieces), one empty-delta chunk per choice carrying its finish reason, then the usage
-chunk with `choices: []` when `stream_options.include_usage` is set, then `data: [DONE]`.
+Shapes follow the official OpenAPI spec and live streams recorded by openai-python's own tests:
+role in the first delta, one delta per token piece, tool-call fragments (first with
+index/id/type/name and empty arguments, then argument pieces), one empty-delta chunk per choice
+carrying its finish reason, then the usage chunk with `choices: []` when
+`stream_options.include_usage` is set, then `data: [DONE]`.
 
 What gateways add for the models they relay: a thinking model that isn't OpenAI's (DeepSeek,
 Qwen, Claude, Gemini behind the gateway) shows its reasoning as `reasoning_content` on the
