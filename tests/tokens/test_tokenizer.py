@@ -307,6 +307,9 @@ def test_loads_with_no_network(
 # --- sharing: load once, build the Rust encoder in the background ---------------------------
 
 
+IDLE_BUILDER = "mockserver-tokenizer-idle-builder"  # the thread `build_when_idle` starts
+
+
 @pytest.fixture
 def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A fresh registry and builder, with a builder policy that never waits long."""
@@ -319,6 +322,12 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     builder = tokens._builder
     if builder is not None:  # done with this registry before it is swapped back
         builder.join(timeout=60)
+    # And an idle builder too: one that outlived its test would meet the next test's patches
+    # between seeing its tokenizer built and leaving its loop.
+    for thread in threading.enumerate():
+        if thread.name == IDLE_BUILDER:
+            thread.join(timeout=60)
+            assert not thread.is_alive(), "an idle builder is still waiting"
 
 
 @pytest.fixture
@@ -626,7 +635,7 @@ def test_the_idle_wait_doubles_up_to_its_cap(
     monkeypatch.setattr(tokens, "_wait_until_idle", waited)
     tokens.build_when_idle(["o200k_base"], activity=lambda: 1)
     for builder in threading.enumerate():  # unless it is done already
-        if builder.name == "mockserver-tokenizer-idle-builder":
+        if builder.name == IDLE_BUILDER:
             builder.join(timeout=10)
             assert not builder.is_alive()
     assert waits == [0.01, 0.02, 0.04, 0.04, 0.04]
