@@ -52,7 +52,8 @@ $(AGENTS_STAMP):
 # a scripted tool turn each (tests/data/clients/run_agents.sh). Needs node and the npm registry.
 e2e-agents: $(STAMP) $(AGENTS_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" tests/data/clients/run_agents.sh \
-		$(AGENTS)/node_modules/.bin/claude $(AGENTS)/node_modules/.bin/codex $(BIN)/mockserver
+		$(CURDIR)/$(AGENTS)/node_modules/.bin/claude $(CURDIR)/$(AGENTS)/node_modules/.bin/codex \
+		$(CURDIR)/$(BIN)/mockserver
 
 clean:
 	rm -rf $(VENV) $(AGENTS) .pytest_cache .mypy_cache .ruff_cache

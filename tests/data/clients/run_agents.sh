@@ -14,6 +14,10 @@ set -u
 CLAUDE_BIN="${1:?usage: $0 CLAUDE_BIN CODEX_BIN [MOCKSERVER_BIN]}"
 CODEX_BIN="${2:?usage: $0 CLAUDE_BIN CODEX_BIN [MOCKSERVER_BIN]}"
 MOCKSERVER_BIN="${3:-mockserver}"
+absolute() { case "$1" in /*) echo "$1" ;; */*) echo "$PWD/$1" ;; *) command -v "$1" ;; esac; }
+CLAUDE_BIN="$(absolute "$CLAUDE_BIN")"  # the CLIs run from scratch folders
+CODEX_BIN="$(absolute "$CODEX_BIN")"
+MOCKSERVER_BIN="$(absolute "$MOCKSERVER_BIN")"
 CODEX_MODELS="${CODEX_MODELS:-default gpt-5}"
 TIMEOUT="${TIMEOUT:-180}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
