@@ -204,3 +204,13 @@ def test_counting_tokens_of_an_unlisted_model(open_server: ServerThread) -> None
         timeout=10,
     )
     assert gemini.status_code == 200 and gemini.json()["totalTokens"] > 0
+
+
+def test_unlisted_names_on_the_other_endpoints(clients: Clients) -> None:
+    embedded = clients.openai.embeddings.create(model="text-embedding-4-large", input="hi")
+    assert embedded.model == "text-embedding-4-large" and embedded.data[0].embedding
+    completed = clients.openai.completions.create(model="my-local-model", prompt="hi")
+    assert completed.choices[0].text
+    # OpenAI's own chat models stay refused there, with the API's pointer.
+    with pytest.raises(openai.NotFoundError, match="This is a chat model"):
+        clients.openai.completions.create(model="gpt-5.1", prompt="hi")
