@@ -6,7 +6,11 @@ mockserver serve agent.yaml --strict --seed 7
 mockserver serve --workers 4             # four processes sharing one state (a temporary file)
 mockserver serve --state state.db        # journal, loaded rules, counters kept across restarts
 mockserver validate scenarios/*.yaml     # exit 1 listing every error, 0 with a summary
+mockserver serve --catalog strict        # unknown model names get the vendor's 404
 mockserver record --upstream https://api.openai.com --out recordings  # then serve what it wrote
+mockserver --version
+
+`serve` reads MOCKSERVER_HOST and MOCKSERVER_PORT as its defaults (as the pytest plugin does).
 """
 
 from __future__ import annotations
@@ -16,13 +20,17 @@ import atexit
 import copy
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Sequence
 from typing import Any
 
+from mockserver import __version__
 from mockserver.settings import ENV_VAR, Settings
 
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
 # Everything else is imported inside the commands: `serve` starts loading the tokenizer before
 # the ~0.5 s of imports it needs, and `--help` needs none of them.
 
@@ -35,18 +43,38 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__,
     )
+    parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the server")
     serve.add_argument("paths", nargs="*", metavar="FILE|DIR", help="scenario files or folders")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
+    serve.add_argument(
+        "--host", default=None, help="address to bind (default $MOCKSERVER_HOST, else 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port (default $MOCKSERVER_PORT, else 8000; 0 = any free)",
+    )
     serve.add_argument("--seed", type=int, help="override the scenarios' seed")
     serve.add_argument(
         "--strict",
         action="store_true",
         default=None,
         help="a request no rule matches gets an error listing the nearest rules",
+    )
+    serve.add_argument(
+        "--catalog",
+        choices=["open", "strict"],
+        help="open: any model name is served as its family's model (the default); strict: a "
+        "model the catalog doesn't list gets the vendor's 404",
+    )
+    serve.add_argument(
+        "--validation",
+        choices=["lenient", "strict"],
+        help="lenient: unknown request fields are accepted and journaled (the default); "
+        "strict: they get the vendor's 400",
     )
     serve.add_argument("--admin-token", help="require this token on every /_mock/ call")
     serve.add_argument("--journal-size", type=int, default=1000, help="requests kept in memory")
@@ -106,7 +134,63 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mockserver.record import command as record
 
         return record.run(args)
+    try:
+        args.host, args.port = _address(args.host, args.port)
+    except ValueError as error:
+        print(f"mockserver: not started: {error}", file=sys.stderr)
+        return 2
     return serve(args)
+
+
+def _address(host: str | None, port: int | None) -> tuple[str, int]:
+    """The flags, else $MOCKSERVER_HOST / $MOCKSERVER_PORT, else 127.0.0.1:8000."""
+    if host is None:
+        host = os.environ.get("MOCKSERVER_HOST") or DEFAULT_HOST
+    if port is None:
+        raw = os.environ.get("MOCKSERVER_PORT", "").strip()
+        if not raw:
+            return host, DEFAULT_PORT
+        if not raw.isdigit() or int(raw) > 65535:
+            raise ValueError(f"MOCKSERVER_PORT must be a port number (0-65535); got {raw!r}")
+        port = int(raw)
+    return host, port
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port before anything is announced; OSError when the address is
+    taken (or not this machine's)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def run_server(app: Any, sock: socket.socket, options: dict[str, Any]) -> None:
+    """uvicorn serving `app` on the socket `serve` bound."""
+    import uvicorn
+
+    from mockserver.http.server_thread import Server
+
+    Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+
+
+def _not_listening(host: str, port: int, error: OSError) -> int:
+    import errno
+
+    if error.errno == errno.EADDRINUSE:
+        why = f"{host}:{port} is already in use (another server is listening there)"
+    else:
+        why = f"cannot listen on {host}:{port}: {error.strerror or error}"
+    print(
+        f"mockserver: not started: {why}; choose another with --port or MOCKSERVER_PORT "
+        "(--port 0: any free port)",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def validate(paths: Sequence[str]) -> int:
@@ -135,7 +219,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mockserver.http.app import create_app
-    from mockserver.http.server_thread import UVICORN_OPTIONS, Server
+    from mockserver.http.server_thread import UVICORN_OPTIONS
     from mockserver.scenario import ScenarioError, load_paths
     from mockserver.server_state import MockState
 
@@ -145,6 +229,8 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         seed=args.seed,
         strict=args.strict,
+        catalog=args.catalog,
+        validation=args.validation,
         admin_token=args.admin_token,
         journal_size=args.journal_size,
         latency=args.latency,
@@ -176,7 +262,18 @@ def serve(args: argparse.Namespace) -> int:
             "--admin-token: the admin API (/_mock/) is off and answers 403",
             file=sys.stderr,
         )
-    base = f"http://{settings.host}:{settings.port}"
+    # The address is taken before anything says "listening": a port in use is an error now,
+    # not a line from uvicorn after the banner.
+    try:
+        sock = bind(settings.host, settings.port)
+    except OSError as error:
+        return _not_listening(settings.host, settings.port, error)
+    if settings.workers > 1:
+        sock.close()  # uvicorn's workers bind it themselves
+    else:
+        settings.port = sock.getsockname()[1]  # the free port `--port 0` got
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = f"http://{host}:{settings.port}"
     what = ", ".join(settings.scenario_paths) or "built-in default"
     kept = f"; state: {args.state}" if args.state else ""
     print(f"mockserver listening on {base} (scenarios: {what}{kept})")
@@ -199,8 +296,7 @@ def serve(args: argparse.Namespace) -> int:
         options.update(factory=True, workers=settings.workers)
         uvicorn.run("mockserver.http.app:app_from_env", **options)
         return 0
-    app = create_app(state=MockState(settings, scenarios))
-    Server(uvicorn.Config(app, **options)).run()
+    run_server(create_app(state=MockState(settings, scenarios)), sock, options)
     return 0
 
 

@@ -135,14 +135,27 @@ class MockState:
 
     def _install(self, scenarios: ScenarioSet) -> None:
         """Serve `scenarios` (already validated as a whole) in this process."""
-        catalog = self.builtin_catalog.with_extra(scenarios.model_infos())
         settings = self.settings
+        strict_catalog = scenarios.strict_catalog
+        if settings.catalog is not None:
+            strict_catalog = settings.catalog == "strict"
+        catalog = self.builtin_catalog.with_extra(scenarios.model_infos()).strict(strict_catalog)
         engine = Engine(
             scenarios, seed=settings.seed, strict=settings.strict, counters=self.counters
         )
         memo = Memo(name for rule in scenarios.rules for name in rule.matcher.header_names)
-        # One assignment: a request sees the old scenarios, catalog and memo or the new ones.
-        self.scenarios, self.catalog, self.engine, self.memo = scenarios, catalog, engine, memo
+        strict_validation = scenarios.strict_validation
+        if settings.validation is not None:
+            strict_validation = settings.validation == "strict"
+        # One assignment: a request sees the old scenarios, catalog and memo or the new ones
+        # (the memo is new with the validation mode: a memoized request was parsed in one).
+        self.scenarios, self.catalog, self.engine, self.memo, self.strict_validation = (
+            scenarios,
+            catalog,
+            engine,
+            memo,
+            strict_validation,
+        )
 
     def load(self, scenarios: ScenarioSet) -> None:
         """Replace the scenarios in this process and reset sequence state (the pytest plugin's

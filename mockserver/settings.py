@@ -21,6 +21,8 @@ class Settings(Struct):
     port: int = 8000
     seed: int | None = None  # overrides the scenarios' seed when set
     strict: bool | None = None  # overrides the scenarios' strict flag when set
+    catalog: str | None = None  # "open" | "strict": overrides the scenarios' `catalog:`
+    validation: str | None = None  # "lenient" | "strict": overrides the scenarios' `validation:`
     admin_token: str | None = None
     journal_size: int = 1000  # requests the journal keeps, the newest (bodies included)
     max_body_bytes: int = 32 * 1024 * 1024

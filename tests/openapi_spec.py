@@ -4,11 +4,11 @@
     validate("Response", body)                 # raises SpecError naming the path and the rule
     validate("ResponseStreamEvent", event)
 
-The spec (`shared/conformance/openai/openapi.yaml`, or `$MOCKSERVER_OPENAPI_SPEC`) is loaded once
-per process. Two pre-passes make it checkable with a draft 2020-12 validator:
+The spec (`tests/data/conformance/openai/openapi.yaml`, or `$MOCKSERVER_OPENAPI_SPEC`) is loaded
+once per process. Two pre-passes make it checkable with a draft 2020-12 validator:
 
 - `nullable: true` (an OpenAPI 3.0 keyword the 3.1 spec still carries) becomes a `"null"` type,
-  or an `anyOf` with `{"type": "null"}` beside a `$ref`; see shared/conformance/README.md.
+  or an `anyOf` with `{"type": "null"}` beside a `$ref`; see tests/data/conformance/README.md.
 - A `oneOf`/`anyOf` with a `discriminator` becomes a dispatch on the discriminator value (an
   `x-dispatch` keyword: "type is X, so check schema X"), as the discriminator means. A failing
   event then reports the rule it broke in its own schema ("'logprobs' is a required property")
@@ -32,7 +32,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 SPEC_URI = "urn:openai:openapi.yaml"
-DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "shared/conformance/openai/openapi.yaml"
+CONFORMANCE = (
+    Path(__file__).resolve().parent / "data" / "conformance"
+)  # what the tests check against
+DEFAULT_SPEC = CONFORMANCE / "openai" / "openapi.yaml"
 _SCHEMAS_PREFIX = "#/components/schemas/"
 _DISPATCH = "x-dispatch"
 

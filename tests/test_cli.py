@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -19,9 +20,9 @@ import pytest
 import uvicorn
 from starlette.testclient import TestClient
 
+from mockserver import __version__, cli
 from mockserver.cli import main
 from mockserver.http.app import MockApp, app_from_env
-from mockserver.http.server_thread import Server
 from mockserver.settings import ENV_VAR, Settings
 from tests.conftest import SCENARIOS
 
@@ -89,17 +90,19 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     """`serve` up to uvicorn: what uvicorn was given to run, and its options."""
     runs: list[Any] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append((app, options)))
-    monkeypatch.setattr(Server, "run", lambda self: runs.append((self.config.app, self.config)))
+    monkeypatch.setattr(
+        cli, "run_server", lambda app, sock, options: (runs.append((app, options)), sock.close())
+    )
     monkeypatch.setenv(ENV_VAR, "")  # restored after a multi-worker `serve` sets it
     return runs
 
 
 def test_serve_runs_the_app_with_the_connection_tap(served: list[Any]) -> None:
     assert main(["serve", "--port", "0"]) == 0
-    [(app, config)] = served
+    [(app, options)] = served
     assert isinstance(app, MockApp)
-    assert config.http == "mockserver.http.head_deadline:HeadDeadline"
-    assert config.date_header is False  # the wall clock: responses are byte-identical
+    assert options["http"] == "mockserver.http.head_deadline:HeadDeadline"
+    assert options["date_header"] is False  # the wall clock: responses are byte-identical
 
 
 def test_serve_with_workers_runs_the_app_factory(served: list[Any]) -> None:
@@ -197,3 +200,62 @@ def test_serve_obeys_sigterm_while_a_runaway_template_renders(tmp_path: Path) ->
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"mockserver {__version__}"
+
+
+def test_serve_on_a_port_in_use_says_so_before_any_banner() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"127.0.0.1:{port} is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "listening" not in result.stdout
+
+
+def test_serve_reads_host_and_port_from_the_environment(
+    served: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as probe:  # a port that is free now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("MOCKSERVER_HOST", "127.0.0.1")
+    monkeypatch.setenv("MOCKSERVER_PORT", str(port))
+    assert main(["serve"]) == 0
+    assert f"listening on http://127.0.0.1:{port} " in capsys.readouterr().out
+    # The flag wins; port 0 is shown as the port it got.
+    assert main(["serve", "--port", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "listening on http://127.0.0.1:" in out and ":0 " not in out
+
+
+def test_a_bad_port_variable_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MOCKSERVER_PORT", "eighty")
+    assert main(["serve"]) == 2
+    assert "MOCKSERVER_PORT must be a port number" in capsys.readouterr().err
+
+
+def test_catalog_and_validation_flags_reach_the_server(served: list[Any]) -> None:
+    assert main(["serve", "--port", "0", "--catalog", "strict", "--validation", "strict"]) == 0
+    state = served[0][0].mock
+    assert not state.catalog.open and state.strict_validation
+    assert main(["serve", "--port", "0"]) == 0
+    state = served[1][0].mock
+    assert state.catalog.open and not state.strict_validation

@@ -6,6 +6,13 @@ Lookups accept the ids clients actually send, not only the listed ones:
     get("gpt-4o-2024-08-06")       -> gpt-4o's data, id "gpt-4o-2024-08-06" (dated snapshot)
     get("models/gemini-2.5-flash") -> gemini-2.5-flash ("models/" and "vendor/" prefixes go)
     get("claude-sonnet-4-5")       -> claude-sonnet-4-5-20250929 (an alias the file lists)
+    get("ft:gpt-4o-mini:acme::x1") -> gpt-4o-mini's data (a fine-tune inherits its base)
+    get("claude-sonnet-4-5-thinking") -> its base, thinking on every request (new-api's suffix)
+
+The catalog is open by default: a name it doesn't list is served as its family's model
+(`mockserver.core.model_families`), since clients send next month's names today. A strict
+catalog (`catalog: strict` in a scenario, `serve --catalog strict`) answers those with the
+vendor's 404. The listed models are what `/v1/models` shows either way.
 """
 
 from __future__ import annotations
@@ -13,12 +20,13 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from msgspec import Struct
 from msgspec.structs import replace
 
+from mockserver.core import model_families
 from mockserver.core.cache_files import packaged_yaml
 
 if TYPE_CHECKING:
@@ -55,7 +63,10 @@ class CatalogError(ValueError):
 class ModelInfo(Struct, frozen=True):
     """One model. `context_window` is the input limit for models that only take input;
     `max_output_tokens` is 0 for models with no text output; `dimensions` is for embeddings;
-    `latency` paces every answer of the model (a scenario's `models:` entry may set it)."""
+    `latency` paces every answer of the model (a scenario's `models:` entry may set it).
+    `reasoning`: the model can think; `reasons_by_default`: it thinks on a request that doesn't
+    ask (OpenAI's o-series and gpt-5, DeepSeek's reasoner), where Claude and Gemini wait to be
+    asked."""
 
     id: str
     owned_by: str = "custom"
@@ -64,6 +75,7 @@ class ModelInfo(Struct, frozen=True):
     encoding: EncodingName = DEFAULT_ENCODING
     kind: ModelKind = "chat"
     reasoning: bool = False
+    reasons_by_default: bool = False
     dimensions: int | None = None
     created: int = 1_700_000_000
     aliases: tuple[str, ...] = ()
@@ -91,7 +103,7 @@ def _checked(where: str, key: str, value: Any) -> Any:
         if value not in _CHOICES[key]:
             raise _expect(where, key, value, "one of " + ", ".join(_CHOICES[key]))
         return value
-    if key == "reasoning":
+    if key in ("reasoning", "reasons_by_default"):
         if not isinstance(value, bool):
             raise _expect(where, key, value, "true or false")
         return value
@@ -146,11 +158,13 @@ def model_from_mapping(data: Mapping[str, Any], where: str) -> ModelInfo:
 
 
 class Catalog:
-    """Models by id, in listing order. Immutable: `with_extra` returns a new catalog."""
+    """Models by id, in listing order. Immutable: `with_extra` and `strict` return a new
+    catalog. `open`: names it doesn't list are served as their family's model."""
 
-    __slots__ = ("_aliases", "_models", "_resolve")
+    __slots__ = ("_aliases", "_infer", "_models", "_resolve", "open")
 
-    def __init__(self, models: Iterable[ModelInfo]) -> None:
+    def __init__(self, models: Iterable[ModelInfo], *, open: bool = True) -> None:
+        self.open = open
         self._models: dict[str, ModelInfo] = {}
         for model in models:
             self._models[model.id] = model  # a later entry replaces an earlier one in place
@@ -158,29 +172,52 @@ class Catalog:
             alias: model.id for model in self._models.values() for alias in model.aliases
         }
         self._resolve = functools.lru_cache(maxsize=_RESOLVE_CACHE_SIZE)(self._lookup)
+        self._infer = functools.lru_cache(maxsize=_RESOLVE_CACHE_SIZE)(self._inferred)
 
     def __len__(self) -> int:
         return len(self._models)
 
     def __repr__(self) -> str:
-        return f"Catalog({len(self._models)} models)"
+        mode = "open" if self.open else "strict"
+        return f"Catalog({len(self._models)} models, {mode})"
 
     def all(self) -> list[ModelInfo]:
         return list(self._models.values())
 
     def get(self, model_id: str) -> ModelInfo | None:
-        """The model for an id, an alias, a dated snapshot or a prefixed name; None if unknown."""
+        """The model for an id, an alias, a dated snapshot, a prefixed name, a fine-tune or a
+        suffixed name of a listed model; when the catalog is open, any other name as its
+        family's model. None: a strict catalog doesn't know the name."""
         found = self._models.get(model_id)
-        return found if found is not None else self._resolve(model_id)
+        if found is None:
+            found = self._resolve(model_id)
+        if found is None and self.open:
+            found = self._infer(model_id)
+        return found
+
+    def known(self, model_id: str) -> bool:
+        """Whether the name is a listed model (or an alias, snapshot... of one)."""
+        return model_id in self._models or self._resolve(model_id) is not None
+
+    def inferred(self, model_id: str) -> ModelInfo | None:
+        """`get`, open or not: what the catalog knows, else the name's family's model (None
+        only for an empty name)."""
+        return self.get(model_id) or self._infer(model_id)
 
     def encoding_for(self, model_id: str) -> EncodingName:
-        """The tokenizer to count `model_id` with; unknown models use o200k_base."""
-        found = self.get(model_id)
+        """The tokenizer to count `model_id` with (its family's for an unlisted name)."""
+        found = self.inferred(model_id)
         return found.encoding if found is not None else DEFAULT_ENCODING
 
     def with_extra(self, entries: Iterable[ModelInfo]) -> Catalog:
         """This catalog plus `entries` (scenario-defined models), which win on an id clash."""
-        return Catalog([*self._models.values(), *entries])
+        return Catalog([*self._models.values(), *entries], open=self.open)
+
+    def strict(self, strict: bool = True) -> Catalog:
+        """This catalog, serving only the names it knows (or, with False, any name)."""
+        if self.open != strict:
+            return self
+        return Catalog(self._models.values(), open=not strict)
 
     def _listed(self, name: str) -> ModelInfo | None:
         found = self._models.get(name)
@@ -189,7 +226,8 @@ class Catalog:
         return found
 
     def _lookup(self, model_id: str) -> ModelInfo | None:
-        name = model_id.removeprefix("models/").rsplit("/", 1)[-1]
+        """A listed model, or one derived from a listed model (snapshot, fine-tune, suffix)."""
+        name = _bare(model_id)
         found = self._listed(name)
         if found is not None:
             return found
@@ -197,15 +235,58 @@ class Catalog:
         for _ in range(_MAX_SUFFIXES):
             match = _SNAPSHOT_SUFFIX.search(base)
             if match is None or match.start() == 0:
-                return None
+                break
             base = base[: match.start()]
             found = self._listed(base)
             if found is not None:
                 return replace(found, id=name, aliases=())
-        return None
+        return _derived(name, self._resolve)
+
+    def _inferred(self, model_id: str) -> ModelInfo | None:
+        """An unlisted name as its family's model (fine-tunes and suffixes of it included)."""
+        name = _bare(model_id)
+        if not name:
+            return None
+        derived = _derived(name, self._infer)
+        if derived is not None:
+            return derived
+        facts = model_families.facts_for(name)
+        return ModelInfo(id=name, **facts)
 
 
-_REQUIRED_IN_BUILTIN = frozenset(_FIELDS) - {"dimensions", "aliases", "latency"}
+def _bare(model_id: str) -> str:
+    """The name without Gemini's "models/" or a router's "vendor/" prefix ("ft:" ids keep
+    their colons)."""
+    name = model_id.removeprefix("models/")
+    return name if name.startswith("ft:") else name.rsplit("/", 1)[-1]
+
+
+def _derived(name: str, base_of: Callable[[str], ModelInfo | None]) -> ModelInfo | None:
+    """A fine-tune (`ft:<base>:<org>:...`) or a gateway thinking suffix of a model `base_of`
+    finds: the base's data under the name asked for."""
+    base_name = model_families.fine_tuned_base(name)
+    if base_name is not None:
+        base = base_of(base_name)
+        if base is None:
+            return None
+        owner = model_families.fine_tune_owner(name) or base.owned_by
+        return replace(base, id=name, aliases=(), owned_by=owner)
+    suffixed = model_families.thinking_suffix(name)
+    if suffixed is not None:
+        base = base_of(suffixed[0])
+        if base is None:
+            return None
+        thinks = suffixed[1]  # "-nothinking": never, not even on Gemini's own route
+        return replace(base, id=name, aliases=(), reasoning=thinks, reasons_by_default=thinks)
+    return None
+
+
+_REQUIRED_IN_BUILTIN = frozenset(_FIELDS) - {
+    "dimensions",
+    "aliases",
+    "latency",
+    "reasons_by_default",
+}
 
 
 def parse_catalog(document: Any, source: str, *, complete: bool = False) -> list[ModelInfo]:

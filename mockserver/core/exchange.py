@@ -54,9 +54,13 @@ class Message(Struct):
 
 
 class Tool(Struct):
+    """A tool the request offers. `kind` "custom": a freeform tool whose call carries plain
+    text (OpenAI's custom tools), not JSON arguments."""
+
     name: str
     description: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)
+    kind: Literal["function", "custom"] = "function"
 
 
 class ToolChoice(Struct):
@@ -94,6 +98,8 @@ class Exchange(Struct):
     reasoning_effort: str | None = None
     reasoning_budget: int | None = None
     seed: int | None = None
+    # What the request carried that its parser didn't know (lenient validation), for the journal.
+    notes: list[str] = field(default_factory=list)
     # What a dialect derives from the request alone while rendering, kept for the next time the
     # same (memoized) request is rendered. Keys are the dialect's own. (A Struct compares and
     # shows every field, this one too; nothing compares exchanges.)

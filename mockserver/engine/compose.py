@@ -75,11 +75,16 @@ def template_failed(rule: str | None, error: TemplateRenderError) -> APIError:
 
 
 def wants_reasoning(exchange: Exchange, model: ModelInfo, implicit: bool) -> bool:
+    """Whether the reply thinks: as the request asks, else as the model does unasked
+    (`reasons_by_default`) or as its vendor's own route does (`implicit`: Gemini's). A model
+    that can't think doesn't, whatever the request says."""
+    if not model.reasoning:
+        return False
     if exchange.reasoning_budget is not None:
         return exchange.reasoning_budget > 0
     if exchange.reasoning_effort is not None:
         return exchange.reasoning_effort not in NO_REASONING
-    return model.reasoning and implicit
+    return model.reasons_by_default or implicit
 
 
 def reasoning_length(exchange: Exchange) -> int:
@@ -132,10 +137,7 @@ def scripted_choice(
     if spec.refusal is not None:
         choice.refusal = spec.refusal.render(context)
     choice.tool_calls = [
-        ToolCall(
-            call.id or "", call.name, json.dumps(call.arguments.render(context), ensure_ascii=False)
-        )
-        for call in spec.tool_calls
+        ToolCall(call.id or "", call.name, _call_payload(call, context)) for call in spec.tool_calls
     ]
     if choice.text is None and not choice.tool_calls and choice.refusal is None:
         # A reply that scripts only reasoning or a finish reason still answers something.
@@ -145,6 +147,13 @@ def scripted_choice(
     elif choice.tool_calls:
         choice.finish_reason = "tool_calls"
     return choice
+
+
+def _call_payload(call: Any, context: dict[str, Any]) -> str:
+    """A scripted call's arguments as JSON text, or a custom tool's `input` as it is."""
+    if call.input is not None:
+        return str(call.input.render(context))
+    return json.dumps(call.arguments.render(context), ensure_ascii=False)
 
 
 def default_choice(exchange: Exchange, key: str, tokenizer: Tokenizer) -> Choice:

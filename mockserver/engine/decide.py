@@ -111,6 +111,14 @@ class Engine:
         """Forget every count: occurrences, sequence cursors, attempts, rate-limit buckets."""
         self.counters.clear()
 
+    def names(self, exchange: Exchange) -> bool:
+        """Whether a rule that names models (`match: model`) matches the request: such a rule
+        answers a model even a strict catalog doesn't list."""
+        return any(
+            rule.spec.match.model is not None and rule.matcher.match(exchange) is not None
+            for rule in self.rules
+        )
+
     def occurrence(self, content: object) -> int:
         """How often this content was seen before (0 the first time); counts it."""
         return self.counters.next_occurrence(ids.digest(content))

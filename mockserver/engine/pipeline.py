@@ -31,6 +31,7 @@ from mockserver.engine.memo import Prepared, StaticReply
 from mockserver.http.delivery import Delivery, body_app, error_app, stream_app
 from mockserver.http.responses import RawResponse
 from mockserver.journal.journal import Entry
+from mockserver.protocols import leniency
 from mockserver.protocols.dialect import Dialect, Inbound
 from mockserver.scenario import near_misses
 from mockserver.tokens.tokenizer import get_tokenizer
@@ -141,13 +142,29 @@ def error_response(
     return RawResponse(orjson.dumps(dialect.render_error(error)), status, headers)
 
 
+def parse(
+    state: MockState, dialect: Dialect, body: Any, inbound: Inbound, entry: Entry
+) -> Exchange:
+    """`dialect.parse`, lenient or strict on unknown fields as the scenarios say; what it didn't
+    know goes to the journal entry (`mockserver.protocols.leniency`)."""
+    with leniency.reading(strict=state.strict_validation) as notes:
+        exchange = dialect.parse(body, inbound)
+    exchange.notes = entry.notes = notes
+    return exchange
+
+
 def prepare(state: MockState, dialect: Dialect, exchange: Exchange, body: Any) -> Prepared:
-    """The gateway's checks that depend on the request alone: a known model this endpoint
-    serves, and a prompt that fits its context window."""
+    """The gateway's checks that depend on the request alone: a model this endpoint serves,
+    parameters that model takes, and a prompt that fits its context window. A strict catalog
+    refuses a name it doesn't list, unless a rule's `model` matches the request: rules decide
+    first."""
     model = state.catalog.get(exchange.model)
     if model is None:
-        raise dialect.unknown_model(exchange)
+        model = state.catalog.inferred(exchange.model) if state.engine.names(exchange) else None
+        if model is None:
+            raise dialect.unknown_model(exchange)
     dialect.check_model(model)
+    dialect.check_request(model, exchange)
     tokenizer = get_tokenizer(model.encoding)
     prompt_tokens = dialect.prompt_tokens(exchange, tokenizer)
     requested = exchange.max_tokens if dialect.context_includes_completion else None
@@ -348,6 +365,7 @@ async def generate(
         prepared = memo.prepared(key)
         if prepared is not None and prepared.static is not None:
             entry.body = prepared.body
+            entry.notes = prepared.exchange.notes
             reply = replay(state, dialect, prepared, entry)
             delivery = Delivery(latency=prepared.static.latency, key=reply.key)
         else:
@@ -356,12 +374,13 @@ async def generate(
             if prepared is None:
                 body = parse_json(raw, dialect)
                 entry.body = body
-                exchange = dialect.parse(body, inbound)
+                exchange = parse(state, dialect, body, inbound, entry)
                 prepared = prepare(state, dialect, exchange, body)
                 if dialect.memoizable(exchange):
                     memo.put(key, prepared)
             else:
                 entry.body = prepared.body
+                entry.notes = prepared.exchange.notes
             reply = respond(state, dialect, prepared, entry, delivery)
     except APIError as error:
         response = error_response(dialect, error, entry, delivery.headers if delivery else None)

@@ -31,6 +31,7 @@ from mockserver.engine.pipeline import (
 )
 from mockserver.http.responses import EventStream, RawResponse, json_response
 from mockserver.journal.journal import Entry
+from mockserver.protocols import leniency
 from mockserver.protocols.dialect import Dialect, Inbound
 from mockserver.tokens.tokenizer import Tokenizer, get_tokenizer
 
@@ -61,7 +62,9 @@ def count_tokens(
         try:
             body = await read_json(request, state, dialect)
             entry.body = body
-            exchange = parse(body, inbound_of(request))
+            with leniency.reading(strict=state.strict_validation) as notes:
+                exchange = parse(body, inbound_of(request))
+            entry.notes = notes
             entry.model = exchange.model
             model = state.catalog.get(exchange.model)
             if model is None:
@@ -237,7 +240,9 @@ async def _gemini_embed(request: Request, state: MockState, model: str, action: 
         info = state.catalog.get(model)
         if info is None:
             raise d.model_not_found(model, action, gemini.api_version(request.url.path))
-        parsed = gemini_extras.parse_embed_request(body, gemini.api_version(request.url.path))
+        with leniency.reading(strict=state.strict_validation) as notes:
+            parsed = gemini_extras.parse_embed_request(body, gemini.api_version(request.url.path))
+        entry.notes = notes
         dimensions = parsed.output_dimensionality or info.dimensions or 768
         embedder = Embedder(state.engine.seed, state.scenarios.embedding_rules)
         vectors = embedder.vectors(parsed.texts, dimensions)

@@ -93,6 +93,8 @@ class Entry(Struct):
     # The request's credential values, masked in all the entry shows; never written to a
     # shared store (`scrubbed`).
     secrets: tuple[str, ...] = ()
+    # What the request carried that the parser didn't know (accepted: lenient validation).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def unmatched(self) -> bool:
@@ -142,6 +144,7 @@ class Entry(Struct):
             "disconnected": self.disconnected,
             "retry_group": self.retry_group,
             "worker": self.worker,
+            "notes": self.notes,
         }
 
 

@@ -39,8 +39,9 @@ class Dialect:
     """Base class: subclasses override `parse`, `render`, `render_stream` and the error hooks."""
 
     name: ClassVar[str] = "base"
-    # Whether the vendor's reasoning models reason even when the request doesn't ask (OpenAI's
-    # o-series and gpt-5 do; Claude and Gemini think only when asked).
+    # Whether a thinking-capable model thinks here when the request doesn't ask, whatever the
+    # model's own habit (Gemini's own route thinks dynamically; models that always reason, such
+    # as OpenAI's o-series, say so in the catalog: `reasons_by_default`).
     implicit_reasoning: ClassVar[bool] = False
     # Whether the context window must hold the prompt plus the requested completion (OpenAI,
     # Anthropic) or only the prompt (Gemini).
@@ -94,6 +95,10 @@ class Dialect:
 
     def check_model(self, info: ModelInfo) -> None:
         """Refuse a known model this endpoint doesn't serve (raise the vendor's APIError)."""
+
+    def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
+        """Refuse a parameter the model doesn't take, as the vendor does (`max_tokens` on
+        OpenAI's reasoning models, thinking on a Claude that can't)."""
 
     def unknown_model(self, exchange: Exchange) -> APIError:
         """The error for a parsed request naming a model the catalog doesn't know."""

@@ -84,6 +84,8 @@ class ModelEntry(Spec):
     max_output_tokens: PositiveInt = 16384
     encoding: Encoding = "o200k_base"
     reasoning: bool = False
+    # Thinks on a request that doesn't ask; absent: as `reasoning` says.
+    reasons_by_default: bool | None = None
     latency: LatencySpec | None = None  # paces every answer of this model
 
 
@@ -158,6 +160,10 @@ class Scenario(Spec):
     seed: int = 0
     clock: int = DEFAULT_CLOCK
     strict: bool = False
+    # "strict": a model the catalog doesn't list gets the vendor's 404 (default: served as its
+    # family's model); "strict" validation: unknown request fields get the vendor's 400.
+    catalog: Literal["open", "strict"] = "open"
+    validation: Literal["lenient", "strict"] = "lenient"
     models: list[ModelEntry] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     chaos: list[ChaosEntry] = Field(default_factory=list)

@@ -165,9 +165,21 @@ TextOrFake = Annotated[
 
 
 class ToolCallSpec(Spec):
+    """A tool call: JSON `arguments`, or for a freeform (custom) tool its plain-text `input`."""
+
     name: str
     arguments: TemplatedMapping = Field(default_factory=lambda: TemplatedValue({}))
+    input: TemplateText | None = None
     id: str | None = None
+
+    @model_validator(mode="after")
+    def _one_payload(self) -> ToolCallSpec:
+        if self.input is not None and "arguments" in self.model_fields_set:
+            raise ValueError(
+                "a tool call takes arguments (a function's JSON) or input (a custom tool's "
+                "text), not both"
+            )
+        return self
 
 
 class ChoiceSpec(Spec):

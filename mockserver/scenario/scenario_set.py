@@ -97,7 +97,8 @@ class CompiledRule(Struct, frozen=True):
 class ScenarioSet(Struct, frozen=True):
     """Scenarios loaded together. `seed`, `clock` and `strict` are the first scenario's (the
     defaults when there is none); `rules`, `models`, `chaos` and `rate_limits` concatenate
-    every scenario's, in load order."""
+    every scenario's, in load order. `strict_catalog` and `strict_validation` hold when any
+    scenario asks for them (`catalog: strict`, `validation: strict`)."""
 
     scenarios: tuple[Scenario, ...] = ()
     rules: tuple[CompiledRule, ...] = ()
@@ -107,6 +108,8 @@ class ScenarioSet(Struct, frozen=True):
     seed: int = 0
     clock: int = DEFAULT_CLOCK
     strict: bool = False
+    strict_catalog: bool = False
+    strict_validation: bool = False
     # None when no scenario pins embeddings or flags moderations (their modules stay unloaded)
     embedding_rules: EmbeddingRules | None = None
     moderation_rules: ModerationRules | None = None
@@ -141,6 +144,8 @@ class ScenarioSet(Struct, frozen=True):
             seed=first.seed if first else 0,
             clock=first.clock if first else DEFAULT_CLOCK,
             strict=first.strict if first else False,
+            strict_catalog=any(s.catalog == "strict" for s in scenarios),
+            strict_validation=any(s.validation == "strict" for s in scenarios),
             embedding_rules=_embedding_rules(scenarios),
             moderation_rules=_moderation_rules(scenarios),
         )
@@ -167,6 +172,8 @@ class ScenarioSet(Struct, frozen=True):
             for index, entry in enumerate(scenario.models):
                 data = entry.model_dump()
                 data["latency"] = None  # validated with the scenario: kept as it is
+                if data.get("reasons_by_default") is None:
+                    data["reasons_by_default"] = data.get("reasoning", False)
                 info = model_from_mapping(data, f"{scenario.source} models[{index}]")
                 infos.append(replace(info, latency=entry.latency))
         return infos

@@ -8,7 +8,9 @@ Fixtures, outermost first; override any of them in a conftest.py:
     mockserver_scenarios  session   the `mockserver_scenarios` ini option (paths), else none
     mockserver_seed       session   the `mockserver_seed` ini option, else the scenarios' seed
     mockserver_strict     session   the `mockserver_strict` ini option, else the scenarios' flag
-    mockserver_settings   session   a `Settings` made of the five above
+    mockserver_settings   session   a `Settings` made of the five above, and the ini options
+                                    `mockserver_catalog` (open/strict) and
+                                    `mockserver_validation` (lenient/strict)
     mockserver_server     session   the running server (uvicorn in a daemon thread)
     mockserver            function  the test's `MockServer` handle (see mockserver.testing.handle)
 
@@ -72,6 +74,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mockserver_scenarios", "scenario files or folders every test sees", type="paths")
     parser.addini("mockserver_seed", "seed overriding the scenarios' seed", default="")
     parser.addini("mockserver_strict", "true/false overriding the scenarios' strict flag")
+    parser.addini(
+        "mockserver_catalog",
+        "open/strict: whether a model the catalog doesn't list is served (overrides the "
+        "scenarios' `catalog:`)",
+    )
+    parser.addini(
+        "mockserver_validation",
+        "lenient/strict: whether unknown request fields are refused (overrides the "
+        "scenarios' `validation:`)",
+    )
     parser.addini("mockserver_upstream", "the real API that record modes record from")
     group = parser.getgroup("mockserver")
     group.addoption(
@@ -141,8 +153,18 @@ def mockserver_strict(pytestconfig: pytest.Config) -> bool | None:
     return raw in ("true", "1")
 
 
+def _ini_choice(config: pytest.Config, name: str, choices: tuple[str, str]) -> str | None:
+    raw = str(config.getini(name) or "").strip().lower()
+    if not raw:
+        return None
+    if raw not in choices:
+        raise pytest.UsageError(f"{name}: expected {' or '.join(choices)}; got {raw!r}")
+    return raw
+
+
 @pytest.fixture(scope="session")
 def mockserver_settings(
+    pytestconfig: pytest.Config,
     mockserver_host: str,
     mockserver_port: int,
     mockserver_scenarios: list[str],
@@ -157,6 +179,8 @@ def mockserver_settings(
         port=mockserver_port,
         seed=mockserver_seed,
         strict=mockserver_strict,
+        catalog=_ini_choice(pytestconfig, "mockserver_catalog", ("open", "strict")),
+        validation=_ini_choice(pytestconfig, "mockserver_validation", ("lenient", "strict")),
     )
 
 

@@ -179,7 +179,9 @@ def test_reset_forgets_the_journal_and_keeps_the_scenarios(client: TestClient) -
 
 
 @pytest.fixture
-def traffic(client: TestClient) -> TestClient:
+def traffic(folder: Path) -> TestClient:
+    # A strict catalog: the unknown model gets a 404.
+    client = client_for(folder / "greeting.yaml", folder / "extra", catalog="strict")
     chat(client, "hello")
     chat(client, "weather please", model="gpt-4o-mini")
     chat(client, "something else")

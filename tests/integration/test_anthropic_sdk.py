@@ -3,14 +3,13 @@
 Anthropic publishes no OpenAPI spec, so bodies and events are validated with the SDK's own
 pydantic models (`Message`, `RawMessageStreamEvent`, `ErrorResponse`), and checked to carry no
 field those models don't know. Stream event orders are compared with the live streams recorded
-in shared/conformance/recorded/anthropic-messages-stream/.
+in tests/data/conformance/recorded/anthropic-messages-stream/.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -38,9 +37,9 @@ from tests.integration.every_dialect import (
     serve,
     sse_events,
 )
+from tests.openapi_spec import CONFORMANCE
 
-RECORDED = Path(__file__).resolve().parents[3] / "shared/conformance/recorded"
-RECORDED_STREAMS = RECORDED / "anthropic-messages-stream"
+RECORDED_STREAMS = CONFORMANCE / "recorded" / "anthropic-messages-stream"
 STREAM_EVENT = TypeAdapter[Any](StreamEvent)
 ERROR = TypeAdapter[Any](ErrorResponse)
 THINKING_ON = {"type": "enabled", "budget_tokens": 1024}
@@ -48,7 +47,8 @@ THINKING_ON = {"type": "enabled", "budget_tokens": 1024}
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerThread]:
-    with serve() as running:
+    # A strict catalog: the tests of each vendor's unknown-model error need one.
+    with serve(catalog="strict") as running:
         yield running
 
 

@@ -23,7 +23,7 @@ models:
 
 @pytest.fixture
 def url(start_server: StartServer) -> str:
-    return start_server(SMALL_MODEL).url
+    return start_server(SMALL_MODEL, catalog="strict").url  # unknown models get a 404
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:

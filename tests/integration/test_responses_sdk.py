@@ -42,7 +42,8 @@ REASONING_MODEL = "o4-mini"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerThread]:
-    with serve() as running:
+    # A strict catalog: the tests of each vendor's unknown-model error need one.
+    with serve(catalog="strict") as running:
         yield running
 
 

@@ -133,6 +133,7 @@ def test_to_dict_names_every_recorded_fact() -> None:
         "disconnected",
         "retry_group",
         "worker",
+        "notes",
     }
 
 

@@ -369,3 +369,42 @@ def test_importing_the_plugin_loads_no_server_module_and_no_sdk() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert done.stdout.strip() == "[]"
+
+
+def test_the_catalog_and_validation_ini_options(project: pytest.Pytester) -> None:
+    project.makeini(INI + "mockserver_catalog = strict\nmockserver_validation = strict\n")
+    write_tests(
+        project,
+        """
+        def test_an_unlisted_model_gets_the_vendors_404(mockserver):
+            client = mockserver.openai_client(max_retries=0)
+            with pytest.raises(openai.NotFoundError):
+                client.chat.completions.create(
+                    model="gpt-unlisted", messages=[{"role": "user", "content": "hi"}]
+                )
+            with pytest.raises(openai.BadRequestError, match="Unrecognized request argument"):
+                client.chat.completions.create(
+                    model="gpt-4o",
+                    messages=[{"role": "user", "content": "hi"}],
+                    extra_body={"no_such_field": 1},
+                )
+        """,
+    )
+    project.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_bad_catalog_option_is_a_usage_error(project: pytest.Pytester) -> None:
+    project.makeini(INI + "mockserver_catalog = closed\n")
+    write_tests(project, "def test_x(mockserver):\n    pass\n")
+    result = project.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*mockserver_catalog: expected open or strict; got 'closed'*"])
+
+
+def test_mockserver_is_importable_from_the_package() -> None:
+    import mockserver
+    from mockserver.testing.handle import MockServer
+
+    assert mockserver.MockServer is MockServer
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = mockserver.nothing  # type: ignore[attr-defined]

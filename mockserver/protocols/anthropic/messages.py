@@ -19,6 +19,7 @@ import orjson
 from mockserver.core import ids
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
+from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Reply
 from mockserver.protocols.anthropic import errors as anthropic_errors
 from mockserver.protocols.anthropic import parse as parsing
@@ -26,6 +27,7 @@ from mockserver.protocols.anthropic.stream import message_body, message_id, stre
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply, sse_frame
 
 if TYPE_CHECKING:
+    from mockserver.core.catalog import ModelInfo
     from mockserver.faults.presets import ErrorContext
     from mockserver.gateway.ratelimit import Admission, Refusal
     from mockserver.tokens.tokenizer import Tokenizer
@@ -103,7 +105,8 @@ class AnthropicDialect(Dialect):
 
     def _parse(self, body: Any, inbound: Inbound, *, counting: bool) -> Exchange:
         require_headers(inbound)
-        request = parsing.parse_request(body, counting=counting)
+        betas = parsing.beta_flags(inbound.headers.get("anthropic-beta"))
+        request = parsing.parse_request(body, counting=counting, betas=betas)
         return Exchange(
             dialect=self.name,
             endpoint=inbound.path,
@@ -120,6 +123,15 @@ class AnthropicDialect(Dialect):
             reasoning_effort=request.reasoning_effort,
             reasoning_budget=request.reasoning_budget,
         )
+
+    def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
+        """A Claude that can't think refuses `thinking`, as the API does."""
+        thinking = exchange.body.get("thinking")
+        asked = isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive")
+        if asked and not info.reasoning and vendor_of(exchange.model) == "anthropic":
+            raise APIError(
+                400, f"'{exchange.model}' does not support thinking.", type="invalid_request_error"
+            )
 
     def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
         return message_body(reply, exchange)

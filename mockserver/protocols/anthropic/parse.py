@@ -10,6 +10,12 @@ Content is flattened to neutral messages: the system prompt first, text parts jo
 images and documents as attachments, each `tool_result` as a role "tool" message named after the
 `tool_use` it answers. Server tools (web search, code execution, ...) are accepted and ignored:
 they run on Anthropic's side, so the mock neither lists nor calls them.
+
+Strict on what we know, lenient on what we don't (`mockserver.protocols.leniency`): a field,
+block type or tool type newer than this module is accepted and noted, and refused with the API's
+"Extra inputs are not permitted" / tag error only under `validation: strict`. A `system` message
+inside `messages` is taken when the request carries a beta that allows one (Claude Code sends
+`mid-conversation-*` / `per-turn-control-*` betas), refused as the API does otherwise.
 """
 
 from __future__ import annotations
@@ -31,18 +37,24 @@ from mockserver.core.exchange import (
     ToolCall,
     ToolChoice,
 )
+from mockserver.protocols import leniency
 
 
 def _names(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
+# `MessageCreateParams` of anthropic-python 2.x and its beta variant (body fields; `betas`
+# travels as the `anthropic-beta` header).
 TOP_LEVEL = _names(
     "model messages max_tokens system stop_sequences stream temperature top_p top_k metadata "
     "tools tool_choice thinking service_tier output_config output_format container "
     "context_management mcp_servers inference_geo speed cache_control diagnostics "
-    "user_profile_id workspace_id compaction"
+    "user_profile_id workspace_id compaction thread fallbacks billing_policy "
+    "fallback_credit_token"
 )
+# Betas under which `messages` may hold `system` messages (and per-message settings).
+SYSTEM_MESSAGE_BETAS = re.compile(r"^(?:mid-conversation-|per-turn-control-)")
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 # Anthropic-defined tools are versioned by date ("web_search_20250305"), plus the MCP toolset.
@@ -59,6 +71,7 @@ BLOCK_TAGS += "'tool_use', 'tool_result', 'server_tool_use', 'web_search_tool_re
 # The fields each block type takes (any other is "Extra inputs are not permitted").
 TEXT_FIELDS = _names("type text cache_control citations")
 IMAGE_FIELDS = _names("type source cache_control transformations")
+SYSTEM_MESSAGE_FIELDS = _names("role content output_config cache_control")
 DOCUMENT_FIELDS = _names("type source cache_control citations context title")
 TOOL_USE_FIELDS = _names("type id name input cache_control caller toolset_name")
 TOOL_RESULT_FIELDS = _names("type tool_use_id content is_error cache_control toolset_name")
@@ -76,6 +89,7 @@ DOCUMENT_SOURCES |= {"url": "application/pdf", "file": ""}
 IMAGE_WORDS = "'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"
 CHOICE_MODES = {"auto": "auto", "any": "required", "tool": "function", "none": "none"}
 THINKING_DOCS = "https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+OUTPUT_CONFIG_FIELDS = _names("effort format task_budget")
 
 
 class Request(Struct):
@@ -146,9 +160,13 @@ def at_most(value: float | None, maximum: float, loc: str) -> None:
 
 
 def no_extra(obj: Mapping[str, Any], allowed: frozenset[str] | set[str], loc: str) -> None:
+    """Fields beyond `allowed`: noted, or refused under `validation: strict`."""
     for key in obj:
         if key not in allowed:
-            raise bad(f"{_at(loc, key)}: Extra inputs are not permitted")
+            where = _at(loc, key)
+            leniency.unknown(
+                f"unknown field '{where}'", bad(f"{where}: Extra inputs are not permitted")
+            )
 
 
 def tag_error(loc: str, tag: Any, tags: str) -> APIError:
@@ -160,7 +178,12 @@ def tag_error(loc: str, tag: Any, tags: str) -> APIError:
     )
 
 
-def parse_request(body: Any, *, counting: bool) -> Request:
+def beta_flags(header: str | None) -> frozenset[str]:
+    """The flags of an `anthropic-beta` header ("a,b" or "a, b")."""
+    return frozenset(flag.strip() for flag in (header or "").split(",") if flag.strip())
+
+
+def parse_request(body: Any, *, counting: bool, betas: frozenset[str] = frozenset()) -> Request:
     if not isinstance(body, dict):
         raise bad("Input should be a valid dictionary")
     no_extra(body, TOP_LEVEL, "")
@@ -175,7 +198,8 @@ def parse_request(body: Any, *, counting: bool) -> Request:
     if not raw_messages:
         raise bad("messages: at least one message is required")
     request = Request(body=body, model=model, messages=parse_system(body.get("system")))
-    request.messages.extend(parse_messages(raw_messages))
+    system_messages = any(SYSTEM_MESSAGE_BETAS.match(flag) for flag in betas)
+    request.messages.extend(parse_messages(raw_messages, system_messages=system_messages))
     request.max_tokens = max_tokens
     request.tools = parse_tools(typed(body.get("tools"), "list", "tools") or [])
     request.tool_choice = parse_tool_choice(body.get("tool_choice"))
@@ -207,6 +231,7 @@ def parse_output_config(body: Mapping[str, Any], request: Request) -> None:
     if effort is not None and effort not in ("low", "medium", "high", "xhigh", "max"):
         raise bad("output_config.effort: Input should be 'low', 'medium', 'high', 'xhigh' or 'max'")
     request.reasoning_effort = effort
+    no_extra(config, OUTPUT_CONFIG_FIELDS, "output_config")
     fmt, loc = config.get("format"), "output_config.format"
     if fmt is None:
         fmt, loc = body.get("output_format"), "output_format"
@@ -281,11 +306,15 @@ def parse_tools(raw: list[Any]) -> list[Tool]:
         if isinstance(kind, str) and SERVER_TOOL.match(kind):
             continue
         if kind not in (None, "custom"):
-            raise tag_error(
+            error = tag_error(
                 loc,
                 kind,
                 "'custom', 'bash_20250124', 'text_editor_20250728', 'web_search_20250305'",
             )
+            if not isinstance(kind, str):
+                raise error
+            leniency.unknown(f"unknown tool type '{kind}' at {loc}", error)
+            continue
         loc += ".custom"
         name = need(item, "name", "string", loc)
         if not TOOL_NAME.match(name):
@@ -324,14 +353,21 @@ class _Turn(Struct):
     tool_result_ids: list[tuple[str, str]] = field(default_factory=list)  # (location, id)
 
 
-def parse_messages(raw_messages: list[Any]) -> list[Message]:
+def parse_messages(raw_messages: list[Any], *, system_messages: bool = False) -> list[Message]:
+    """The conversation; `system_messages`: a beta allows `system` messages in it."""
     names: dict[str, str] = {}  # tool_use id -> tool name, for the results that answer it
     turns: list[_Turn] = []
+    order: list[_Turn] = []  # every turn, system messages included, in order
     last = len(raw_messages) - 1
     for i, raw in enumerate(raw_messages):
         loc = f"messages.{i}"
         raw = typed(raw, "dictionary", loc)
         role = required(raw, "role", loc)
+        if role == "system" and system_messages:
+            no_extra(raw, SYSTEM_MESSAGE_FIELDS, loc)
+            text = _text_blocks(required(raw, "content", loc), f"{loc}.content")
+            order.append(_Turn(messages=[Message(role="system", text=text)]))
+            continue
         if role == "system":
             raise bad(
                 'messages: Unexpected role "system". The Messages API accepts a top-level '
@@ -351,9 +387,11 @@ def parse_messages(raw_messages: list[Any]) -> list[Message]:
             )
         if final_assistant and isinstance(content, str) and content != content.rstrip():
             raise bad("messages: final assistant content cannot end with trailing whitespace")
-        turns.append(_parse_turn(role, content, loc, names))
+        turn = _parse_turn(role, content, loc, names)
+        turns.append(turn)
+        order.append(turn)
     _check_pairing(turns)
-    return [message for turn in turns for message in turn.messages]
+    return [message for turn in order for message in turn.messages]
 
 
 def _check_pairing(turns: list[_Turn]) -> None:
@@ -443,6 +481,10 @@ def _content_block(
     elif kind == "search_result":
         content = required(block, "content", f"{loc}.search_result")
         texts.append(_text_blocks(content, f"{loc}.search_result.content"))
+    elif isinstance(kind, str):  # a block type newer than this module
+        leniency.unknown(
+            f"unknown content block type '{kind}' at {loc}", tag_error(loc, kind, BLOCK_TAGS)
+        )
     else:
         raise tag_error(loc, kind, BLOCK_TAGS)
 

@@ -1,6 +1,6 @@
 """Anthropic Messages responses: the `message` body and its server-sent event stream.
 
-Shapes follow the live streams in `shared/conformance/recorded/anthropic-messages-stream/`:
+Shapes follow the live streams in `tests/data/conformance/recorded/anthropic-messages-stream/`:
 
     message_start        message with empty content, usage with output_tokens 1
     content_block_start  per block, in the order Claude writes them: thinking, text, tool_use

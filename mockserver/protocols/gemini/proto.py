@@ -6,7 +6,11 @@
 - problems are reported together, paths in proto (snake_case) names:
   'Invalid JSON payload received. Unknown name "max_tokens" at 'generation_config': Cannot
   find field.', "Invalid value at 'generation_config.temperature' (TYPE_FLOAT), "hot"";
-- request checks come after: "* GenerateContentRequest.contents: contents is not specified".
+- request checks come after: "* GenerateContentRequest.contents: contents is not specified";
+- enum values in any case (`"mode": "auto"`, `"type": "object"`), as the live API and Google's
+  own REST samples send them;
+- an unknown field name is noted and passed over (`mockserver.protocols.leniency`); under
+  `validation: strict` it is the API's 'Unknown name "x": Cannot find field.'.
 
 Also converts Gemini's OpenAPI-subset Schema ("OBJECT", `nullable`) to JSON Schema.
 """
@@ -18,6 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from mockserver.protocols import leniency
 from mockserver.protocols.gemini import errors
 
 SCHEMA_TYPES = (
@@ -86,9 +91,15 @@ class Reader:
             raise errors.GeminiError(400, self.late_error)
 
     def known(self, obj: Mapping[str, Any], allowed: frozenset[str], parent: str | None) -> None:
+        """Names beyond `allowed`: a shape problem under strict validation, else a note."""
+        strict = leniency.is_strict()
         for key in obj:
-            if key not in allowed:
+            if key in allowed:
+                continue
+            if strict:
                 self.shape.append((parent, errors.unknown_name(key, parent)))
+            else:
+                leniency.note(f"unknown field '{f'{parent}.{key}' if parent else key}'")
 
     def _get(
         self, obj: Mapping[str, Any], name: str, parent: str | None, type_name: str, ok: Converter
@@ -149,6 +160,8 @@ class Reader:
         value: str | None = self._get(obj, name, parent, self.type_url(enum), _as_str)
         if value is None or value in allowed:
             return value
+        if value.upper() in allowed:  # the API takes enum names in any case
+            return value.upper()
         self.bad_value(
             f"{parent}.{snake(name)}" if parent else snake(name), self.type_url(enum), value
         )
@@ -156,16 +169,17 @@ class Reader:
 
     def json_schema(self, schema: Mapping[str, Any], where: str) -> dict[str, Any]:
         """Gemini's Schema as JSON Schema: {"type": "OBJECT", "nullable": true} ->
-        {"type": ["object", "null"]}; propertyOrdering and example are dropped. Lower-case
-        types are a shape problem, as on the live API."""
+        {"type": ["object", "null"]}; propertyOrdering and example are dropped. Types are
+        taken in any case ("object" as "OBJECT"), as the live API takes them."""
         out: dict[str, Any] = {}
         for key, value in schema.items():
             name = camel(key)
             if name == "type":
-                if value not in SCHEMA_TYPES:
+                kind = value.upper() if isinstance(value, str) else value
+                if kind not in SCHEMA_TYPES:
                     self.bad_value(f"{where}.type", self.type_url("Type"), value)
-                elif value != "TYPE_UNSPECIFIED":
-                    out["type"] = value.lower()
+                elif kind != "TYPE_UNSPECIFIED":
+                    out["type"] = kind.lower()
             elif name == "properties" and isinstance(value, dict):
                 out["properties"] = {
                     prop: self._sub_schema(sub, f"{where}.properties[{i}].value")

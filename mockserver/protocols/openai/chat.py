@@ -1,43 +1,43 @@
 """OpenAI Chat Completions: `POST /v1/chat/completions` (also the gateway's Gemini-compatible path).
 
-Shapes follow the official OpenAPI spec and the live streams recorded in
-`shared/conformance/recorded/openai-chat-stream/`: role in the first delta, one delta per token
-piece, tool-call fragments (first with index/id/type/name and empty arguments, then argument
-pieces), one empty-delta chunk per choice carrying its finish reason, then the usage chunk with
-`choices: []` when `stream_options.include_usage` is set, then `data: [DONE]`.
+Shapes follow the official OpenAPI spec and live streams recorded by openai-python's own tests:
+role in the first delta, one delta per token piece, tool-call fragments (first with
+index/id/type/name and empty arguments, then argument pieces), one empty-delta chunk per choice
+carrying its finish reason, then the usage chunk with `choices: []` when
+`stream_options.include_usage` is set, then `data: [DONE]`.
+
+What gateways add for the models they relay: a thinking model that isn't OpenAI's (DeepSeek,
+Qwen, Claude, Gemini behind the gateway) shows its reasoning as `reasoning_content` on the
+message and in deltas; OpenAI's own keep it hidden, as the live API does. A request in the
+legacy `functions` shape is answered as `message.function_call`, finish reason `function_call`.
+Requests are read by `chat_request`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import orjson
 
 from mockserver.core import ids
 from mockserver.core.errors import APIError
-from mockserver.core.exchange import (
-    Attachment,
-    Exchange,
-    Message,
-    ResponseFormat,
-    Tool,
-    ToolCall,
-    ToolChoice,
-)
+from mockserver.core.exchange import Exchange, ToolCall
+from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
+from mockserver.protocols.openai import chat_request as req
 from mockserver.protocols.openai import validation as v
 
-ROLES = ("system", "assistant", "user", "function", "tool", "developer")
-PART_TYPES = ("text", "image_url", "input_audio", "refusal", "audio", "file")
+if TYPE_CHECKING:
+    from mockserver.core.catalog import ModelInfo
+
 DONE = b"data: [DONE]\n\n"
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 
 
 class ChatDialect(Dialect):
     name: ClassVar[str] = "openai.chat"
-    # OpenAI's reasoning models always reason, whether or not `reasoning_effort` is sent.
-    implicit_reasoning: ClassVar[bool] = True
 
     def parse(self, body: Any, inbound: Inbound) -> Exchange:
         v.require_bearer(inbound.headers)
@@ -55,8 +55,15 @@ class ChatDialect(Dialect):
                 "messages",
                 "empty_array",
             )
-        messages = parse_messages(raw_messages)
-        tools = parse_tools(v.typed(body, "tools", "array") or [])
+        req.unknown_fields(body)
+        messages = req.parse_messages(raw_messages)
+        raw_tools = v.typed(body, "tools", "array")
+        if raw_tools is None and body.get("functions") is not None:  # the legacy shape
+            tools = req.parse_functions(v.typed(body, "functions", "array") or [])
+            tool_choice = req.parse_function_call(body.get("function_call"), tools)
+        else:
+            tools = req.parse_tools(raw_tools or [])
+            tool_choice = req.parse_tool_choice(body.get("tool_choice"), tools)
         n = v.typed(body, "n", "integer")
         v.in_range(n, "n", minimum=1, maximum=128, integer=True)
         v.in_range(v.typed(body, "temperature", "number"), "temperature", minimum=0, maximum=2)
@@ -77,7 +84,10 @@ class ChatDialect(Dialect):
                 None,
             )
         effort = v.typed(body, "reasoning_effort", "string")
-        v.one_of(effort, ("none", "minimal", "low", "medium", "high", "xhigh"), "reasoning_effort")
+        v.one_of(effort, EFFORTS, "reasoning_effort")
+        budget = gateway_thinking(body)
+        if effort is None and budget is not None:
+            effort = "medium" if budget else "none"
         v.typed(body, "seed", "integer")
         v.typed(body, "user", "string")
         v.typed(body, "metadata", "object")
@@ -92,15 +102,31 @@ class ChatDialect(Dialect):
             body=body,
             headers=inbound.headers,
             tools=tools,
-            tool_choice=parse_tool_choice(body.get("tool_choice"), tools),
-            response_format=parse_response_format(v.typed(body, "response_format", "object")),
+            tool_choice=tool_choice,
+            response_format=req.parse_response_format(v.typed(body, "response_format", "object")),
             stream=stream,
             n=n or 1,
             max_tokens=max_tokens,
             stop=v.string_list(body.get("stop"), "stop", limit=4),
             reasoning_effort=effort,
+            reasoning_budget=budget if budget is not None and budget > 0 else None,
             seed=body.get("seed"),
         )
+
+    def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
+        """OpenAI's reasoning models refuse `max_tokens` and a temperature other than 1; its
+        other models refuse `reasoning_effort` (documented errors, worded as the API does)."""
+        if vendor_of(exchange.model) != "openai":
+            return
+        body = exchange.body
+        if info.reasoning:
+            if body.get("max_tokens") is not None:
+                raise unsupported_parameter("max_tokens", " Use 'max_completion_tokens' instead.")
+            temperature = body.get("temperature")
+            if temperature is not None and temperature != 1:
+                raise unsupported_value("temperature", temperature)
+        elif body.get("reasoning_effort") is not None:
+            raise v.bad("Unrecognized request argument supplied: reasoning_effort", None, None)
 
     def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
         return {
@@ -157,10 +183,63 @@ class ChatDialect(Dialect):
         return openai_headers(reply.key if reply is not None else None)
 
 
+class Style(NamedTuple):
+    """How a reply is worded for the request: `reasoning_content` shown (a model that isn't
+    OpenAI's), `functions` (the legacy function-calling shape)."""
+
+    reasoning: bool
+    functions: bool
+
+    @classmethod
+    def of(cls, exchange: Exchange) -> Style:
+        body = exchange.body
+        legacy = body.get("tools") is None and body.get("functions") is not None
+        return cls(vendor_of(exchange.model) != "openai", legacy)
+
+
+def gateway_thinking(body: Any) -> int | None:
+    """What a gateway's client asks of a thinking model behind it: Qwen's `enable_thinking`
+    (+ `thinking_budget`), or `thinking: {type: enabled|disabled, budget_tokens}` (DeepSeek,
+    Claude through the gateway). A budget (0: no thinking; -1: as the model likes), or None."""
+    enabled = v.typed(body, "enable_thinking", "boolean")
+    thinking = v.typed(body, "thinking", "object")
+    budget = v.typed(body, "thinking_budget", "integer")
+    if thinking is not None:
+        kind = thinking.get("type")
+        v.one_of(kind, ("enabled", "disabled", "auto", "adaptive"), "thinking.type")
+        enabled = kind != "disabled"
+        tokens = thinking.get("budget_tokens")
+        budget = tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else budget
+    if enabled is None:
+        return None
+    if not enabled:
+        return 0
+    return budget if budget is not None and budget > 0 else -1
+
+
+def unsupported_parameter(param: str, hint: str = "") -> APIError:
+    return v.bad(
+        f"Unsupported parameter: '{param}' is not supported with this model.{hint}",
+        param,
+        "unsupported_parameter",
+    )
+
+
+def unsupported_value(param: str, value: Any) -> APIError:
+    shown = orjson.dumps(value).decode()
+    return v.bad(
+        f"Unsupported value: '{param}' does not support {shown} with this model. Only the "
+        "default (1) value is supported.",
+        param,
+        "unsupported_value",
+    )
+
+
 def _chunk_rests(reply: Reply, include_usage: bool, exchange: Exchange) -> list[bytes]:
     """Each chunk's bytes after the envelope: its choice delta (and the usage chunk)."""
     tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
-    deltas = [_choice_deltas(i, c) for i, c in enumerate(reply.choices)]
+    style = Style.of(exchange)
+    deltas = [_choice_deltas(i, c, style) for i, c in enumerate(reply.choices)]
     usage = usage_body(reply)
     if "modalities" in exchange.body:  # an audio model asked to speak
         from mockserver.protocols.openai import chat_audio
@@ -175,14 +254,15 @@ def _chunk_rests(reply: Reply, include_usage: bool, exchange: Exchange) -> list[
 
 def _completion_rest(reply: Reply, exchange: Exchange) -> dict[str, Any]:
     """A chat completion's fields after `created`."""
+    style = Style.of(exchange)
     rest = {
         "model": exchange.model,
         "choices": [
             {
                 "index": index,
-                "message": _message(choice),
+                "message": _message(choice, style),
                 "logprobs": None,
-                "finish_reason": choice.finish_reason,
+                "finish_reason": _finish_reason(choice, style),
             }
             for index, choice in enumerate(reply.choices)
         ],
@@ -238,14 +318,25 @@ def _include_usage(exchange: Exchange) -> bool:
     return isinstance(options, dict) and bool(options.get("include_usage"))
 
 
-def _message(choice: Choice) -> dict[str, Any]:
+def _finish_reason(choice: Choice, style: Style) -> str:
+    if style.functions and choice.finish_reason == "tool_calls":
+        return "function_call"
+    return choice.finish_reason
+
+
+def _message(choice: Choice, style: Style) -> dict[str, Any]:
     message: dict[str, Any] = {
         "role": "assistant",
         "content": choice.text if choice.refusal is None else None,
         "refusal": choice.refusal,
         "annotations": [],
     }
-    if choice.tool_calls:
+    if style.reasoning and choice.reasoning:
+        message["reasoning_content"] = choice.reasoning
+    if choice.tool_calls and style.functions:  # the legacy shape takes one call
+        first = choice.tool_calls[0]
+        message["function_call"] = {"name": first.name, "arguments": first.arguments}
+    elif choice.tool_calls:
         message["tool_calls"] = [_tool_call(call) for call in choice.tool_calls]
     return message
 
@@ -258,17 +349,24 @@ def _tool_call(call: ToolCall) -> dict[str, Any]:
     }
 
 
-def _choice_deltas(index: int, choice: Choice) -> list[dict[str, Any]]:
+def _choice_deltas(index: int, choice: Choice, style: Style) -> list[dict[str, Any]]:
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
 
     deltas: list[dict[str, Any]] = []
+    if style.reasoning and choice.reasoning:
+        deltas.append(chunk({"role": "assistant", "content": "", "reasoning_content": ""}))
+        deltas.extend(chunk({"reasoning_content": piece}) for piece in choice.reasoning_pieces)
     if choice.refusal is not None:
         deltas.append(chunk({"role": "assistant", "content": None, "refusal": ""}))
         deltas.extend(chunk({"refusal": piece}) for piece in choice.refusal_pieces)
     elif choice.text is not None or not choice.tool_calls:
         deltas.append(chunk({"role": "assistant", "content": "", "refusal": None}))
         deltas.extend(chunk({"content": piece}) for piece in choice.text_pieces)
+    if style.functions and choice.tool_calls:
+        deltas.extend(_function_call_deltas(choice, chunk, first=not deltas))
+        deltas.append(chunk({}, _finish_reason(choice, style)))
+        return deltas
     for call_index, call in enumerate(choice.tool_calls):
         first = {
             "index": call_index,
@@ -295,226 +393,14 @@ def _choice_deltas(index: int, choice: Choice) -> list[dict[str, Any]]:
     return deltas
 
 
-def parse_messages(raw_messages: list[Any]) -> list[Message]:
-    messages: list[Message] = []
-    call_names: dict[str, str] = {}
-    for index, raw in enumerate(raw_messages):
-        where = f"messages[{index}]"
-        if not isinstance(raw, dict):
-            raise v.bad(
-                f"Invalid type for '{where}': expected an object, but got {v.describe(raw)} "
-                "instead.",
-                where,
-                "invalid_type",
-            )
-        role = raw.get("role")
-        if role is None:
-            raise v.missing(f"{where}.role")
-        v.one_of(role, ROLES, f"{where}.role")
-        content = raw.get("content")
-        if "content" not in raw and role in ("system", "developer", "user", "tool"):
-            raise v.missing(f"{where}.content")
-        text, attachments = _content(content, f"{where}.content")
-        name = v.typed(raw, "name", "string", param=f"{where}.name")
-        if role in ("system", "developer"):
-            messages.append(Message(role="system", text=text, name=name))
-        elif role == "user":
-            messages.append(Message(role="user", text=text, name=name, attachments=attachments))
-        elif role == "assistant":
-            calls = _history_calls(raw.get("tool_calls"), f"{where}.tool_calls")
-            call_names.update((c.id, c.name) for c in calls)
-            messages.append(Message(role="assistant", text=text, name=name, tool_calls=calls))
-        elif role == "tool":
-            call_id = raw.get("tool_call_id")
-            if not isinstance(call_id, str):
-                raise v.missing(f"{where}.tool_call_id")
-            if call_id not in call_names:
-                raise v.bad(
-                    "Invalid parameter: messages with role 'tool' must be a response to a "
-                    "preceeding message with 'tool_calls'.",
-                    f"{where}.role",
-                    None,
-                )
-            messages.append(
-                Message(role="tool", text=text, tool_call_id=call_id, tool_name=call_names[call_id])
-            )
-        else:  # legacy "function" role: a function result named by `name`
-            messages.append(Message(role="tool", text=text, tool_name=name, name=name))
-    return messages
-
-
-def _content(content: Any, where: str) -> tuple[str, list[Attachment]]:
-    """Text and attachments of a message's content: a string, null, or an array of parts."""
-    if content is None:
-        return "", []
-    if isinstance(content, str):
-        return content, []
-    if not isinstance(content, list):
-        raise v.bad(
-            f"Invalid type for '{where}': expected one of a string or array of objects, but got "
-            f"{v.describe(content)} instead.",
-            where,
-            "invalid_type",
-        )
-    texts: list[str] = []
-    attachments: list[Attachment] = []
-    for index, part in enumerate(content):
-        part_where = f"{where}[{index}]"
-        if not isinstance(part, dict):
-            raise v.bad(
-                f"Invalid type for '{part_where}': expected an object, but got "
-                f"{v.describe(part)} instead.",
-                part_where,
-                "invalid_type",
-            )
-        kind = part.get("type")
-        if kind is None:
-            raise v.missing(f"{part_where}.type")
-        v.one_of(kind, PART_TYPES, f"{part_where}.type")
-        if kind == "text":
-            texts.append(_required_str(part, "text", part_where))
-        elif kind == "refusal":
-            texts.append(_required_str(part, "refusal", part_where))
-        elif kind == "image_url":
-            image = part.get("image_url")
-            if not isinstance(image, dict) or not isinstance(image.get("url"), str):
-                raise v.missing(f"{part_where}.image_url.url")
-            attachments.append(Attachment("image", _data_mime(image["url"]), image.get("detail")))
-        elif kind in ("input_audio", "audio"):
-            audio = part.get("input_audio") or part.get("audio") or {}
-            fmt = audio.get("format") if isinstance(audio, dict) else None
-            data = audio.get("data", "") if isinstance(audio, dict) else ""
-            attachments.append(Attachment("audio", f"audio/{fmt}" if fmt else None, size=len(data)))
-        else:
-            file = part.get("file") or {}
-            data = file.get("file_data", "") if isinstance(file, dict) else ""
-            attachments.append(Attachment("file", _data_mime(str(data)), size=len(str(data))))
-    return "\n".join(texts), attachments
-
-
-def _required_str(part: Mapping[str, Any], key: str, where: str) -> str:
-    value = part.get(key)
-    if not isinstance(value, str):
-        raise v.missing(f"{where}.{key}")
-    return value
-
-
-def _data_mime(url: str) -> str | None:
-    """`data:image/png;base64,...` -> `image/png`."""
-    if url.startswith("data:") and ";" in url:
-        return url[5 : url.index(";")]
-    return None
-
-
-def _history_calls(raw: Any, where: str) -> list[ToolCall]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise v.bad(
-            f"Invalid type for '{where}': expected an array, but got {v.describe(raw)} instead.",
-            where,
-            "invalid_type",
-        )
-    calls = []
-    for index, call in enumerate(raw):
-        function = call.get("function") if isinstance(call, dict) else None
-        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
-            raise v.missing(f"{where}[{index}].function.name")
-        call_id = call.get("id")
-        if not isinstance(call_id, str):
-            raise v.missing(f"{where}[{index}].id")
-        arguments = function.get("arguments", "")
-        calls.append(
-            ToolCall(call_id, function["name"], arguments if isinstance(arguments, str) else "")
-        )
-    return calls
-
-
-def parse_tools(raw: list[Any]) -> list[Tool]:
-    tools = []
-    for index, tool in enumerate(raw):
-        where = f"tools[{index}]"
-        if not isinstance(tool, dict):
-            raise v.bad(
-                f"Invalid type for '{where}': expected an object, but got {v.describe(tool)} "
-                "instead.",
-                where,
-                "invalid_type",
-            )
-        kind = tool.get("type", "function")
-        if kind == "custom":
-            custom = tool.get("custom") or {}
-            tools.append(Tool(str(custom.get("name", "")), str(custom.get("description", ""))))
-            continue
-        v.one_of(kind, ("function", "custom"), f"{where}.type")
-        function = tool.get("function")
-        if not isinstance(function, dict):
-            raise v.missing(f"{where}.function")
-        name = function.get("name")
-        if not isinstance(name, str):
-            raise v.missing(f"{where}.function.name")
-        parameters = function.get("parameters")
-        tools.append(
-            Tool(
-                name,
-                str(function.get("description") or ""),
-                parameters if isinstance(parameters, dict) else {},
-            )
-        )
-    return tools
-
-
-def parse_tool_choice(raw: Any, tools: list[Tool]) -> ToolChoice:
-    if raw is None:
-        return ToolChoice("auto" if tools else "none")
-    if isinstance(raw, str):
-        v.one_of(raw, ("none", "auto", "required"), "tool_choice")
-        if raw != "none" and not tools:
-            raise v.bad(
-                "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are "
-                "specified.",
-                "tool_choice",
-                None,
-            )
-        return ToolChoice(raw)  # type: ignore[arg-type]
-    if isinstance(raw, dict):
-        function = raw.get("function")
-        name = function.get("name") if isinstance(function, dict) else None
-        if not isinstance(name, str):
-            raise v.missing("tool_choice.function.name")
-        if not any(t.name == name for t in tools):
-            raise v.bad(
-                f"Invalid value for 'tool_choice': tool '{name}' not found in 'tools'.",
-                "tool_choice",
-                None,
-            )
-        return ToolChoice("function", name)
-    raise v.bad(
-        f"Invalid type for 'tool_choice': expected one of a string or object, but got "
-        f"{v.describe(raw)} instead.",
-        "tool_choice",
-        "invalid_type",
-    )
-
-
-def parse_response_format(raw: Mapping[str, Any] | None) -> ResponseFormat:
-    if raw is None:
-        return ResponseFormat()
-    kind = raw.get("type")
-    if kind is None:
-        raise v.missing("response_format.type")
-    v.one_of(kind, ("text", "json_object", "json_schema"), "response_format.type")
-    if kind != "json_schema":
-        return ResponseFormat(kind)
-    spec = raw.get("json_schema")
-    if not isinstance(spec, dict):
-        raise v.missing("response_format.json_schema")
-    if not isinstance(spec.get("name"), str):
-        raise v.missing("response_format.json_schema.name")
-    schema = spec.get("schema")
-    return ResponseFormat(
-        "json_schema",
-        schema if isinstance(schema, dict) else {},
-        spec["name"],
-        bool(spec.get("strict")),
-    )
+def _function_call_deltas(
+    choice: Choice, chunk: Callable[[dict[str, Any]], dict[str, Any]], *, first: bool
+) -> list[dict[str, Any]]:
+    """The legacy `function_call` in a stream: its name (with the role when it opens the
+    message), then its arguments piece by piece."""
+    call = choice.tool_calls[0]
+    opening: dict[str, Any] = {"function_call": {"name": call.name, "arguments": ""}}
+    if first:
+        opening = {"role": "assistant", "content": None, **opening, "refusal": None}
+    pieces = choice.argument_pieces[0] if choice.argument_pieces else [call.arguments]
+    return [chunk(opening)] + [chunk({"function_call": {"arguments": piece}}) for piece in pieces]

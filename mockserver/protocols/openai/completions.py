@@ -31,6 +31,7 @@ import orjson
 from mockserver.core import ids
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, Message
+from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound
 from mockserver.protocols.openai import validation as v
@@ -139,8 +140,9 @@ class CompletionsDialect(Dialect):
         return tokenizer.count(exchange.messages[0].text if exchange.messages else "")
 
     def check_model(self, info: ModelInfo) -> None:
-        """Chat models are refused here with the API's pointer to the chat endpoint."""
-        if info.kind == "chat":
+        """OpenAI's chat models are refused here with the API's pointer to the chat endpoint
+        (a model of another vendor, or of nobody known, the gateway relays as it is)."""
+        if info.kind == "chat" and vendor_of(info.id) == "openai":
             raise APIError(
                 404,
                 "This is a chat model and not supported in the v1/completions endpoint. "

@@ -23,15 +23,23 @@ import orjson
 from mockserver.core import ids
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, Message, ResponseFormat
+from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
+from mockserver.protocols import leniency
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply, sse_frame
 from mockserver.protocols.openai import validation as v
-from mockserver.protocols.openai.chat import openai_headers
+from mockserver.protocols.openai.chat import openai_headers, unsupported_parameter
 from mockserver.protocols.openai.response_store import ResponseStore, StoredResponse
-from mockserver.protocols.openai.responses_input import parse_input, parse_tool_choice, parse_tools
+from mockserver.protocols.openai.responses_input import (
+    input_tools,
+    parse_input,
+    parse_tool_choice,
+    parse_tools,
+)
 from mockserver.protocols.openai.responses_stream import in_progress, stream_frames, terminal_frame
 
 if TYPE_CHECKING:
+    from mockserver.core.catalog import ModelInfo
     from mockserver.server_state import Dialects
 
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
@@ -39,6 +47,16 @@ SUMMARIES = ("auto", "concise", "detailed")
 SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority")
 # Chat Completions parameters the Responses API rejects (a common porting mistake).
 CHAT_ONLY_PARAMS = ("messages", "response_format", "max_tokens", "max_completion_tokens")
+# `ResponseCreateParams` of openai-python 3.x, plus `stream`; and what Codex adds
+# (`client_metadata`; `generate: false` on its WebSocket prewarm).
+FIELDS = v.names(
+    "access_programs background background_options context_management conversation image "
+    "include input instructions max_output_tokens max_tool_calls metadata model moderation "
+    "parallel_tool_calls previous_response_id prompt prompt_cache_key prompt_cache_options "
+    "prompt_cache_retention reasoning safety_identifier service_tier store stream "
+    "stream_options temperature text tool_choice tools top_logprobs top_p truncation user "
+    "client_metadata generate"
+)
 # `Response.error.code` takes only these words (spec `ResponseErrorCode`).
 FAILED_CODES = ("server_error", "rate_limit_exceeded", "invalid_prompt")
 
@@ -50,7 +68,6 @@ class ResponsesDialect(Dialect):
     """
 
     name: ClassVar[str] = "openai.responses"
-    implicit_reasoning: ClassVar[bool] = True
 
     def __init__(self, store: ResponseStore | None = None) -> None:
         self.store = store if store is not None else ResponseStore()
@@ -60,7 +77,10 @@ class ResponsesDialect(Dialect):
         body = v.expect_object(body)
         for param in CHAT_ONLY_PARAMS:
             if param in body:
-                raise v.bad(f"Unknown parameter: '{param}'.", param, "unknown_parameter")
+                raise unknown_parameter(param)
+        for param in body:
+            if param not in FIELDS:
+                leniency.unknown(f"unknown field '{param}'", unknown_parameter(param))
         model = v.typed(body, "model", "string")
         if not model:
             raise v.missing("model")
@@ -84,7 +104,7 @@ class ResponsesDialect(Dialect):
         for key, kind in (("metadata", "object"), ("include", "array"), ("user", "string")):
             v.typed(body, key, kind)
         v.typed(body, "stream_options", "object")
-        tools = parse_tools(v.typed(body, "tools", "array") or [])
+        tools = parse_tools(v.typed(body, "tools", "array") or []) + input_tools(raw_input)
         tool_choice = parse_tool_choice(body.get("tool_choice"), tools)
         response_format = parse_text_format(v.typed(body, "text", "object"))
         # The conversation last: the live API checks the parameters before looking anything up.
@@ -107,6 +127,22 @@ class ResponsesDialect(Dialect):
             max_tokens=max_tokens,
             reasoning_effort=effort,
         )
+
+    def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
+        """OpenAI's reasoning models take no `temperature` or `top_p` but 1; its other models
+        take no `reasoning.effort` (documented errors, worded as the API does)."""
+        if vendor_of(exchange.model) != "openai":
+            return
+        body = exchange.body
+        if info.reasoning:
+            for param in ("temperature", "top_p"):
+                value = body.get(param)
+                if value is not None and value != 1:
+                    raise unsupported_parameter(param)
+        else:
+            reasoning = body.get("reasoning")
+            if isinstance(reasoning, dict) and reasoning.get("effort") is not None:
+                raise unsupported_parameter("reasoning.effort")
 
     def _previous(self, response_id: str) -> StoredResponse:
         stored = self.store.get(response_id)
@@ -218,6 +254,10 @@ class ResponsesDialect(Dialect):
 
     def reply_headers(self, reply: Reply | None, exchange: Exchange | None) -> dict[str, str]:
         return openai_headers(reply.key if reply is not None else None)
+
+
+def unknown_parameter(param: str) -> APIError:
+    return v.bad(f"Unknown parameter: '{param}'.", param, "unknown_parameter")
 
 
 def render_input_tokens(input_tokens: int) -> dict[str, Any]:
@@ -374,7 +414,18 @@ def _unnamed_items(
             }
         message = {"type": "message", "status": "completed", "content": [part], "role": "assistant"}
         items.append(("msg", "message", message))
+    custom = {tool.name for tool in exchange.tools if tool.kind == "custom"}
     for index, call in enumerate(choice.tool_calls):
+        if call.name in custom:  # a freeform tool: its call carries plain text
+            custom_call = {
+                "type": "custom_tool_call",
+                "status": "completed",
+                "call_id": call.id,
+                "input": call.arguments,
+                "name": call.name,
+            }
+            items.append(("ctc", f"custom_tool_call:{index}", custom_call))
+            continue
         function_call = {
             "type": "function_call",
             "status": "completed",

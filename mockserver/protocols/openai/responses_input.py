@@ -2,10 +2,13 @@
 
 `input` is a string (one user message) or a list of items: messages (`role` + `content` as a
 string or parts), `function_call` / `function_call_output` pairs, `reasoning` items (accepted,
-ignored), `item_reference`s and the hosted tools' call items (accepted, ignored). A function call
+ignored), `item_reference`s and the hosted tools' call items (accepted, ignored), and
+`additional_tools` (tools offered in the conversation, as Codex sends them). A function call
 joins the assistant message before it, so one assistant turn stays one `Message`; an output
 becomes a role "tool" message named after its call. The live API's pairing rules apply: an output
-needs its call, and every call needs its output.
+needs its call, and every call needs its output. An item or content-part type newer than this
+module is accepted and noted (`mockserver.protocols.leniency`), or refused with
+`validation: strict`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from typing import Any
 
 from msgspec.structs import replace
 
+from mockserver.core.errors import APIError
 from mockserver.core.exchange import Attachment, Message, Tool, ToolCall, ToolChoice
+from mockserver.protocols import leniency
 from mockserver.protocols.openai import validation as v
 
 ROLES = ("assistant", "system", "developer", "user")
@@ -31,6 +36,8 @@ PART_TYPES = (
     "encrypted_content",
 )
 ASSISTANT_PART_TYPES = ("output_text", "refusal")
+# Chat Completions' part types: a known porting mistake the live API refuses, not a new type.
+CHAT_PART_TYPES = ("text", "image_url", "file", "audio")
 # Items the live API accepts in `input` that carry nothing matching or usage needs here.
 IGNORED_ITEMS = (
     "reasoning",
@@ -57,7 +64,21 @@ IGNORED_ITEMS = (
 )
 CALL_ITEMS = ("function_call", "custom_tool_call")
 OUTPUT_ITEMS = ("function_call_output", "custom_tool_call_output")
-ITEM_TYPES = ("message", *CALL_ITEMS, *OUTPUT_ITEMS, *IGNORED_ITEMS)
+TOOLS_ITEM = "additional_tools"
+ITEM_TYPES = ("message", *CALL_ITEMS, *OUTPUT_ITEMS, *IGNORED_ITEMS, TOOLS_ITEM)
+
+
+def input_tools(raw: Any) -> list[Tool]:
+    """The tools `additional_tools` input items offer (Codex sends its tools this way)."""
+    if not isinstance(raw, list):
+        return []
+    tools: list[Tool] = []
+    for item in raw:
+        if isinstance(item, dict) and item.get("type") == TOOLS_ITEM:
+            offered = item.get("tools")
+            if isinstance(offered, list):
+                tools.extend(parse_tools([t for t in offered if isinstance(t, dict)], quiet=True))
+    return tools
 
 
 def parse_input(raw: Any, history: list[Message]) -> list[Message]:
@@ -89,7 +110,13 @@ def parse_input(raw: Any, history: list[Message]) -> list[Message]:
         kind = item.get("type", "message" if "role" in item else None)
         if kind is None:
             raise v.missing(f"{where}.type")
-        v.one_of(kind, ITEM_TYPES, f"{where}.type")
+        if kind not in ITEM_TYPES:
+            # An item type newer than this module: nothing here to match or count.
+            leniency.unknown(
+                f"unknown input item type '{kind}' at {where}",
+                _one_of_error(kind, ITEM_TYPES, f"{where}.type"),
+            )
+            continue
         if kind == "message":
             messages.append(_message(item, where))
         elif kind in CALL_ITEMS:
@@ -151,6 +178,12 @@ def content_text(
         kind = part.get("type")
         if kind is None:
             raise v.missing(f"{at}.type")
+        if kind not in PART_TYPES and kind not in CHAT_PART_TYPES:
+            leniency.unknown(
+                f"unknown content part type '{kind}' at {at}",
+                _one_of_error(kind, allowed, f"{at}.type"),
+            )
+            continue
         _one_of(kind, allowed, f"{at}.type")
         if kind in ("input_text", "output_text", "summary_text"):
             texts.append(_required_str(part, "text", at))
@@ -209,8 +242,9 @@ def _require_outputs(messages: list[Message]) -> None:
                 raise v.bad(f"No tool output found for function call {call.id}.", "input", None)
 
 
-def parse_tools(raw: list[Any]) -> list[Tool]:
-    """Function (and custom) tools as neutral `Tool`s; hosted tools are accepted and skipped."""
+def parse_tools(raw: list[Any], *, quiet: bool = False) -> list[Tool]:
+    """Function (and custom) tools as neutral `Tool`s; hosted tools are accepted and skipped.
+    `quiet`: a malformed tool is skipped, not refused (tools offered inside `input`)."""
     tools: list[Tool] = []
     for index, tool in enumerate(raw):
         where = f"tools[{index}]"
@@ -223,13 +257,18 @@ def parse_tools(raw: list[Any]) -> list[Tool]:
             )
         kind = tool.get("type")
         if not isinstance(kind, str):
+            if quiet:
+                continue
             raise v.missing(f"{where}.type")
         if kind == "namespace":
-            tools.extend(parse_tools([t for t in tool.get("tools") or [] if isinstance(t, dict)]))
+            nested = [t for t in tool.get("tools") or [] if isinstance(t, dict)]
+            tools.extend(parse_tools(nested, quiet=quiet))
         if kind not in ("function", "custom"):
             continue
         name = tool.get("name")
         if not isinstance(name, str):
+            if quiet:
+                continue
             raise v.missing(f"{where}.name")
         parameters = tool.get("parameters")
         tools.append(
@@ -237,6 +276,7 @@ def parse_tools(raw: list[Any]) -> list[Tool]:
                 name,
                 str(tool.get("description") or ""),
                 parameters if isinstance(parameters, dict) else {},
+                kind="custom" if kind == "custom" else "function",
             )
         )
     return tools
@@ -280,6 +320,15 @@ def parse_tool_choice(raw: Any, tools: list[Tool]) -> ToolChoice:
             None,
         )
     return ToolChoice("function", name)
+
+
+def _one_of_error(value: Any, allowed: tuple[str, ...], param: str) -> APIError:
+    """The error `_one_of` raises for `value`."""
+    try:
+        _one_of(value, allowed, param)
+    except APIError as error:
+        return error
+    raise AssertionError(f"{value!r} is one of {allowed}")
 
 
 def _one_of(value: Any, allowed: tuple[str, ...], param: str) -> None:

@@ -10,6 +10,7 @@ from 0, and its SSE frame an `event: <type>` line; no `[DONE]` at the end):
       message:        content_part.added, output_text.delta... (or refusal.delta...),
                       output_text.done (refusal.done), content_part.done
       function_call:  function_call_arguments.delta..., function_call_arguments.done
+      custom_tool_call: custom_tool_call_input.delta..., custom_tool_call_input.done
                       response.output_item.done
     response.completed | response.incomplete
 
@@ -92,6 +93,10 @@ def stream_frames(
             pieces = _argument_pieces(choice, call_index, item["arguments"])
             _function_call_events(writer, output_index, item, pieces)
             call_index += 1
+        elif kind == "custom_tool_call":
+            pieces = _argument_pieces(choice, call_index, item["input"])
+            _custom_call_events(writer, output_index, item, pieces)
+            call_index += 1
         elif kind == "reasoning":
             _reasoning_events(writer, output_index, item, choice)
         else:
@@ -163,6 +168,19 @@ def _function_call_events(
         "response.function_call_arguments.done",
         {**where, "name": item["name"], "arguments": item["arguments"]},
     )
+    writer.emit("response.output_item.done", {"output_index": output_index, "item": item})
+
+
+def _custom_call_events(
+    writer: EventWriter, output_index: int, item: dict[str, Any], pieces: list[str]
+) -> None:
+    writer.emit(
+        "response.output_item.added",
+        {"output_index": output_index, "item": {**item, "status": "in_progress", "input": ""}},
+    )
+    where = {"item_id": item["id"], "output_index": output_index}
+    writer.deltas("response.custom_tool_call_input.delta", where, pieces)
+    writer.emit("response.custom_tool_call_input.done", {**where, "input": item["input"]})
     writer.emit("response.output_item.done", {"output_index": output_index, "item": item})
 
 

@@ -30,6 +30,11 @@ _TYPE_WORDS: dict[str, tuple[type | tuple[type, ...], str]] = {
 }
 
 
+def names(words: str) -> frozenset[str]:
+    """A set of field names written as one space-separated string."""
+    return frozenset(words.split())
+
+
 def describe(value: Any) -> str:
     """The API's word for a JSON value's type: 'a string', 'an array', 'null'..."""
     if value is None:

@@ -12,6 +12,7 @@ from google.genai import types
 
 from mockserver.core.catalog import ModelInfo
 from mockserver.core.errors import APIError
+from mockserver.protocols import leniency
 from mockserver.protocols.dialect import Inbound
 from mockserver.protocols.gemini.extras import (
     count_tokens_body,
@@ -200,7 +201,7 @@ def test_single_embed_content_body() -> None:
     ],
 )
 def test_embed_rejections(body: Any, message: str) -> None:
-    with pytest.raises(APIError) as info:
+    with pytest.raises(APIError) as info, leniency.reading(strict=True):
         parse_embed_request(body)
     assert dialect.render_error(info.value)["error"]["message"] == message
 

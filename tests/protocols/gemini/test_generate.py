@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, ToolCall
 from mockserver.engine.pipeline import body_too_large
+from mockserver.protocols import leniency
 from mockserver.protocols.dialect import Inbound
 from mockserver.protocols.gemini.extras import gemini_prompt_tokens
 from mockserver.protocols.gemini.generate import (
@@ -58,8 +59,9 @@ def user(text: str) -> dict[str, Any]:
 
 
 def rejected(body: Any, **options: Any) -> dict[str, Any]:
-    """The error body (and checks that the wire status matches its `code`)."""
-    with pytest.raises(APIError) as info:
+    """The error body (and checks that the wire status matches its `code`), read with
+    `validation: strict` (bad values fail either way; unknown names only then)."""
+    with pytest.raises(APIError) as info, leniency.reading(strict=True):
         parse(body, **options)
     error = dialect.render_error(info.value)["error"]
     assert dialect.error_status(info.value) == error["code"]
@@ -409,28 +411,58 @@ def test_unknown_names_and_bad_values_in_one_bad_request() -> None:
     ]
 
 
-def test_lower_case_schema_types_are_rejected_like_the_api() -> None:
+def test_enum_values_are_taken_in_any_case_like_the_api() -> None:
     body = {
         "contents": [user("x")],
+        "tools": [
+            {
+                "functionDeclarations": [
+                    {
+                        "name": "f",
+                        "parameters": {"type": "object", "properties": {"a": {"type": "string"}}},
+                    }
+                ]
+            }
+        ],
+        "toolConfig": {"functionCallingConfig": {"mode": "any"}},
         "generationConfig": {
             "responseMimeType": "application/json",
             "responseSchema": {"type": "OBJECT", "properties": {"a": {"type": "string"}}},
+            "thinkingConfig": {"thinkingLevel": "low"},
         },
     }
-    assert rejected(body)["message"] == (
-        "Invalid value at 'generation_config.response_schema.properties[0].value.type' "
-        '(type.googleapis.com/google.ai.generativelanguage.v1beta.Type), "string"'
+    exchange = parse(body)
+    assert exchange.response_format.schema == {
+        "type": "object",
+        "properties": {"a": {"type": "string"}},
+    }
+    assert exchange.tools[0].parameters["type"] == "object"
+    assert exchange.tool_choice.mode == "required"
+    assert exchange.reasoning_effort == "low"
+    assert rejected({**body, "toolConfig": {"functionCallingConfig": {"mode": "sometimes"}}})[
+        "message"
+    ] == (
+        "Invalid value at 'tool_config.function_calling_config.mode' "
+        "(type.googleapis.com/google.ai.generativelanguage.v1beta.FunctionCallingConfig.Mode), "
+        '"sometimes"'
     )
+
+
+def test_unknown_names_are_noted_unless_validation_is_strict() -> None:
+    body = {"contents": [user("x")], "futureField": 1, "generationConfig": {"newKnob": 2}}
+    with leniency.reading(strict=False) as notes:
+        parse(body)
+    assert notes == ["unknown field 'futureField'", "unknown field 'generation_config.newKnob'"]
 
 
 def test_shape_errors() -> None:
     enum_error = rejected(
-        {"contents": [user("x")], "toolConfig": {"functionCallingConfig": {"mode": "auto"}}},
+        {"contents": [user("x")], "toolConfig": {"functionCallingConfig": {"mode": "maybe"}}},
         version="v1",
     )
     assert enum_error["message"] == (
         "Invalid value at 'tool_config.function_calling_config.mode' "
-        '(type.googleapis.com/google.ai.generativelanguage.v1.FunctionCallingConfig.Mode), "auto"'
+        '(type.googleapis.com/google.ai.generativelanguage.v1.FunctionCallingConfig.Mode), "maybe"'
     )
     list_error = rejected({"contents": [user("x")], "systemInstruction": [{"text": "x"}]})
     assert list_error["message"] == (
