@@ -160,18 +160,18 @@ def test_serve_obeys_sigterm_while_a_runaway_template_renders(tmp_path: Path) ->
     command = [sys.executable, "-m", "mockserver", "serve", str(scenario), "--port", "0"]
     process = subprocess.Popen(
         [*command, "--log-level", "info"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
     try:
         lines: queue.Queue[str] = queue.Queue()
-        stderr = process.stderr
-        assert stderr is not None
-        threading.Thread(target=lambda: [lines.put(line) for line in stderr], daemon=True).start()
+        stdout = process.stdout
+        assert stdout is not None
+        threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
         port = None
-        while port is None:  # uvicorn names the port it bound
-            found = re.search(r"running on http://127\.0\.0\.1:(\d+)", lines.get(timeout=60))
+        while port is None:  # the banner names the port it bound
+            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", lines.get(timeout=60))
             port = int(found.group(1)) if found else None
         body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "go"}]}
         answers: list[int | str] = []
