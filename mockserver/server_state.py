@@ -16,6 +16,7 @@ from mockserver.journal.journal import Journal
 from mockserver.protocols.openai.chat import ChatDialect
 from mockserver.scenario import ScenarioSet, load_paths
 from mockserver.settings import Settings
+from mockserver.tasks.repository import TaskRepository
 
 if TYPE_CHECKING:
     from mockserver.protocols.anthropic.messages import AnthropicDialect
@@ -91,6 +92,7 @@ class MockState:
         self.catalog: Catalog = self.builtin_catalog
         self.engine = Engine(scenarios, seed=settings.seed, strict=settings.strict)
         self.memo = Memo()
+        self.tasks = TaskRepository()  # async tasks (video, Midjourney...) and their clock
         self.load(scenarios)
 
     @classmethod
@@ -106,7 +108,8 @@ class MockState:
         self.scenarios, self.catalog, self.engine, self.memo = scenarios, catalog, engine, memo
 
     def reset(self) -> None:
-        """Forget the journal and every sequence cursor; keep the scenarios."""
+        """Forget the journal, every sequence cursor and every task; keep the scenarios."""
         self.engine.reset()
+        self.tasks.reset()
         self.journal.reset()
         self.dialects.reset()

@@ -1,0 +1,161 @@
+"""Midjourney's endpoints, under `/mj/` and `/{mode}/mj/` (mj-fast, mj-relax...): imagine,
+action, change, simple-change, fetch, list-by-condition, and the images a finished task shows
+(`/mj/image/{id}`, no key needed)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mockserver.core.errors import APIError
+from mockserver.http.responses import RawResponse, json_response
+from mockserver.http.task_endpoints import Answer, journaled, json_body, origin
+from mockserver.journal.journal import Entry
+from mockserver.protocols.midjourney import actions
+from mockserver.protocols.midjourney import tasks as mj
+from mockserver.tasks import artifacts, submission
+from mockserver.tasks.task import Task
+
+if TYPE_CHECKING:
+    from mockserver.server_state import MockState
+
+FAMILY = "midjourney"
+
+
+def render_error(error: APIError) -> Response:
+    return json_response(mj.render_error(error), error.status, error.headers)
+
+
+def routes(state: MockState) -> list[BaseRoute]:
+    def submit(
+        request: Request,
+        entry: Entry,
+        body: dict[str, Any],
+        action: str,
+        prompt: str,
+        params: dict[str, Any],
+    ) -> Response:
+        model = f"mj_{action.lower()}"
+        entry.model = model
+        decision = submission.decide(
+            state, FAMILY, request.url.path, model, prompt, body, dict(request.headers), entry
+        )
+        task = submission.new_task(
+            decision,
+            task_id=mj.task_id(decision.key, decision.created),
+            family=FAMILY,
+            action=action,
+            model=model,
+            prompt=prompt,
+            defaults=mj.STAGES,
+            params=params,
+        )
+        task = state.tasks.add(task)
+        return json_response(mj.submitted(task.id))
+
+    async def object_body(request: Request, entry: Entry) -> dict[str, Any]:
+        body = await json_body(request, state)
+        if not isinstance(body, dict):
+            raise actions.mj_error("invalid_request")
+        entry.body = body
+        return body
+
+    async def imagine(request: Request, entry: Entry) -> Response:
+        body = await object_body(request, entry)
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise actions.mj_error("prompt_is_required")
+        bot_type = body.get("botType") or "MID_JOURNEY"
+        params = {"bot_type": bot_type, "state": body.get("state") or ""}
+        return submit(request, entry, body, "IMAGINE", prompt, params)
+
+    def child(
+        request: Request,
+        entry: Entry,
+        body: dict[str, Any],
+        origin_id: Any,
+        action: str,
+        index: int,
+    ) -> Response:
+        parent = state.tasks.get(str(origin_id or ""), FAMILY)
+        if parent is None:
+            raise actions.mj_error("task_not_found")
+        if not parent.succeeded:
+            raise actions.mj_error("task_status_not_success")
+        params = {
+            "bot_type": parent.params.get("bot_type", "MID_JOURNEY"),
+            "state": body.get("state") or "",
+            "parent": parent.id,
+            "parent_key": parent.key,
+            "index": index,
+            "custom_id": body.get("customId") or "",
+        }
+        return submit(request, entry, body, action, parent.prompt, params)
+
+    async def action(request: Request, entry: Entry) -> Response:
+        body = await object_body(request, entry)
+        name, index = actions.parse_custom_id(str(body.get("customId") or ""))
+        return child(request, entry, body, body.get("taskId"), name, index)
+
+    async def change(request: Request, entry: Entry) -> Response:
+        body = await object_body(request, entry)
+        name = str(body.get("action") or "").upper()
+        if name not in ("UPSCALE", "VARIATION", "REROLL"):
+            raise actions.mj_error("unknown_action")
+        index = body.get("index")
+        if name != "REROLL" and (not isinstance(index, int) or not 1 <= index <= 4):
+            raise actions.mj_error("index_parse_failed")
+        return child(request, entry, body, body.get("taskId"), name, index or 0)
+
+    async def simple_change(request: Request, entry: Entry) -> Response:
+        body = await object_body(request, entry)
+        task_id, name, index = actions.parse_simple_change(str(body.get("content") or ""))
+        return child(request, entry, body, task_id, name, index)
+
+    async def fetch(request: Request, entry: Entry) -> Response:
+        task = state.tasks.poll(request.path_params["task_id"], FAMILY)
+        if task is None:
+            raise actions.mj_error("task_no_found")
+        return json_response(mj.render_task(task, origin(request)))
+
+    async def list_by_condition(request: Request, entry: Entry) -> Response:
+        body = await object_body(request, entry)
+        wanted = body.get("ids") or []
+        if not isinstance(wanted, list):
+            raise actions.mj_error("invalid_request")
+        found = [state.tasks.poll(str(task_id), FAMILY) for task_id in wanted]
+        here = origin(request)
+        return json_response([mj.render_task(task, here) for task in found if task is not None])
+
+    async def image(request: Request, entry: Entry) -> Response:
+        task = state.tasks.get(request.path_params["task_id"], FAMILY)
+        if task is None or not task.succeeded:
+            raise APIError(404, "task_no_found", code="4")
+        return RawResponse(image_png(task), 200, media_type=b"image/png")
+
+    def route(path: str, answer: Answer, method: str = "POST") -> list[Route]:
+        endpoint = journaled(state, FAMILY, answer, render_error)
+        return [
+            Route(f"/mj{path}", endpoint, methods=[method]),
+            Route(f"/{{mode}}/mj{path}", endpoint, methods=[method]),
+        ]
+
+    return [
+        *route("/submit/imagine", imagine),
+        *route("/submit/action", action),
+        *route("/submit/change", change),
+        *route("/submit/simple-change", simple_change),
+        *route("/task/{task_id}/fetch", fetch, "GET"),
+        *route("/task/list-by-condition", list_by_condition),
+        *route("/image/{task_id}", image, "GET"),
+    ]
+
+
+def image_png(task: Task) -> bytes:
+    """An upscale's single image (its parent's tile), else the task's own 2×2 grid."""
+    if task.action == "UPSCALE":
+        return artifacts.tile_png(task.params["parent_key"], task.params["index"])
+    return artifacts.grid_png(task.key)

@@ -1,0 +1,94 @@
+"""Where tasks live: every read and change of a task goes through `TaskRepository`, over two
+tables (the tasks by id; counters for submission order and the task clock), so that handing it
+the shared store's tables makes every worker see the same tasks.
+
+The task clock is scenario time: it starts at 0 and moves only when a test advances it
+(`advance_clock`), never with the wall clock.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, TypeVar
+
+from mockserver.tasks import lifecycle
+from mockserver.tasks.memory_table import MemoryTable
+from mockserver.tasks.task import Task
+
+T = TypeVar("T")
+CAPACITY = 10_000  # live tasks kept; the least recently changed go first past it
+CLOCK_KEY, SEQ_KEY = "clock_ms", "seq"
+
+
+class TableLike(Protocol):
+    """The part of the store's `Table` the repository uses."""
+
+    def incr(self, key: str, by: int = 1, ttl: float | None = None) -> int: ...
+    def count(self, key: str) -> int: ...
+    def get(self, key: str, type: type[T]) -> T | None: ...
+    def set(self, key: str, value: object, ttl: float | None = None) -> None: ...
+    def update(
+        self, key: str, type: type[T], change: Any, ttl: float | None = None
+    ) -> T | None: ...
+    def delete(self, key: str) -> bool: ...
+    def keys(self) -> list[str]: ...
+    def clear(self) -> None: ...
+
+
+class TaskRepository:
+    def __init__(self, tasks: TableLike | None = None, counters: TableLike | None = None) -> None:
+        self.tasks: TableLike = tasks or MemoryTable("tasks", CAPACITY)
+        self.counters: TableLike = counters or MemoryTable("task_counters", 16)
+
+    # --- The task clock ------------------------------------------------------------------
+
+    def now(self) -> float:
+        """Seconds the task clock has been advanced since the server (or the test) started."""
+        return self.counters.count(CLOCK_KEY) / 1000
+
+    def advance_clock(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError(f"the task clock only moves forward; got {seconds} seconds")
+        return self.counters.incr(CLOCK_KEY, round(seconds * 1000)) / 1000
+
+    # --- Tasks ---------------------------------------------------------------------------
+
+    def add(self, task: Task) -> Task:
+        task.seq = self.counters.incr(SEQ_KEY)
+        task.clock_start = self.now()
+        self.tasks.set(task.id, task)
+        return task
+
+    def get(self, task_id: str, family: str | None = None) -> Task | None:
+        """The task as it stands (a clock-driven one where the clock has taken it); None when
+        unknown or of another family."""
+        task = self.tasks.get(task_id, Task)
+        if task is None or (family is not None and task.family != family):
+            return None
+        return lifecycle.current(task, self.now())
+
+    def poll(self, task_id: str, family: str | None = None) -> Task | None:
+        """The task after one more fetch (`lifecycle.polled`), moved atomically."""
+        if self.get(task_id, family) is None:
+            return None
+        now = self.now()
+        return self.tasks.update(
+            task_id, Task, lambda task: lifecycle.polled(task, now) if task else None
+        )
+
+    def list(self, family: str) -> list[Task]:
+        """The family's tasks in submission order."""
+        now = self.now()
+        found = []
+        for task_id in self.tasks.keys():  # noqa: SIM118 (a store table, not a dict)
+            task = self.tasks.get(task_id, Task)
+            if task is not None and task.family == family:
+                found.append(lifecycle.current(task, now))
+        return sorted(found, key=lambda task: task.seq)
+
+    def delete(self, task_id: str) -> bool:
+        return self.tasks.delete(task_id)
+
+    def reset(self) -> None:
+        """Forget every task and set the clock back to 0."""
+        self.tasks.clear()
+        self.counters.clear()
