@@ -32,12 +32,17 @@ class TableLike(Protocol):
     def delete(self, key: str) -> bool: ...
     def keys(self) -> list[str]: ...
     def clear(self) -> None: ...
+    def __len__(self) -> int: ...
 
 
 class TaskRepository:
+    tasks: TableLike
+    counters: TableLike
+
     def __init__(self, tasks: TableLike | None = None, counters: TableLike | None = None) -> None:
-        self.tasks: TableLike = tasks or MemoryTable("tasks", CAPACITY)
-        self.counters: TableLike = counters or MemoryTable("task_counters", 16)
+        # `is None`, not `or`: an empty table is falsy (it has a length)
+        self.tasks = MemoryTable("tasks", CAPACITY) if tasks is None else tasks
+        self.counters = MemoryTable("task_counters", 16) if counters is None else counters
 
     # --- The task clock ------------------------------------------------------------------
 
