@@ -313,7 +313,12 @@ def unified_video(state: MockState) -> list[BaseRoute]:
 
 
 def routes(state: MockState) -> list[BaseRoute]:
-    """Every task family's routes."""
-    from mockserver.http import midjourney_endpoints
+    """Every task family's routes (video here; Midjourney and Suno in their modules)."""
+    from mockserver.http import midjourney_endpoints, suno_endpoints
 
-    return [*openai_videos(state), *unified_video(state), *midjourney_endpoints.routes(state)]
+    return [
+        *openai_videos(state),
+        *unified_video(state),
+        *midjourney_endpoints.routes(state),
+        *suno_endpoints.routes(state),
+    ]

@@ -101,3 +101,51 @@ def tile(key: str, index: int, side: int) -> Image.Image:
 def tile_png(key: str, index: int, side: int = 512) -> bytes:
     """One grid image on its own (what an upscale gives)."""
     return _encode(tile(key, index, side), "PNG")
+
+
+SAMPLE_RATE = 44100
+
+
+def _tone(key: str, seconds: float) -> bytes:
+    """Signed 16-bit mono samples: a few notes picked by the key, one per second."""
+    import math
+    from array import array
+
+    notes = [220.0 * 2 ** (n / 12) for n in hashlib.blake2b(key.encode(), digest_size=16).digest()]
+    samples = array("h")
+    for second in range(math.ceil(seconds)):
+        pitch = notes[second % len(notes)] % 660 + 110
+        count = min(SAMPLE_RATE, round((seconds - second) * SAMPLE_RATE))
+        step = 2 * math.pi * pitch / SAMPLE_RATE
+        samples.extend(int(8000 * math.sin(step * i)) for i in range(count))
+    return samples.tobytes()
+
+
+@functools.lru_cache(maxsize=16)
+def audio_mp3(key: str, seconds: float) -> bytes:
+    """An MP3 (mono, 44.1 kHz) of `seconds` seconds."""
+    import av
+
+    pcm = _tone(key, seconds)
+    out = io.BytesIO()
+    with av.open(out, mode="w", format="mp3", options={"fflags": "+bitexact"}) as container:
+        stream = container.add_stream("libmp3lame", rate=SAMPLE_RATE, layout="mono")
+        stream.codec_context.flags |= av.codec.context.Flags.bitexact
+        chunk = 1152 * 2  # bytes of one MP3 frame's samples
+        for offset in range(0, len(pcm), chunk):
+            part = pcm[offset : offset + chunk]
+            frame = av.AudioFrame(format="s16", layout="mono", samples=len(part) // 2)
+            frame.planes[0].update(part)
+            frame.sample_rate = SAMPLE_RATE
+            frame.pts = offset // 2
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
+@functools.lru_cache(maxsize=32)
+def cover_jpeg(key: str, side: int = 400) -> bytes:
+    """A square cover picture (a Suno clip's `image_url`)."""
+    return _encode(tile(key, 1, side), "JPEG")
