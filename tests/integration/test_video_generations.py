@@ -86,3 +86,11 @@ def test_a_clock_driven_task_moves_only_when_the_clock_does(
     assert status() == "SUCCESS"
     done = gateway.get(f"/v1/video/generations/{task_id}").json()["data"]
     assert done["finish_time"] - done["submit_time"] == 40  # scenario time, not the wall clock
+
+
+def test_the_admin_api_moves_the_task_clock(mockserver: MockServer) -> None:
+    admin = httpx.Client(base_url=mockserver.url)
+    assert admin.get("/_mock/tasks/clock").json() == {"now": 0}
+    assert admin.post("/_mock/tasks/clock", params={"advance": "2.5"}).json() == {"now": 2.5}
+    bad = admin.post("/_mock/tasks/clock", params={"advance": "-1"})
+    assert bad.status_code == 400 and "expected a number of seconds" in bad.text
