@@ -37,6 +37,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         action: str,
         prompt: str,
         params: dict[str, Any],
+        held: bool = False,
     ) -> Response:
         model = f"mj_{action.lower()}"
         entry.model = model
@@ -53,8 +54,9 @@ def routes(state: MockState) -> list[BaseRoute]:
             defaults=mj.STAGES,
             params=params,
         )
+        task.held = held
         task = state.tasks.add(task)
-        return json_response(mj.submitted(task.id))
+        return json_response(mj.submitted(task))
 
     async def object_body(request: Request, entry: Entry) -> dict[str, Any]:
         body = await json_body(request, state)
@@ -93,7 +95,8 @@ def routes(state: MockState) -> list[BaseRoute]:
             "index": index,
             "custom_id": body.get("customId") or "",
         }
-        return submit(request, entry, body, action, parent.prompt, params)
+        held = action in mj.NEEDS_MODAL
+        return submit(request, entry, body, action, parent.prompt, params, held)
 
     async def action(request: Request, entry: Entry) -> Response:
         body = await object_body(request, entry)
@@ -103,12 +106,68 @@ def routes(state: MockState) -> list[BaseRoute]:
     async def change(request: Request, entry: Entry) -> Response:
         body = await object_body(request, entry)
         name = str(body.get("action") or "").upper()
+        index = body.get("index")
+        if not body.get("taskId"):
+            raise actions.mj_error("task_id_is_required")
+        if not name:
+            raise actions.mj_error("action_is_required")
         if name not in ("UPSCALE", "VARIATION", "REROLL"):
             raise actions.mj_error("unknown_action")
-        index = body.get("index")
+        if not index and name != "REROLL":
+            raise actions.mj_error("index_is_required")
         if name != "REROLL" and (not isinstance(index, int) or not 1 <= index <= 4):
             raise actions.mj_error("index_parse_failed")
         return child(request, entry, body, body.get("taskId"), name, index or 0)
+
+    async def describe(request: Request, entry: Entry) -> Response:
+        body = await object_body(request, entry)
+        params = {
+            "bot_type": body.get("botType") or "MID_JOURNEY",
+            "state": body.get("state") or "",
+        }
+        return submit(request, entry, body, "DESCRIBE", "", params)
+
+    async def blend(request: Request, entry: Entry) -> Response:
+        body = await object_body(request, entry)
+        images = body.get("base64Array")
+        if not isinstance(images, list) or not 2 <= len(images) <= 5:
+            raise actions.mj_error("base64Array must hold 2 to 5 images")
+        params = {
+            "bot_type": body.get("botType") or "MID_JOURNEY",
+            "state": body.get("state") or "",
+        }
+        return submit(request, entry, body, "BLEND", "", params)
+
+    async def shorten(request: Request, entry: Entry) -> Response:
+        body = await object_body(request, entry)
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise actions.mj_error("prompt_is_required")
+        params = {
+            "bot_type": body.get("botType") or "MID_JOURNEY",
+            "state": body.get("state") or "",
+        }
+        return submit(request, entry, body, "SHORTEN", prompt, params)
+
+    async def modal(request: Request, entry: Entry) -> Response:
+        body = await object_body(request, entry)
+        task_id = str(body.get("taskId") or "")
+        if not task_id:
+            raise actions.mj_error("task_id_is_required")
+        task = state.tasks.get(task_id, FAMILY)
+        if task is None:
+            raise actions.mj_error("task_not_found")
+        if not task.held:
+            raise actions.mj_error("task_status_not_modal")
+        task = state.tasks.release(task_id)
+        assert task is not None
+        return json_response(mj.submitted(task))
+
+    async def image_seed(request: Request, entry: Entry) -> Response:
+        task = state.tasks.get(request.path_params["task_id"], FAMILY)
+        if task is None:
+            raise actions.mj_error("task_no_found")
+        return json_response({"code": 1, "description": "success", "result": mj.seed(task)})
 
     async def simple_change(request: Request, entry: Entry) -> Response:
         body = await object_body(request, entry)
@@ -148,6 +207,11 @@ def routes(state: MockState) -> list[BaseRoute]:
         *route("/submit/action", action),
         *route("/submit/change", change),
         *route("/submit/simple-change", simple_change),
+        *route("/submit/describe", describe),
+        *route("/submit/blend", blend),
+        *route("/submit/shorten", shorten),
+        *route("/submit/modal", modal),
+        *route("/task/{task_id}/image-seed", image_seed, "GET"),
         *route("/task/{task_id}/fetch", fetch, "GET"),
         *route("/task/list-by-condition", list_by_condition),
         *route("/image/{task_id}", image, "GET"),
@@ -158,4 +222,6 @@ def image_png(task: Task) -> bytes:
     """An upscale's single image (its parent's tile), else the task's own 2×2 grid."""
     if task.action == "UPSCALE":
         return artifacts.tile_png(task.params["parent_key"], task.params["index"])
+    if task.action == "DESCRIBE":  # the image it was asked to describe
+        return artifacts.tile_png(task.key, 1)
     return artifacts.grid_png(task.key)

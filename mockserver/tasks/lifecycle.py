@@ -62,7 +62,7 @@ def step_at(task: Task, now: float) -> int:
 
 def current(task: Task, now: float) -> Task:
     """The task as it stands now, without a poll moving it."""
-    if task.advance != "clock":
+    if task.advance != "clock" or task.held:
         return task
     step = step_at(task, now)
     return task if step == task.step else replace(task, step=step)
@@ -72,6 +72,11 @@ def polled(task: Task, now: float) -> Task:
     """The task after one more fetch: one stage on when polls drive it, else as the clock says."""
     if task.advance == "clock":
         return current(task, now)
-    if task.finished:
+    if task.finished or task.held:
         return task
     return replace(task, step=task.step + 1)
+
+
+def released(task: Task, now: float) -> Task:
+    """A held task let go: its life starts now (a clock-driven one, from the clock's now)."""
+    return replace(task, held=False, clock_start=now)

@@ -80,6 +80,13 @@ class TaskRepository:
             task_id, Task, lambda task: lifecycle.polled(task, now) if task else None
         )
 
+    def release(self, task_id: str) -> Task | None:
+        """Let a held task (`Task.held`) start its life."""
+        now = self.now()
+        return self.tasks.update(
+            task_id, Task, lambda task: lifecycle.released(task, now) if task else None
+        )
+
     def list(self, family: str) -> list[Task]:
         """The family's tasks in submission order."""
         now = self.now()

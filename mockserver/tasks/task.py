@@ -42,6 +42,7 @@ class Task(Struct, kw_only=True):
     code: str = ""
     poll_after_ms: int = 0
     seq: int = 0  # submission order, for listings
+    held: bool = False  # waits for more input (Midjourney's MODAL) before its life begins
     rule: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
 

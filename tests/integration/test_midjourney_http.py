@@ -112,3 +112,64 @@ def test_a_scenario_fails_an_imagine(mockserver: MockServer, mj: httpx.Client) -
     assert [t["status"] for t in seen] == ["SUBMITTED", "FAILURE"]
     assert seen[-1]["failReason"] == "Banned prompt detected"
     assert seen[-1]["buttons"] == [] and seen[-1]["imageUrl"] == ""
+
+
+def test_describe_shorten_and_blend(mj: httpx.Client) -> None:
+    described = mj.post("/mj/submit/describe", json={"base64": "data:image/png;base64,AAAA"})
+    done = poll(mj, described.json()["result"])[-1]
+    assert done["action"] == "DESCRIBE" and done["buttons"] == []
+    assert done["prompt"].startswith("1️⃣ ") and done["prompt"].count("--ar 1:1") == 4
+    assert httpx.get(done["imageUrl"]).headers["content-type"] == "image/png"
+
+    shortened = mj.post("/mj/submit/shorten", json={"prompt": "a b c d e f g h i j k l"})
+    short = poll(mj, shortened.json()["result"])[-1]
+    assert short["prompt"].splitlines()[0] == "1️⃣ a b c d e f g h i j"
+    assert short["imageUrl"] == ""
+
+    blended = mj.post("/mj/submit/blend", json={"base64Array": ["data:a", "data:b"]})
+    grid = poll(mj, blended.json()["result"])[-1]
+    assert grid["action"] == "BLEND" and len(grid["buttons"]) == 9
+    one = mj.post("/mj/submit/blend", json={"base64Array": ["data:a"]})
+    assert one.status_code == 400 and one.json()["code"] == 4
+
+
+def test_vary_region_waits_in_modal_until_the_modal_is_sent(mj: httpx.Client) -> None:
+    task_id = mj.post("/mj/submit/imagine", json={"prompt": "bridge"}).json()["result"]
+    poll(mj, task_id)
+    upscaled = mj.post(
+        "/mj/submit/change", json={"action": "UPSCALE", "index": 2, "taskId": task_id}
+    )
+    up = poll(mj, upscaled.json()["result"])[-1]
+    region = next(b for b in up["buttons"] if b["label"] == "Vary (Region)")
+    waiting = mj.post(
+        "/mj/submit/action", json={"customId": region["customId"], "taskId": up["id"]}
+    )
+    assert waiting.json()["code"] == 21
+    inpaint_id = waiting.json()["result"]
+    for _ in range(2):
+        held = mj.get(f"/mj/task/{inpaint_id}/fetch").json()
+        assert (held["status"], held["progress"], held["action"]) == ("MODAL", "0%", "INPAINT")
+    sent = mj.post(
+        "/mj/submit/modal", json={"taskId": inpaint_id, "maskBase64": "m", "prompt": "x"}
+    )
+    assert sent.json() == {
+        "code": 1,
+        "description": "Submit success",
+        "result": inpaint_id,
+        "properties": {},
+    }
+    assert poll(mj, inpaint_id)[-1]["status"] == "SUCCESS"
+    again = mj.post("/mj/submit/modal", json={"taskId": inpaint_id})
+    assert again.json()["description"] == "task_status_not_modal "
+
+
+def test_image_seed_and_change_checks(mj: httpx.Client) -> None:
+    task_id = mj.post("/mj/submit/imagine", json={"prompt": "seed"}).json()["result"]
+    seed = mj.get(f"/mj/task/{task_id}/image-seed").json()
+    assert seed["code"] == 1 and seed["result"].isdigit()
+    assert mj.get("/mj/task/9/image-seed").json()["description"] == "task_no_found "
+    change = mj.post("/mj/submit/change", json={"action": "UPSCALE", "taskId": task_id})
+    assert change.json()["description"] == "index_is_required "
+    assert mj.post("/mj/submit/change", json={"index": 1}).json()["description"] == (
+        "task_id_is_required "
+    )

@@ -43,8 +43,10 @@ def upscale_buttons(key: str) -> list[dict[str, Any]]:
     return [
         _button(f"MJ::JOB::high_variation::1::{h}::SOLO", "Vary (Strong)", "🪄"),
         _button(f"MJ::JOB::low_variation::1::{h}::SOLO", "Vary (Subtle)", "🪄"),
+        _button(f"MJ::Inpaint::1::{h}::SOLO", "Vary (Region)", "🖌️"),
         _button(f"MJ::Outpaint::50::1::{h}::SOLO", "Zoom Out 2x", "🔍"),
         _button(f"MJ::Outpaint::75::1::{h}::SOLO", "Zoom Out 1.5x", "🔍"),
+        _button(f"MJ::CustomZoom::{h}", "Custom Zoom", "🔍"),
         _button(f"MJ::JOB::pan_left::1::{h}::SOLO", "", "⬅️"),
         _button(f"MJ::JOB::pan_right::1::{h}::SOLO", "", "➡️"),
         _button(f"MJ::JOB::pan_up::1::{h}::SOLO", "", "⬆️"),
@@ -73,6 +75,8 @@ def parse_custom_id(custom_id: str) -> tuple[str, int]:
         return "PAN", 1
     if name in ("Outpaint", "CustomZoom"):
         return "ZOOM", 1
+    if name == "Inpaint":  # needs the region and prompt: answered with code 21, then /modal
+        return "INPAINT", 1
     raise mj_error("unknown_action")
 
 

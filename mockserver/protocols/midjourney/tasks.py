@@ -23,8 +23,62 @@ def task_id(key: str, created: int) -> str:
     return f"{created * 1000 + digits // 1000}{digits % 1000:03d}"
 
 
-def submitted(task_id: str) -> dict[str, Any]:
-    return {"code": 1, "description": "Submit success", "result": task_id, "properties": {}}
+NEEDS_MODAL = ("INPAINT",)  # actions that wait for `/submit/modal` (upstream code 21)
+DIGITS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣")
+DESCRIBE_WORDS = (
+    "a quiet harbor at dawn, soft pastel light, film grain",
+    "an isometric illustration of a tiny workshop, warm colors",
+    "a portrait in the style of a renaissance painting, dramatic chiaroscuro",
+    "a minimalist poster with bold geometric shapes, muted palette",
+    "a misty pine forest seen from above, cinematic lighting",
+    "a neon-lit street market at night, rain reflections, 35mm photo",
+    "a watercolor sketch of a lighthouse on a cliff, loose brushwork",
+    "a still life of fruit on a wooden table, chiaroscuro, oil painting",
+)
+
+
+def submitted(task: Task) -> dict[str, Any]:
+    """The submit answer: code 1, or 21 for an action that waits for `/submit/modal` (new-api
+    rewrites the proxy's other 21s and 22s to 1)."""
+    if task.held:
+        return {
+            "code": 21,
+            "description": "Waiting for window confirm",
+            "result": task.id,
+            "properties": {"finalPrompt": task.prompt, "remix": True},
+        }
+    return {"code": 1, "description": "Submit success", "result": task.id, "properties": {}}
+
+
+def describe_text(key: str) -> str:
+    """Four prompts for an image, numbered as Midjourney numbers them."""
+    start = int(ids.hex_digest(key, "mj-describe", 2), 16)
+    picked = [DESCRIBE_WORDS[(start + i) % len(DESCRIBE_WORDS)] for i in range(4)]
+    return "\n\n".join(f"{DIGITS[i]} {text} --ar 1:1" for i, text in enumerate(picked))
+
+
+def shorten_text(prompt: str) -> str:
+    """Five ever shorter versions of a prompt (its words, fewer each time)."""
+    words = prompt.split()
+    options = []
+    for i in range(5):
+        keep = max(1, len(words) * (5 - i) // 6)
+        options.append(f"{DIGITS[i]} {' '.join(words[:keep])}")
+    return "\n\n".join(options)
+
+
+def result_prompt(task: Task) -> str:
+    """What a finished task shows as its prompt: describe's four prompts, shorten's options."""
+    if task.succeeded and task.action == "DESCRIBE":
+        return describe_text(task.key)
+    if task.succeeded and task.action == "SHORTEN":
+        return shorten_text(task.prompt)
+    return task.prompt
+
+
+def seed(task: Task) -> str:
+    """The seed Midjourney reports for a task's image (`/task/{id}/image-seed`)."""
+    return str(int(ids.hex_digest(task.key, "mj-seed", 8), 16) % 4_294_967_295)
 
 
 def render_error(error: APIError) -> dict[str, Any]:
@@ -45,33 +99,36 @@ def image_url(origin: str, task: Task) -> str:
 def render_task(task: Task, origin: str) -> dict[str, Any]:
     """The task object of fetch and list-by-condition."""
     status = "SUBMITTED" if task.status == "QUEUED" else task.status  # MJ has no QUEUED
+    if task.held:
+        status = "MODAL"
     done = task.succeeded
-    if not done:
+    if not done or task.action in ("DESCRIBE", "SHORTEN"):
         buttons: list[dict[str, Any]] = []
     elif task.action == "UPSCALE":
         buttons = upscale_buttons(task.key)
     else:
         buttons = grid_buttons(task.key)
     action = task.action
+    prompt = result_prompt(task)
     return {
         "id": task.id,
         "action": action,
         "customId": task.params.get("custom_id", ""),
         "botType": task.params.get("bot_type", "MID_JOURNEY"),
-        "prompt": task.prompt,
-        "promptEn": task.prompt,
+        "prompt": prompt,
+        "promptEn": prompt,
         "description": "Submit success",
         "state": task.params.get("state", ""),
         "submitTime": _ms(task.created),
         "startTime": _ms(task.started_at),
         "finishTime": _ms(task.finished_at),
-        "imageUrl": image_url(origin, task) if done else "",
+        "imageUrl": image_url(origin, task) if done and action != "SHORTEN" else "",
         "videoUrl": "",
         "videoUrls": [],
         "status": status,
-        "progress": f"{task.progress}%",
+        "progress": "0%" if task.held else f"{task.progress}%",
         "failReason": task.reason if task.status == "FAILURE" else "",
         "buttons": buttons,
         "maskBase64": "",
-        "properties": {"finalPrompt": task.prompt, "finalZhPrompt": ""},
+        "properties": {"finalPrompt": prompt, "finalZhPrompt": ""},
     }
