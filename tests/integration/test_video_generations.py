@@ -94,3 +94,23 @@ def test_the_admin_api_moves_the_task_clock(mockserver: MockServer) -> None:
     assert admin.post("/_mock/tasks/clock", params={"advance": "2.5"}).json() == {"now": 2.5}
     bad = admin.post("/_mock/tasks/clock", params={"advance": "-1"})
     assert bad.status_code == 400 and "expected a number of seconds" in bad.text
+
+
+def test_the_docs_unified_create_and_query(gateway: httpx.Client) -> None:
+    created = gateway.post(
+        "/v1/video/create",
+        json={"model": "veo3.1-fast", "prompt": "a heron", "aspect_ratio": "9:16"},
+    ).json()
+    assert created["status"] == "pending" and created["id"].startswith("veo3.1-fast:")
+    assert created["status_update_time"] % 1000 == 0
+    statuses = []
+    for _ in range(2):
+        answer = gateway.get("/v1/video/query", params={"id": created["id"]}).json()
+        statuses.append(answer["status"])
+    assert statuses == ["video_generating", "completed"]
+    mp4 = httpx.get(answer["video_url"])
+    assert mp4.status_code == 200 and mp4.content[4:8] == b"ftyp"
+    sora = gateway.post("/v1/video/create", json={"model": "sora-2", "prompt": "x", "duration": 12})
+    assert sora.status_code == 400 and "duration must be 10 or 15" in sora.json()["message"]
+    missing = gateway.get("/v1/video/query", params={"id": "veo3:1-x"})
+    assert missing.json()["code"] == "task_not_exist"
