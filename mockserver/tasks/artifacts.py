@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from PIL import Image, ImageDraw
 
-FPS = 8  # enough for a player; few frames keep encoding cheap
+FPS = 1  # a new picture each second: a valid video for any player, and cheap to encode
 
 
 def palette(key: str, count: int) -> list[tuple[int, int, int]]:
@@ -41,12 +41,11 @@ def video_mp4(key: str, seconds: int, width: int, height: int) -> bytes:
     with av.open(out, mode="w", format="mp4", options={"fflags": "+bitexact"}) as container:
         stream = container.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.codec_context.options = {"preset": "ultrafast", "threads": "1"}
+        stream.codec_context.options = {"preset": "ultrafast", "threads": "1", "crf": "32"}
         stream.codec_context.flags |= av.codec.context.Flags.bitexact
         stream.codec_context.time_base = Fraction(1, FPS)
-        frames = seconds * FPS
-        for index in range(frames):
-            picture = _frame(key, width, height, index / frames)
+        for index in range(seconds * FPS):
+            picture = _frame(key, width, height, index / (seconds * FPS))
             frame = av.VideoFrame.from_image(picture)  # type: ignore[no-untyped-call]
             frame.pts = index
             for packet in stream.encode(frame):
@@ -107,17 +106,19 @@ SAMPLE_RATE = 44100
 
 
 def _tone(key: str, seconds: float) -> bytes:
-    """Signed 16-bit mono samples: a few notes picked by the key, one per second."""
+    """Signed 16-bit mono samples: a note a second, picked by the key (each second is one
+    period repeated, so making minutes of audio stays cheap)."""
     import math
     from array import array
 
-    notes = [220.0 * 2 ** (n / 12) for n in hashlib.blake2b(key.encode(), digest_size=16).digest()]
+    notes = hashlib.blake2b(key.encode(), digest_size=16).digest()
     samples = array("h")
     for second in range(math.ceil(seconds)):
-        pitch = notes[second % len(notes)] % 660 + 110
+        period = round(SAMPLE_RATE / (110 + 2 * notes[second % len(notes)]))
+        cycle = array("h", (int(8000 * math.sin(2 * math.pi * i / period)) for i in range(period)))
         count = min(SAMPLE_RATE, round((seconds - second) * SAMPLE_RATE))
-        step = 2 * math.pi * pitch / SAMPLE_RATE
-        samples.extend(int(8000 * math.sin(step * i)) for i in range(count))
+        block = cycle * (count // period + 1)
+        samples.extend(block[:count])
     return samples.tobytes()
 
 
