@@ -6,6 +6,7 @@ parse_simple_change("1730621718151844 V3") -> ("1730621718151844", "VARIATION", 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from mockserver.core import ids
@@ -28,6 +29,8 @@ def _button(custom_id: str, label: str = "", emoji: str = "") -> dict[str, Any]:
     return {"customId": custom_id, "emoji": emoji, "label": label, "type": 2, "style": 2}
 
 
+# Buttons are the same for every fetch of a task: made once (callers must not change them).
+@functools.lru_cache(maxsize=1024)
 def grid_buttons(key: str) -> list[dict[str, Any]]:
     """U1-U4, reroll and V1-V4: what a finished grid (imagine, variation...) offers."""
     h = job_hash(key)
@@ -37,6 +40,7 @@ def grid_buttons(key: str) -> list[dict[str, Any]]:
     return [*upscales, reroll, *variations]
 
 
+@functools.lru_cache(maxsize=1024)
 def upscale_buttons(key: str) -> list[dict[str, Any]]:
     """What an upscaled image offers: vary, zoom out and pan."""
     h = job_hash(key)
