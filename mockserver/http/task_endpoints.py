@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from mockserver import faults
 from mockserver.core import ids
 from mockserver.core.errors import APIError
 from mockserver.http.responses import json_response
@@ -30,13 +31,16 @@ Answer = Callable[[Request, Entry], Awaitable[Response]]
 def journaled(
     state: MockState, family: str, answer: Answer, render: Callable[[APIError], Response]
 ) -> Endpoint:
-    """An endpoint whose call is journaled under `family`; an `APIError` it raises is sent as
-    `render` words it (each family has its own error shape)."""
+    """An endpoint whose call is journaled under `family`; an `APIError` it raises (or the
+    `x-mock-fault` header forces) is sent as `render` words it (each family has its own error
+    shape)."""
 
     async def endpoint(request: Request) -> Response:
         entry = state.journal.open(request.method, request.url.path, request.headers)
         entry.dialect = family
         try:
+            if faults.HEADER in request.headers:
+                forced_fault(state, request, entry)
             response = await answer(request, entry)
         except APIError as error:
             response = render(error)
@@ -44,6 +48,15 @@ def journaled(
         return response
 
     return endpoint
+
+
+def forced_fault(state: MockState, request: Request, entry: Entry) -> None:
+    """`x-mock-fault` on a submission or a poll: its status error, in the family's shape (a
+    transport fault, such as a cut connection, is not offered on task endpoints)."""
+    fault = faults.fault_from_headers(request.headers)
+    if fault is not None and faults.is_status(fault):
+        entry.fault = faults.summarize(fault, "header")
+        raise faults.status_error(fault, faults.ErrorContext(state.dialects.rerank, ""))
 
 
 def origin(request: Request) -> str:

@@ -32,8 +32,8 @@ def decide(
     headers: Mapping[str, str],
     entry: Entry | None = None,
 ) -> Decision:
-    """The engine's decision for a submission; a status fault (the rule's, chaos' or the
-    `x-mock-fault` header's) is raised as the gateway's `APIError`, for the family to word."""
+    """The engine's decision for a submission; a status fault (the rule's or chaos') is raised
+    as the gateway's `APIError`, for the family to word."""
     exchange = Exchange(
         dialect=family,
         endpoint=endpoint,
@@ -42,8 +42,7 @@ def decide(
         body=body,
         headers=headers,
     )
-    forced = faults.fault_from_headers(headers) if faults.HEADER in headers else None
-    decision = state.engine.decide(exchange, forced)
+    decision = state.engine.decide(exchange)  # `x-mock-fault` was applied by the endpoint
     if entry is not None:
         entry.rule, entry.retry_group = decision.rule, decision.retry_group
         entry.near_misses = [m.to_dict() for m in decision.near_misses]

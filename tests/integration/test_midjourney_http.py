@@ -173,3 +173,23 @@ def test_image_seed_and_change_checks(mj: httpx.Client) -> None:
     assert mj.post("/mj/submit/change", json={"index": 1}).json()["description"] == (
         "task_id_is_required "
     )
+
+
+def test_the_fault_header_breaks_a_submission_or_a_poll(mj: httpx.Client) -> None:
+    refused = mj.post(
+        "/mj/submit/imagine", json={"prompt": "x"}, headers={"x-mock-fault": "status=503"}
+    )
+    assert refused.status_code == 503
+    assert refused.json()["type"] == "upstream_error"
+    task_id = mj.post("/mj/submit/imagine", json={"prompt": "x"}).json()["result"]
+    failed_poll = mj.get(f"/mj/task/{task_id}/fetch", headers={"x-mock-fault": "status=500"})
+    assert failed_poll.status_code == 500
+    # the failed poll didn't move the task
+    assert mj.get(f"/mj/task/{task_id}/fetch").json()["status"] == "SUBMITTED"
+    bad = mj.get(f"/mj/task/{task_id}/fetch", headers={"x-mock-fault": "stauts=500"})
+    assert bad.status_code == 400 and "status" in bad.json()["description"]
+
+
+def test_unknown_midjourney_paths_are_404(mj: httpx.Client) -> None:
+    assert mj.post("/mj/submit/teleport", json={}).status_code == 404
+    assert mj.get("/mj-relax/mj/task/1/nothing").status_code == 404
