@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from mockserver.protocols.newapi.errors import GatewayDialect
     from mockserver.protocols.openai.completions import CompletionsDialect
     from mockserver.protocols.openai.responses import ResponsesDialect
+    from mockserver.tasks.callbacks import Notifier
+    from mockserver.tasks.task import Task
 
 
 class Dialects:
@@ -92,8 +94,22 @@ class MockState:
         self.catalog: Catalog = self.builtin_catalog
         self.engine = Engine(scenarios, seed=settings.seed, strict=settings.strict)
         self.memo = Memo()
-        self.tasks = TaskRepository()  # async tasks (video, Midjourney...) and their clock
+        # async tasks (video, Midjourney...), their clock, and the callbacks they send
+        self.tasks = TaskRepository(on_change=self.task_changed)
         self.load(scenarios)
+
+    @functools.cached_property
+    def notifier(self) -> Notifier:
+        from mockserver.tasks.callbacks import Notifier
+
+        return Notifier(self.journal)
+
+    def task_changed(self, task: Task) -> None:
+        """POST a changed task to its callback URL, in its family's shape."""
+        from mockserver.http.task_endpoints import callback_body
+
+        if task.callback_url:
+            self.notifier.send(task.callback_url, callback_body(task), task.callback_retries)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MockState:

@@ -52,7 +52,8 @@ def routes(state: MockState) -> list[BaseRoute]:
             model=model,
             prompt=prompt,
             defaults=mj.STAGES,
-            params=params,
+            params=params | {"origin": origin(request)},
+            callback_url=str(body.get("notifyHook") or "") or None,
         )
         task.held = held
         task = state.tasks.add(task)

@@ -23,6 +23,7 @@ from mockserver.journal.journal import Entry
 
 if TYPE_CHECKING:
     from mockserver.server_state import MockState
+    from mockserver.tasks.task import Task
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 Answer = Callable[[Request, Entry], Awaitable[Response]]
@@ -113,6 +114,23 @@ def gateway_error(error: APIError) -> Response:
     from mockserver.protocols.newapi.tasks import task_error
 
     return json_response(task_error(error), error.status, error.headers)
+
+
+def callback_body(task: Task) -> dict[str, Any]:
+    """What a task's callback carries: the family's own task object, as a fetch shows it."""
+    here = str(task.params.get("origin", ""))
+    if task.family == "midjourney":
+        from mockserver.protocols.midjourney import tasks as mj
+
+        return mj.render_task(task, here)
+    if task.family == "suno":
+        from mockserver.protocols.newapi import tasks as gateway
+        from mockserver.protocols.suno import music as suno
+
+        return gateway.task_dto(task, None, suno.render_data(task, here))
+    from mockserver.protocols.openai import videos
+
+    return videos.render_video(task, f"{here}/v1/videos/{task.id}/content")
 
 
 def routes(state: MockState) -> list[BaseRoute]:

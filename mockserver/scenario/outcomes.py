@@ -257,6 +257,9 @@ class TaskSpec(Spec):
     reason: str = "task failed"
     code: str = "generation_failed"
     poll_after_ms: NonNegativeInt = 0
+    # POST the task to the hook the request names (Midjourney's `notifyHook`) on each change
+    callbacks: bool = False
+    callback_retries: Annotated[int, Field(ge=0, le=10)] = 3
 
     @model_validator(mode="after")
     def _fail_at_a_stage(self) -> TaskSpec:

@@ -8,6 +8,7 @@ The task clock is scenario time: it starts at 0 and moves only when a test advan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from mockserver.tasks import lifecycle
@@ -39,10 +40,17 @@ class TaskRepository:
     tasks: TableLike
     counters: TableLike
 
-    def __init__(self, tasks: TableLike | None = None, counters: TableLike | None = None) -> None:
+    def __init__(
+        self,
+        tasks: TableLike | None = None,
+        counters: TableLike | None = None,
+        on_change: Callable[[Task], None] | None = None,
+    ) -> None:
         # `is None`, not `or`: an empty table is falsy (it has a length)
         self.tasks = MemoryTable("tasks", CAPACITY) if tasks is None else tasks
         self.counters = MemoryTable("task_counters", 16) if counters is None else counters
+        # told of every change of a task that has a callback URL (`mockserver.tasks.callbacks`)
+        self.on_change = on_change
 
     # --- The task clock ------------------------------------------------------------------
 
@@ -53,7 +61,13 @@ class TaskRepository:
     def advance_clock(self, seconds: float) -> float:
         if seconds < 0:
             raise ValueError(f"the task clock only moves forward; got {seconds} seconds")
-        return self.counters.incr(CLOCK_KEY, round(seconds * 1000)) / 1000
+        now = self.counters.incr(CLOCK_KEY, round(seconds * 1000)) / 1000
+        if self.on_change is not None:  # clock-driven tasks with callbacks change now
+            for task_id in self.tasks.keys():  # noqa: SIM118 (a store table, not a dict)
+                task = self.tasks.get(task_id, Task)
+                if task is not None and task.callback_url and task.advance == "clock":
+                    self._move(task_id, lambda task: lifecycle.current(task, now))
+        return now
 
     # --- Tasks ---------------------------------------------------------------------------
 
@@ -76,16 +90,30 @@ class TaskRepository:
         if self.get(task_id, family) is None:
             return None
         now = self.now()
-        return self.tasks.update(
-            task_id, Task, lambda task: lifecycle.polled(task, now) if task else None
-        )
+        return self._move(task_id, lambda task: lifecycle.polled(task, now))
+
+    def _move(self, task_id: str, move: Callable[[Task], Task]) -> Task | None:
+        """Apply `move` atomically; tell `on_change` when the task has a callback URL and
+        changed stage (or was released from a hold)."""
+        changed: list[Task] = []
+
+        def change(task: Task | None) -> Task | None:
+            if task is None:
+                return None
+            moved = move(task)
+            if moved.step != task.step or moved.held != task.held:
+                changed.append(moved)
+            return moved
+
+        result = self.tasks.update(task_id, Task, change)
+        if changed and changed[0].callback_url and self.on_change is not None:
+            self.on_change(changed[0])
+        return result
 
     def release(self, task_id: str) -> Task | None:
         """Let a held task (`Task.held`) start its life."""
         now = self.now()
-        return self.tasks.update(
-            task_id, Task, lambda task: lifecycle.released(task, now) if task else None
-        )
+        return self._move(task_id, lambda task: lifecycle.released(task, now))
 
     def list(self, family: str) -> list[Task]:
         """The family's tasks in submission order."""

@@ -64,9 +64,12 @@ def new_task(
     prompt: str,
     defaults: Sequence[str],
     params: dict[str, Any] | None = None,
+    callback_url: str | None = None,
 ) -> Task:
-    """The task a decision scripts (the family's `defaults` stages when no rule says)."""
+    """The task a decision scripts (the family's `defaults` stages when no rule says);
+    `callback_url` (the request's hook) is kept when the script asks for callbacks."""
     spec = decision.task
+    calls_back = spec is not None and spec.callbacks and bool(callback_url)
     return Task(
         id=task_id,
         family=family,
@@ -82,4 +85,6 @@ def new_task(
         poll_after_ms=spec.poll_after_ms if spec is not None else 0,
         rule=decision.rule,
         params=params or {},
+        callback_url=callback_url if calls_back else None,
+        callback_retries=spec.callback_retries if spec is not None and calls_back else 0,
     )

@@ -43,6 +43,8 @@ class Task(Struct, kw_only=True):
     poll_after_ms: int = 0
     seq: int = 0  # submission order, for listings
     held: bool = False  # waits for more input (Midjourney's MODAL) before its life begins
+    callback_url: str | None = None  # where each change is POSTed (scripted `callbacks: true`)
+    callback_retries: int = 0
     rule: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
