@@ -12,7 +12,7 @@ a submodule binds its name on the package, which would hide the function of that
         context = template_context(exchange, variables)
 
 Names load with their module on first use: the models and the loader import pydantic and
-PyYAML (~0.2 s, ~9 MB), which a server or a pytest session without scenario files never needs.
+PyYAML, which a server or a pytest session without scenario files never needs.
 """
 
 from __future__ import annotations

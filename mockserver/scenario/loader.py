@@ -8,8 +8,7 @@ composed first so that each validation error can be pointed at its file, line an
     name, match, reply, sequence, fault, fail_times, latency)
 
 Nothing is half-loaded: `validate_paths` returns every file's scenario or raises one
-`ScenarioError` listing every issue. (`mockserver.scenario.load_paths` calls it for files it
-has no snapshot of, `mockserver.scenario.snapshot`.)
+`ScenarioError` listing every issue (`mockserver.scenario.load_paths` calls it).
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ import functools
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-# jinja2 is imported on first use, not here: it costs ~25 ms and ~11 MB at server start, and
-# most scenarios (and the built-in default) have no template at all.
+# jinja2 is imported on first use, not here: it adds to start-up time and memory, and most
+# scenarios (and the built-in default) have no template at all.
 if TYPE_CHECKING:
     import jinja2
     from jinja2.exceptions import SecurityError
