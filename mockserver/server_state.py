@@ -2,12 +2,14 @@
 
 Scenarios are swapped as a whole (`load`): a request sees either the old set or the new one,
 never half of each. What every worker process must agree on lives on the store
-(`mockserver.store`): the journal, the engine's counters, stored Responses, and the scenarios
-published through the admin API, which each worker checks for once per request (`sync`).
+(`mockserver.store`): the journal, the engine's counters, stored Responses, async tasks and
+their clock, and the scenarios published through the admin API, which each worker checks for
+once per request (`sync`).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING

@@ -43,13 +43,15 @@ class Notifier:
         try:
             with httpx.Client(timeout=TIMEOUT) as client:
                 for attempt in range(retries + 1):
-                    entry = self.journal.open("POST", url, {"content-type": "application/json"})
-                    entry.dialect, entry.body = "callback", body
-                    try:
-                        status = client.post(url, json=body).status_code
-                    except httpx.HTTPError:
-                        status = 0
-                    entry.status = status
+                    with self.journal.closing():  # the entry reaches the log once complete
+                        headers = {"content-type": "application/json"}
+                        entry = self.journal.open("POST", url, headers)
+                        entry.dialect, entry.body = "callback", body
+                        try:
+                            status = client.post(url, json=body).status_code
+                        except httpx.HTTPError:
+                            status = 0
+                        entry.status = status
                     if 200 <= status < 300:
                         return
                     if attempt < retries:
