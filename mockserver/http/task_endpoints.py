@@ -123,6 +123,11 @@ def callback_body(task: Task) -> dict[str, Any]:
         from mockserver.protocols.midjourney import tasks as mj
 
         return mj.render_task(task, here)
+    if task.family == "kling":  # Kling posts the task object, as its query shows it
+        from mockserver.http.kling_endpoints import video_url
+        from mockserver.protocols.kling import videos as kling
+
+        return kling.render_task(task, video_url(here, task))
     if task.family == "suno":
         from mockserver.protocols.newapi import tasks as gateway
         from mockserver.protocols.suno import music as suno
@@ -135,11 +140,17 @@ def callback_body(task: Task) -> dict[str, Any]:
 
 def routes(state: MockState) -> list[BaseRoute]:
     """Every task family's routes (video here; Midjourney and Suno in their modules)."""
-    from mockserver.http import midjourney_endpoints, suno_endpoints, video_endpoints
+    from mockserver.http import (
+        kling_endpoints,
+        midjourney_endpoints,
+        suno_endpoints,
+        video_endpoints,
+    )
 
     return [
         *video_endpoints.openai_videos(state),
         *video_endpoints.unified_video(state),
         *midjourney_endpoints.routes(state),
         *suno_endpoints.routes(state),
+        *kling_endpoints.routes(state),
     ]

@@ -83,3 +83,19 @@ def test_no_callbacks_unless_the_scenario_asks(
     mj.get(f"/mj/task/{task_id.json()['result']}/fetch")
     assert mockserver.state.notifier.wait()
     assert receiver.calls == 0
+
+
+def test_kling_posts_its_task_object_to_callback_url(
+    mockserver: MockServer, hook: tuple[Hook, str]
+) -> None:
+    receiver, url = hook
+    receiver.failures = 0
+    mockserver.add_rule(name="kling-hook", match={"model": "kling-*"}, task={"callbacks": True})
+    client = httpx.Client(base_url=mockserver.url)
+    body = {"model_name": "kling-v1", "prompt": "kite", "callback_url": url}
+    task_id = client.post("/kling/v1/videos/text2video", json=body).json()["data"]["task_id"]
+    for _ in range(2):
+        client.get(f"/kling/v1/videos/text2video/{task_id}")
+    assert mockserver.state.notifier.wait()
+    assert [b["task_status"] for b in receiver.received] == ["processing", "succeed"]
+    assert receiver.received[-1]["task_result"]["videos"][0]["url"].endswith(f"{task_id}.mp4")
