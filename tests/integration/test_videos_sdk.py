@@ -136,3 +136,18 @@ async def test_async_client_create_and_poll(mockserver: MockServer) -> None:
     assert video.status == "completed"
     data = (await client.videos.download_content(video.id)).read()
     assert data[4:8] == b"ftyp"
+
+
+def test_input_reference_goes_as_multipart(mockserver: MockServer) -> None:
+    picture = io.BytesIO()
+    Image.new("RGB", (720, 1280), (10, 20, 30)).save(picture, format="PNG")
+    client = mockserver.openai_client()
+    video = client.videos.create(
+        model="sora-2",
+        prompt="animate this",
+        input_reference=("ref.png", picture.getvalue(), "image/png"),
+    )
+    assert video.status == "queued"
+    entry = mockserver.requests(endpoint="/v1/videos").last
+    assert entry.body["input_reference"] == f"<{len(picture.getvalue())} bytes>"
+    assert entry.body["prompt"] == "animate this"
