@@ -6,6 +6,7 @@ mockserver serve agent.yaml --strict --seed 7
 mockserver serve --workers 4             # four processes sharing one state (a temporary file)
 mockserver serve --state state.db        # journal, loaded rules, counters kept across restarts
 mockserver validate scenarios/*.yaml     # exit 1 listing every error, 0 with a summary
+mockserver record --upstream https://api.openai.com --out recordings  # then serve what it wrote
 """
 
 from __future__ import annotations
@@ -84,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check scenario files and report every error")
     validate.add_argument("paths", nargs="+", metavar="FILE|DIR")
+
+    from mockserver.record import command as record
+
+    record.add_parser(commands)
     return parser
 
 
@@ -91,6 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "validate":
         return validate(args.paths)
+    if args.command == "record":
+        from mockserver.record import command as record
+
+        return record.run(args)
     return serve(args)
 
 
