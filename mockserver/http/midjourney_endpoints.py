@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from mockserver.core import ids
 from mockserver.core.errors import APIError
 from mockserver.http.responses import RawResponse, json_response
 from mockserver.http.task_endpoints import Answer, journaled, json_body, origin
@@ -164,6 +165,38 @@ def routes(state: MockState) -> list[BaseRoute]:
         assert task is not None
         return json_response(mj.submitted(task))
 
+    async def video(request: Request, entry: Entry) -> Response:
+        body = await object_body(request, entry)
+        if not body.get("taskId"):
+            raise actions.mj_error("task_id_is_required")
+        raw_index = body.get("index")
+        index = raw_index if isinstance(raw_index, int) else 1
+        return child(request, entry, body, body.get("taskId"), "VIDEO", index)
+
+    async def swap_face(request: Request, entry: Entry) -> Response:
+        body = await object_body(request, entry)
+        for name in ("sourceBase64", "targetBase64"):
+            if not body.get(name):
+                raise actions.mj_error(f"{name}_is_required")
+        params = {"bot_type": "INSIGHT_FACE", "state": body.get("state") or ""}
+        return submit(request, entry, body, "SWAP_FACE", "", params)
+
+    async def upload(request: Request, entry: Entry) -> Response:
+        body = await object_body(request, entry)
+        images = body.get("base64Array")
+        if not isinstance(images, list) or not images:
+            raise actions.mj_error("base64Array_is_required")
+        entry.body = {"base64Array": [f"<{len(str(i))} characters>" for i in images]}
+        here = origin(request)
+        urls = [f"{here}/mj/image/upload-{ids.digest(str(i))[:24]}" for i in images]
+        return json_response({"code": 1, "description": "success", "result": urls})
+
+    async def video_file(request: Request, entry: Entry) -> Response:
+        task = state.tasks.get(request.path_params["name"].removesuffix(".mp4"), FAMILY)
+        if task is None or not task.succeeded or task.action != "VIDEO":
+            raise APIError(404, "task_no_found", code="4")
+        return RawResponse(artifacts.video_mp4(task.key, 5, 512, 512), media_type=b"video/mp4")
+
     async def image_seed(request: Request, entry: Entry) -> Response:
         task = state.tasks.get(request.path_params["task_id"], FAMILY)
         if task is None:
@@ -191,7 +224,10 @@ def routes(state: MockState) -> list[BaseRoute]:
         return json_response([mj.render_task(task, here) for task in found if task is not None])
 
     async def image(request: Request, entry: Entry) -> Response:
-        task = state.tasks.get(request.path_params["task_id"], FAMILY)
+        name = request.path_params["task_id"]
+        if name.startswith("upload-"):  # an uploaded image's stand-in (the upload isn't kept)
+            return RawResponse(artifacts.tile_png(name, 1), 200, media_type=b"image/png")
+        task = state.tasks.get(name, FAMILY)
         if task is None or not task.succeeded:
             raise APIError(404, "task_no_found", code="4")
         return RawResponse(image_png(task), 200, media_type=b"image/png")
@@ -208,6 +244,10 @@ def routes(state: MockState) -> list[BaseRoute]:
         route("/submit/blend", blend),
         route("/submit/shorten", shorten),
         route("/submit/modal", modal),
+        route("/submit/video", video),
+        route("/submit/upload-discord-images", upload),
+        route("/insight-face/swap", swap_face),
+        route("/video/{name}", video_file, "GET"),
         route("/task/{task_id}/fetch", fetch, "GET"),
         route("/task/{task_id}/image-seed", image_seed, "GET"),
         route("/task/list-by-condition", list_by_condition),
@@ -221,6 +261,6 @@ def image_png(task: Task) -> bytes:
     """An upscale's single image (its parent's tile), else the task's own 2×2 grid."""
     if task.action == "UPSCALE":
         return artifacts.tile_png(task.params["parent_key"], task.params["index"])
-    if task.action == "DESCRIBE":  # the image it was asked to describe
+    if task.action in ("DESCRIBE", "SWAP_FACE"):  # the image described; the swapped face
         return artifacts.tile_png(task.key, 1)
     return artifacts.grid_png(task.key)

@@ -193,3 +193,24 @@ def test_the_fault_header_breaks_a_submission_or_a_poll(mj: httpx.Client) -> Non
 def test_unknown_midjourney_paths_are_404(mj: httpx.Client) -> None:
     assert mj.post("/mj/submit/teleport", json={}).status_code == 404
     assert mj.get("/mj-relax/mj/task/1/nothing").status_code == 404
+
+
+def test_video_swap_and_upload(mj: httpx.Client) -> None:
+    task_id = mj.post("/mj/submit/imagine", json={"prompt": "river"}).json()["result"]
+    poll(mj, task_id)
+    video_id = mj.post("/mj/submit/video", json={"taskId": task_id}).json()["result"]
+    video = poll(mj, video_id)[-1]
+    assert video["action"] == "VIDEO" and video["imageUrl"] == ""
+    assert video["videoUrls"] == [{"url": video["videoUrl"]}]
+    assert httpx.get(video["videoUrl"]).content[4:8] == b"ftyp"
+
+    no_target = mj.post("/mj/insight-face/swap", json={"sourceBase64": "data:a"})
+    assert no_target.json()["description"] == "targetBase64_is_required "
+    swap = mj.post("/mj/insight-face/swap", json={"sourceBase64": "a", "targetBase64": "b"})
+    swapped = poll(mj, swap.json()["result"])[-1]
+    assert swapped["action"] == "SWAP_FACE" and swapped["imageUrl"]
+
+    uploaded = mj.post("/mj/submit/upload-discord-images", json={"base64Array": ["data:x"]})
+    [url] = uploaded.json()["result"]
+    assert uploaded.json()["code"] == 1
+    assert httpx.get(url).headers["content-type"] == "image/png"

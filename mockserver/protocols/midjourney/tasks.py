@@ -96,13 +96,17 @@ def image_url(origin: str, task: Task) -> str:
     return f"{origin}/mj/image/{task.id}"
 
 
+def video_url(origin: str, task: Task) -> str:
+    return f"{origin}/mj/video/{task.id}.mp4"
+
+
 def render_task(task: Task, origin: str) -> dict[str, Any]:
     """The task object of fetch and list-by-condition."""
     status = "SUBMITTED" if task.status == "QUEUED" else task.status  # MJ has no QUEUED
     if task.held:
         status = "MODAL"
     done = task.succeeded
-    if not done or task.action in ("DESCRIBE", "SHORTEN"):
+    if not done or task.action in ("DESCRIBE", "SHORTEN", "VIDEO", "SWAP_FACE"):
         buttons: list[dict[str, Any]] = []
     elif task.action == "UPSCALE":
         buttons = upscale_buttons(task.key)
@@ -122,9 +126,9 @@ def render_task(task: Task, origin: str) -> dict[str, Any]:
         "submitTime": _ms(task.created),
         "startTime": _ms(task.started_at),
         "finishTime": _ms(task.finished_at),
-        "imageUrl": image_url(origin, task) if done and action != "SHORTEN" else "",
-        "videoUrl": "",
-        "videoUrls": [],
+        "imageUrl": image_url(origin, task) if done and action not in ("SHORTEN", "VIDEO") else "",
+        "videoUrl": video_url(origin, task) if done and action == "VIDEO" else "",
+        "videoUrls": [{"url": video_url(origin, task)}] if done and action == "VIDEO" else [],
         "status": status,
         "progress": "0%" if task.held else f"{task.progress}%",
         "failReason": task.reason if task.status == "FAILURE" else "",
