@@ -1,5 +1,5 @@
 """Suno's endpoints (`/suno/submit/{music,lyrics}`, `/suno/fetch`, `/suno/fetch/{id}`) and the
-files its clips point at (`/suno/clips/{clip_id}.mp3|.jpeg`)."""
+files its clips point at (`/suno/clips/{task_id}/{clip_id}.mp3|.jpeg`)."""
 
 from __future__ import annotations
 
@@ -77,10 +77,15 @@ def routes(state: MockState) -> list[BaseRoute]:
         return json_response(gateway.envelope([dto(request, t) for t in found if t is not None]))
 
     async def clip_file(request: Request, entry: Entry) -> Response:
-        name = request.path_params["name"]
-        clip_id, _, extension = name.rpartition(".")
-        task = suno.find_clip(state.tasks.list(FAMILY), clip_id)
-        if task is None or not task.succeeded or extension not in ("mp3", "jpeg"):
+        clip_id, _, extension = request.path_params["name"].rpartition(".")
+        task = state.tasks.get(request.path_params["task_id"], FAMILY)
+        if (
+            task is None
+            or not task.succeeded
+            or task.action != "MUSIC"
+            or clip_id not in suno.clip_ids(task.key)
+            or extension not in ("mp3", "jpeg")
+        ):
             raise gateway.not_exist()
         if extension == "mp3":
             seconds = suno.clip_seconds(task.key)
@@ -94,5 +99,5 @@ def routes(state: MockState) -> list[BaseRoute]:
         route("/suno/submit/{action}", submit),
         route("/suno/fetch", fetch_many),
         route("/suno/fetch/{task_id}", fetch_one, "GET"),
-        route("/suno/clips/{name}", clip_file, "GET"),
+        route("/suno/clips/{task_id}/{name}", clip_file, "GET"),
     ]

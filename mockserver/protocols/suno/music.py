@@ -97,15 +97,16 @@ def render_clips(task: Task, origin: str) -> list[dict[str, Any]]:
     status = CLIP_STATUS.get(task.status, "submitted")
     done = task.succeeded
     seconds = clip_seconds(task.key)
+    files = f"{origin}/suno/clips/{task.id}"  # the task in the path: no search for the clip
     clips = []
     for clip_id in clip_ids(task.key):
         clips.append(
             {
                 "id": clip_id,
                 "video_url": "",
-                "audio_url": f"{origin}/suno/clips/{clip_id}.mp3" if done else "",
-                "image_url": f"{origin}/suno/clips/{clip_id}.jpeg" if done else "",
-                "image_large_url": f"{origin}/suno/clips/{clip_id}.jpeg" if done else "",
+                "audio_url": f"{files}/{clip_id}.mp3" if done else "",
+                "image_url": f"{files}/{clip_id}.jpeg" if done else "",
+                "image_large_url": f"{files}/{clip_id}.jpeg" if done else "",
                 "major_model_version": "v3",
                 "model_name": fields.get("mv", DEFAULT_MODEL),
                 "status": status,
@@ -139,10 +140,3 @@ def render_lyrics(task: Task) -> dict[str, Any]:
 def render_data(task: Task, origin: str) -> Any:
     """The TaskDto's `data`: the clips of a music task, the lyrics of a lyrics task."""
     return render_lyrics(task) if task.action == "LYRICS" else render_clips(task, origin)
-
-
-def find_clip(tasks: list[Task], clip_id: str) -> Task | None:
-    for task in tasks:
-        if task.action == "MUSIC" and clip_id in clip_ids(task.key):
-            return task
-    return None
