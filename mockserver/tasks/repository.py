@@ -9,46 +9,31 @@ The task clock is scenario time: it starts at 0 and moves only when a test advan
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
 
+from mockserver.store import MemoryStore, Table
 from mockserver.tasks import lifecycle
-from mockserver.tasks.memory_table import MemoryTable
 from mockserver.tasks.task import Task
 
-T = TypeVar("T")
 CAPACITY = 10_000  # live tasks kept; the least recently changed go first past it
 CLOCK_KEY, SEQ_KEY = "clock_ms", "seq"
 
 
-class TableLike(Protocol):
-    """The part of the store's `Table` the repository uses."""
-
-    def incr(self, key: str, by: int = 1, ttl: float | None = None) -> int: ...
-    def count(self, key: str) -> int: ...
-    def get(self, key: str, type: type[T]) -> T | None: ...
-    def set(self, key: str, value: object, ttl: float | None = None) -> None: ...
-    def update(
-        self, key: str, type: type[T], change: Any, ttl: float | None = None
-    ) -> T | None: ...
-    def delete(self, key: str) -> bool: ...
-    def keys(self) -> list[str]: ...
-    def clear(self) -> None: ...
-    def __len__(self) -> int: ...
-
-
 class TaskRepository:
-    tasks: TableLike
-    counters: TableLike
+    """Tasks on the store's tables `tasks` and `task_counters` (a private memory store's when
+    none are given)."""
 
     def __init__(
         self,
-        tasks: TableLike | None = None,
-        counters: TableLike | None = None,
+        tasks: Table | None = None,
+        counters: Table | None = None,
         on_change: Callable[[Task], None] | None = None,
     ) -> None:
-        # `is None`, not `or`: an empty table is falsy (it has a length)
-        self.tasks = MemoryTable("tasks", CAPACITY) if tasks is None else tasks
-        self.counters = MemoryTable("task_counters", 16) if counters is None else counters
+        if tasks is None or counters is None:
+            store = MemoryStore()
+            tasks = tasks if tasks is not None else store.table("tasks", CAPACITY)
+            counters = counters if counters is not None else store.table("task_counters", 16)
+        self.tasks: Table = tasks
+        self.counters: Table = counters
         # told of every change of a task that has a callback URL (`mockserver.tasks.callbacks`)
         self.on_change = on_change
 

@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
+from mockserver.store import MemoryStore
 from mockserver.tasks import lifecycle
-from mockserver.tasks.memory_table import MemoryTable
 from mockserver.tasks.repository import TaskRepository
 from mockserver.tasks.task import Task
 
@@ -80,7 +80,7 @@ def test_a_task_submitted_later_starts_at_that_clock() -> None:
 
 
 def test_the_table_is_bounded() -> None:
-    table = MemoryTable("tasks", capacity=2)
+    table = MemoryStore().table("tasks", capacity=2)
     tasks = TaskRepository(table)
     for name in ("a", "b", "c"):
         tasks.add(make(name))
