@@ -2,12 +2,14 @@
 
 Scenarios are swapped as a whole (`load`): a request sees either the old set or the new one,
 never half of each. What every worker process must agree on lives on the store
-(`mockserver.store`): the journal, the engine's counters, stored Responses, and the scenarios
-published through the admin API, which each worker checks for once per request (`sync`).
+(`mockserver.store`): the journal, the engine's counters, stored Responses, async tasks and
+their clock, and the scenarios published through the admin API, which each worker checks for
+once per request (`sync`).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -25,6 +27,7 @@ from mockserver.protocols.registry import PROTOCOLS, Protocol, by_name, load_dia
 from mockserver.scenario import ScenarioError, ScenarioSet, load_paths
 from mockserver.settings import Settings
 from mockserver.store import Store, open_store
+from mockserver.tasks import repository
 
 if TYPE_CHECKING:
     from mockserver.protocols.anthropic.messages import AnthropicDialect
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
     from mockserver.protocols.newapi.errors import GatewayDialect
     from mockserver.protocols.openai.completions import CompletionsDialect
     from mockserver.protocols.openai.responses import ResponsesDialect
+    from mockserver.tasks.callbacks import Notifier
+    from mockserver.tasks.task import Task
 
 log = logging.getLogger("mockserver")
 
@@ -124,10 +129,29 @@ class MockState:
         self.media = MediaStore(
             settings.media_cache_bytes, self.store.table("media", media_files.RECIPES_KEPT)
         )
+        # async tasks (video, Midjourney...), their clock, and the callbacks they send
+        self.tasks = repository.TaskRepository(
+            self.store.table("tasks", repository.CAPACITY),
+            self.store.table("task_counters", 16),
+            on_change=self.task_changed,
+        )
         self.generation = 0  # of the published scenarios this process serves
         self._install(scenarios)
         if self.published.generation():  # published before: by another worker, or a past run
             self._adopt()
+
+    @functools.cached_property
+    def notifier(self) -> Notifier:
+        from mockserver.tasks.callbacks import Notifier
+
+        return Notifier(self.journal)
+
+    def task_changed(self, task: Task) -> None:
+        """POST a changed task to its callback URL, in its family's shape."""
+        from mockserver.http.task_endpoints import callback_body
+
+        if task.callback_url:
+            self.notifier.send(task.callback_url, callback_body(task), task.callback_retries)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MockState:
@@ -206,8 +230,9 @@ class MockState:
         self.generation = published.generation
 
     def reset(self) -> None:
-        """Forget the journal, every sequence cursor and counter, and the stored responses
-        (for every worker); keep the scenarios."""
+        """Forget the journal, every sequence cursor and counter, the stored responses and
+        every task (for every worker); keep the scenarios."""
         self.engine.reset()
+        self.tasks.reset()
         self.journal.reset()
         self.dialects.reset()

@@ -62,6 +62,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         Route("/_mock/requests", guard(admin.requests), methods=["GET"]),
         Route("/_mock/requests/unmatched", guard(admin.unmatched), methods=["GET"]),
         Route("/_mock/reset", guard(admin.reset), methods=["POST"]),
+        Route("/_mock/tasks/clock", guard(admin.task_clock), methods=["GET", "POST"]),
     ]
 
 
@@ -229,6 +230,24 @@ class Admin:
         _allow(request, ())
         self.state.reset()
         return _json({"reset": True, "generation": self.state.journal.generation})
+
+    async def task_clock(self, request: Request) -> Response:
+        """`POST /_mock/tasks/clock?advance=SECONDS` moves the task clock on (tasks scripted
+        with `advance: clock` move by it); `GET` reads it."""
+        tasks = self.state.tasks
+        if request.method == "GET":
+            _allow(request, ())
+            return _json({"now": tasks.now()})
+        _allow(request, ("advance",))
+        raw = request.query_params.get("advance", "")
+        try:
+            seconds = float(raw)
+        except ValueError:
+            seconds = -1.0
+        if not 0 <= seconds < float("inf"):
+            message = f"advance: expected a number of seconds >= 0; got {raw!r}"
+            raise AdminError(400, message, "invalid_request")
+        return _json({"now": tasks.advance_clock(seconds)})
 
 
 # --- Helpers ---------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from mockserver.faults.chaos import Chaos
     from mockserver.gateway.ratelimit import RateLimiter
     from mockserver.scenario import FaultSpec, LatencySpec, ReplySpec
+    from mockserver.scenario.outcomes import TaskSpec
     from mockserver.tokens.tokenizer import Tokenizer
 
 # Retry groups whose hashed key prefix is kept (`Engine.stamp`): as many as the memo keeps requests.
@@ -70,6 +71,7 @@ class Decision(Struct):
     attempt: int = 0  # 1-based attempt number within the retry group
     fault_source: str | None = None  # "rule", "chaos[i]" or "header", with `fault`
     latency: LatencySpec | None = None  # the matched rule's
+    task: TaskSpec | None = None  # the matched rule's task script (task submissions)
     # The outcome is the rule's plain reply, which doesn't depend on how often the request or
     # its conversation was seen (no sequence step, no attempt count, no fault).
     same_every_time: bool = False
@@ -188,7 +190,11 @@ class Engine:
 
     def _choose_action(self, rule: CompiledRule, exchange: Exchange, decision: Decision) -> None:
         """Pick the rule's outcome: a sequence advances per conversation, `fail_times` counts
-        attempts per retry group, anything else is the same every time."""
+        attempts per retry group, anything else is the same every time; a task rule answers a
+        task submission with its script (`mockserver.tasks`)."""
+        if rule.kind == "task":
+            decision.task = rule.spec.task
+            return
         occurrence = 0
         if rule.kind == "sequence":
             counter = self.counters.cursors

@@ -20,7 +20,7 @@ from mockserver.admin import routes as admin
 from mockserver.core.errors import APIError
 from mockserver.engine.pipeline import error_response, generate
 from mockserver.http import endpoints as handlers
-from mockserver.http import request_log
+from mockserver.http import request_log, task_endpoints
 from mockserver.http.endpoints import Endpoint, Handler, endpoint_of, on_first_use
 from mockserver.journal.journal import Closing
 from mockserver.server_state import MockState
@@ -155,6 +155,7 @@ def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
         Route("/v1beta/models/{model:path}", gemini, methods=["POST"]),
         Route("/v1/models/{model:path}", gemini, methods=["POST"]),
         *admin.routes(state),
+        *task_endpoints.routes(state),  # video, Midjourney (async tasks)
     ]
 
 

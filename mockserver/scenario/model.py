@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, PositiveInt, PrivateAttr, field_validator, model_validator
 
-from mockserver.scenario.outcomes import FaultSpec, LatencySpec, ReplySpec, Step
+from mockserver.scenario.outcomes import FaultSpec, LatencySpec, ReplySpec, Step, TaskSpec
 from mockserver.scenario.predicates import Match
 from mockserver.scenario.scenario_set import DEFAULT_CLOCK
 from mockserver.scenario.spec import Spec, shape_error
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 SUPPORTED_VERSION = 1
 Encoding = Literal["o200k_base", "cl100k_base"]
-RuleKind = Literal["reply", "sequence", "fault", "fail_times"]
+RuleKind = Literal["reply", "sequence", "fault", "fail_times", "task"]
+
+
+OUTCOMES = ("reply", "sequence", "fault", "task")
 
 
 class Rule(Spec):
@@ -34,10 +37,11 @@ class Rule(Spec):
     fault: FaultSpec | None = None
     fail_times: PositiveInt | None = None
     latency: LatencySpec | None = None
+    task: TaskSpec | None = None  # answers a task submission (video, Midjourney, Suno)
 
     @model_validator(mode="after")
     def _one_outcome(self) -> Rule:
-        given = [k for k in ("reply", "sequence", "fault") if getattr(self, k) is not None]
+        given = [k for k in OUTCOMES if getattr(self, k) is not None]
         if self.fail_times is not None:
             if given != ["reply", "fault"]:
                 raise ValueError(
@@ -46,7 +50,7 @@ class Rule(Spec):
                 )
         elif len(given) != 1:
             raise ValueError(
-                "a rule needs exactly one of reply, sequence, fault (or fault + reply + "
+                "a rule needs exactly one of reply, sequence, fault, task (or fault + reply + "
                 f"fail_times); got {' and '.join(given) or 'none'}"
             )
         return self
@@ -55,6 +59,8 @@ class Rule(Spec):
     def kind(self) -> RuleKind:
         if self.fail_times is not None:
             return "fail_times"
+        if self.task is not None:
+            return "task"
         if self.sequence is not None:
             return "sequence"
         return "fault" if self.fault is not None else "reply"

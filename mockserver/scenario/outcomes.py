@@ -243,3 +243,53 @@ class Step(Spec):
         if (self.reply is None) == (self.fault is None):
             raise ValueError("a sequence step needs exactly one of reply, fault")
         return self
+
+
+# ---------------------------------------------------------------------------------------------
+# Async tasks (video, Midjourney, Suno): how a submitted task lives
+
+
+TaskStatus = Literal["NOT_START", "SUBMITTED", "QUEUED", "IN_PROGRESS"]
+
+
+class TaskStageSpec(Spec):
+    """One stage a task passes through: its status, the progress it shows (percent) and how
+    long it lasts on the task clock."""
+
+    status: TaskStatus
+    progress: Annotated[int, Field(ge=0, le=99)] | None = None
+    seconds: NonNegativeFloat | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"status": data} if isinstance(data, str) else data
+
+
+class TaskSpec(Spec):
+    """A task's scripted life. `advance: poll` (the default) moves it one stage per fetch;
+    `advance: clock` moves it by the task clock (`stages[].seconds`, default `stage_seconds`),
+    which a test advances. `fail_at` ends it in FAILURE with `reason` once it leaves that stage
+    (SUCCESS otherwise)."""
+
+    advance: Literal["poll", "clock"] = "poll"
+    stages: Annotated[list[TaskStageSpec], Field(min_length=1)] | None = None
+    stage_seconds: NonNegativeFloat = 5.0
+    fail_at: TaskStatus | None = None
+    reason: str = "task failed"
+    code: str = "generation_failed"
+    poll_after_ms: NonNegativeInt = 0
+    # POST the task to the hook the request names (Midjourney's `notifyHook`) on each change
+    callbacks: bool = False
+    callback_retries: Annotated[int, Field(ge=0, le=10)] = 3
+
+    @model_validator(mode="after")
+    def _fail_at_a_stage(self) -> TaskSpec:
+        if self.fail_at is not None and self.stages is not None:
+            statuses = [stage.status for stage in self.stages]
+            if self.fail_at not in statuses:
+                raise ValueError(
+                    f"fail_at {self.fail_at} is not one of this task's stages "
+                    f"({', '.join(statuses)})"
+                )
+        return self

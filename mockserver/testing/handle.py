@@ -146,8 +146,13 @@ class MockServer:
         return [rule.name for rule in self.state.scenarios.rules]
 
     def reset(self) -> None:
-        """Forget this test's requests and sequence cursors; keep its rules."""
+        """Forget this test's requests, sequence cursors and tasks; keep its rules."""
         self.state.reset()
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the task clock on (tasks scripted with `advance: clock` move by it; nothing
+        sleeps); returns the seconds it now stands at since the test began."""
+        return self.state.tasks.advance_clock(seconds)
 
     # --- The journal ------------------------------------------------------------------------
 

@@ -116,7 +116,7 @@ def test_unknown_key_with_did_you_mean() -> None:
     """
     assert issues_of(text, "scenarios/x.yaml") == [
         "scenarios/x.yaml:4:5: unknown key 'mach' at rules[0]; did you mean 'match'? "
-        "(valid keys: name, match, reply, sequence, fault, fail_times, latency)"
+        "(valid keys: name, match, reply, sequence, fault, fail_times, latency, task)"
     ]
 
 
@@ -155,7 +155,7 @@ def test_wrong_enum_value_says_expected_and_got() -> None:
         ("models: [{id: m, context_window: 0}]", "x.yaml:2:34: models[0].context_window: "
          "expected a number > 0; got 0"),
         ("rules: [oops]", "x.yaml:2:9: rules[0]: expected a mapping (keys: name, match, reply, "
-         "sequence, fault, fail_times, latency); got 'oops'"),
+         "sequence, fault, fail_times, latency, task); got 'oops'"),
         ("clock: soon", "x.yaml:2:8: clock: expected unix seconds or an ISO-8601 datetime like "
          "2025-01-01T00:00:00Z; got 'soon'"),
     ],
@@ -197,7 +197,7 @@ def test_rule_outcome_errors_point_at_the_rule() -> None:
             fault: {status: 500}
     """
     assert issues_of(text) == [
-        "x.yaml:3:5: rules[0]: a rule needs exactly one of reply, sequence, fault "
+        "x.yaml:3:5: rules[0]: a rule needs exactly one of reply, sequence, fault, task "
         "(or fault + reply + fail_times); got reply and fault"
     ]
 

@@ -68,6 +68,7 @@ def test_rule_keys_in_yaml_order() -> None:
         "fault",
         "fail_times",
         "latency",
+        "task",
     ]
     assert "json" in ChoiceSpec.accepted_keys()
 
