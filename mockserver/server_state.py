@@ -18,6 +18,7 @@ from mockserver.scenario import ScenarioSet, load_paths
 from mockserver.settings import Settings
 
 if TYPE_CHECKING:
+    from mockserver.gateway.admission import Gateway
     from mockserver.protocols.anthropic.messages import AnthropicDialect
     from mockserver.protocols.dialect import Dialect
     from mockserver.protocols.gemini.generate import GeminiDialect
@@ -91,6 +92,7 @@ class MockState:
         self.catalog: Catalog = self.builtin_catalog
         self.engine = Engine(scenarios, seed=settings.seed, strict=settings.strict)
         self.memo = Memo()
+        self.gateway: Gateway | None = None  # gateway mode: a scenario's `gateway:` section
         self.load(scenarios)
 
     @classmethod
@@ -102,8 +104,19 @@ class MockState:
         catalog = self.builtin_catalog.with_extra(scenarios.model_infos())
         engine = Engine(scenarios, seed=self.settings.seed, strict=self.settings.strict)
         memo = Memo(name for rule in scenarios.rules for name in rule.matcher.header_names)
+        gateway = None
+        if scenarios.gateway is not None:
+            from mockserver.gateway.admission import Gateway
+
+            gateway = Gateway(scenarios.gateway, engine.seed, scenarios.clock)
         # One assignment: a request sees the old scenarios, catalog and memo or the new ones.
-        self.scenarios, self.catalog, self.engine, self.memo = scenarios, catalog, engine, memo
+        self.scenarios, self.catalog, self.engine, self.memo, self.gateway = (
+            scenarios,
+            catalog,
+            engine,
+            memo,
+            gateway,
+        )
 
     def reset(self) -> None:
         """Forget the journal and every sequence cursor; keep the scenarios."""

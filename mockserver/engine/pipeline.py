@@ -27,6 +27,7 @@ from mockserver.engine.compose import depends_on_key
 from mockserver.engine.decide import retry_group
 from mockserver.engine.memo import Prepared, StaticReply
 from mockserver.faults.vendor import vendor_of
+from mockserver.gateway.errors import REQUEST_ID_HEADER
 from mockserver.http.delivery import Delivery, body_app, error_app, stream_app
 from mockserver.http.responses import RawResponse
 from mockserver.journal.journal import Entry
@@ -110,14 +111,15 @@ def error_response(
     entry: Entry | None = None,
     extra: dict[str, str] | None = None,
 ) -> RawResponse:
-    headers = dialect.error_headers(error)
+    body = getattr(error, "body", None)  # the gateway's own errors come written out
+    headers = dialect.error_headers(error) if body is None else {}
     headers.update(error.headers)
     if extra:
         headers.update(extra)
-    status = dialect.error_status(error)
+    status = dialect.error_status(error) if body is None else error.status
     if entry is not None:
         entry.status = status
-    return RawResponse(orjson.dumps(dialect.render_error(error)), status, headers)
+    return RawResponse(orjson.dumps(body or dialect.render_error(error)), status, headers)
 
 
 def prepare(state: MockState, dialect: Dialect, exchange: Exchange, body: Any) -> Prepared:
@@ -321,33 +323,52 @@ async def generate(
     entry.dialect = dialect.name
     memo = state.memo
     delivery: Delivery | None = None
+    gateway, charge = state.gateway, None
     try:
+        caller = gateway.authenticate(scope) if gateway is not None else None
         raw = await read_body(receive, scope["headers"], state.settings.max_body_bytes)
         key = memo.key(scope, raw)
         prepared = memo.prepared(key)
-        if prepared is not None and prepared.static is not None:
+        inbound = None
+        if prepared is None:
+            inbound = inbound_from_scope(scope, path_params)
+            body = parse_json(raw, dialect)
+            entry.body = body
+            exchange = dialect.parse(body, inbound)
+            prepared = prepare(state, dialect, exchange, body)
+            if dialect.memoizable(exchange):
+                memo.put(key, prepared)
+        if caller is not None:
+            assert gateway is not None
+            charge = gateway.admit(
+                caller,
+                prepared.exchange.model,
+                prepared.prompt_tokens,
+                prepared.exchange.max_tokens,
+                claude=scope["path"].startswith("/v1/messages"),
+                stream=prepared.exchange.stream,
+            )
+        if prepared.static is not None:
             entry.body = prepared.body
             reply = replay(state, dialect, prepared, entry)
             delivery = Delivery(latency=prepared.static.latency, key=reply.key)
         else:
-            inbound = inbound_from_scope(scope, path_params)
+            inbound = inbound or inbound_from_scope(scope, path_params)
             delivery = Delivery(inbound.headers, inbound.query)
-            if prepared is None:
-                body = parse_json(raw, dialect)
-                entry.body = body
-                exchange = dialect.parse(body, inbound)
-                prepared = prepare(state, dialect, exchange, body)
-                if dialect.memoizable(exchange):
-                    memo.put(key, prepared)
-            else:
-                entry.body = prepared.body
+            entry.body = prepared.body
             reply = respond(state, dialect, prepared, entry, delivery)
     except APIError as error:
+        if gateway is not None:
+            gateway.refund(charge, entry)
         response = error_response(dialect, error, entry, delivery.headers if delivery else None)
         return error_app(response, entry, delivery)
     exchange = prepared.exchange
     headers = dialect.reply_headers(reply, exchange)
     headers.update(delivery.headers)
+    if charge is not None:
+        assert gateway is not None
+        gateway.settle(charge, reply.usage, entry)
+        headers[REQUEST_ID_HEADER] = charge.caller.request_id
     if delivery.fault is None or delivery.fault.connection is None:
         entry.status = 200  # a broken connection answers no status at all
     if exchange.stream:

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mockserver.admin import routes as admin
 from mockserver.core.errors import APIError
 from mockserver.engine.pipeline import error_response, generate
+from mockserver.gateway import system_api
 from mockserver.http import endpoints as handlers
 from mockserver.http.endpoints import Handler, endpoint_of, on_first_use
 from mockserver.server_state import MockState
@@ -119,6 +120,7 @@ def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
         Route("/v1beta/models/{model:path}", gemini, methods=["POST"]),
         Route("/v1/models/{model:path}", gemini, methods=["POST"]),
         *admin.routes(state),
+        *system_api.routes(state),  # gateway mode only (404 otherwise)
     ]
 
 

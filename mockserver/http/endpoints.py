@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope
 from mockserver.core.catalog import ModelInfo
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
+from mockserver.core.reply import Usage
 from mockserver.engine.memo import Answered
 from mockserver.engine.pipeline import (
     answer,
@@ -29,6 +30,7 @@ from mockserver.engine.pipeline import (
     read_body,
     read_json,
 )
+from mockserver.gateway.errors import REQUEST_ID_HEADER
 from mockserver.http.responses import EventStream, RawResponse, json_response
 from mockserver.journal.journal import Entry
 from mockserver.protocols.dialect import Dialect, Inbound
@@ -296,9 +298,11 @@ def utility(
         entry = state.journal.open_raw(scope["method"], scope["path"], scope["headers"])
         entry.dialect = name
         memo = state.memo
+        gateway, charge = state.gateway, None
         try:
+            caller = gateway.authenticate(scope) if gateway is not None else None
             raw = await read_body(receive, scope["headers"], state.settings.max_body_bytes)
-            key = memo.key(scope, raw) if memoizable else None
+            key = memo.key(scope, raw) if memoizable and caller is None else None
             known = memo.answered(key)
             if known is not None:
                 entry.body, entry.model, entry.status = known.request, known.model, 200
@@ -307,16 +311,34 @@ def utility(
             entry.body = body
             if isinstance(body, dict) and isinstance(body.get("model"), str):
                 entry.model = body["model"]
+            if caller is not None:
+                assert gateway is not None
+                charge = gateway.admit(caller, entry.model or "", 0, None)
             result = produce(state, body, inbound_from_scope(scope), entry)
         except APIError as error:
+            if gateway is not None:
+                gateway.refund(charge, entry)
             return error_response(shape, error, entry)
         entry.status = 200
         headers = shape.reply_headers(None, None)
+        if charge is not None:
+            assert gateway is not None
+            gateway.settle(charge, usage_of(result), entry)
+            headers[REQUEST_ID_HEADER] = charge.caller.request_id
         response = Answered(orjson.dumps(result), headers, body, entry.model)
         memo.put(key, response)
         return RawResponse(response.body, 200, response.headers)
 
     return handle
+
+
+def usage_of(result: dict[str, Any]) -> Usage:
+    """The usage an embeddings / rerank / moderation answer reports (for the gateway's bill)."""
+    usage = result.get("usage")
+    if not isinstance(usage, dict):
+        return Usage()
+    prompt = int(usage.get("prompt_tokens") or usage.get("total_tokens") or 0)
+    return Usage(prompt_tokens=prompt, completion_tokens=int(usage.get("completion_tokens") or 0))
 
 
 def on_first_use(make: Callable[[], Endpoint]) -> Endpoint:

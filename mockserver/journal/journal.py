@@ -77,6 +77,10 @@ class Entry(Struct):
     disconnected: bool = False
     retry_group: str | None = None
     generation: int = 0
+    # Gateway mode (mockserver.gateway): the key's name (never the key) and what was billed.
+    key_name: str | None = None
+    quota: int | None = None
+    cost: float | None = None  # dollars (500,000 quota = $1)
 
     @property
     def unmatched(self) -> bool:
@@ -103,6 +107,9 @@ class Entry(Struct):
             "events_sent": self.events_sent,
             "disconnected": self.disconnected,
             "retry_group": self.retry_group,
+            "key_name": self.key_name,
+            "quota": self.quota,
+            "cost": self.cost,
         }
 
 

@@ -130,4 +130,7 @@ def test_to_dict_names_every_recorded_fact() -> None:
         "events_sent",
         "disconnected",
         "retry_group",
+        "key_name",
+        "quota",
+        "cost",
     }

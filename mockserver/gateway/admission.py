@@ -1,0 +1,311 @@
+"""Gateway mode: who is calling (key → token → user → group), whether the token may use the
+model, what it costs, and the bill — as new-api's `TokenAuth`, `Distribute`,
+`ModelPriceHelper` and `BillingSession` do (commit 9f8a4ec).
+
+    caller = gateway.authenticate(scope)                 # 401/403 before the body is read
+    charge = gateway.admit(caller, model, prompt, max_tokens, claude=...)  # 403/503, pre-charge
+    gateway.settle(charge, usage, entry)                 # after the answer: the real cost
+    gateway.refund(charge)                               # the answer failed
+
+"Now", for `expired_time`, is the scenario's `clock`: no wall clock reaches a response.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from msgspec import Struct
+
+from mockserver.gateway import errors, pricing
+from mockserver.gateway.accounts import (
+    DISABLED,
+    ENABLED,
+    EXHAUSTED,
+    EXPIRED,
+    STATUS_NUMBERS,
+    Accounts,
+    TokenRecord,
+    UsageLog,
+    UserRecord,
+    derive_access_token,
+    derive_key,
+)
+
+if TYPE_CHECKING:
+    from starlette.types import Scope
+
+    from mockserver.core.reply import Usage
+    from mockserver.journal.journal import Entry
+    from mockserver.scenario.gateway import GatewaySpec
+
+TRUST_QUOTA = 10 * pricing.QUOTA_PER_UNIT  # common.GetTrustQuota: no pre-charge above it
+
+
+class Caller(Struct):
+    token: TokenRecord
+    user: UserRecord
+    group: str
+    request_id: str
+
+
+class Charge(Struct):
+    """One admitted request: what was taken before the answer, settled or refunded once."""
+
+    caller: Caller
+    model: str
+    price: pricing.Price
+    pre_consumed: int
+    stream: bool = False
+    done: bool = False
+
+
+class Gateway:
+    def __init__(
+        self, spec: GatewaySpec, seed: int, clock: int, accounts: Accounts | None = None
+    ) -> None:
+        self.spec = spec
+        self.seed = seed
+        self.clock = clock
+        self.accounts = accounts or Accounts()
+        self.keys: dict[str, str] = {}  # token name → full key, as seeded
+        self._seed_accounts()
+
+    def _seed_accounts(self) -> None:
+        for user in self.spec.users:
+            self.accounts.put_user(
+                UserRecord(
+                    id=user.id,
+                    username=user.username,
+                    display_name=user.display_name or user.username,
+                    role=user.role,
+                    status=ENABLED if user.status == "enabled" else DISABLED,
+                    email=user.email,
+                    group=user.group,
+                    quota=user.quota,
+                    access_token=user.access_token or derive_access_token(self.seed, user.id),
+                )
+            )
+        for token in self.spec.tokens:
+            key = (token.key or derive_key(self.seed, token.name, token.user)).removeprefix("sk-")
+            record = TokenRecord(
+                id=self.accounts.next_token_id(),
+                user_id=token.user,
+                key=key,
+                name=token.name,
+                status=STATUS_NUMBERS[token.status],
+                created_time=self.clock,
+                accessed_time=self.clock,
+                expired_time=token.expired_time,
+                remain_quota=token.remain_quota,
+                unlimited_quota=token.unlimited_quota,
+                model_limits_enabled=token.model_limits is not None,
+                model_limits=",".join(token.model_limits or ()),
+                allow_ips="\n".join(token.allow_ips),
+                group=token.group,
+            )
+            self.accounts.put_token(record)
+            self.keys[token.name] = "sk-" + key
+
+    def new_request_id(self) -> str:
+        return errors.request_id(self.clock, self.seed, self.accounts.next_request())
+
+    # --- TokenAuth ---------------------------------------------------------------------------
+
+    def authenticate(self, scope: Scope) -> Caller:
+        """The token and user behind a request's key; the gateway's 401/403 otherwise."""
+        request_id = self.new_request_id()
+        key = key_of(scope)
+        token = self.accounts.token_by_key(key) if key else None
+        if token is None or not self._usable(token):
+            raise errors.middleware_error(401, errors.INVALID_TOKEN, request_id)
+        allowed = [ip for ip in token.allow_ips.replace(" ", "").split("\n") if ip]
+        if allowed:
+            client = scope.get("client")
+            try:
+                address = ipaddress.ip_address(client[0] if client else "")
+            except ValueError:
+                raise errors.middleware_error(403, errors.IP_UNPARSABLE, request_id) from None
+            if not in_networks(address, allowed):
+                raise errors.middleware_error(
+                    403, errors.IP_NOT_ALLOWED, request_id, "access_denied"
+                )
+        user = self.accounts.user(token.user_id)
+        if user is None or user.status != ENABLED:
+            raise errors.middleware_error(403, errors.USER_BANNED, request_id)
+        return Caller(token, user, token.group or user.group, request_id)
+
+    def _usable(self, token: TokenRecord) -> bool:
+        """`ValidateUserToken`: enabled, not expired, not exhausted; a token found expired or
+        exhausted is marked so."""
+        if token.status != ENABLED:
+            return False
+        if token.expired_time != -1 and token.expired_time < self.clock:
+            self.accounts.set_status(token.id, EXPIRED)
+            return False
+        if not token.unlimited_quota and token.remain_quota <= 0:
+            self.accounts.set_status(token.id, EXHAUSTED)
+            return False
+        return True
+
+    # --- Distribute, ModelPriceHelper, PreConsumeBilling -----------------------------------
+
+    def admit(
+        self,
+        caller: Caller,
+        model: str,
+        prompt_tokens: int,
+        max_tokens: int | None,
+        *,
+        claude: bool = False,
+        stream: bool = False,
+    ) -> Charge:
+        """The token may use `model`, a channel serves it to the caller's group, and the
+        pre-charge is taken; the gateway's 403/503 otherwise."""
+        token, request_id = caller.token, caller.request_id
+        if token.model_limits_enabled and model not in token.model_limits.split(","):
+            raise errors.middleware_error(
+                403, f"This token has no access to model {model}", request_id
+            )
+        pricing_entry = self.spec.models.get(model)
+        if pricing_entry is None or (
+            pricing_entry.groups is not None and caller.group not in pricing_entry.groups
+        ):
+            message = (
+                f"No available channel for model {model} under group {caller.group} (distributor)"
+            )
+            raise errors.middleware_error(503, message, request_id, "model_not_found")
+        price = pricing.Price(
+            group_ratio=self.spec.groups.get(caller.group, 1.0),
+            model_ratio=pricing_entry.model_ratio or 0.0,
+            completion_ratio=pricing_entry.completion_ratio,
+            cache_ratio=pricing_entry.cache_ratio,
+            image_ratio=pricing_entry.image_ratio,
+            model_price=pricing_entry.model_price,
+        )
+        quota = pricing.pre_consume(price, prompt_tokens, max_tokens)
+        charge = Charge(caller, model, price, 0, stream)
+        if price.free:
+            return charge
+        user = self.accounts.user(caller.user.id) or caller.user
+        if user.quota <= 0:
+            message = f"用户额度不足, 剩余额度: {pricing.format_quota(user.quota)}"
+            raise errors.relay_error(403, message, "insufficient_user_quota", request_id, claude)
+        if user.quota < quota:
+            message = (
+                f"预扣费额度失败, 用户剩余额度: {pricing.format_quota(user.quota)}, "
+                f"需要预扣费额度: {pricing.format_quota(quota)}"
+            )
+            raise errors.relay_error(403, message, "insufficient_user_quota", request_id, claude)
+        current = self.accounts.token(token.id) or token
+        trusted = (current.unlimited_quota or current.remain_quota > TRUST_QUOTA) and (
+            user.quota > TRUST_QUOTA
+        )
+        if trusted:
+            quota = 0
+        result = self.accounts.pre_consume(token.id, user.id, quota)
+        if result == "token_short":
+            message = (
+                "token quota is not enough, token remain quota: "
+                f"{pricing.format_quota(current.remain_quota)}, need quota: "
+                f"{pricing.format_quota(quota)}"
+            )
+            raise errors.relay_error(
+                403, message, "pre_consume_token_quota_failed", request_id, claude
+            )
+        if result == "user_short":
+            message = f"用户额度不足, 剩余额度: {pricing.format_quota(user.quota)}"
+            raise errors.relay_error(403, message, "insufficient_user_quota", request_id, claude)
+        charge.pre_consumed = quota
+        return charge
+
+    # --- settlement --------------------------------------------------------------------------
+
+    def settle(self, charge: Charge, usage: Usage, entry: Entry | None = None) -> int:
+        """Charge what the answer cost (the pre-charge adjusted), log it, journal it."""
+        if charge.done:
+            return 0
+        charge.done = True
+        caller = charge.caller
+        quota = pricing.quota(
+            charge.price, usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens
+        )
+        self.accounts.adjust(caller.token.id, caller.user.id, quota - charge.pre_consumed)
+        self.accounts.log(
+            UsageLog(
+                id=self.accounts.next_log_id(),
+                user_id=caller.user.id,
+                token_id=caller.token.id,
+                token_name=caller.token.name,
+                model_name=charge.model,
+                quota=quota,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                created_at=self.clock,
+                request_id=caller.request_id,
+                is_stream=charge.stream,
+            )
+        )
+        if entry is not None:
+            entry.key_name = caller.token.name
+            entry.quota = quota
+            entry.cost = pricing.dollars(quota)
+        return quota
+
+    def refund(self, charge: Charge | None, entry: Entry | None = None) -> None:
+        """Give back the pre-charge of a request that failed (nothing is billed)."""
+        if charge is None or charge.done:
+            return
+        charge.done = True
+        self.accounts.adjust(charge.caller.token.id, charge.caller.user.id, -charge.pre_consumed)
+        if entry is not None:
+            entry.key_name = charge.caller.token.name
+            entry.quota = 0
+            entry.cost = 0.0
+
+
+def key_of(scope: Scope) -> str:
+    """The key as `TokenAuth` reads it: `x-api-key` on Claude paths, `?key=` then
+    `x-goog-api-key` on Gemini paths, else `Authorization: Bearer`, else `mj-api-secret`;
+    without `sk-` and anything after a `-` (a channel pin)."""
+    path: str = scope["path"]
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    authorization = headers.get("authorization", "")
+    if "/v1/messages" in path or "/v1/models" in path:
+        authorization = _bearer(headers.get("x-api-key")) or authorization
+    if path.startswith(("/v1beta/models", "/v1beta/openai/models", "/v1/models/")):
+        from urllib.parse import parse_qs
+
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        authorization = _bearer(query.get("key", [""])[0]) or authorization
+        authorization = _bearer(headers.get("x-goog-api-key")) or authorization
+    key = _strip_bearer(authorization)
+    if key in ("", "midjourney-proxy"):
+        key = _strip_bearer(headers.get("mj-api-secret", ""))
+    return key.removeprefix("sk-").split("-")[0]
+
+
+def _bearer(value: str | None) -> str:
+    return f"Bearer {value}" if value else ""
+
+
+def _strip_bearer(value: str) -> str:
+    return value[7:].strip() if value[:7] in ("Bearer ", "bearer ") else value
+
+
+def in_networks(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, allowed: Iterable[str]
+) -> bool:
+    """`common.IsIpInCIDRList`: plain addresses and CIDR ranges."""
+    for item in allowed:
+        try:
+            if address in ipaddress.ip_network(item, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def build(spec: GatewaySpec | None, seed: int, clock: int) -> Gateway | None:
+    return None if spec is None else Gateway(spec, seed, clock)
