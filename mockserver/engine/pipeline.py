@@ -365,12 +365,21 @@ async def generate(
     exchange = prepared.exchange
     headers = dialect.reply_headers(reply, exchange)
     headers.update(delivery.headers)
-    if charge is not None:
-        assert gateway is not None
-        gateway.settle(charge, reply.usage, entry)
-        headers[REQUEST_ID_HEADER] = charge.caller.request_id
     if delivery.fault is None or delivery.fault.connection is None:
         entry.status = 200  # a broken connection answers no status at all
+    if charge is not None:
+        assert gateway is not None
+        headers[REQUEST_ID_HEADER] = charge.caller.request_id
+        if exchange.stream and (delivery.fault is not None or delivery.latency is not None):
+            # It may not go out whole: billed from what was sent, once it has ended.
+            from mockserver.gateway.stream_bill import BilledStream
+
+            app = stream_app(dialect, reply, exchange, headers, entry, delivery)
+            return BilledStream(app, gateway, charge, dialect, reply, exchange, entry)
+        if delivery.fault is not None and delivery.fault.connection is not None:
+            gateway.refund(charge, entry)  # the answer never arrives: a failed request
+        else:
+            gateway.settle(charge, reply.usage, entry)
     if exchange.stream:
         return stream_app(dialect, reply, exchange, headers, entry, delivery)
     body_bytes = dialect.render_body(reply, exchange)

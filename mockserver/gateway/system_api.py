@@ -353,7 +353,7 @@ async def add_token(request: Request, gateway: Gateway, user: UserRecord) -> Res
         name=name,
         created_time=gateway.clock,
         accessed_time=gateway.clock,
-        expired_time=fields.get("expired_time", 0),
+        expired_time=fields.get("expired_time") or -1,  # gorm's `default:-1` fills a zero
         remain_quota=fields.get("remain_quota", 0),
         unlimited_quota=fields.get("unlimited_quota", False),
         model_limits_enabled=fields.get("model_limits_enabled", False),

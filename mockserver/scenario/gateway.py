@@ -93,44 +93,50 @@ class GatewaySpec(Spec):
     models: dict[str, ModelPricing] = Field(default_factory=dict)
     tokens: list[GatewayToken] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _references(self) -> GatewaySpec:
+    def reference_issues(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """What refers to something the section doesn't declare, each with its key path
+        (checked when scenarios are combined, so each issue names its own line)."""
         groups = sorted(self.groups)
-        users = {user.id for user in self.users}
-        if len(users) != len(self.users):
-            raise ValueError("two gateway users share an id; every user needs its own")
-        for user in self.users:
-            _known_group(user.group, groups, f"user {user.id}")
-        for name, pricing in self.models.items():
-            for group in pricing.groups or ():
-                _known_group(group, groups, f"model {name!r}")
-        keys: set[str] = set()
-        for token in self.tokens:
-            if token.user not in users:
-                raise ValueError(
-                    f"token {token.name!r} belongs to user {token.user}, which is not in "
-                    f"gateway.users (ids: {', '.join(map(str, sorted(users)))})"
+        users = sorted(user.id for user in self.users)
+        issues: list[tuple[tuple[str | int, ...], str]] = []
+
+        def group(path: tuple[str | int, ...], name: str, owner: str) -> None:
+            if name not in self.groups:
+                message = (
+                    f"{owner} is in group {name!r}, which gateway.groups does not list "
+                    f"(groups: {', '.join(groups)})"
                 )
+                issues.append((("gateway", *path), message))
+
+        if len(set(users)) != len(users):
+            issues.append((("gateway", "users"), "two gateway users share an id"))
+        for index, user in enumerate(self.users):
+            group(("users", index, "group"), user.group, f"user {user.id}")
+        for name, pricing in self.models.items():
+            for number, listed in enumerate(pricing.groups or ()):
+                group(("models", name, "groups", number), listed, f"model {name!r}")
+        keys: set[str] = set()
+        priced = ", ".join(sorted(self.models)) or "none"
+        for index, token in enumerate(self.tokens):
+            where = ("gateway", "tokens", index)
+            if token.user not in users:
+                message = (
+                    f"token {token.name!r} belongs to user {token.user}, which gateway.users "
+                    f"does not list (ids: {', '.join(map(str, users))})"
+                )
+                issues.append(((*where, "user"), message))
             if token.group:
-                _known_group(token.group, groups, f"token {token.name!r}")
+                group(("tokens", index, "group"), token.group, f"token {token.name!r}")
             if token.key is not None:
                 key = token.key.removeprefix("sk-")
                 if key in keys:
-                    raise ValueError(f"token {token.name!r} repeats another token's key")
+                    issues.append(((*where, "key"), f"token {token.name!r} repeats a key"))
                 keys.add(key)
-            for model in token.model_limits or ():
+            for number, model in enumerate(token.model_limits or ()):
                 if model not in self.models:
-                    known = ", ".join(sorted(self.models)) or "none"
-                    raise ValueError(
-                        f"token {token.name!r} limits to model {model!r}, which gateway.models "
-                        f"does not price (priced: {known})"
+                    message = (
+                        f"token {token.name!r} limits to model {model!r}, which "
+                        f"gateway.models does not price (priced: {priced})"
                     )
-        return self
-
-
-def _known_group(group: str, groups: list[str], owner: str) -> None:
-    if group not in groups:
-        raise ValueError(
-            f"{owner} is in group {group!r}, which gateway.groups does not list "
-            f"(groups: {', '.join(groups)})"
-        )
+                    issues.append(((*where, "model_limits", number), message))
+        return issues

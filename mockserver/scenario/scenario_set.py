@@ -232,7 +232,18 @@ def _gateway(scenarios: Sequence[Scenario]) -> GatewaySpec | None:
             "declare users, keys and prices in one file"
         )
         raise ScenarioError([ScenarioIssue(second.source, line, column, "gateway", message)])
-    return declaring[0].gateway if declaring else None
+    if not declaring:
+        return None
+    scenario = declaring[0]
+    assert scenario.gateway is not None
+    issues = []
+    for path, message in scenario.gateway.reference_issues():
+        line, column = scenario.location(path)
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)[1:]
+        issues.append(ScenarioIssue(scenario.source, line, column, where, message))
+    if issues:
+        raise ScenarioError(issues)
+    return scenario.gateway
 
 
 def _count(number: int, one: str, many: str) -> str:

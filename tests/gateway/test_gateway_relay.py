@@ -4,6 +4,7 @@ counts and new-api's formula."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
@@ -28,7 +29,9 @@ def server(start_server: Callable[..., ServerThread]) -> ServerThread:
     return start_server(SCENARIO)
 
 
-def chat(server: ServerThread, key: str, model: str = "gpt-4o-mini", **extra: Any) -> httpx.Response:
+def chat(
+    server: ServerThread, key: str, model: str = "gpt-4o-mini", **extra: Any
+) -> httpx.Response:
     body = {"model": model, "messages": [{"role": "user", "content": "hello"}], **extra}
     return httpx.post(
         f"{server.url}/v1/chat/completions",
@@ -37,13 +40,16 @@ def chat(server: ServerThread, key: str, model: str = "gpt-4o-mini", **extra: An
     )
 
 
-def expected_quota(prompt: int, completion: int, model_ratio: str, completion_ratio: str,
-                   group_ratio: str = "1") -> int:
+def expected_quota(
+    prompt: int, completion: int, model_ratio: str, completion_ratio: str, group_ratio: str = "1"
+) -> int:
     """new-api's text quota, written out here: (prompt + completion × completion_ratio) ×
     model_ratio × group_ratio, rounded half away from zero."""
-    total = (Decimal(prompt) + Decimal(completion) * Decimal(completion_ratio)) * Decimal(
-        model_ratio
-    ) * Decimal(group_ratio)
+    total = (
+        (Decimal(prompt) + Decimal(completion) * Decimal(completion_ratio))
+        * Decimal(model_ratio)
+        * Decimal(group_ratio)
+    )
     return max(1, int(total.quantize(Decimal(1), ROUND_HALF_UP)))
 
 
@@ -199,7 +205,9 @@ def test_group_ratio_applies(server: ServerThread, reference: dict[str, Any]) ->
     logs = httpx.get(
         f"{server.url}/api/log/token", headers={"Authorization": f"Bearer {KEYS['vip']}"}
     ).json()["data"]
-    assert [log["quota"] for log in logs] == [expected_quota(prompt, completion, "1.25", "4", "0.5")]
+    assert [log["quota"] for log in logs] == [
+        expected_quota(prompt, completion, "1.25", "4", "0.5")
+    ]
 
 
 def test_anthropic_is_billed_by_the_formula(server: ServerThread) -> None:
@@ -209,9 +217,7 @@ def test_anthropic_is_billed_by_the_formula(server: ServerThread) -> None:
         max_tokens=50,
         messages=[{"role": "user", "content": "hello"}],
     )
-    expected = expected_quota(
-        message.usage.input_tokens, message.usage.output_tokens, "0.4", "5"
-    )
+    expected = expected_quota(message.usage.input_tokens, message.usage.output_tokens, "0.4", "5")
     assert token_usage(server, KEYS["main"])["total_used"] == expected
 
 
@@ -267,3 +273,61 @@ def test_gateway_mode_is_off_without_the_section(
     server = start_server("version: 1\n")
     assert chat(server, "anything").status_code == 200
     assert httpx.get(f"{server.url}/api/user/self").status_code == 404
+
+
+def test_cut_stream_bills_only_what_was_sent(
+    server: ServerThread, reference: dict[str, Any]
+) -> None:
+    """A stream cut after a few events bills its prompt and the content chunks the client
+    received (one token each), not the whole reply."""
+    prompt, completion = chat_counts(reference["o200k_base"])
+    pieces: list[str] = []
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream(
+            "POST",
+            f"{server.url}/v1/chat/completions",
+            headers={
+                "Authorization": f"Bearer {KEYS['main']}",
+                "x-mock-fault": "disconnect_after=3",
+            },
+            json={
+                "model": "gpt-4o-mini",
+                "messages": [{"role": "user", "content": "hello"}],
+                "stream": True,
+            },
+        ) as response,
+    ):
+        for line in response.iter_lines():
+            if line.startswith("data: {"):
+                chunk = json.loads(line[6:])
+                if chunk["choices"] and chunk["choices"][0]["delta"].get("content"):
+                    pieces.append(chunk["choices"][0]["delta"]["content"])
+    assert 0 < len(pieces) < completion
+    assert token_usage(server, KEYS["main"])["total_used"] == expected_quota(
+        prompt, len(pieces), "0.075", "4"
+    )
+
+
+def test_broken_connection_is_refunded(server: ServerThread) -> None:
+    with pytest.raises(httpx.TransportError):
+        httpx.post(
+            f"{server.url}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {KEYS['main']}", "x-mock-fault": "connection=reset"},
+            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]},
+        )
+    usage = token_usage(server, KEYS["main"])
+    assert (usage["total_used"], usage["total_available"]) == (0, 1_000_000)
+
+
+def test_status_fault_is_refunded(server: ServerThread) -> None:
+    response = chat(server, KEYS["small"])
+    assert response.status_code == 200
+    before = token_usage(server, KEYS["small"])["total_available"]
+    failed = httpx.post(
+        f"{server.url}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {KEYS['small']}", "x-mock-fault": "status=503"},
+        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]},
+    )
+    assert failed.status_code == 503
+    assert token_usage(server, KEYS["small"])["total_available"] == before
