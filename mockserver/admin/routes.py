@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mockserver.gateway import admin_api as gateway_admin
 from mockserver.http.responses import RawResponse
 from mockserver.journal.calls import Calls, Filters
 from mockserver.scenario import ScenarioError, ScenarioIssue, ScenarioSet
@@ -62,6 +63,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         Route("/_mock/requests", guard(admin.requests), methods=["GET"]),
         Route("/_mock/requests/unmatched", guard(admin.unmatched), methods=["GET"]),
         Route("/_mock/reset", guard(admin.reset), methods=["POST"]),
+        *gateway_admin.routes(state, guard),  # keys and balances in gateway mode
     ]
 
 
@@ -181,7 +183,8 @@ class Admin:
         return _json(self._journal(request, Filters(matched=False)))
 
     def _journal(self, request: Request, base: Filters) -> dict[str, Any]:
-        _allow(request, ("rule", "model", "endpoint", "dialect", "status", "matched", "limit"))
+        allowed = ("rule", "model", "endpoint", "dialect", "status", "matched", "limit", "key_name")
+        _allow(request, allowed)
         query = request.query_params
         criteria = Filters(
             rule=query.get("rule"),
@@ -190,6 +193,7 @@ class Admin:
             dialect=query.get("dialect"),
             status=_integer(request, "status"),
             matched=_flag(request, "matched") if "matched" in query else base.matched,
+            key_name=query.get("key_name"),
         )
         found = Calls(self.state.journal.entries()).where(criteria)
         limit = _integer(request, "limit")

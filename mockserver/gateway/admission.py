@@ -108,6 +108,45 @@ class Gateway:
             self.accounts.put_token(record)
             self.keys[token.name] = "sk-" + key
 
+    def create_token(
+        self,
+        name: str,
+        *,
+        user_id: int = 1,
+        remain_quota: int = 0,
+        unlimited_quota: bool = False,
+        model_limits: list[str] | None = None,
+        expired_time: int = -1,
+        allow_ips: str = "",
+        group: str = "",
+    ) -> TokenRecord:
+        """A new token (the System API's `POST /api/token/`, the admin API, the test handle);
+        its key is derived from the seed, the name and the token's id."""
+        token_id = self.accounts.next_token_id()
+        record = TokenRecord(
+            id=token_id,
+            user_id=user_id,
+            key=derive_key(self.seed, f"{name}#{token_id}", user_id),
+            name=name,
+            created_time=self.clock,
+            accessed_time=self.clock,
+            expired_time=expired_time,
+            remain_quota=remain_quota,
+            unlimited_quota=unlimited_quota,
+            model_limits_enabled=model_limits is not None,
+            model_limits=",".join(model_limits or ()),
+            allow_ips=allow_ips,
+            group=group,
+        )
+        self.accounts.put_token(record)
+        return record
+
+    def token_named(self, name: str, user_id: int | None = None) -> TokenRecord | None:
+        """The newest token of that name (of that user, when given)."""
+        users = [user_id] if user_id is not None else [u.id for u in self.spec.users]
+        found = [t for u in users for t in self.accounts.tokens_of(u) if t.name == name]
+        return max(found, key=lambda t: t.id) if found else None
+
     def new_request_id(self) -> str:
         return errors.request_id(self.clock, self.seed, self.accounts.next_request())
 

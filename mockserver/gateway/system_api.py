@@ -25,7 +25,6 @@ from mockserver.gateway.accounts import (
     EXPIRED,
     TokenRecord,
     UserRecord,
-    derive_key,
 )
 from mockserver.gateway.errors import REQUEST_ID_HEADER
 
@@ -344,23 +343,18 @@ async def add_token(request: Request, gateway: Gateway, user: UserRecord) -> Res
     problem = _quota_problem(fields)
     if problem:
         return fail(problem)
-    token_id = gateway.accounts.next_token_id()
-    name = fields.get("name", "")
-    token = TokenRecord(
-        id=token_id,
+    limits = fields.get("model_limits", "")
+    token = gateway.create_token(
+        fields.get("name", ""),
         user_id=user.id,
-        key=derive_key(gateway.seed, f"{name}#{token_id}", user.id),
-        name=name,
-        created_time=gateway.clock,
-        accessed_time=gateway.clock,
-        expired_time=fields.get("expired_time") or -1,  # gorm's `default:-1` fills a zero
         remain_quota=fields.get("remain_quota", 0),
         unlimited_quota=fields.get("unlimited_quota", False),
-        model_limits_enabled=fields.get("model_limits_enabled", False),
-        model_limits=fields.get("model_limits", ""),
+        model_limits=limits.split(",") if fields.get("model_limits_enabled", False) else None,
+        expired_time=fields.get("expired_time") or -1,  # gorm's `default:-1` fills a zero
         allow_ips=fields.get("allow_ips") or "",
         group=fields.get("group", ""),
     )
+    token.model_limits = limits  # kept as sent, even when limits are off
     gateway.accounts.put_token(token)
     return ok(with_data=False)
 
