@@ -63,11 +63,8 @@ class Context:
     def start_mock(
         self, scenario: Path | None, *, workers: int = 1, pinned: bool = True
     ) -> ServerProcess:
-        """A fresh mockserver process, started and answering a chat request.
-
-        The scenario is validated first (`mockserver validate`), so the server starts as every
-        start but a file's first does: from the snapshot in the cache folder, without pydantic.
-        """
+        """A fresh mockserver process, started and answering a chat request (the scenario is
+        validated first, `mockserver validate`, so that a broken one fails the bench at once)."""
         if scenario is not None:
             subprocess.run(
                 [*mockserver_command(), "validate", str(scenario)],

@@ -10,7 +10,16 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import big_prompt, fixture_startup, latency, memory, multi_worker, startup, throughput
+from bench import (
+    big_prompt,
+    fixture_startup,
+    latency,
+    memory,
+    multi_worker,
+    soak,
+    startup,
+    throughput,
+)
 from bench.context import Context, Options, progress
 from bench.report import FigureResult, FigureSpec
 from bench.servers import Unavailable
@@ -32,6 +41,7 @@ GROUPS = [
     Group(latency.SPECS, latency.run),
     Group([multi_worker.SPEC], multi_worker.run, needs_wrk=True),
     Group([memory.SPEC], memory.run),
+    Group([soak.SPEC], soak.run),
 ]
 KEYS = list(dict.fromkeys(spec.key for group in GROUPS for spec in group.specs))
 

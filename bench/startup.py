@@ -1,8 +1,9 @@
 """Start-up: from `Popen("mockserver serve ...")` to the first completed chat response with exact
-usage, polled in a tight loop. The cache folder (`MOCKSERVER_CACHE_DIR`: rank tables, the
-validated scenario, the parsed catalog) is either a fresh empty folder (cold) or one filled by
-an earlier launch (warm). The baseline column is the same
-measurement for the baseline app: the floor that Python, uvicorn and Starlette impose.
+usage, polled in a tight loop: with the built-in default scenario (its reply is fake prose) and
+with a scenario file (its reply is scripted). The cache folder (`MOCKSERVER_CACHE_DIR`: the rank
+tables, the parsed catalog) is either a fresh empty folder (cold) or one filled by an earlier
+launch (warm). The baseline column is the same measurement for the baseline app: the floor that
+Python, uvicorn and Starlette impose.
 """
 
 from __future__ import annotations
@@ -17,16 +18,31 @@ from bench.report import FigureResult, FigureSpec, Target
 from bench.servers import ServerProcess, Unavailable, baseline_argv, free_port, mock_argv
 from bench.stats import median
 from bench.tokenizer import chat_prompt_tokens
-from bench.workloads import CHAT, SCRIPTED_PROMPT, SCRIPTED_TOKENS, THROUGHPUT_SCENARIO
+from bench.workloads import (
+    CHAT,
+    DEFAULT_PROMPT,
+    SCRIPTED_PROMPT,
+    SCRIPTED_TOKENS,
+    THROUGHPUT_SCENARIO,
+)
+from bench.workloads import (
+    DEFAULT as DEFAULT_CHAT,
+)
 
-WARM = FigureSpec(
+DEFAULT = FigureSpec(
     "startup",
-    "start-up, warm cache",
+    "start-up, default scenario",
     Target("max", "≤ 0.3 s median", 0.3, subject="measured"),
     "s",
 )
-COLD = FigureSpec("startup", "start-up, cold cache", Target("report", "reported"), "s")
-SPECS = [WARM, COLD]
+WARM = FigureSpec(
+    "startup",
+    "start-up, a scenario file",
+    Target("max", "≤ 0.5 s median", 0.5, subject="measured"),
+    "s",
+)
+COLD = FigureSpec("startup", "start-up, file, cold cache", Target("report", "reported"), "s")
+SPECS = [DEFAULT, WARM, COLD]
 
 Check = Callable[[client.Response], str | None]
 
@@ -40,6 +56,15 @@ def exact_usage(reply: client.Response) -> str | None:
     }
     got = {k: usage.get(k) for k in expected}
     return None if got == expected else f"first response's usage {got}, expected {expected}"
+
+
+def default_usage(reply: client.Response) -> str | None:
+    """None if the first default reply counts the prompt exactly and has some text."""
+    usage = reply.json().get("usage") or {}
+    prompt = chat_prompt_tokens(DEFAULT_PROMPT)
+    if usage.get("prompt_tokens") == prompt and usage.get("completion_tokens", 0) > 0:
+        return None
+    return f"first default reply's usage {usage}, expected {prompt} prompt tokens and some text"
 
 
 def time_launch(
@@ -78,12 +103,17 @@ def run(ctx: Context, keys: set[str]) -> list[FigureResult]:
     def mock(port: int) -> list[str]:
         return mock_argv(THROUGHPUT_SCENARIO, port)
 
+    def mock_default(port: int) -> list[str]:
+        return mock_argv(None, port)
+
+    default_probe = (DEFAULT_CHAT.path, DEFAULT_CHAT.encoded(), DEFAULT_CHAT.headers)
+
     def baseline(port: int) -> list[str]:
         return baseline_argv(None, port)
 
     warm_dir = ctx.tmp / "cache-warm"
     _prime(ctx, warm_dir)
-    times: dict[str, list[float]] = {"cold": [], "warm": [], "baseline": []}
+    times: dict[str, list[float]] = {"default": [], "cold": [], "warm": [], "baseline": []}
     try:
         for n in range(ctx.options.rounds):
             cold_dir = ctx.tmp / f"cache-cold-{n}"
@@ -92,6 +122,11 @@ def run(ctx: Context, keys: set[str]) -> list[FigureResult]:
             )
             times["warm"].append(
                 time_launch(ctx, mock, mock_probe, env=_cache(warm_dir), check=exact_usage)
+            )
+            times["default"].append(
+                time_launch(
+                    ctx, mock_default, default_probe, env=_cache(warm_dir), check=default_usage
+                )
             )
             times["baseline"].append(time_launch(ctx, baseline, baseline_probe))
             progress(
@@ -103,7 +138,7 @@ def run(ctx: Context, keys: set[str]) -> list[FigureResult]:
     floor = median(times["baseline"])
     note = "" if _cache_files(warm_dir) else "the server wrote no cache files"
     results = []
-    for spec, kind in ((WARM, "warm"), (COLD, "cold")):
+    for spec, kind in ((DEFAULT, "default"), (WARM, "warm"), (COLD, "cold")):
         value = median(times[kind])
         data = {"launches_s": times[kind], "baseline_launches_s": times["baseline"]}
         results.append(spec.result(value, floor, value / floor, detail=note, data=data).judge())

@@ -67,10 +67,9 @@ STREAM_200 = Workload(
     content_events=200,
 )
 # No marker: the built-in default answers, with fake text sized like the scripted reply.
+DEFAULT_PROMPT = "Write a short note about the weather."
 DEFAULT = Workload(
-    "default",
-    "/v1/chat/completions",
-    chat_body("Write a short note about the weather.", max_tokens=SCRIPTED_TOKENS),
+    "default", "/v1/chat/completions", chat_body(DEFAULT_PROMPT, max_tokens=SCRIPTED_TOKENS)
 )
 ANTHROPIC = Workload(
     "anthropic",

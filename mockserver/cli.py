@@ -3,14 +3,20 @@
 mockserver serve                         # built-in default scenario on 127.0.0.1:8000
 mockserver serve scenarios/ --port 9000  # every *.yaml in scenarios/
 mockserver serve agent.yaml --strict --seed 7
+mockserver serve --workers 4             # four processes sharing one state (a temporary file)
+mockserver serve --state state.db        # journal, loaded rules, counters kept across restarts
 mockserver validate scenarios/*.yaml     # exit 1 listing every error, 0 with a summary
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
+import copy
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,13 +50,37 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--admin-token", help="require this token on every /_mock/ call")
     serve.add_argument("--journal-size", type=int, default=1000, help="requests kept in memory")
     serve.add_argument(
+        "--state",
+        metavar="FILE",
+        help="keep the state (journal, rules loaded through /_mock/, sequence counters, stored "
+        "responses) in this SQLite file, across restarts; default: in memory (a temporary "
+        "file shared by the workers with --workers N)",
+    )
+    serve.add_argument(
+        "--counters-size",
+        type=int,
+        default=10_000,
+        help="keys kept per counter table (occurrences, sequences, attempts, rate-limit buckets)",
+    )
+    serve.add_argument(
+        "--responses-size",
+        type=int,
+        default=1_000,
+        help="Responses API responses kept for previous_response_id",
+    )
+    serve.add_argument(
         "--latency",
         choices=["none", "realistic"],
         default="none",
         help="default pacing: none (instant) or a plausible per-model profile",
     )
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
-    serve.add_argument("--log-level", default="warning", help="uvicorn log level")
+    serve.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["critical", "error", "warning", "info", "debug", "trace"],
+        help="uvicorn's log level; info logs one line per request",
+    )
 
     validate = commands.add_parser("validate", help="check scenario files and report every error")
     validate.add_argument("paths", nargs="+", metavar="FILE|DIR")
@@ -104,6 +134,9 @@ def serve(args: argparse.Namespace) -> int:
         journal_size=args.journal_size,
         latency=args.latency,
         workers=args.workers,
+        state_file=args.state,
+        counters_size=args.counters_size,
+        responses_size=args.responses_size,
     )
     try:
         scenarios = load_paths(settings.scenario_paths)
@@ -112,9 +145,17 @@ def serve(args: argparse.Namespace) -> int:
             print(issue, file=sys.stderr)
         print("mockserver: not started: the scenarios have errors", file=sys.stderr)
         return 2
+    if settings.workers > 1 and settings.state_file is None:
+        settings.state_file, settings.state_temporary = temporary_state(), True
+    if settings.state_file is not None:
+        # Created here, once, before any worker opens it.
+        from mockserver.store.sqlite import SqliteStore
+
+        SqliteStore(settings.state_file).close()
     base = f"http://{settings.host}:{settings.port}"
     what = ", ".join(settings.scenario_paths) or "built-in default"
-    print(f"mockserver listening on {base} (scenarios: {what})")
+    kept = f"; state: {args.state}" if args.state else ""
+    print(f"mockserver listening on {base} (scenarios: {what}{kept})")
     print("Point the OpenAI SDK at it:")
     print(f"  export OPENAI_BASE_URL={base}/v1")
     print("  export OPENAI_API_KEY=sk-mock")
@@ -123,6 +164,7 @@ def serve(args: argparse.Namespace) -> int:
         "host": settings.host,
         "port": settings.port,
         "log_level": args.log_level,
+        "log_config": logging_config(args.log_level),
         "access_log": False,
         # No route speaks WebSocket; "none" spares importing a WebSocket library (~20 ms).
         "ws": "none",
@@ -136,6 +178,27 @@ def serve(args: argparse.Namespace) -> int:
     app = create_app(state=MockState(settings, scenarios))
     Server(uvicorn.Config(app, **options)).run()
     return 0
+
+
+def temporary_state() -> str:
+    """A state file for the workers of this run, removed when it ends."""
+    folder = tempfile.mkdtemp(prefix="mockserver-state-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return os.path.join(folder, "state.sqlite")
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging, and the `mockserver` loggers at the same level on its handler (every
+    worker applies it): `info` gives one line per request (`mockserver.http.request_log`)."""
+    from uvicorn.config import LOG_LEVELS, LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["mockserver"] = {
+        "handlers": ["default"],
+        "level": LOG_LEVELS[level],
+        "propagate": False,
+    }
+    return config
 
 
 if __name__ == "__main__":

@@ -1,21 +1,28 @@
 """Everything one server instance holds: settings, catalog, engine, journal, dialect instances.
 
 Scenarios are swapped as a whole (`load`): a request sees either the old set or the new one,
-never half of each.
+never half of each. What every worker process must agree on lives on the store
+(`mockserver.store`): the journal, the engine's counters, stored Responses, and the scenarios
+published through the admin API, which each worker checks for once per request (`sync`).
 """
 
 from __future__ import annotations
 
-import functools
+import logging
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from mockserver.core.catalog import Catalog, load_builtin
+from mockserver.admin.published import PublishedScenarios, Source
+from mockserver.core.catalog import load_builtin
+from mockserver.engine.counters import Counters
 from mockserver.engine.decide import Engine
 from mockserver.engine.memo import Memo
 from mockserver.journal.journal import Journal
-from mockserver.protocols.openai.chat import ChatDialect
-from mockserver.scenario import ScenarioSet, load_paths
+from mockserver.protocols.openai.response_store import ResponseStore
+from mockserver.protocols.registry import PROTOCOLS, Protocol, by_name, load_dialect
+from mockserver.scenario import ScenarioError, ScenarioSet, load_paths
 from mockserver.settings import Settings
+from mockserver.store import Store, open_store
 
 if TYPE_CHECKING:
     from mockserver.gateway.admission import Gateway
@@ -26,50 +33,57 @@ if TYPE_CHECKING:
     from mockserver.protocols.openai.completions import CompletionsDialect
     from mockserver.protocols.openai.responses import ResponsesDialect
 
+log = logging.getLogger("mockserver")
+
 
 class Dialects:
-    """One instance of each dialect, shared by every request of a server. Each but Chat
-    Completions' is made, and its module imported, on first use: most servers only ever speak
-    one or two, and importing the others is ~20 ms of every start-up."""
+    """One instance of each protocol's dialect (`protocols.registry`), shared by every request
+    of a server. Each but Chat Completions' is made, and its module imported, on first use:
+    most servers only ever speak one or two. Server-side state a dialect keeps (Responses'
+    stored responses) lives in the shared store, handed to it through `Dialect.use_state`."""
 
-    def __init__(self) -> None:
-        self.chat = ChatDialect()
+    def __init__(
+        self,
+        protocols: Iterable[Protocol] = PROTOCOLS,
+        response_store: ResponseStore | None = None,
+    ) -> None:
+        self.protocols = by_name(protocols)
+        self.response_store = response_store if response_store is not None else ResponseStore()
+        self._made: dict[str, Dialect] = {}
+        self.chat = self.get("openai.chat")
 
-    @functools.cached_property
+    def get(self, name: str) -> Dialect:
+        """The dialect of the protocol `name` (made now if it wasn't)."""
+        made = self._made.get(name)
+        if made is None:
+            made = load_dialect(self.protocols[name])
+            made.use_state(self)
+            self._made[name] = made
+        return made
+
+    @property
     def responses(self) -> ResponsesDialect:
-        from mockserver.protocols.openai.responses import ResponsesDialect
+        return self.get("openai.responses")  # type: ignore[return-value]
 
-        return ResponsesDialect()
-
-    @functools.cached_property
+    @property
     def anthropic(self) -> AnthropicDialect:
-        from mockserver.protocols.anthropic.messages import AnthropicDialect
+        return self.get("anthropic.messages")  # type: ignore[return-value]
 
-        return AnthropicDialect()
-
-    @functools.cached_property
+    @property
     def gemini(self) -> GeminiDialect:
-        from mockserver.protocols.gemini.generate import GeminiDialect
+        return self.get("gemini")  # type: ignore[return-value]
 
-        return GeminiDialect()
-
-    @functools.cached_property
+    @property
     def completions(self) -> CompletionsDialect:
-        from mockserver.protocols.openai.completions import CompletionsDialect
+        return self.get("openai.completions")  # type: ignore[return-value]
 
-        return CompletionsDialect()
-
-    @functools.cached_property
+    @property
     def rerank(self) -> GatewayDialect:
-        from mockserver.protocols.newapi.errors import GatewayDialect
-
-        return GatewayDialect()
+        return self.get("gateway")  # type: ignore[return-value]
 
     def reset(self) -> None:
-        """Forget the responses kept for `previous_response_id` (if Responses was ever used)."""
-        responses = self.__dict__.get("responses")  # where cached_property keeps the one made
-        if responses is not None:
-            responses.store.clear()
+        """Forget the responses kept for `previous_response_id` (by any worker)."""
+        self.response_store.clear()
 
     def for_path(self, path: str) -> Dialect:
         """The dialect whose error shape a path's errors (404, 405, 413) should take."""
@@ -83,32 +97,49 @@ class Dialects:
 
 
 class MockState:
-    def __init__(self, settings: Settings, scenarios: ScenarioSet) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        scenarios: ScenarioSet,
+        store: Store | None = None,
+        *,
+        protocols: Iterable[Protocol] = PROTOCOLS,
+    ) -> None:
         self.settings = settings
-        self.dialects = Dialects()
-        self.journal = Journal(settings.journal_size)
+        self.store = store if store is not None else open_store(settings)
+        self.shared = self.store.shared  # other processes may publish scenarios: `sync`
+        self.startup = scenarios  # the scenarios given at start (DELETE /_mock/scenarios)
+        self.published = PublishedScenarios(self.store)
+        self.counters = Counters(self.store, settings.counters_size)
+        responses = self.store.table("responses", settings.responses_size)
+        self.dialects = Dialects(protocols, ResponseStore(responses))
+        self.journal = Journal(
+            settings.journal_size, self.store.log("journal", settings.journal_size)
+        )
         self.builtin_catalog = load_builtin()
-        self.scenarios = scenarios
-        self.catalog: Catalog = self.builtin_catalog
-        self.engine = Engine(scenarios, seed=settings.seed, strict=settings.strict)
-        self.memo = Memo()
+        self.generation = 0  # of the published scenarios this process serves
         self.gateway: Gateway | None = None  # gateway mode: a scenario's `gateway:` section
-        self.load(scenarios)
+        self._install(scenarios)
+        if self.published.generation():  # published before: by another worker, or a past run
+            self._adopt()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MockState:
         return cls(settings, load_paths(settings.scenario_paths))
 
-    def load(self, scenarios: ScenarioSet) -> None:
-        """Replace the scenarios (already validated as a whole) and reset sequence state."""
+    def _install(self, scenarios: ScenarioSet) -> None:
+        """Serve `scenarios` (already validated as a whole) in this process."""
         catalog = self.builtin_catalog.with_extra(scenarios.model_infos())
-        engine = Engine(scenarios, seed=self.settings.seed, strict=self.settings.strict)
+        settings = self.settings
+        engine = Engine(
+            scenarios, seed=settings.seed, strict=settings.strict, counters=self.counters
+        )
         memo = Memo(name for rule in scenarios.rules for name in rule.matcher.header_names)
         gateway = None
         if scenarios.gateway is not None:
             from mockserver.gateway.admission import Gateway
 
-            gateway = Gateway(scenarios.gateway, engine.seed, scenarios.clock)
+            gateway = Gateway(scenarios.gateway, engine.seed, scenarios.clock, self.store)
         # One assignment: a request sees the old scenarios, catalog and memo or the new ones.
         self.scenarios, self.catalog, self.engine, self.memo, self.gateway = (
             scenarios,
@@ -118,8 +149,59 @@ class MockState:
             gateway,
         )
 
+    def load(self, scenarios: ScenarioSet) -> None:
+        """Replace the scenarios in this process and reset sequence state (the pytest plugin's
+        way; the admin API's is `publish`, which every worker follows)."""
+        self.counters.clear()
+        self._install(scenarios)
+
+    def publish(
+        self,
+        scenarios: ScenarioSet,
+        added: Sequence[Source] = (),
+        *,
+        replace: bool = False,
+        startup: bool | None = None,
+    ) -> None:
+        """Serve `scenarios` — this process's scenarios changed as `added`, `replace` and
+        `startup` say (`Published.then`) — in every worker, and reset sequence state.
+        `Conflict` when another worker published first: `sync`, then build them again."""
+        with self.store.transaction():
+            published = self.published.publish(
+                self.generation, added, replace=replace, startup=startup
+            )
+            self.counters.clear()
+        self._install(scenarios)
+        self.generation = published.generation
+
+    def sync(self) -> None:
+        """Adopt the scenarios another worker published since this one last looked."""
+        if self.published.generation() != self.generation:
+            self._adopt()
+
+    def _adopt(self) -> None:
+        published = self.published.current()
+        try:
+            scenarios = published.build(self.startup)
+        except ScenarioError as error:
+            # The scenario files given at start changed since the others were published (a
+            # restart with `--state`): keep what this process serves, and say why once.
+            log.error(
+                "mockserver: the scenarios published through the admin API (generation %d) "
+                "don't load with the scenario files given at start; keeping those files "
+                "alone:\n%s",
+                published.generation,
+                error,
+            )
+        else:
+            self._install(scenarios)
+        self.generation = published.generation
+
     def reset(self) -> None:
-        """Forget the journal and every sequence cursor; keep the scenarios."""
+        """Forget the journal, every sequence cursor and counter, and the stored responses
+        (for every worker); keep the scenarios."""
         self.engine.reset()
         self.journal.reset()
         self.dialects.reset()
+        if self.gateway is not None:
+            self.gateway.reset()  # keys, balances and usage back to the scenario's

@@ -1,7 +1,7 @@
 """Server settings: what `mockserver serve` flags and the pytest plugin configure.
 
 Settings travel to uvicorn worker processes as JSON in `MOCKSERVER_SETTINGS`, so `--workers N`
-gives every worker the same scenarios and seed.
+gives every worker the same scenarios, seed, state file and store capacities.
 """
 
 from __future__ import annotations
@@ -26,6 +26,15 @@ class Settings(Struct):
     max_body_bytes: int = 32 * 1024 * 1024
     latency: str = "none"  # "none" | "realistic"
     workers: int = 1
+    # State shared by workers and kept across restarts (`mockserver.store`): None keeps it in
+    # memory; `serve --workers N` without `--state` uses a temporary file.
+    state_file: str | None = None
+    state_temporary: bool = False  # this run's alone (removed at exit): never worth an fsync
+    # Keys kept per counter table (occurrences, sequence cursors, fail_times attempts,
+    # rate-limit buckets), least recently written forgotten first: ~100-200 bytes a key.
+    counters_size: int = 10_000
+    # Responses kept for `previous_response_id` and GET /v1/responses/{id}: ~5 kB each.
+    responses_size: int = 1_000
 
     def to_env(self) -> str:
         return orjson.dumps(asdict(self)).decode()

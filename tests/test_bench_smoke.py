@@ -266,6 +266,7 @@ def test_every_figure_key_is_selectable() -> None:
         "latency",
         "multi-worker",
         "memory",
+        "soak",
     ]
     with pytest.raises(ValueError, match="unknown figure"):
         runner.run_all(Options(), {"nope"})

@@ -13,9 +13,9 @@ import pytest
 import uvicorn
 
 from mockserver.cli import main
-from mockserver.http.app import MockApp
+from mockserver.http.app import MockApp, app_from_env
 from mockserver.http.server_thread import Server
-from mockserver.settings import ENV_VAR
+from mockserver.settings import ENV_VAR, Settings
 from tests.conftest import SCENARIOS
 
 BAD = textwrap.dedent(
@@ -100,3 +100,24 @@ def test_serve_with_workers_runs_the_app_factory(served: list[Any]) -> None:
     [(app, options)] = served
     assert app == "mockserver.http.app:app_from_env"
     assert options["workers"] == 2 and options["factory"] is True
+
+
+def test_serve_gives_every_worker_one_temporary_state_and_the_store_limits(
+    served: list[Any],
+) -> None:
+    args = ["serve", "--port", "0", "--workers", "2", "--counters-size", "50"]
+    assert main([*args, "--responses-size", "7", "--journal-size", "9"]) == 0
+    settings = Settings.from_env()  # what each worker reads
+    assert settings.state_file is not None and Path(settings.state_file).exists()
+    assert settings.state_temporary is True
+    assert (settings.counters_size, settings.responses_size, settings.journal_size) == (50, 7, 9)
+    state = app_from_env().state.mock
+    assert state.shared and len(state.counters.occurrences) == 0
+
+
+def test_serve_keeps_its_state_in_the_file_given(served: list[Any], tmp_path: Path) -> None:
+    state_file = tmp_path / "kept.sqlite"
+    assert main(["serve", "--port", "0", "--state", str(state_file)]) == 0
+    [(app, _)] = served
+    assert app.mock.shared and app.mock.settings.state_temporary is False
+    assert state_file.exists()

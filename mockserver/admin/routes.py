@@ -10,6 +10,8 @@
     GET    /_mock/requests/unmatched    requests no rule matched, with their near misses
     POST   /_mock/reset                 forget the journal and sequence state; keep scenarios
 
+What these change, every worker of `serve --workers N` serves (`mockserver.admin.published`).
+
 With `--admin-token T`, every call needs `Authorization: Bearer T` (401 otherwise). `?path=`
 loads only from the directories (and files) given at start; `../` can't leave them.
 """
@@ -26,17 +28,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mockserver.admin.published import Conflict, Source
 from mockserver.gateway import admin_api as gateway_admin
 from mockserver.http.responses import RawResponse
 from mockserver.journal.calls import Calls, Filters
 from mockserver.scenario import ScenarioError, ScenarioIssue, ScenarioSet
 
 if TYPE_CHECKING:
-    from mockserver.scenario import Scenario
     from mockserver.server_state import MockState
 
 Handler = Callable[[Request], Awaitable[Response]]
 BODY_SOURCE = "<POST /_mock/scenarios>"
+PUBLISH_TRIES = 5  # builds of the new scenarios while other workers keep publishing first
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 
@@ -70,7 +73,6 @@ def routes(state: MockState) -> list[BaseRoute]:
 class Admin:
     def __init__(self, state: MockState) -> None:
         self.state = state
-        self.startup = state.scenarios  # what DELETE /_mock/scenarios goes back to
         self.token = state.settings.admin_token
         given = [Path(p).resolve() for p in state.settings.scenario_paths]
         self.directories = [p for p in given if p.is_dir()]
@@ -127,20 +129,39 @@ class Admin:
         try:
             if path is not None:
                 added = list(load_paths([self._resolve(path)]).scenarios)
+                sources = [_file_source(scenario.source) for scenario in added]
             else:
-                added = [_parse_body(await request.body(), request.headers.get("content-type"))]
-            current = () if replace else self.state.scenarios.scenarios
-            combined = ScenarioSet.build([*current, *added])
+                sources = [_parse_body(await request.body(), request.headers.get("content-type"))]
+                added = [source.load() for source in sources]
+            for _ in range(PUBLISH_TRIES):
+                current = () if replace else self.state.scenarios.scenarios
+                combined = ScenarioSet.build([*current, *added])
+                try:
+                    self.state.publish(
+                        combined, sources, replace=replace, startup=False if replace else None
+                    )
+                    break
+                except Conflict:  # another worker published meanwhile: build on theirs
+                    self.state.sync()
+            else:
+                raise AdminError(409, "scenarios changed concurrently; try again", "conflict")
         except ScenarioError as error:
             issues = [_issue_dict(issue) for issue in error.issues]
             raise AdminError(400, str(error), "scenario_error", issues=issues) from None
-        self.state.load(combined)
         return _json({**_describe(self.state), "added": [s.source for s in added]})
 
     async def remove_scenarios(self, request: Request) -> Response:
         _allow(request, ("all",))
-        scenarios = ScenarioSet() if _flag(request, "all") else self.startup
-        self.state.load(scenarios)
+        everything = _flag(request, "all")
+        scenarios = ScenarioSet() if everything else self.state.startup
+        for _ in range(PUBLISH_TRIES):
+            try:
+                self.state.publish(scenarios, replace=True, startup=not everything)
+                break
+            except Conflict:
+                self.state.sync()
+        else:
+            raise AdminError(409, "scenarios changed concurrently; try again", "conflict")
         return _json(_describe(self.state))
 
     def _resolve(self, raw: str) -> Path:
@@ -237,10 +258,9 @@ def _integer(request: Request, name: str) -> int | None:
     return int(value)
 
 
-def _parse_body(raw: bytes, content_type: str | None) -> Scenario:
-    """A JSON body (`content-type: application/json`) or YAML text, validated as one file."""
-    from mockserver.scenario import load_data, load_text
-
+def _parse_body(raw: bytes, content_type: str | None) -> Source:
+    """A JSON body (`content-type: application/json`) or YAML text, as the source of one file
+    (its `load()` validates it)."""
     if not raw.strip():
         raise ScenarioError(
             [ScenarioIssue(BODY_SOURCE, None, None, "", "the body is empty; send a scenario")]
@@ -253,13 +273,19 @@ def _parse_body(raw: bytes, content_type: str | None) -> Scenario:
                 BODY_SOURCE, error.lineno, error.colno, "", f"invalid JSON: {error.msg}"
             )
             raise ScenarioError([issue]) from None
-        return load_data(data, BODY_SOURCE)
+        return Source(BODY_SOURCE, data=data)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         issue = ScenarioIssue(BODY_SOURCE, None, None, "", "the body is not UTF-8 text")
         raise ScenarioError([issue]) from None
-    return load_text(text, BODY_SOURCE)
+    return Source(BODY_SOURCE, text=text)
+
+
+def _file_source(path: str) -> Source:
+    """A scenario file loaded by `?path=`, kept as its text: every worker, and a restart with
+    `--state`, loads what was validated here."""
+    return Source(path, text=Path(path).read_text(encoding="utf-8"))
 
 
 def _issue_dict(issue: ScenarioIssue) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The scenario engine: which rule answers a request, and the neutral reply it gives.
 
 `decide()` is cheap and stateless except for three documented counters, all keyed on request
-content so parallel clients don't disturb each other:
+content so parallel clients don't disturb each other, and kept on the server's store so every
+worker process counts alike (`mockserver.engine.counters`):
 - occurrences of the same request (its canonical body): they make repeated identical requests
   get fresh ids, deterministically;
 - sequence cursors, one per (rule, conversation), the conversation being identified by its
@@ -28,6 +29,7 @@ from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
 from mockserver.core.fifo import FifoMap
 from mockserver.core.reply import Reply
+from mockserver.engine.counters import Counters, key_of
 from mockserver.scenario import CompiledRule, NearMiss, ScenarioSet, near_misses
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
 # Retry groups whose hashed key prefix is kept (`Engine.stamp`): as many as the memo keeps requests.
 KEY_PREFIXES = 1024
+FINGERPRINTS = 256  # models whose system fingerprint is kept (unknown model names are accepted)
 
 
 class Stamp(NamedTuple):
@@ -73,17 +76,21 @@ class Decision(Struct):
 
 class Engine:
     def __init__(
-        self, scenarios: ScenarioSet, *, seed: int | None = None, strict: bool | None = None
+        self,
+        scenarios: ScenarioSet,
+        *,
+        seed: int | None = None,
+        strict: bool | None = None,
+        counters: Counters | None = None,
     ) -> None:
         self.rules: tuple[CompiledRule, ...] = scenarios.rules
         self.seed = scenarios.seed if seed is None else seed
         self.strict = scenarios.strict if strict is None else strict
         self.clock = scenarios.clock
+        self.counters = counters if counters is not None else Counters()
         self._lock = threading.Lock()
-        self._occurrences: dict[str, int] = {}
-        self._cursors: dict[tuple[str, str], int] = {}
-        self._attempts: dict[tuple[str, str], int] = {}
-        self._fingerprints: dict[str, str] = {}
+        # Caches of what the seed and a name always give: per process, bounded.
+        self._fingerprints: FifoMap[str, str] = FifoMap(FINGERPRINTS)
         self._key_prefixes: FifoMap[str, ids.DigestPrefix] = FifoMap(KEY_PREFIXES)
         # Chaos and rate limits, and their modules, only for scenarios that declare them.
         self.chaos: Chaos | None = None
@@ -95,23 +102,17 @@ class Engine:
         if scenarios.rate_limits:
             from mockserver.gateway.ratelimit import RateLimiter
 
-            self.rate_limiter = RateLimiter(scenarios.rate_limits, self.clock)
+            self.rate_limiter = RateLimiter(
+                scenarios.rate_limits, self.clock, table=self.counters.buckets
+            )
 
     def reset(self) -> None:
-        with self._lock:
-            self._occurrences.clear()
-            self._cursors.clear()
-            self._attempts.clear()
-        if self.rate_limiter is not None:
-            self.rate_limiter.reset()
+        """Forget every count: occurrences, sequence cursors, attempts, rate-limit buckets."""
+        self.counters.clear()
 
     def occurrence(self, content: object) -> int:
         """How often this content was seen before (0 the first time); counts it."""
-        key = ids.digest(content)
-        with self._lock:
-            seen = self._occurrences.get(key, 0)
-            self._occurrences[key] = seen + 1
-        return seen
+        return self.counters.next_occurrence(ids.digest(content))
 
     @property
     def replays_statically(self) -> bool:
@@ -121,17 +122,16 @@ class Engine:
 
     def stamp(self, group: str, model: str) -> Stamp:
         """Count one more occurrence of the retry group `group` and stamp it."""
+        occurrence = self.counters.next_occurrence(group)
         with self._lock:
-            occurrence = self._occurrences.get(group, 0)
-            self._occurrences[group] = occurrence + 1
             prefix = self._key_prefixes.get(group)
             if prefix is None:
                 prefix = ids.DigestPrefix(self.seed, group)
                 self._key_prefixes.put(group, prefix)
-        fingerprint = self._fingerprints.get(model)
-        if fingerprint is None:
-            fingerprint = "fp_" + ids.hexchars(ids.digest(self.seed, model), "fp", 10)
-            self._fingerprints[model] = fingerprint
+            fingerprint = self._fingerprints.get(model)
+            if fingerprint is None:
+                fingerprint = "fp_" + ids.hexchars(ids.digest(self.seed, model), "fp", 10)
+                self._fingerprints.put(model, fingerprint)
         key = prefix.digest(occurrence)  # = ids.digest(self.seed, group, occurrence)
         return Stamp(occurrence, key, self.clock + occurrence, fingerprint)
 
@@ -182,15 +182,14 @@ class Engine:
         attempts per retry group, anything else is the same every time."""
         occurrence = 0
         if rule.kind == "sequence":
-            counter, counter_key = self._cursors, (rule.name, conversation_id(exchange))
+            counter = self.counters.cursors
+            counter_key = key_of(rule.name, conversation_id(exchange))
         elif rule.kind == "fail_times":
-            counter, counter_key = self._attempts, (rule.name, decision.retry_group)
+            counter, counter_key = self.counters.attempts, key_of(rule.name, decision.retry_group)
         else:
             counter = None
         if counter is not None:
-            with self._lock:
-                occurrence = counter.get(counter_key, 0)
-                counter[counter_key] = occurrence + 1
+            occurrence = counter.incr(counter_key) - 1
         decision.attempt = occurrence + 1
         outcome = rule.step(occurrence)
         from mockserver.scenario.outcomes import FaultSpec  # loaded with the rules

@@ -26,7 +26,6 @@ from mockserver.engine import latency
 from mockserver.engine.compose import depends_on_key
 from mockserver.engine.decide import retry_group
 from mockserver.engine.memo import Prepared, StaticReply
-from mockserver.faults.vendor import vendor_of
 from mockserver.gateway.errors import REQUEST_ID_HEADER
 from mockserver.http.delivery import Delivery, body_app, error_app, stream_app
 from mockserver.http.responses import RawResponse
@@ -285,12 +284,12 @@ def limit(
     admission = limiter.admit(delivery.api_key, exchange.model, tokens)
     if admission is None:
         return
-    vendor = vendor_of(dialect.name)
-    delivery.headers.update(ratelimit.headers(admission, vendor, limiter.clock))
+    delivery.headers.update(dialect.rate_limit_headers(admission, limiter.clock))
+    delivery.headers.update(ratelimit.refusal_headers(admission))
     refusal = admission.refusal
     if refusal is not None:
         entry.fault = {"source": "rate_limit", "bucket": refusal.kind, "limit": refusal.limit}
-        raise ratelimit.refusal_error(refusal, vendor, exchange.model, delivery.api_key)
+        raise dialect.rate_limit_error(refusal, exchange.model, delivery.api_key)
 
 
 def content_filtered(reply: ReplySpec | None) -> ReplySpec:

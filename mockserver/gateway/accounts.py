@@ -1,7 +1,6 @@
-"""The gateway's state — users, tokens (keys), the request counter and the usage log — behind
-one small interface, so that every worker can share it once the shared store lands
-(`mockserver/store/`: `table.get/set/delete/incr/update`). Until then `MemoryTable` offers the
-same methods over a dict and a lock.
+"""The gateway's state — users, tokens (keys), counters and the usage log — behind one small
+interface over the shared store (`mockserver.store`), so that every worker agrees on every
+balance and, with `--state FILE`, balances survive a restart.
 
 Keys are stored without `sk-` (as new-api stores them); the full key never leaves this module
 except through `Accounts.full_key` (the System API's `POST /api/token/:id/key`).
@@ -9,15 +8,15 @@ except through `Accounts.full_key` (the System API's `POST /api/token/:id/key`).
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
-from msgspec import Struct, field
+from msgspec import Struct
+from msgspec.structs import replace
 
 from mockserver.core import ids
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from mockserver.store import Store
 
 # new-api's token status numbers (common/constants.go)
 ENABLED, DISABLED, EXPIRED, EXHAUSTED = 1, 2, 3, 4
@@ -115,184 +114,150 @@ def derive_access_token(seed: int, user_id: int) -> str:
     return ids.base62(ids.digest(seed, "gateway-access-token", user_id), "access", 32)
 
 
-class MemoryTable:
-    """The shared store's table interface over a dict and a lock (a stand-in until
-    `mockserver/store/` lands)."""
-
-    def __init__(self) -> None:
-        self._data: dict[str, Any] = {}
-        self._lock = threading.RLock()
-
-    def get(self, key: str, type_: type[T] | None = None) -> Any:
-        with self._lock:
-            return self._data.get(key)
-
-    def set(self, key: str, value: Any) -> None:
-        with self._lock:
-            self._data[key] = value
-
-    def delete(self, key: str) -> None:
-        with self._lock:
-            self._data.pop(key, None)
-
-    def incr(self, key: str, by: int = 1) -> int:
-        with self._lock:
-            value = int(self._data.get(key, 0)) + by
-            self._data[key] = value
-            return value
-
-    def update(self, key: str, type_: type[T], fn: Callable[[T | None], T | None]) -> T | None:
-        with self._lock:
-            value = fn(self._data.get(key))
-            if value is None:
-                self._data.pop(key, None)
-            else:
-                self._data[key] = value
-            return value
-
-    def transaction(self) -> threading.RLock:
-        """Several operations as one (the store's `with store.transaction():`)."""
-        return self._lock
-
-    def values(self, prefix: str) -> list[Any]:
-        with self._lock:
-            return [v for k, v in self._data.items() if k.startswith(prefix)]
-
+CAPACITY = 10_000  # tokens, users and key index entries kept per table
+LOG_CAPACITY = 10_000  # billed requests kept
 
 ChargeResult = Literal["ok", "token_short", "user_short"]
 
 
 class Accounts:
-    """Users, tokens and the usage log of one gateway. Every change is one `update` of one
-    record, so two workers never both spend the same quota."""
+    """Users, tokens and the usage log of one gateway, on the shared store: every worker sees
+    the same balances. Records are replaced, never changed in place (the memory store keeps
+    the objects themselves); a charge is one transaction over the token and its user, so two
+    workers never both spend the same quota."""
 
-    def __init__(self, table: MemoryTable | None = None) -> None:
-        self.table = table or MemoryTable()
-        self._log_lock = threading.Lock()
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.users = store.table("gateway_users", CAPACITY)
+        self.tokens = store.table("gateway_tokens", CAPACITY)
+        self.keys = store.table("gateway_keys", CAPACITY)  # key (without sk-) → token id
+        self.meta = store.table("gateway_meta", 16)  # counters and what was seeded
+        self.usage = store.log("gateway_usage", LOG_CAPACITY)
+
+    def clear(self) -> None:
+        with self.store.transaction():
+            for table in (self.users, self.tokens, self.keys, self.meta):
+                table.clear()
+            self.usage.reset()
 
     # --- users -----------------------------------------------------------------------------
 
     def put_user(self, user: UserRecord) -> None:
-        self.table.set(f"user:{user.id}", user)
-        self.table.set(f"access:{user.access_token}", user.id)
+        self.users.set(str(user.id), user)
 
     def user(self, user_id: int) -> UserRecord | None:
-        value: UserRecord | None = self.table.get(f"user:{user_id}", UserRecord)
-        return value
+        return self.users.get(str(user_id), UserRecord)
 
     def user_by_access_token(self, access_token: str) -> UserRecord | None:
-        user_id = self.table.get(f"access:{access_token}", int)
-        return None if user_id is None else self.user(user_id)
+        names = self.users.keys()  # a store table: no `in` over it
+        for name in names:
+            user = self.users.get(name, UserRecord)
+            if user is not None and user.access_token == access_token:
+                return user
+        return None
 
     # --- tokens ----------------------------------------------------------------------------
 
     def next_token_id(self) -> int:
-        return self.table.incr("seq:token")
+        return self.meta.incr("token_id")
 
     def put_token(self, token: TokenRecord) -> None:
-        self.table.set(f"token:{token.id}", token)
-        self.table.set(f"key:{token.key}", token.id)
+        with self.store.transaction():
+            self.tokens.set(str(token.id), token)
+            self.keys.set(token.key, token.id)
 
     def token(self, token_id: int) -> TokenRecord | None:
-        value: TokenRecord | None = self.table.get(f"token:{token_id}", TokenRecord)
-        return value
+        return self.tokens.get(str(token_id), TokenRecord)
 
     def token_by_key(self, key: str) -> TokenRecord | None:
-        token_id = self.table.get(f"key:{key}", int)
+        token_id = self.keys.get(key, int)
         return None if token_id is None else self.token(token_id)
 
     def tokens_of(self, user_id: int) -> list[TokenRecord]:
         """The user's tokens, newest first (new-api orders by id desc)."""
-        tokens = [t for t in self.table.values("token:") if t.user_id == user_id]
-        return sorted(tokens, key=lambda t: -t.id)
+        names = self.tokens.keys()  # a store table: no `in` over it
+        found = [self.tokens.get(name, TokenRecord) for name in names]
+        return sorted((t for t in found if t is not None and t.user_id == user_id), key=_newest)
 
     def delete_token(self, token: TokenRecord) -> None:
-        self.table.delete(f"token:{token.id}")
-        self.table.delete(f"key:{token.key}")
+        with self.store.transaction():
+            self.tokens.delete(str(token.id))
+            self.keys.delete(token.key)
 
     def set_status(self, token_id: int, status: int) -> None:
         def change(token: TokenRecord | None) -> TokenRecord | None:
-            if token is not None:
-                token.status = status
-            return token
+            return None if token is None else replace(token, status=status)
 
-        self.table.update(f"token:{token_id}", TokenRecord, change)
+        self.tokens.update(str(token_id), TokenRecord, change)
 
     # --- quota -----------------------------------------------------------------------------
 
     def pre_consume(self, token_id: int, user_id: int, quota: int) -> ChargeResult:
         """Take `quota` from the token (unless unlimited) and the user, both or neither."""
-        result: list[ChargeResult] = ["ok"]
-
-        def take_user(user: UserRecord | None) -> UserRecord | None:
-            if user is None or user.quota < quota:
-                result[0] = "user_short"
-                return user
-            user.quota -= quota
-            user.used_quota += quota
-            user.request_count += 1
-            return user
-
-        def take_token(token: TokenRecord | None) -> TokenRecord | None:
+        with self.store.transaction():
+            token = self.token(token_id)
+            user = self.user(user_id)
             if token is None or (not token.unlimited_quota and token.remain_quota < quota):
-                result[0] = "token_short"
-                return token
-            token.remain_quota -= quota
-            token.used_quota += quota
-            return token
+                return "token_short"
+            if user is None or user.quota < quota:
+                return "user_short"
+            self.adjust(token_id, user_id, quota, request=True)
+        return "ok"
 
-        with self.table.transaction():
-            self.table.update(f"token:{token_id}", TokenRecord, take_token)
-            if result[0] != "ok":
-                return result[0]
-            self.table.update(f"user:{user_id}", UserRecord, take_user)
-            if result[0] != "ok":
-                self.adjust(token_id, None, -quota)
-        return result[0]
-
-    def adjust(self, token_id: int, user_id: int | None, delta: int) -> None:
-        """Charge `delta` more quota (a refund when negative): settlement after the answer."""
+    def adjust(self, token_id: int, user_id: int | None, delta: int, request: bool = False) -> None:
+        """Charge `delta` more quota (a refund when negative); `request` counts one request
+        on the user (new-api counts them at the pre-charge)."""
 
         def on_token(token: TokenRecord | None) -> TokenRecord | None:
-            if token is not None:
-                token.remain_quota -= delta
-                token.used_quota += delta
-            return token
+            if token is None:
+                return None
+            return replace(
+                token,
+                remain_quota=token.remain_quota - delta,
+                used_quota=token.used_quota + delta,
+            )
 
         def on_user(user: UserRecord | None) -> UserRecord | None:
-            if user is not None:
-                user.quota -= delta
-                user.used_quota += delta
-            return user
+            if user is None:
+                return None
+            return replace(
+                user,
+                quota=user.quota - delta,
+                used_quota=user.used_quota + delta,
+                request_count=user.request_count + int(request),
+            )
 
-        if delta:
-            self.table.update(f"token:{token_id}", TokenRecord, on_token)
+        if not delta and not request:
+            return
+        with self.store.transaction():
+            if delta:
+                self.tokens.update(str(token_id), TokenRecord, on_token)
             if user_id is not None:
-                self.table.update(f"user:{user_id}", UserRecord, on_user)
+                self.users.update(str(user_id), UserRecord, on_user)
 
     # --- requests and logs -----------------------------------------------------------------
 
     def next_request(self) -> int:
-        return self.table.incr("seq:request")
+        return self.meta.incr("request")
+
+    def seeded(self) -> str | None:
+        return self.meta.get("seeded", str)
+
+    def mark_seeded(self, fingerprint: str) -> None:
+        self.meta.set("seeded", fingerprint)
 
     def log(self, entry: UsageLog) -> None:
-        self.table.set(f"log:{entry.id:012d}", entry)
-
-    def next_log_id(self) -> int:
-        return self.table.incr("seq:log")
+        seq, _ = self.usage.open()
+        self.usage.append(seq, replace(entry, id=seq))
 
     def logs(self, token_name: str | None = None, user_id: int | None = None) -> list[UsageLog]:
-        entries: list[UsageLog] = self.table.values("log:")
-        entries.sort(key=lambda e: e.id)
         return [
             e
-            for e in entries
+            for e in self.usage.records(UsageLog)
             if (token_name is None or e.token_name == token_name)
             and (user_id is None or e.user_id == user_id)
         ]
 
 
-class Seeded(Struct):
-    """What `seed_accounts` made: the full keys by token name (for tests and the handle)."""
-
-    keys: dict[str, str] = field(default_factory=dict)
+def _newest(token: TokenRecord) -> int:
+    return -token.id

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from msgspec import Struct
 
+from mockserver.core import ids
 from mockserver.gateway import errors, pricing
 from mockserver.gateway.accounts import (
     DISABLED,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from mockserver.core.reply import Usage
     from mockserver.journal.journal import Entry
     from mockserver.scenario.gateway import GatewaySpec
+    from mockserver.store import Store
 
 TRUST_QUOTA = 10 * pricing.QUOTA_PER_UNIT  # common.GetTrustQuota: no pre-charge above it
 
@@ -62,17 +64,36 @@ class Charge(Struct):
 
 
 class Gateway:
-    def __init__(
-        self, spec: GatewaySpec, seed: int, clock: int, accounts: Accounts | None = None
-    ) -> None:
+    """Gateway mode for one scenario set, its state on `store` (shared by every worker)."""
+
+    def __init__(self, spec: GatewaySpec, seed: int, clock: int, store: Store) -> None:
         self.spec = spec
         self.seed = seed
         self.clock = clock
-        self.accounts = accounts or Accounts()
-        self.keys: dict[str, str] = {}  # token name → full key, as seeded
-        self._seed_accounts()
+        self.accounts = Accounts(store)
+        # Every worker makes its own Gateway; only the first seeds the store (a restart with
+        # `--state FILE` finds it seeded and keeps its balances).
+        self._fingerprint = ids.digest(spec.model_dump_json(), seed, clock)
+        with store.transaction():
+            if self.accounts.seeded() != self._fingerprint:
+                self._seed_accounts()
+
+    def reset(self) -> None:
+        """Back to the scenario's users, tokens and balances (every worker's)."""
+        with self.accounts.store.transaction():
+            self._seed_accounts()
+
+    @property
+    def keys(self) -> dict[str, str]:
+        """The full key (`sk-…`) of every token the scenario declares, by name."""
+        return {
+            token.name: "sk-"
+            + (token.key or derive_key(self.seed, token.name, token.user)).removeprefix("sk-")
+            for token in self.spec.tokens
+        }
 
     def _seed_accounts(self) -> None:
+        self.accounts.clear()
         for user in self.spec.users:
             self.accounts.put_user(
                 UserRecord(
@@ -87,12 +108,12 @@ class Gateway:
                     access_token=user.access_token or derive_access_token(self.seed, user.id),
                 )
             )
+        keys = self.keys
         for token in self.spec.tokens:
-            key = (token.key or derive_key(self.seed, token.name, token.user)).removeprefix("sk-")
             record = TokenRecord(
                 id=self.accounts.next_token_id(),
                 user_id=token.user,
-                key=key,
+                key=keys[token.name].removeprefix("sk-"),
                 name=token.name,
                 status=STATUS_NUMBERS[token.status],
                 created_time=self.clock,
@@ -106,7 +127,7 @@ class Gateway:
                 group=token.group,
             )
             self.accounts.put_token(record)
-            self.keys[token.name] = "sk-" + key
+        self.accounts.mark_seeded(self._fingerprint)
 
     def create_token(
         self,
@@ -273,7 +294,7 @@ class Gateway:
         self.accounts.adjust(caller.token.id, caller.user.id, quota - charge.pre_consumed)
         self.accounts.log(
             UsageLog(
-                id=self.accounts.next_log_id(),
+                id=0,  # numbered by the log
                 user_id=caller.user.id,
                 token_id=caller.token.id,
                 token_name=caller.token.name,
@@ -344,7 +365,3 @@ def in_networks(
         except ValueError:
             continue
     return False
-
-
-def build(spec: GatewaySpec | None, seed: int, clock: int) -> Gateway | None:
-    return None if spec is None else Gateway(spec, seed, clock)

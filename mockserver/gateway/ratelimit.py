@@ -13,14 +13,16 @@ can't cover the request refuses it with the vendor's 429 and a `retry-after` tha
 it will. Keys are matched, then hashed: they are never stored.
 
 Buckets run on the monotonic clock, so the numbers depend on request timing (only); the
-RFC 3339 reset times Anthropic sends count from the scenario's `clock`.
+RFC 3339 reset times Anthropic sends count from the scenario's `clock`. They live in a table of
+the server's store (`mockserver.engine.counters`), so every worker takes from the same buckets
+(the monotonic clock is the machine's, the same in every process); each (entry, key, model)
+is one key, read and written in one atomic `update`.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import math
-import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -28,21 +30,16 @@ from typing import TYPE_CHECKING, Literal
 
 from msgspec import Struct
 
-from mockserver.core.errors import APIError
-from mockserver.faults.presets import (
-    GEMINI_EXHAUSTED,
-    OPENAI_RATE_LIMIT_DOCS,
-    anthropic_rate_limit_message,
-    openai_rate_limit_message,
-    retry_headers,
-)
-from mockserver.faults.vendor import Vendor, key_id, openai_organization
+from mockserver.faults.presets import retry_headers
+from mockserver.faults.vendor import key_id
+from mockserver.store import MemoryStore, Table
 
 if TYPE_CHECKING:
     from mockserver.scenario import RateLimit
 
 BucketKind = Literal["requests", "tokens"]
 WINDOW = 60.0  # seconds: limits are per minute
+STARTED = "started"  # the key of the limiter's start time in its table
 
 
 class Bucket(Struct):
@@ -55,7 +52,9 @@ class Bucket(Struct):
         return self.capacity / WINDOW
 
     def refill(self, now: float) -> None:
-        self.level = min(self.capacity, self.level + (now - self.updated) * self.rate)
+        if now < self.updated:  # a state file from before the machine restarted: start full
+            self.level = self.capacity
+        self.level = min(self.capacity, self.level + max(0.0, now - self.updated) * self.rate)
         self.updated = now
 
     def wait_for(self, amount: float) -> float:
@@ -96,20 +95,22 @@ class RateLimiter:
         limits: Sequence[RateLimit],
         clock: int,
         now: Callable[[], float] = time.monotonic,
+        table: Table | None = None,
     ) -> None:
         self.limits = tuple(limits)
         self.clock = clock
         self._now = now
-        self._started = now()
-        self._lock = threading.Lock()
-        self._buckets: dict[tuple[int, str, str], dict[BucketKind, Bucket]] = {}
+        self.table = table if table is not None else MemoryStore().table("ratelimit", 10_000)
+        # When the limiter started, for Anthropic's absolute reset times: the first worker's.
+        started = now()
+        kept = self.table.update(STARTED, float, lambda old: started if old is None else old)
+        self._started = started if kept is None else kept
 
     def __bool__(self) -> bool:
         return bool(self.limits)
 
     def reset(self) -> None:
-        with self._lock:
-            self._buckets.clear()
+        self.table.clear()
 
     def admit(self, key: str | None, model: str, tokens: int) -> Admission | None:
         """Take one request of `tokens` tokens from the buckets governing (key, model); None
@@ -119,31 +120,18 @@ class RateLimiter:
             return None
         index, limit = found
         now = self._now()
-        with self._lock:
-            buckets = self._buckets.get((index, key_id(key), model))
-            if buckets is None:
-                buckets = {kind: Bucket(cap, cap, now) for kind, cap in _capacities(limit)}
-                self._buckets[(index, key_id(key), model)] = buckets
-            wanted: dict[BucketKind, int] = {"requests": 1, "tokens": tokens}
-            refusal = None
-            for kind, bucket in buckets.items():
-                bucket.refill(now)
-                if refusal is None and bucket.level < wanted[kind]:
-                    used = bucket.capacity - math.floor(bucket.level)
-                    wait = bucket.wait_for(wanted[kind])
-                    refusal = Refusal(kind, bucket.capacity, used, wanted[kind], wait)
-            if refusal is None:
-                for kind, bucket in buckets.items():
-                    bucket.level -= wanted[kind]
-            readings = tuple(
-                Reading(
-                    kind,
-                    bucket.capacity,
-                    max(0, math.floor(bucket.level)),
-                    (bucket.capacity - bucket.level) / bucket.rate,
-                )
-                for kind, bucket in buckets.items()
-            )
+        wanted: dict[BucketKind, int] = {"requests": 1, "tokens": tokens}
+        verdict: list[tuple[tuple[Reading, ...], Refusal | None]] = []
+
+        def take(old: dict[BucketKind, Bucket] | None) -> dict[BucketKind, Bucket]:
+            buckets = _copied(old) or {
+                kind: Bucket(cap, cap, now) for kind, cap in _capacities(limit)
+            }
+            verdict.append(_take(buckets, wanted, now))
+            return buckets
+
+        self.table.update(f"{index}\x1f{key_id(key)}\x1f{model}", dict[BucketKind, Bucket], take)
+        readings, refusal = verdict[-1]
         return Admission(readings, refusal, now - self._started)
 
     def _governing(self, key: str | None, model: str) -> tuple[int, RateLimit] | None:
@@ -154,6 +142,39 @@ class RateLimiter:
                 continue
             return index, limit
         return None
+
+
+def _take(
+    buckets: dict[BucketKind, Bucket], wanted: dict[BucketKind, int], now: float
+) -> tuple[tuple[Reading, ...], Refusal | None]:
+    """Refill the buckets and take what the request wants, unless one can't cover it."""
+    refusal = None
+    for kind, bucket in buckets.items():
+        bucket.refill(now)
+        need = wanted[kind]
+        if refusal is None and bucket.level < need:
+            used = bucket.capacity - math.floor(bucket.level)
+            refusal = Refusal(kind, bucket.capacity, used, need, bucket.wait_for(need))
+    if refusal is None:
+        for kind, bucket in buckets.items():
+            bucket.level -= wanted[kind]
+    readings = tuple(
+        Reading(
+            kind,
+            bucket.capacity,
+            max(0, math.floor(bucket.level)),
+            (bucket.capacity - bucket.level) / bucket.rate,
+        )
+        for kind, bucket in buckets.items()
+    )
+    return readings, refusal
+
+
+def _copied(state: dict[BucketKind, Bucket] | None) -> dict[BucketKind, Bucket] | None:
+    """Buckets to change: a value read from the store is never changed in place."""
+    if state is None:
+        return None
+    return {kind: Bucket(b.capacity, b.level, b.updated) for kind, b in state.items()}
 
 
 def _capacities(limit: RateLimit) -> list[tuple[BucketKind, int]]:
@@ -168,63 +189,15 @@ def _capacities(limit: RateLimit) -> list[tuple[BucketKind, int]]:
 # --- What the client sees ---------------------------------------------------------------------
 
 
-def headers(admission: Admission, vendor: Vendor, clock: int) -> dict[str, str]:
-    """The vendor's rate-limit headers for a response (and `retry-after` for a refusal)."""
-    out: dict[str, str] = {}
-    for reading in admission.readings:
-        if vendor == "anthropic":
-            reset = rfc3339(clock + admission.elapsed + reading.reset)
-            families = ["requests"] if reading.kind == "requests" else _ANTHROPIC_TOKENS
-            for family in families:
-                out[f"anthropic-ratelimit-{family}-limit"] = str(reading.limit)
-                out[f"anthropic-ratelimit-{family}-remaining"] = str(reading.remaining)
-                out[f"anthropic-ratelimit-{family}-reset"] = reset
-        elif vendor != "gemini":  # Google sends no rate-limit headers
-            out[f"x-ratelimit-limit-{reading.kind}"] = str(reading.limit)
-            out[f"x-ratelimit-remaining-{reading.kind}"] = str(reading.remaining)
-            out[f"x-ratelimit-reset-{reading.kind}"] = go_duration(reading.reset)
+def refusal_headers(admission: Admission) -> dict[str, str]:
+    """`retry-after` for a refused request (the vendor's own rate-limit headers come from its
+    dialect's `rate_limit_headers`)."""
     refusal = admission.refusal
-    if refusal is not None:
-        if math.isinf(refusal.wait):
-            out["x-should-retry"] = "false"  # no wait makes a too-large request fit
-        else:
-            out.update(retry_headers(refusal.wait))
-    return out
-
-
-# One token bucket stands for Anthropic's three token limits.
-_ANTHROPIC_TOKENS = ["tokens", "input-tokens", "output-tokens"]
-
-
-def refusal_error(refusal: Refusal, vendor: Vendor, model: str, key: str | None) -> APIError:
-    """The vendor's 429 for a refused request (headers come from `headers`)."""
-    if vendor == "gemini":
-        return APIError(429, GEMINI_EXHAUSTED)
-    if vendor == "anthropic":
-        from mockserver.protocols.anthropic.messages import organization_id
-
-        unit = "requests" if refusal.kind == "requests" else "input tokens"
-        message = anthropic_rate_limit_message(organization_id(key or ""), refusal.limit, unit)
-        return APIError(429, message, type="rate_limit_error")
-    organization = openai_organization(key)
+    if refusal is None:
+        return {}
     if math.isinf(refusal.wait):
-        message = (
-            f"Request too large for {model} in organization {organization} on tokens per min "
-            f"(TPM): Limit {refusal.limit}, Requested {refusal.requested}. The input or output "
-            "tokens must be reduced in order to run successfully. Visit "
-            f"{OPENAI_RATE_LIMIT_DOCS} to learn more."
-        )
-    else:
-        message = openai_rate_limit_message(
-            model,
-            organization,
-            refusal.kind,
-            refusal.limit,
-            refusal.used,
-            refusal.requested,
-            refusal.wait,
-        )
-    return APIError(429, message, type=refusal.kind, code="rate_limit_exceeded")
+        return {"x-should-retry": "false"}  # no wait makes a too-large request fit
+    return retry_headers(refusal.wait)
 
 
 def go_duration(seconds: float) -> str:

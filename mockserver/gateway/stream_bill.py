@@ -15,7 +15,7 @@ from mockserver.core.reply import Usage
 from mockserver.engine import latency
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from mockserver.core.exchange import Exchange
     from mockserver.core.reply import Reply
@@ -54,11 +54,23 @@ class BilledStream:
         self.dialect, self.reply, self.exchange, self.entry = dialect, reply, exchange, entry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def sending(message: Message) -> None:
+            # Settled before the last message: a client that has the whole stream finds it
+            # billed (and the journal entry, closed then too, carries the bill).
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                self.settle()
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, sending)
         finally:
-            if self.entry.events_sent == 0:  # nothing reached the client: a failed request
-                self.gateway.refund(self.charge, self.entry)
-            else:
-                usage = sent_usage(self.dialect, self.reply, self.exchange, self.entry.events_sent)
-                self.gateway.settle(self.charge, usage, self.entry)
+            self.settle()  # a cut or a client that left: no last message
+
+    def settle(self) -> None:
+        if self.charge.done:
+            return
+        if self.entry.events_sent == 0:  # nothing reached the client: a failed request
+            self.gateway.refund(self.charge, self.entry)
+        else:
+            usage = sent_usage(self.dialect, self.reply, self.exchange, self.entry.events_sent)
+            self.gateway.settle(self.charge, usage, self.entry)

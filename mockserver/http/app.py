@@ -13,14 +13,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.admin import routes as admin
 from mockserver.core.errors import APIError
 from mockserver.engine.pipeline import error_response, generate
 from mockserver.gateway import system_api
 from mockserver.http import endpoints as handlers
+from mockserver.http import request_log
 from mockserver.http.endpoints import Handler, endpoint_of, on_first_use
+from mockserver.journal.journal import Closing
 from mockserver.server_state import MockState
 from mockserver.settings import Settings
 
@@ -42,7 +44,27 @@ class MockApp(Starlette):
         self.hot_routes = hot
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        state = self.mock
+        if state.shared:  # another worker may have published scenarios
+            state.sync()
+        logged = request_log.enabled()
+        if not (state.shared or logged):
+            # The memory journal holds its entries as they fill in: nothing to do once sent.
+            await self._answer(scope, receive, send)
+            return
+        # The journal entries this request opens are complete once it has been answered.
+        with state.journal.closing() as closing:
+            send = closing_before_the_end(send, closing)
+            if logged:
+                await request_log.answer(self._answer, scope, receive, send, closing.entries)
+            else:
+                await self._answer(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] == "POST":
             path: str = scope["path"]
             response: ASGIApp | None = None
             handle = self.hot_routes.get(path)
@@ -59,25 +81,37 @@ class MockApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
+def closing_before_the_end(send: Send, closing: Closing) -> Send:
+    """`send`, closing the request's journal entries before its response's last message: a
+    client that has the whole response finds its request in the journal."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            closing.close()
+        await send(message)
+
+    return sending
+
+
 def hot_routes(state: MockState) -> dict[str, Handler]:
-    """The POST routes answered ahead of Starlette (`MockApp`), by exact path."""
-    chat = generation_handler(state, "chat")
-    return {
-        "/v1/chat/completions": chat,
-        "/v1/responses": generation_handler(state, "responses"),
-        "/v1/embeddings": handlers.embeddings_handler(state),
-        "/v1/rerank": handlers.rerank_handler(state),
-        "/v1/messages": generation_handler(state, "anthropic"),
-        "/v1beta/openai/chat/completions": chat,  # Gemini's OpenAI-compatible endpoint
+    """The POST routes answered ahead of Starlette (`MockApp`), by exact path: every
+    protocol's generations (`protocols.registry`), embeddings and rerank."""
+    routes = {
+        path: generation_handler(state, protocol.name)
+        for protocol in state.dialects.protocols.values()
+        for path in protocol.generations
     }
+    routes["/v1/embeddings"] = handlers.embeddings_handler(state)
+    routes["/v1/rerank"] = handlers.rerank_handler(state)
+    return routes
 
 
-def generation_handler(state: MockState, dialect: str) -> Handler:
-    """Generations in `state.dialects.<dialect>`'s format (made on the first request)."""
+def generation_handler(state: MockState, protocol: str) -> Handler:
+    """Generations in the protocol's format (its dialect made on the first request)."""
     dialects = state.dialects
 
     async def handle(scope: Scope, receive: Receive) -> ASGIApp:
-        return await generate(scope, receive, getattr(dialects, dialect), state)
+        return await generate(scope, receive, dialects.get(protocol), state)
 
     return handle
 

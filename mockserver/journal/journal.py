@@ -1,26 +1,39 @@
 """The request journal: what came in, what matched, what went out.
 
-A bounded ring (`collections.deque(maxlen=...)`), so a long `mockserver serve` session doesn't grow
-without limit. API keys never reach it: `redact_headers` masks every credential header. Queries
-over it (`requests(rule="weather").call_count`) live in `mockserver.journal.calls`.
+Kept on the server's store (`mockserver.store`), so every worker process sees every request;
+bounded to the journal size, so a long `mockserver serve` session doesn't grow without limit.
+API keys never reach it: `redact_headers` masks every credential header. Queries over it
+(`requests(rule="weather").call_count`) live in `mockserver.journal.calls`.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
-import threading
+import os
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from msgspec import Struct, field
+
+from mockserver.store import Log, MemoryStore
 
 SECRET_HEADERS = frozenset(
     {"authorization", "x-api-key", "x-goog-api-key", "api-key", "mj-api-secret", "cookie"}
 )
 _SECRET_RAW = frozenset(name.encode("latin-1") for name in SECRET_HEADERS)
+# The entries opened while answering the current request (`Journal.closing`).
+_pending: ContextVar[list[Entry] | None] = ContextVar("mockserver_journal_pending", default=None)
+WORKER = os.getpid()  # journaled with each entry: which worker process answered
+
+
+def _forked() -> None:
+    global WORKER
+    WORKER = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -77,6 +90,7 @@ class Entry(Struct):
     disconnected: bool = False
     retry_group: str | None = None
     generation: int = 0
+    worker: int = 0  # the process id of the worker that answered
     # Gateway mode (mockserver.gateway): the key's name (never the key) and what was billed.
     key_name: str | None = None
     quota: int | None = None
@@ -107,6 +121,7 @@ class Entry(Struct):
             "events_sent": self.events_sent,
             "disconnected": self.disconnected,
             "retry_group": self.retry_group,
+            "worker": self.worker,
             "key_name": self.key_name,
             "quota": self.quota,
             "cost": self.cost,
@@ -114,18 +129,21 @@ class Entry(Struct):
 
 
 class Journal:
-    """Thread-safe ring of entries. `reset()` starts a new generation: entries of requests that
-    began before the reset are dropped even if they finish after it."""
+    """The journal of one server, on its store's log "journal": every worker's requests.
 
-    def __init__(self, size: int = 1000) -> None:
+    An entry gets its number when the request arrives and reaches the log when it has been
+    answered (`closing`): until then it is this process's alone, visible in its `entries()`
+    as it fills in. An entry opened outside `closing` (a unit test calling a handler) goes to
+    the log at once. `reset()` starts a new generation: entries of requests that began before
+    it are dropped even if they finish after it."""
+
+    def __init__(self, size: int = 1000, log: Log | None = None) -> None:
         if size < 1:
             raise ValueError(f"journal size must be at least 1; got {size}")
         self.size = size
-        self._entries: deque[Entry] = deque(maxlen=size)
-        self._lock = threading.Lock()
-        self._seq = itertools.count(1)
-        self.generation = 0
-        self.opened = 0  # entries ever opened, resets included: how busy the server has been
+        self._log = log if log is not None else MemoryStore().log("journal", size)
+        self._in_flight: dict[int, Entry] = {}  # this process's, opened in `closing`
+        self.opened = 0  # entries this process opened, resets included: how busy it has been
 
     def open(self, method: str, endpoint: str, headers: Mapping[str, str]) -> Entry:
         return self._add(method, endpoint, redact_headers(headers))
@@ -137,32 +155,84 @@ class Journal:
         return self._add(method, endpoint, redact_raw_headers(raw_headers))
 
     def _add(self, method: str, endpoint: str, redacted: dict[str, str]) -> Entry:
-        self.opened = seq = next(self._seq)
+        seq, generation = self._log.open()
+        self.opened += 1
         entry = Entry(
             seq=seq,
             at=time.monotonic(),
             method=method,
             endpoint=endpoint,
             headers=redacted,
+            generation=generation,
+            worker=WORKER,
         )
-        with self._lock:
-            # Read under the lock: a reset between the two would otherwise let an entry of the
-            # old generation land in the new one.
-            entry.generation = self.generation
-            self._entries.append(entry)
+        pending = _pending.get()
+        if pending is None:
+            self._log.append(seq, entry)
+        else:
+            pending.append(entry)
+            self._in_flight[seq] = entry
         return entry
 
+    def closing(self) -> Closing:
+        """`with journal.closing() as closing:` around answering one request: the entries it
+        opens (`closing.entries`) go to the log when the block ends, or at `closing.close()`."""
+        return Closing(self)
+
+    def close(self, entries: Iterable[Entry]) -> None:
+        for entry in entries:
+            self._in_flight.pop(entry.seq, None)
+            self._log.append(entry.seq, entry)
+
     def reset(self) -> None:
-        with self._lock:
-            self.generation += 1
-            self._entries.clear()
+        self._log.reset()
+
+    @property
+    def generation(self) -> int:
+        return self._log.generation
 
     def entries(self) -> list[Entry]:
-        with self._lock:
-            return [e for e in self._entries if e.generation == self.generation]
+        """The newest `size` entries, in arrival order: the log's and this process's open ones."""
+        generation = self._log.generation
+        found = self._log.records(Entry)
+        open_now = [e for e in list(self._in_flight.values()) if e.generation == generation]
+        if open_now:
+            found = sorted([*found, *open_now], key=_seq)[-self.size :]
+        return found
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries())
 
     def __len__(self) -> int:
-        return len(self.entries())
+        return min(self.size, len(self._log) + len(self._in_flight))
+
+
+class Closing:
+    """The block of `Journal.closing`: collects the entries opened inside it (in this context
+    and any copied from it, e.g. a thread pool's), and closes them — at the latest when the
+    block ends, earlier with `close()` (before the response's last byte goes out, so that a
+    client that reads the journal next finds its request there, whichever worker it asks)."""
+
+    __slots__ = ("closed", "entries", "journal", "token")
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.entries: list[Entry] = []
+        self.closed = 0  # how many of `entries` are closed
+
+    def __enter__(self) -> Closing:
+        self.token = _pending.set(self.entries)
+        return self
+
+    def close(self) -> None:
+        if self.closed < len(self.entries):
+            self.journal.close(self.entries[self.closed :])
+            self.closed = len(self.entries)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _pending.reset(self.token)
+        self.close()
+
+
+def _seq(entry: Entry) -> int:
+    return entry.seq

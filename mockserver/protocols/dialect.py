@@ -7,6 +7,7 @@ A dialect module defines a `Dialect` subclass and the routes it answers. Nothing
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import orjson
@@ -18,6 +19,9 @@ from mockserver.core.reply import Reply
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
+    from mockserver.faults.presets import ErrorContext
+    from mockserver.gateway.ratelimit import Admission, Refusal
+    from mockserver.server_state import Dialects
     from mockserver.tokens.tokenizer import Tokenizer
 
 
@@ -85,6 +89,9 @@ class Dialect:
     def remember(self, reply: Reply, exchange: Exchange) -> None:
         """Called once per produced reply; dialects with server-side state (Responses) keep it."""
 
+    def use_state(self, dialects: Dialects) -> None:
+        """Take the server-side state this dialect keeps from the server's (shared) store."""
+
     def check_model(self, info: ModelInfo) -> None:
         """Refuse a known model this endpoint doesn't serve (raise the vendor's APIError)."""
 
@@ -135,6 +142,36 @@ class Dialect:
     def error_headers(self, error: APIError) -> dict[str, str]:
         """Headers on an error response (before the error's own, such as `retry-after`)."""
         return self.reply_headers(None, None)
+
+    # --- The vendor's words for failures a scenario names (faults.presets, gateway.ratelimit).
+    # OpenAI's by default; other vendors override.
+
+    def preset_error(self, preset: str, context: ErrorContext, wait: float) -> APIError:
+        """The error a named preset (`rate_limit`, `overloaded`, `server_error`, `invalid_key`,
+        `insufficient_quota`) answers with; `wait` is the delay a rate-limit message asks for."""
+        from mockserver.protocols.openai import errors
+
+        return errors.preset_error(preset, context, wait)
+
+    def generic_error(self, status: int, context: ErrorContext) -> APIError:
+        """A status no preset describes: the HTTP reason phrase."""
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Error"
+        return APIError(status, phrase)
+
+    def rate_limit_headers(self, admission: Admission, clock: int) -> dict[str, str]:
+        """The rate-limit headers of a response of a limited key."""
+        from mockserver.protocols.openai import errors
+
+        return errors.rate_limit_headers(admission)
+
+    def rate_limit_error(self, refusal: Refusal, model: str, key: str | None) -> APIError:
+        """The 429 of a request its rate-limit bucket refused."""
+        from mockserver.protocols.openai import errors
+
+        return errors.rate_limit_error(refusal, model, key)
 
 
 T = TypeVar("T")

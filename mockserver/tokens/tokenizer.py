@@ -38,7 +38,9 @@ _COUNT_CACHE_SIZE = 4096
 _COUNT_CACHE_MAX_CHARS = 8192
 # Longer texts build the Rust encoder rather than take the pure-Python bridge (~50x slower).
 BRIDGE_MAX_CHARS = 2048
-BUILD_AFTER_CALLS = 256  # bridged texts (counts are cached: distinct ones) before a build
+# Bridged texts (counts are cached: distinct ones) before a build. A built encoding costs ~70 MB
+# (tiktoken keeps the ranks dict beside its Rust copy), so only steady unique traffic earns it.
+BUILD_AFTER_CALLS = 4096
 
 
 def rust_encoding(name: str) -> tiktoken.Encoding:

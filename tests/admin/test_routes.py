@@ -376,3 +376,24 @@ def test_a_bad_file_by_path_is_located(folder: Path) -> None:
     assert response.status_code == 400
     assert issue["file"].endswith("bad.yaml")
     assert (issue["line"], issue["column"]) == (2, 9)
+
+
+# --- Every worker serves what one loaded -----------------------------------------------------
+
+
+def test_what_any_call_loads_every_worker_serves(folder: Path, tmp_path: Path) -> None:
+    state = str(tmp_path / "state.sqlite")
+    paths = (folder / "greeting.yaml", folder / "extra")
+    first, second = client_for(*paths, state_file=state), client_for(*paths, state_file=state)
+    (folder / "extra" / "later.yaml").write_text(WEATHER.replace("weather", "rain"))
+    assert first.post("/_mock/scenarios", params={"path": "later.yaml"}).status_code == 200
+    (folder / "extra" / "later.yaml").write_text("changed since: the validated text is kept")
+    assert rule_names(second) == ["greeting", "weather", "rain"]
+    assert chat(second, "rain?").json()["choices"][0]["message"]["content"] == "Sunny."
+    posted = {"version": 1, "rules": [{"name": "json", "reply": {"content": "from JSON"}}]}
+    second.post("/_mock/scenarios", json=posted, params={"replace": "true"})
+    assert rule_names(first) == ["json"]
+    first.delete("/_mock/scenarios")
+    assert rule_names(second) == ["greeting", "weather"]
+    second.delete("/_mock/scenarios", params={"all": "true"})
+    assert rule_names(first) == []

@@ -18,6 +18,9 @@ import tiktoken
 
 from tests.gateway.gateway_scenario import KEYS, REPLY, SCENARIO
 
+# A loaded machine can take seconds to answer: no test here is about time.
+http = httpx.Client(timeout=60.0)
+
 if TYPE_CHECKING:
     from mockserver.http.server_thread import ServerThread
 
@@ -33,7 +36,7 @@ def chat(
     server: ServerThread, key: str, model: str = "gpt-4o-mini", **extra: Any
 ) -> httpx.Response:
     body = {"model": model, "messages": [{"role": "user", "content": "hello"}], **extra}
-    return httpx.post(
+    return http.post(
         f"{server.url}/v1/chat/completions",
         json=body,
         headers={"Authorization": f"Bearer {key}"} if key else {},
@@ -60,7 +63,7 @@ def chat_counts(encoding: tiktoken.Encoding) -> tuple[int, int]:
 
 
 def token_usage(server: ServerThread, key: str) -> dict[str, Any]:
-    response = httpx.get(
+    response = http.get(
         f"{server.url}/api/usage/token/", headers={"Authorization": f"Bearer {key}"}
     )
     assert response.status_code == 200
@@ -141,7 +144,7 @@ def test_messages_route_errors(server: ServerThread) -> None:
             messages=[{"role": "user", "content": "hello"}],
         )
     assert caught.value.body["error"]["type"] == "new_api_error"  # type: ignore[index]
-    response = httpx.post(
+    response = http.post(
         f"{server.url}/v1/messages",
         headers={"x-api-key": KEYS["poor"], "anthropic-version": "2023-06-01"},
         json={
@@ -160,9 +163,9 @@ def test_messages_route_errors(server: ServerThread) -> None:
 def test_gemini_key_from_query_and_header(server: ServerThread) -> None:
     path = "/v1beta/models/gpt-4o-mini:generateContent"
     body = {"contents": [{"role": "user", "parts": [{"text": "hello"}]}]}
-    ok = httpx.post(f"{server.url}{path}?key={KEYS['main']}", json=body)
+    ok = http.post(f"{server.url}{path}?key={KEYS['main']}", json=body)
     assert ok.status_code == 200, ok.text
-    bad = httpx.post(f"{server.url}{path}", json=body, headers={"x-goog-api-key": KEYS["off"]})
+    bad = http.post(f"{server.url}{path}", json=body, headers={"x-goog-api-key": KEYS["off"]})
     assert_middleware_error(bad, 401, "Invalid token", "")
 
 
@@ -202,7 +205,7 @@ def test_stream_is_billed_by_the_formula(server: ServerThread, reference: dict[s
 def test_group_ratio_applies(server: ServerThread, reference: dict[str, Any]) -> None:
     prompt, completion = chat_counts(reference["o200k_base"])
     assert chat(server, KEYS["vip"], model="gpt-4o").status_code == 200
-    logs = httpx.get(
+    logs = http.get(
         f"{server.url}/api/log/token", headers={"Authorization": f"Bearer {KEYS['vip']}"}
     ).json()["data"]
     assert [log["quota"] for log in logs] == [
@@ -272,7 +275,7 @@ def test_gateway_mode_is_off_without_the_section(
 ) -> None:
     server = start_server("version: 1\n")
     assert chat(server, "anything").status_code == 200
-    assert httpx.get(f"{server.url}/api/user/self").status_code == 404
+    assert http.get(f"{server.url}/api/user/self").status_code == 404
 
 
 def test_cut_stream_bills_only_what_was_sent(
@@ -284,7 +287,7 @@ def test_cut_stream_bills_only_what_was_sent(
     pieces: list[str] = []
     with (
         pytest.raises(httpx.RemoteProtocolError),
-        httpx.stream(
+        http.stream(
             "POST",
             f"{server.url}/v1/chat/completions",
             headers={
@@ -311,7 +314,7 @@ def test_cut_stream_bills_only_what_was_sent(
 
 def test_broken_connection_is_refunded(server: ServerThread) -> None:
     with pytest.raises(httpx.TransportError):
-        httpx.post(
+        http.post(
             f"{server.url}/v1/chat/completions",
             headers={"Authorization": f"Bearer {KEYS['main']}", "x-mock-fault": "connection=reset"},
             json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]},
@@ -324,7 +327,7 @@ def test_status_fault_is_refunded(server: ServerThread) -> None:
     response = chat(server, KEYS["small"])
     assert response.status_code == 200
     before = token_usage(server, KEYS["small"])["total_available"]
-    failed = httpx.post(
+    failed = http.post(
         f"{server.url}/v1/chat/completions",
         headers={"Authorization": f"Bearer {KEYS['small']}", "x-mock-fault": "status=503"},
         json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]},

@@ -12,6 +12,7 @@ from mockserver.gateway.admission import Gateway
 from mockserver.scenario.issues import ScenarioError
 from mockserver.scenario.loader import load_text
 from mockserver.scenario.scenario_set import load_paths
+from mockserver.store import MemoryStore
 
 
 def issues_of(text: str) -> list[str]:
@@ -101,9 +102,9 @@ def test_keys_are_derived_from_the_seed_when_not_given() -> None:
         "version: 1\nseed: 3\ngateway:\n  tokens:\n    - {name: ci, remain_quota: 5}\n", "x"
     )
     assert scenario.gateway is not None
-    gateway = Gateway(scenario.gateway, seed=3, clock=0)
+    gateway = Gateway(scenario.gateway, 3, 0, MemoryStore())
     key = gateway.keys["ci"]
     assert key == "sk-" + derive_key(3, "ci", 1)
     assert len(key) == 51
-    assert Gateway(scenario.gateway, seed=3, clock=0).keys["ci"] == key
-    assert Gateway(scenario.gateway, seed=4, clock=0).keys["ci"] != key
+    assert Gateway(scenario.gateway, 3, 0, MemoryStore()).keys["ci"] == key
+    assert Gateway(scenario.gateway, 4, 0, MemoryStore()).keys["ci"] != key

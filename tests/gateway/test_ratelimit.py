@@ -6,15 +6,40 @@ import math
 
 import pytest
 
+from mockserver.core.errors import APIError
 from mockserver.gateway.ratelimit import (
     Admission,
     RateLimiter,
+    Refusal,
     go_duration,
-    headers,
-    refusal_error,
+    refusal_headers,
     rfc3339,
 )
+from mockserver.protocols.anthropic.messages import AnthropicDialect
+from mockserver.protocols.dialect import Dialect
+from mockserver.protocols.gemini.generate import GeminiDialect
+from mockserver.protocols.openai.chat import ChatDialect
 from mockserver.scenario import RateLimit
+
+DIALECTS: dict[str, Dialect] = {
+    "openai": ChatDialect(),
+    "anthropic": AnthropicDialect(),
+    "gemini": GeminiDialect(),
+}
+
+
+def headers(admission: Admission, vendor: str, clock: int) -> dict[str, str]:
+    """What a response of a limited key carries: the vendor's headers and `retry-after`."""
+    return {
+        **DIALECTS[vendor].rate_limit_headers(admission, clock),
+        **refusal_headers(admission),
+    }
+
+
+def refusal_error(refusal: Refusal | None, vendor: str, model: str, key: str) -> APIError:
+    assert refusal is not None
+    return DIALECTS[vendor].rate_limit_error(refusal, model, key)
+
 
 CLOCK = 1735689600  # 2025-01-01T00:00:00Z
 
@@ -91,7 +116,9 @@ def test_buckets_are_per_key_and_model_and_entries_by_glob() -> None:
 def test_keys_are_hashed_in_the_bucket_table() -> None:
     rl, _ = limiter(RateLimit(rpm=5))
     admit(rl, key="sk-secret-key")
-    assert "sk-secret-key" not in repr(rl._buckets)
+    keys = rl.table.keys()
+    assert len(keys) == 2  # the start time, and the key's buckets
+    assert not any("sk-secret-key" in key for key in keys)
 
 
 def test_reset_refills_everything() -> None:

@@ -12,6 +12,9 @@ import pytest
 
 from tests.gateway.gateway_scenario import ALICE_ACCESS, KEYS, SCENARIO
 
+# A loaded machine can take seconds to answer: no test here is about time.
+http = httpx.Client(timeout=60.0)
+
 if TYPE_CHECKING:
     from mockserver.http.server_thread import ServerThread
 
@@ -25,7 +28,7 @@ def server(start_server: Callable[..., ServerThread]) -> ServerThread:
 
 def api(server: ServerThread, method: str, path: str, **options: Any) -> httpx.Response:
     options.setdefault("headers", ALICE)
-    return httpx.request(method, f"{server.url}{path}", **options)
+    return http.request(method, f"{server.url}{path}", **options)
 
 
 # --- Auth ------------------------------------------------------------------------------------
@@ -170,7 +173,7 @@ def test_update_and_status_only(server: ServerThread) -> None:
     disabled = api(server, "PUT", "/api/token/?status_only=1", json={"id": 1, "status": 2})
     assert disabled.json()["data"]["status"] == 2
     assert disabled.json()["data"]["name"] == "renamed"  # status_only leaves the rest
-    refused = httpx.post(
+    refused = http.post(
         f"{server.url}/v1/chat/completions",
         headers={"Authorization": f"Bearer {KEYS['main']}"},
         json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]},
@@ -180,7 +183,7 @@ def test_update_and_status_only(server: ServerThread) -> None:
 
 def test_expired_token_cannot_be_enabled(server: ServerThread) -> None:
     # The gateway marks an expired token so when it is used.
-    httpx.post(
+    http.post(
         f"{server.url}/v1/chat/completions",
         headers={"Authorization": f"Bearer {KEYS['old']}"},
         json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]},
@@ -220,7 +223,7 @@ def test_user_models(server: ServerThread) -> None:
 
 
 def test_token_usage_route(server: ServerThread) -> None:
-    response = httpx.get(
+    response = http.get(
         f"{server.url}/api/usage/token/", headers={"Authorization": f"Bearer {KEYS['limited']}"}
     )
     assert response.json() == {
@@ -238,16 +241,14 @@ def test_token_usage_route(server: ServerThread) -> None:
             "expires_at": 0,
         },
     }
-    missing = httpx.get(f"{server.url}/api/usage/token/")
+    missing = http.get(f"{server.url}/api/usage/token/")
     assert (missing.status_code, missing.json()["message"]) == (401, "Token not provided")
 
 
 @pytest.mark.parametrize("prefix", ["", "/v1"])
 def test_billing_compat_routes(server: ServerThread, prefix: str) -> None:
     headers = {"Authorization": f"Bearer {KEYS['main']}"}
-    subscription = httpx.get(
-        f"{server.url}{prefix}/dashboard/billing/subscription", headers=headers
-    )
+    subscription = http.get(f"{server.url}{prefix}/dashboard/billing/subscription", headers=headers)
     assert subscription.json() == {
         "object": "billing_subscription",
         "has_payment_method": True,
@@ -256,9 +257,9 @@ def test_billing_compat_routes(server: ServerThread, prefix: str) -> None:
         "system_hard_limit_usd": 2.0,
         "access_until": 0,
     }
-    usage = httpx.get(f"{server.url}{prefix}/dashboard/billing/usage", headers=headers)
+    usage = http.get(f"{server.url}{prefix}/dashboard/billing/usage", headers=headers)
     assert usage.json() == {"object": "list", "total_usage": 0.0}
-    refused = httpx.get(
+    refused = http.get(
         f"{server.url}{prefix}/dashboard/billing/usage",
         headers={"Authorization": f"Bearer {KEYS['off']}"},
     )

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from mockserver.journal.journal import Entry, Journal, redact_headers
+from mockserver.store.sqlite import SqliteStore
 
 
 def test_credential_headers_keep_only_a_hint_of_their_shape() -> None:
@@ -130,7 +132,52 @@ def test_to_dict_names_every_recorded_fact() -> None:
         "events_sent",
         "disconnected",
         "retry_group",
+        "worker",
         "key_name",
         "quota",
         "cost",
     }
+
+
+# --- On a store: entries close when answered; workers share one journal ----------------------
+
+
+def test_an_entry_opened_while_answering_is_kept_when_the_block_ends() -> None:
+    journal = Journal()
+    with journal.closing() as closing:
+        entry = journal.open("POST", "/v1/chat/completions", {})
+        assert closing.entries == [entry]
+        assert journal.entries() == [entry]  # in flight: this process shows it
+        entry.status = 200
+    assert journal.entries() == [entry] and journal.entries()[0].status == 200
+    assert len(journal) == 1
+
+
+def test_an_entry_in_flight_across_a_reset_is_dropped_when_it_closes() -> None:
+    journal = Journal()
+    with journal.closing():
+        journal.open("POST", "/v1/chat/completions", {})
+        journal.reset()
+        assert journal.entries() == []
+    assert journal.entries() == []
+
+
+def test_two_workers_on_one_state_file_share_one_journal(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    first, second = (Journal(100, SqliteStore(path).log("journal", 100)) for _ in range(2))
+    with first.closing():
+        a = first.open("POST", "/v1/chat/completions", {"authorization": "Bearer sk-secret-1"})
+        a.body, a.status, a.near_misses = {"messages": [{"role": "user"}]}, 200, [{"rule": "r"}]
+        with second.closing() as closing:
+            b = second.open("POST", "/v1/messages", {})
+            assert [e.seq for e in second.entries()] == [b.seq]  # a is first's alone so far
+            closing.close()  # before the response's last byte
+            assert [e.seq for e in first.entries()] == [a.seq, b.seq]
+        assert [e.endpoint for e in first.entries()] == ["/v1/chat/completions", "/v1/messages"]
+    for journal in (first, second):
+        assert journal.entries() == [a, b]  # decoded from the file, equal field by field
+    assert "sk-secret-1" not in (path.read_bytes() + Path(f"{path}-wal").read_bytes()).decode(
+        "latin-1"
+    )
+    second.reset()
+    assert first.entries() == [] and first.generation == 1

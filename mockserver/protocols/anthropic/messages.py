@@ -20,11 +20,14 @@ from mockserver.core import ids
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
 from mockserver.core.reply import Reply
+from mockserver.protocols.anthropic import errors as anthropic_errors
 from mockserver.protocols.anthropic import parse as parsing
 from mockserver.protocols.anthropic.stream import message_body, message_id, stream_frames
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply, sse_frame
 
 if TYPE_CHECKING:
+    from mockserver.faults.presets import ErrorContext
+    from mockserver.gateway.ratelimit import Admission, Refusal
     from mockserver.tokens.tokenizer import Tokenizer
 
 # Error `type` by HTTP status (docs.anthropic.com "Errors"). A neutral 503 is sent as Anthropic's
@@ -78,6 +81,15 @@ class ModelFacts(Protocol):
 
 class AnthropicDialect(Dialect):
     name: ClassVar[str] = "anthropic.messages"
+
+    def preset_error(self, preset: str, context: ErrorContext, wait: float) -> APIError:
+        return anthropic_errors.preset_error(preset, context)
+
+    def rate_limit_headers(self, admission: Admission, clock: int) -> dict[str, str]:
+        return anthropic_errors.rate_limit_headers(admission, clock)
+
+    def rate_limit_error(self, refusal: Refusal, model: str, key: str | None) -> APIError:
+        return anthropic_errors.rate_limit_error(refusal, key)
 
     def parse(self, body: Any, inbound: Inbound) -> Exchange:
         """A messages request; a count_tokens request when the path ends with /count_tokens."""

@@ -220,3 +220,23 @@ def invalid_value(field: str, proto_type: str, value: Any) -> str:
     """Google's wording: Invalid value at 'generation_config.temperature' (TYPE_FLOAT), "hot"."""
     shown = orjson.dumps(value).decode() if isinstance(value, str | int | float | bool) else "{}"
     return f"Invalid value at '{field}' ({proto_type}), {shown}"
+
+
+EXHAUSTED = "Resource has been exhausted (e.g. check quota)."
+OVERLOADED = "The model is overloaded. Please try again later."
+
+
+def preset_error(preset: str) -> APIError:
+    """Google's error for a named preset (`faults.presets`); an empty message takes Google's
+    default wording for the status."""
+    if preset == "rate_limit":
+        return APIError(429, EXHAUSTED)
+    if preset == "overloaded":
+        return APIError(503, OVERLOADED)
+    if preset == "server_error":
+        return APIError(500, "")
+    if preset == "invalid_key":
+        return APIError(400, "", code="invalid_api_key")
+    if preset == "insufficient_quota":
+        return APIError(429, "")
+    raise ValueError(f"no error preset named {preset!r}")

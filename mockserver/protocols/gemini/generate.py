@@ -37,6 +37,8 @@ from mockserver.protocols.gemini.proto import names, pick
 from mockserver.protocols.gemini.request import read_generate_request
 
 if TYPE_CHECKING:
+    from mockserver.faults.presets import ErrorContext
+    from mockserver.gateway.ratelimit import Admission, Refusal
     from mockserver.tokens.tokenizer import Tokenizer
 
 GENERATE = "generateContent"
@@ -142,6 +144,18 @@ class GeminiDialect(Dialect):
     # even when no thinkingConfig is sent).
     implicit_reasoning: ClassVar[bool] = True
     context_includes_completion: ClassVar[bool] = False
+
+    def preset_error(self, preset: str, context: ErrorContext, wait: float) -> APIError:
+        return errors.preset_error(preset)
+
+    def generic_error(self, status: int, context: ErrorContext) -> APIError:
+        return APIError(status, "")  # rendered with Google's default message for the status
+
+    def rate_limit_headers(self, admission: Admission, clock: int) -> dict[str, str]:
+        return {}  # Google sends none
+
+    def rate_limit_error(self, refusal: Refusal, model: str, key: str | None) -> APIError:
+        return APIError(429, errors.EXHAUSTED)
 
     def parse(self, body: Any, inbound: Inbound) -> Exchange:
         require_api_key(inbound)

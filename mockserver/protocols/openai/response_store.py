@@ -1,29 +1,29 @@
 """The responses the Responses dialect produced, kept so `previous_response_id` can continue them.
 
 The live API stores every response created with `store: true` (the default) and lets a later
-request continue it by id. Here the store is bounded and in memory: a follow-up must reach the
-same server process, and the oldest entries are forgotten first. Entries hold the neutral
-`Exchange` and `Reply` themselves (no re-rendering on the hot path); the conversation a
-follow-up continues is derived from them on demand.
+request continue it by id. Here the responses live in a bounded table of the server's store
+(`mockserver.store`): every worker finds them, `--state FILE` keeps them across restarts, and
+the least recently stored are forgotten first. Entries hold the neutral `Exchange` and `Reply`
+(no re-rendering on the hot path), without the request's headers, which hold its key; the
+conversation a follow-up continues is derived from them on demand.
 """
 
 from __future__ import annotations
 
-import threading
-
 from msgspec import Struct
+from msgspec.structs import replace
 
 from mockserver.core.exchange import Exchange, Message
-from mockserver.core.fifo import FifoMap
 from mockserver.core.reply import Reply
+from mockserver.store import MemoryStore, Table
 
-DEFAULT_CAPACITY = 10_000
+DEFAULT_CAPACITY = 1_000
 
 
 class StoredResponse(Struct, frozen=True, gc=False):
     """One stored response: a Struct, made in C (one per response, on the hot path), and out
-    of the cyclic collector's sight. 10,000 of them live in the store, and collections walked
-    them; none can be part of a reference cycle, as nothing it refers to refers back to it."""
+    of the cyclic collector's sight (a full in-memory store holds a thousand of them; none can
+    be part of a reference cycle, as nothing it refers to refers back to it)."""
 
     response_id: str
     exchange: Exchange
@@ -53,34 +53,32 @@ def instructions_message_count(exchange: Exchange) -> int:
 
 
 class ResponseStore:
-    """A bounded, thread-safe map of response id -> `StoredResponse`, oldest evicted first."""
+    """Response id -> `StoredResponse`, on a store table (a private in-memory one by default)."""
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        if capacity < 1:
-            raise ValueError(f"ResponseStore capacity must be at least 1, got {capacity}")
-        self.capacity = capacity
-        self._entries: FifoMap[str, StoredResponse] = FifoMap(capacity)
-        self._lock = threading.Lock()
+    def __init__(self, table: Table | None = None, *, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.table = table if table is not None else MemoryStore().table("responses", capacity)
+
+    @property
+    def capacity(self) -> int:
+        return self.table.capacity
 
     def put(self, response_id: str, exchange: Exchange, reply: Reply) -> None:
-        stored = StoredResponse(response_id, exchange, reply)
-        with self._lock:
-            self._entries.put(response_id, stored)
+        # Neither the headers (the caller's key) nor what a dialect derived while rendering
+        # (per-process caches) are kept.
+        kept = replace(exchange, headers={}, derived={})
+        self.table.set(response_id, StoredResponse(response_id, kept, reply))
 
     def get(self, response_id: str) -> StoredResponse | None:
-        with self._lock:
-            return self._entries.get(response_id)
+        return self.table.get(response_id, StoredResponse)
 
     def delete(self, response_id: str) -> bool:
-        with self._lock:
-            return self._entries.pop(response_id, None) is not None
+        return self.table.delete(response_id)
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self.table.clear()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.table)
 
     def __contains__(self, response_id: object) -> bool:
-        return response_id in self._entries
+        return isinstance(response_id, str) and self.get(response_id) is not None

@@ -16,7 +16,7 @@ finished body by `responses_stream`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import orjson
 
@@ -30,6 +30,9 @@ from mockserver.protocols.openai.chat import openai_headers
 from mockserver.protocols.openai.response_store import ResponseStore, StoredResponse
 from mockserver.protocols.openai.responses_input import parse_input, parse_tool_choice, parse_tools
 from mockserver.protocols.openai.responses_stream import in_progress, stream_frames, terminal_frame
+
+if TYPE_CHECKING:
+    from mockserver.server_state import Dialects
 
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 SUMMARIES = ("auto", "concise", "detailed")
@@ -158,6 +161,9 @@ class ResponsesDialect(Dialect):
     def memoizable(self, exchange: Exchange) -> bool:
         # The history of `previous_response_id` comes from the store, which can change.
         return exchange.body.get("previous_response_id") is None
+
+    def use_state(self, dialects: Dialects) -> None:
+        self.store = dialects.response_store  # shared by every worker
 
     def remember(self, reply: Reply, exchange: Exchange) -> None:
         """Keep the response for `previous_response_id`, unless the request said `store: false`.
