@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope
 
     from mockserver.engine.decide import Decision
+    from mockserver.gateway.admission import Caller
     from mockserver.scenario import ReplySpec
     from mockserver.server_state import MockState
 
@@ -61,6 +62,19 @@ async def read_body(receive: Receive, headers: Iterable[tuple[bytes, bytes]], li
             chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def read_gateway_body(
+    scope: Scope, receive: Receive, state: MockState, caller: Caller | None
+) -> bytes:
+    """`read_body`; in gateway mode, a body too large gets the gateway's error."""
+    limit = state.settings.max_body_bytes
+    try:
+        return await read_body(receive, scope["headers"], limit)
+    except APIError as error:
+        if caller is None or error.status != 413 or state.gateway is None:
+            raise
+        raise state.gateway.body_too_large(caller, scope["path"], limit) from None
 
 
 def parse_json(raw: bytes, dialect: Dialect) -> Any:
@@ -325,7 +339,7 @@ async def generate(
     gateway, charge = state.gateway, None
     try:
         caller = gateway.authenticate(scope) if gateway is not None else None
-        raw = await read_body(receive, scope["headers"], state.settings.max_body_bytes)
+        raw = await read_gateway_body(scope, receive, state, caller)
         key = memo.key(scope, raw)
         prepared = memo.prepared(key)
         inbound = None

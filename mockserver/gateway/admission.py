@@ -33,6 +33,7 @@ from mockserver.gateway.accounts import (
     derive_access_token,
     derive_key,
 )
+from mockserver.gateway.errors import GatewayError
 
 if TYPE_CHECKING:
     from starlette.types import Scope
@@ -208,6 +209,16 @@ class Gateway:
             self.accounts.set_status(token.id, EXHAUSTED)
             return False
         return True
+
+    def body_too_large(self, caller: Caller, path: str, limit: int) -> GatewayError:
+        """A body past the size limit: the distributor reads the model from JSON bodies and
+        answers 400; Gemini's routes (model in the path) reach the relay's 413."""
+        reason = f"request body exceeds {limit >> 20} MB: request body too large"
+        if path.startswith(("/v1beta/models/", "/v1/models/")):
+            return errors.relay_error(
+                413, reason, "read_request_body_failed", caller.request_id, claude=False
+            )
+        return errors.middleware_error(400, f"Invalid request: {reason}", caller.request_id)
 
     # --- Distribute, ModelPriceHelper, PreConsumeBilling -----------------------------------
 

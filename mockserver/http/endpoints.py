@@ -27,7 +27,7 @@ from mockserver.engine.pipeline import (
     inbound_from_scope,
     inbound_of,
     parse_json,
-    read_body,
+    read_gateway_body,
     read_json,
 )
 from mockserver.gateway.errors import REQUEST_ID_HEADER
@@ -301,7 +301,7 @@ def utility(
         gateway, charge = state.gateway, None
         try:
             caller = gateway.authenticate(scope) if gateway is not None else None
-            raw = await read_body(receive, scope["headers"], state.settings.max_body_bytes)
+            raw = await read_gateway_body(scope, receive, state, caller)
             key = memo.key(scope, raw) if memoizable and caller is None else None
             known = memo.answered(key)
             if known is not None:

@@ -334,3 +334,26 @@ def test_status_fault_is_refunded(server: ServerThread) -> None:
     )
     assert failed.status_code == 503
     assert token_usage(server, KEYS["small"])["total_available"] == before
+
+
+def test_body_too_large(start_server: Callable[..., ServerThread]) -> None:
+    """The distributor reads JSON bodies for the model: 400 there; Gemini's routes carry the
+    model in the path and reach the relay's 413 read_request_body_failed."""
+    server = start_server(SCENARIO, max_body_bytes=2 << 20)
+    text = "x" * (3 << 20)
+    reason = "request body exceeds 2 MB: request body too large"
+    response = chat(server, KEYS["main"], messages=[{"role": "user", "content": text}])
+    assert_middleware_error(response, 400, f"Invalid request: {reason}", "")
+    gemini = http.post(
+        f"{server.url}/v1beta/models/gpt-4o-mini:generateContent",
+        headers={"x-goog-api-key": KEYS["main"]},
+        json={"contents": [{"role": "user", "parts": [{"text": text}]}]},
+    )
+    assert gemini.status_code == 413
+    error = gemini.json()["error"]
+    assert (error["code"], error["param"], error["type"]) == (
+        "read_request_body_failed",
+        "",
+        "new_api_error",
+    )
+    assert error["message"].startswith(f"{reason} (request id: ")
