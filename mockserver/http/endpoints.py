@@ -263,15 +263,30 @@ def completions(state: MockState) -> Endpoint:
     async def endpoint(request: Request) -> ASGIApp:
         entry = state.journal.open(request.method, request.url.path, request.headers)
         entry.dialect = d.name
+        gateway, charge = state.gateway, None
         try:
-            body = await read_json(request, state, d)
+            caller = gateway.authenticate(request.scope) if gateway is not None else None
+            raw = await read_gateway_body(request.scope, request.receive, state, caller)
+            body = parse_json(raw, d)
             entry.body = body
             exchanges = d.parse_prompts(body, inbound_of(request))
+            if caller is not None and gateway is not None:
+                first = exchanges[0]
+                charge = gateway.admit(caller, first.model, 0, first.max_tokens)
             replies = [answer(state, d, exchange, entry) for exchange in exchanges]
         except APIError as error:
+            if gateway is not None:
+                gateway.refund(charge, entry)
             return error_response(d, error, entry)
         entry.status = 200
         headers = d.reply_headers(replies[0], exchanges[0])
+        if charge is not None and gateway is not None:
+            usage = Usage(
+                sum(r.usage.prompt_tokens for r in replies),
+                sum(r.usage.completion_tokens for r in replies),
+            )
+            gateway.settle(charge, usage, entry)
+            headers[REQUEST_ID_HEADER] = charge.caller.request_id
         if exchanges[0].stream:
             frames = d.render_stream_many(replies, exchanges)
             entry.events_sent = len(frames)

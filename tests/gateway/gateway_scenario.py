@@ -36,6 +36,7 @@ gateway:
     gpt-4o: {{model_ratio: 1.25, completion_ratio: 4, groups: [vip]}}
     text-embedding-3-small: {{model_ratio: 0.01}}
     gpt-4.1: {{model_price: 0.02}}
+    gpt-3.5-turbo-instruct: {{model_ratio: 0.75, completion_ratio: 1.33}}
   tokens:
     - {{name: main, key: {KEYS["main"]}, remain_quota: 1000000}}
     - {{name: small, key: {KEYS["small"]}, remain_quota: 1500}}

@@ -357,3 +357,27 @@ def test_body_too_large(start_server: Callable[..., ServerThread]) -> None:
         "new_api_error",
     )
     assert error["message"].startswith(f"{reason} (request id: ")
+
+
+def test_responses_completions_and_rerank_are_billed(server: ServerThread) -> None:
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=KEYS["main"])
+    response = client.responses.create(model="gpt-4o-mini", input="hello")
+    assert response.usage is not None
+    expected = expected_quota(
+        response.usage.input_tokens, response.usage.output_tokens, "0.075", "4"
+    )
+    assert token_usage(server, KEYS["main"])["total_used"] == expected
+    completion = client.completions.create(
+        model="gpt-3.5-turbo-instruct", prompt="hello", max_tokens=5
+    )
+    assert completion.usage is not None
+    expected += expected_quota(
+        completion.usage.prompt_tokens, completion.usage.completion_tokens, "0.75", "1.33"
+    )
+    assert token_usage(server, KEYS["main"])["total_used"] == expected
+    refused = http.post(
+        f"{server.url}/v1/rerank",
+        headers={"Authorization": f"Bearer {KEYS['off']}"},
+        json={"model": "gpt-4o-mini", "query": "q", "documents": ["a", "b"]},
+    )
+    assert_middleware_error(refused, 401, "Invalid token", "")

@@ -219,6 +219,7 @@ def test_user_models(server: ServerThread) -> None:
         "claude-3-5-haiku-20241022",
         "text-embedding-3-small",
         "gpt-4.1",
+        "gpt-3.5-turbo-instruct",
     ]
 
 
