@@ -194,6 +194,8 @@ class Accounts:
 
     def pre_consume(self, token_id: int, user_id: int, quota: int) -> ChargeResult:
         """Take `quota` from the token (unless unlimited) and the user, both or neither."""
+        if quota == 0:  # trusted, or free: nothing to take
+            return "ok"
         with self.store.transaction():
             token = self.token(token_id)
             user = self.user(user_id)
@@ -201,12 +203,12 @@ class Accounts:
                 return "token_short"
             if user is None or user.quota < quota:
                 return "user_short"
-            self.adjust(token_id, user_id, quota, request=True)
+            self.adjust(token_id, user_id, quota)
         return "ok"
 
     def adjust(self, token_id: int, user_id: int | None, delta: int, request: bool = False) -> None:
         """Charge `delta` more quota (a refund when negative); `request` counts one request
-        on the user (new-api counts them at the pre-charge)."""
+        on the user (new-api counts it with the bill)."""
 
         def on_token(token: TokenRecord | None) -> TokenRecord | None:
             if token is None:

@@ -72,6 +72,8 @@ class Gateway:
         self.seed = seed
         self.clock = clock
         self.accounts = Accounts(store)
+        self._request_ids = errors.RequestIds(clock, seed)
+        self._prices: dict[tuple[str, str], pricing.Price | None] = {}
         # Every worker makes its own Gateway; only the first seeds the store (a restart with
         # `--state FILE` finds it seeded and keeps its balances).
         self._fingerprint = ids.digest(spec.model_dump_json(), seed, clock)
@@ -170,7 +172,7 @@ class Gateway:
         return max(found, key=lambda t: t.id) if found else None
 
     def new_request_id(self) -> str:
-        return errors.request_id(self.clock, self.seed, self.accounts.next_request())
+        return self._request_ids.make(self.accounts.next_request())
 
     # --- TokenAuth ---------------------------------------------------------------------------
 
@@ -239,27 +241,17 @@ class Gateway:
             raise errors.middleware_error(
                 403, f"This token has no access to model {model}", request_id
             )
-        pricing_entry = self.spec.models.get(model)
-        if pricing_entry is None or (
-            pricing_entry.groups is not None and caller.group not in pricing_entry.groups
-        ):
+        price = self._price(model, caller.group)
+        if price is None:
             message = (
                 f"No available channel for model {model} under group {caller.group} (distributor)"
             )
             raise errors.middleware_error(503, message, request_id, "model_not_found")
-        price = pricing.Price(
-            group_ratio=self.spec.groups.get(caller.group, 1.0),
-            model_ratio=pricing_entry.model_ratio or 0.0,
-            completion_ratio=pricing_entry.completion_ratio,
-            cache_ratio=pricing_entry.cache_ratio,
-            image_ratio=pricing_entry.image_ratio,
-            model_price=pricing_entry.model_price,
-        )
         quota = pricing.pre_consume(price, prompt_tokens, max_tokens)
         charge = Charge(caller, model, price, 0, stream)
         if price.free:
             return charge
-        user = self.accounts.user(caller.user.id) or caller.user
+        user, current = caller.user, token  # as read by `authenticate`, a moment ago
         if user.quota <= 0:
             message = f"用户额度不足, 剩余额度: {pricing.format_quota(user.quota)}"
             raise errors.relay_error(403, message, "insufficient_user_quota", request_id, claude)
@@ -269,7 +261,6 @@ class Gateway:
                 f"需要预扣费额度: {pricing.format_quota(quota)}"
             )
             raise errors.relay_error(403, message, "insufficient_user_quota", request_id, claude)
-        current = self.accounts.token(token.id) or token
         trusted = (current.unlimited_quota or current.remain_quota > TRUST_QUOTA) and (
             user.quota > TRUST_QUOTA
         )
@@ -291,6 +282,26 @@ class Gateway:
         charge.pre_consumed = quota
         return charge
 
+    def _price(self, model: str, group: str) -> pricing.Price | None:
+        """The model's price in the group; None when no channel serves it there."""
+        found = self._prices.get((model, group), False)
+        if found is not False:
+            return found  # type: ignore[return-value]
+        entry = self.spec.models.get(model)
+        price = None
+        if entry is not None and (entry.groups is None or group in entry.groups):
+            price = pricing.Price(
+                group_ratio=self.spec.groups.get(group, 1.0),
+                model_ratio=entry.model_ratio or 0.0,
+                completion_ratio=entry.completion_ratio,
+                cache_ratio=entry.cache_ratio,
+                image_ratio=entry.image_ratio,
+                model_price=entry.model_price,
+            )
+        if len(self._prices) < 4096:  # models × groups: bounded by the scenario
+            self._prices[(model, group)] = price
+        return price
+
     # --- settlement --------------------------------------------------------------------------
 
     def settle(self, charge: Charge, usage: Usage, entry: Entry | None = None) -> int:
@@ -302,7 +313,8 @@ class Gateway:
         quota = pricing.quota(
             charge.price, usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens
         )
-        self.accounts.adjust(caller.token.id, caller.user.id, quota - charge.pre_consumed)
+        delta = quota - charge.pre_consumed
+        self.accounts.adjust(caller.token.id, caller.user.id, delta, request=True)
         self.accounts.log(
             UsageLog(
                 id=0,  # numbered by the log
@@ -336,12 +348,17 @@ class Gateway:
             entry.cost = 0.0
 
 
+KEY_HEADERS = frozenset({b"authorization", b"x-api-key", b"x-goog-api-key", b"mj-api-secret"})
+
+
 def key_of(scope: Scope) -> str:
     """The key as `TokenAuth` reads it: `x-api-key` on Claude paths, `?key=` then
     `x-goog-api-key` on Gemini paths, else `Authorization: Bearer`, else `mj-api-secret`;
     without `sk-` and anything after a `-` (a channel pin)."""
     path: str = scope["path"]
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    headers = {
+        k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in KEY_HEADERS
+    }
     authorization = headers.get("authorization", "")
     if "/v1/messages" in path or "/v1/models" in path:
         authorization = _bearer(headers.get("x-api-key")) or authorization

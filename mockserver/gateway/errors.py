@@ -57,12 +57,23 @@ def relay_error(
     return GatewayError(status, text, body, request_id)
 
 
-def request_id(clock: int, seed: int, number: int) -> str:
-    """new-api's request id — `20250101000000` + nanoseconds + 8 hex of its build + 8 random
-    characters — with the time from the scenario clock and the rest derived from the seed
-    and the request's number."""
-    moment = datetime.fromtimestamp(clock + number // 1000, UTC).strftime("%Y%m%d%H%M%S")
-    key = ids.digest(seed, "gateway-request", number)
-    nanos = int(key[:12], 16) % 1_000_000_000
-    build = ids.hex_digest(ids.digest(seed, "gateway-build"), "build", 8)
-    return f"{moment}{nanos}{build}{ids.base62(key, 'request', 8)}"
+class RequestIds:
+    """new-api's request ids — `20250101000000` + nanoseconds + 8 hex of its build + 8 random
+    characters — with the time from the scenario clock (a second per 1000 requests) and the
+    rest derived from the seed and the request's number."""
+
+    def __init__(self, clock: int, seed: int) -> None:
+        self.clock = clock
+        self.build = ids.hex_digest(ids.digest(seed, "gateway-build"), "build", 8)
+        self._keys = ids.DigestPrefix(seed, "gateway-request")
+        self._moment = (-1, "")  # (second, its text): the same for 1000 requests
+
+    def make(self, number: int) -> str:
+        second = number // 1000
+        moment = self._moment
+        if moment[0] != second:
+            stamp = datetime.fromtimestamp(self.clock + second, UTC)
+            moment = self._moment = (second, f"{stamp:%Y%m%d%H%M%S}")
+        key = self._keys.digest(number)
+        nanos = int(key[:12], 16) % 1_000_000_000
+        return f"{moment[1]}{nanos}{self.build}{key[12:20]}"  # hex: alphanumeric as new-api's

@@ -15,6 +15,7 @@ Ratios are read as decimals from their shortest repr, as `decimal.NewFromFloat` 
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 
 from msgspec import Struct
@@ -39,6 +40,7 @@ class Price(Struct, frozen=True):
         return self.group_ratio == 0 or per_call == 0
 
 
+@functools.lru_cache(maxsize=1024)  # a scenario's handful of ratios, read on every bill
 def _d(value: float | int) -> Decimal:
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
