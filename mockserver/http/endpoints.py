@@ -145,6 +145,8 @@ def list_models(state: MockState) -> Endpoint:
         vendor = _vendor(request) if not request.url.path.startswith("/v1beta/") else "gemini"
         if request.url.path.startswith("/v1beta/openai/"):
             vendor = "openai"
+        if state.gateway is not None:  # behind the key: only what it may use
+            return _gateway_models(state, request, vendor)
         query = request.query_params
         try:
             if vendor == "anthropic":
@@ -165,6 +167,17 @@ def list_models(state: MockState) -> Endpoint:
         return json_response(body)
 
     return endpoint
+
+
+def _gateway_models(state: MockState, request: Request, vendor: str) -> ASGIApp:
+    from mockserver.gateway.models import list_models
+
+    if vendor == "anthropic" and "x-api-key" not in request.headers:
+        vendor = "openai"  # new-api answers Claude's shape to x-api-key + anthropic-version
+    try:
+        return json_response(list_models(state, request, vendor))
+    except APIError as error:
+        return error_response(_dialect_for(state, vendor), error)
 
 
 def get_model(state: MockState) -> Endpoint:

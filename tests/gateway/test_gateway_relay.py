@@ -381,3 +381,26 @@ def test_responses_completions_and_rerank_are_billed(server: ServerThread) -> No
         json={"model": "gpt-4o-mini", "query": "q", "documents": ["a", "b"]},
     )
     assert_middleware_error(refused, 401, "Invalid token", "")
+
+
+def test_model_lists_show_what_the_key_may_use(server: ServerThread) -> None:
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=KEYS["main"])
+    listed = [model.id for model in client.models.list()]
+    assert listed == [
+        "gpt-4o-mini",
+        "claude-3-5-haiku-20241022",
+        "text-embedding-3-small",
+        "gpt-4.1",
+        "gpt-3.5-turbo-instruct",
+    ]  # gpt-4o is served to vip only
+    limited = openai.OpenAI(base_url=f"{server.url}/v1", api_key=KEYS["limited"])
+    assert [model.id for model in limited.models.list()] == ["gpt-4o-mini"]
+    claude = anthropic.Anthropic(base_url=server.url, api_key=KEYS["vip"])
+    assert "gpt-4o" in [model.id for model in claude.models.list()]
+    gemini = http.get(f"{server.url}/v1beta/models?key={KEYS['limited']}").json()
+    assert gemini == {
+        "models": [{"name": "gpt-4o-mini", "displayName": "gpt-4o-mini"}],
+        "nextPageToken": None,
+    }
+    refused = http.get(f"{server.url}/v1/models", headers={"Authorization": "Bearer sk-nope"})
+    assert_middleware_error(refused, 401, "Invalid token", "")
