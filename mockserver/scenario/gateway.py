@@ -79,10 +79,11 @@ class GatewayToken(Spec):
 
     @model_validator(mode="after")
     def _some_quota(self) -> GatewayToken:
-        if self.status == "enabled" and not self.unlimited_quota and self.remain_quota == 0:
+        given = self.model_fields_set
+        if self.status == "enabled" and not ({"remain_quota", "unlimited_quota"} & given):
             raise ValueError(
-                f"token {self.name!r} has no quota: set remain_quota (500000 = $1) or "
-                "unlimited_quota: true, or status: exhausted"
+                f"token {self.name!r} says nothing of its quota: set remain_quota "
+                "(500000 = $1; 0 for a key that is already spent) or unlimited_quota: true"
             )
         return self
 

@@ -65,7 +65,9 @@ def test_enabled_token_needs_quota() -> None:
             - {name: a}
         """
     )
-    assert "token 'a' has no quota" in issue
+    assert "token 'a' says nothing of its quota" in issue
+    spent = "version: 1\ngateway:\n  tokens:\n    - {name: a, remain_quota: 0}\n"
+    assert load_text(spent, "x").gateway is not None  # a key already spent, on purpose
 
 
 def test_references_are_located(tmp_path: Path) -> None:

@@ -266,3 +266,19 @@ def test_billing_compat_routes(server: ServerThread, prefix: str) -> None:
     )
     assert refused.status_code == 401
     assert refused.json()["error"]["message"].startswith("Invalid token (request id: ")
+
+
+def test_a_spent_key_is_marked_exhausted_and_cannot_be_enabled(server: ServerThread) -> None:
+    assert api(server, "POST", "/api/token/", json={"name": "spent"}).json()["success"]
+    (token,) = api(server, "GET", "/api/token/search?keyword=spent").json()["data"]["items"]
+    key = api(server, "POST", f"/api/token/{token['id']}/key").json()["data"]["key"]
+    refused = http.post(
+        f"{server.url}/v1/chat/completions",
+        headers={"Authorization": f"Bearer sk-{key}"},
+        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]},
+    )
+    assert refused.status_code == 401
+    assert api(server, "GET", f"/api/token/{token['id']}").json()["data"]["status"] == 4
+    enable = {"id": token["id"], "status": 1}
+    response = api(server, "PUT", "/api/token/?status_only=1", json=enable).json()
+    assert response["message"].startswith("Token quota is exhausted and cannot be enabled.")
