@@ -91,6 +91,35 @@ class UsageLog(Struct, frozen=True):
     request_id: str
     is_stream: bool = False
     type: int = 2  # new-api's LogTypeConsume
+    username: str = ""
+    group: str = ""
+    other: str = "{}"  # JSON: the ratios it was billed at (`GenerateTextOtherInfo`)
+
+    def to_api(self, number: int) -> dict[str, Any]:
+        """As new-api lists a log to its user (`formatUserLogs`: numbered anew from 1 in the
+        order listed, no channel name)."""
+        return {
+            "id": number,
+            "user_id": self.user_id,
+            "created_at": self.created_at,
+            "type": self.type,
+            "content": "",
+            "username": self.username,
+            "token_name": self.token_name,
+            "model_name": self.model_name,
+            "quota": self.quota,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "use_time": 0,
+            "is_stream": self.is_stream,
+            "channel": 1,
+            "channel_name": "",
+            "token_id": self.token_id,
+            "group": self.group,
+            "ip": "",
+            "request_id": self.request_id,
+            "other": self.other,
+        }
 
 
 def mask_key(key: str) -> str:

@@ -328,6 +328,9 @@ class Gateway:
                 created_at=self.clock,
                 request_id=caller.request_id,
                 is_stream=charge.stream,
+                username=caller.user.username,
+                group=caller.group,
+                other=other_info(charge.price, usage.cached_tokens),
             )
         )
         if entry is not None:
@@ -346,6 +349,23 @@ class Gateway:
             entry.key_name = charge.caller.token.name
             entry.quota = 0
             entry.cost = 0.0
+
+
+def other_info(price: pricing.Price, cached_tokens: int) -> str:
+    """The log's `other` (`GenerateTextOtherInfo`, user-visible part): what it was billed at."""
+    import orjson
+
+    other = {
+        "model_ratio": price.model_ratio,
+        "group_ratio": price.group_ratio,
+        "completion_ratio": price.completion_ratio,
+        "cache_tokens": cached_tokens,
+        "cache_ratio": price.cache_ratio,
+        "model_price": price.model_price if price.model_price is not None else -1,
+        "user_group_ratio": -1,
+        "frt": 0,
+    }
+    return orjson.dumps(other).decode()
 
 
 KEY_HEADERS = frozenset({b"authorization", b"x-api-key", b"x-goog-api-key", b"mj-api-secret"})

@@ -110,6 +110,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         Route("/api/user/models", user_route(user_models), methods=["GET"]),
         Route("/api/usage/token/", token_route(token_usage), methods=["GET"]),
         Route("/api/log/token", token_route(token_logs), methods=["GET"]),
+        Route("/api/log/self", user_route(user_logs), methods=["GET"]),
         *(
             Route(prefix + "/dashboard/billing/subscription", token_route(subscription))
             for prefix in ("", "/v1")
@@ -493,27 +494,49 @@ def token_usage(request: Request, gateway: Gateway, token: TokenRecord) -> Respo
     )
 
 
+MAX_RECENT_ITEMS = 1000  # common.MaxRecentItems
+
+
 def token_logs(request: Request, gateway: Gateway, token: TokenRecord) -> Response:
-    """The key's usage log (new-api's `GET /api/log/token`), oldest first."""
+    """`GET /api/log/token`: the key's newest logs first, numbered from 1."""
+    logs = [log for log in gateway.accounts.logs() if log.token_id == token.id]
+    newest = logs[::-1][:MAX_RECENT_ITEMS]
+    data = [log.to_api(number) for number, log in enumerate(newest, 1)]
+    return _json({"success": True, "message": "", "data": data})
+
+
+async def user_logs(request: Request, gateway: Gateway, user: UserRecord) -> Response:
+    """`GET /api/log/self`: the user's logs, newest first, paged, filtered by `type`,
+    `token_name`, `model_name` (LIKE), `group`, `request_id`, `start_timestamp`,
+    `end_timestamp`."""
+    query = request.query_params
+    model = query.get("model_name", "")
+    problem = _like_problem(model)
+    if problem:
+        return fail(problem)
+
+    def number(name: str) -> int:
+        try:
+            return int(query.get(name, ""))
+        except ValueError:
+            return 0
+
+    kind, start, end = number("type"), number("start_timestamp"), number("end_timestamp")
     logs = [
-        {
-            "id": log.id,
-            "user_id": log.user_id,
-            "created_at": log.created_at,
-            "type": log.type,
-            "token_name": log.token_name,
-            "model_name": log.model_name,
-            "quota": log.quota,
-            "prompt_tokens": log.prompt_tokens,
-            "completion_tokens": log.completion_tokens,
-            "is_stream": log.is_stream,
-            "token_id": log.token_id,
-            "request_id": log.request_id,
-        }
-        for log in gateway.accounts.logs()
-        if log.token_id == token.id
+        log
+        for log in gateway.accounts.logs(user_id=user.id)[::-1]
+        if (not kind or log.type == kind)
+        and (not model or _like(model, log.model_name))
+        and query.get("token_name", log.token_name) in ("", log.token_name)
+        and query.get("group", log.group) in ("", log.group)
+        and query.get("request_id", log.request_id) in ("", log.request_id)
+        and (not start or log.created_at >= start)
+        and (not end or log.created_at <= end)
     ]
-    return _json({"success": True, "message": "", "data": logs})
+    page, size = page_query(request)
+    first = (page - 1) * size
+    items = [log.to_api(first + n) for n, log in enumerate(logs[first : first + size], 1)]
+    return ok({"page": page, "page_size": size, "total": len(logs), "items": items})
 
 
 def subscription(request: Request, gateway: Gateway, token: TokenRecord) -> Response:

@@ -282,3 +282,32 @@ def test_a_spent_key_is_marked_exhausted_and_cannot_be_enabled(server: ServerThr
     enable = {"id": token["id"], "status": 1}
     response = api(server, "PUT", "/api/token/?status_only=1", json=enable).json()
     assert response["message"].startswith("Token quota is exhausted and cannot be enabled.")
+
+
+def test_usage_logs(server: ServerThread) -> None:
+    for key in ("main", "limited", "main"):
+        response = http.post(
+            f"{server.url}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {KEYS[key]}"},
+            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]},
+        )
+        assert response.status_code == 200
+    page = api(server, "GET", "/api/log/self?p=1&page_size=2").json()["data"]
+    assert (page["total"], page["page_size"]) == (3, 2)
+    assert [(i["id"], i["token_name"]) for i in page["items"]] == [(1, "main"), (2, "limited")]
+    item = page["items"][0]
+    assert (item["username"], item["group"], item["model_name"], item["type"]) == (
+        "alice",
+        "default",
+        "gpt-4o-mini",
+        2,
+    )
+    assert item["quota"] > 0 and item["request_id"]
+    assert "model_ratio" in item["other"]
+    mains = api(server, "GET", "/api/log/self?token_name=main").json()["data"]["items"]
+    assert [i["token_name"] for i in mains] == ["main", "main"]
+    by_key = http.get(
+        f"{server.url}/api/log/token", headers={"Authorization": f"Bearer {KEYS['main']}"}
+    ).json()
+    assert by_key["success"] is True
+    assert [i["id"] for i in by_key["data"]] == [1, 2]  # numbered anew, newest first
