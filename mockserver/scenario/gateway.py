@@ -93,6 +93,7 @@ class GatewaySpec(Spec):
     users: list[GatewayUser] = Field(default_factory=lambda: [GatewayUser(id=1)])
     models: dict[str, ModelPricing] = Field(default_factory=dict)
     tokens: list[GatewayToken] = Field(default_factory=list)
+    cors: bool = True  # new-api answers preflights and allows every origin
 
     def reference_issues(self) -> list[tuple[tuple[str | int, ...], str]]:
         """What refers to something the section doesn't declare, each with its key path

@@ -404,3 +404,24 @@ def test_model_lists_show_what_the_key_may_use(server: ServerThread) -> None:
     }
     refused = http.get(f"{server.url}/v1/models", headers={"Authorization": "Bearer sk-nope"})
     assert_middleware_error(refused, 401, "Invalid token", "")
+
+
+def test_cors_as_new_api_answers_it(server: ServerThread) -> None:
+    preflight = http.options(
+        f"{server.url}/v1/chat/completions",
+        headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert preflight.headers["access-control-allow-methods"] == "GET,POST,PUT,DELETE,OPTIONS"
+    assert preflight.headers["access-control-allow-headers"] == "*"
+    assert preflight.headers["access-control-max-age"] == "43200"
+    response = chat(server, KEYS["main"], stream=False)
+    assert "access-control-allow-origin" not in response.headers  # no Origin: no CORS
+    cross = http.post(
+        f"{server.url}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {KEYS['main']}", "Origin": "https://app.example"},
+        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]},
+    )
+    assert cross.headers["access-control-allow-origin"] == "*"
+    assert cross.headers["access-control-allow-credentials"] == "true"
