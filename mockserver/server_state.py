@@ -140,6 +140,8 @@ class MockState:
             from mockserver.gateway.admission import Gateway
 
             gateway = Gateway(scenarios.gateway, engine.seed, scenarios.clock, self.store)
+        elif self.gateway is not None:  # gateway mode ends: its keys and balances go with it
+            self.gateway.accounts.clear()
         # One assignment: a request sees the old scenarios, catalog and memo or the new ones.
         self.scenarios, self.catalog, self.engine, self.memo, self.gateway = (
             scenarios,

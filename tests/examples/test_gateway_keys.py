@@ -83,3 +83,10 @@ def test_gateway_mode_is_off_by_default(mockserver: MockServer) -> None:
     with pytest.raises(RuntimeError, match="gateway mode is off"):
         mockserver.create_key("ci", quota=1)
     assert http.post(f"{mockserver.url}/_mock/gateway/keys", json={"name": "x"}).status_code == 409
+
+
+def test_each_test_starts_from_the_scenario_balances(mockserver: MockServer) -> None:
+    """The same scenario in another test (the first one above spent from "ci"): fresh keys."""
+    mockserver.load(GATEWAY)
+    with pytest.raises(KeyError):
+        mockserver.balance("ci")  # made by another test: gone with it

@@ -37,6 +37,7 @@ gateway:
     text-embedding-3-small: {{model_ratio: 0.01}}
     gpt-4.1: {{model_price: 0.02}}
     gpt-3.5-turbo-instruct: {{model_ratio: 0.75, completion_ratio: 1.33}}
+    gemini-2.5-flash: {{model_ratio: 0.15, completion_ratio: 8.33}}
   tokens:
     - {{name: main, key: {KEYS["main"]}, remain_quota: 1000000}}
     - {{name: small, key: {KEYS["small"]}, remain_quota: 1500}}

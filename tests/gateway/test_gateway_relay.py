@@ -392,6 +392,7 @@ def test_model_lists_show_what_the_key_may_use(server: ServerThread) -> None:
         "text-embedding-3-small",
         "gpt-4.1",
         "gpt-3.5-turbo-instruct",
+        "gemini-2.5-flash",
     ]  # gpt-4o is served to vip only
     limited = openai.OpenAI(base_url=f"{server.url}/v1", api_key=KEYS["limited"])
     assert [model.id for model in limited.models.list()] == ["gpt-4o-mini"]
@@ -425,3 +426,19 @@ def test_cors_as_new_api_answers_it(server: ServerThread) -> None:
     )
     assert cross.headers["access-control-allow-origin"] == "*"
     assert cross.headers["access-control-allow-credentials"] == "true"
+
+
+def test_gemini_is_billed_by_the_formula(server: ServerThread) -> None:
+    from google import genai
+    from google.genai import types
+
+    client = genai.Client(
+        api_key=KEYS["main"],
+        http_options=types.HttpOptions(base_url=server.url, api_version="v1beta"),
+    )
+    answer = client.models.generate_content(model="gemini-2.5-flash", contents="hello")
+    usage = answer.usage_metadata
+    assert usage is not None and usage.prompt_token_count and usage.candidates_token_count
+    completion = usage.candidates_token_count + (usage.thoughts_token_count or 0)
+    expected = expected_quota(usage.prompt_token_count, completion, "0.15", "8.33")
+    assert token_usage(server, KEYS["main"])["total_used"] == expected

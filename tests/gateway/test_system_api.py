@@ -220,6 +220,7 @@ def test_user_models(server: ServerThread) -> None:
         "text-embedding-3-small",
         "gpt-4.1",
         "gpt-3.5-turbo-instruct",
+        "gemini-2.5-flash",
     ]
 
 
