@@ -6,6 +6,7 @@ mockserver serve agent.yaml --strict --seed 7
 mockserver serve --workers 4             # four processes sharing one state (a temporary file)
 mockserver serve --state state.db        # journal, loaded rules, counters kept across restarts
 mockserver validate scenarios/*.yaml     # exit 1 listing every error, 0 with a summary
+mockserver record --upstream https://api.openai.com --out recordings  # then serve what it wrote
 """
 
 from __future__ import annotations
@@ -76,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument(
+        "--media-cache-mb",
+        type=int,
+        default=256,
+        help="generated images and audio kept in memory per worker (MiB)",
+    )
+    serve.add_argument(
         "--log-level",
         default="warning",
         choices=["critical", "error", "warning", "info", "debug", "trace"],
@@ -84,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check scenario files and report every error")
     validate.add_argument("paths", nargs="+", metavar="FILE|DIR")
+
+    from mockserver.record import command as record
+
+    record.add_parser(commands)
     return parser
 
 
@@ -91,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "validate":
         return validate(args.paths)
+    if args.command == "record":
+        from mockserver.record import command as record
+
+        return record.run(args)
     return serve(args)
 
 
@@ -137,6 +152,7 @@ def serve(args: argparse.Namespace) -> int:
         state_file=args.state,
         counters_size=args.counters_size,
         responses_size=args.responses_size,
+        media_cache_bytes=args.media_cache_mb * 1024 * 1024,
     )
     try:
         scenarios = load_paths(settings.scenario_paths)
@@ -152,6 +168,14 @@ def serve(args: argparse.Namespace) -> int:
         from mockserver.store.sqlite import SqliteStore
 
         SqliteStore(settings.state_file).close()
+    from mockserver.admin.guard import exposed_without_token
+
+    if exposed_without_token(settings.host, settings.admin_token):
+        print(
+            f"mockserver: warning: listening on {settings.host}, beyond this machine, with no "
+            "--admin-token: the admin API (/_mock/) is off and answers 403",
+            file=sys.stderr,
+        )
     base = f"http://{settings.host}:{settings.port}"
     what = ", ".join(settings.scenario_paths) or "built-in default"
     kept = f"; state: {args.state}" if args.state else ""

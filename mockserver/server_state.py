@@ -18,6 +18,8 @@ from mockserver.engine.counters import Counters
 from mockserver.engine.decide import Engine
 from mockserver.engine.memo import Memo
 from mockserver.journal.journal import Journal
+from mockserver.media import files as media_files
+from mockserver.media.files import MediaStore
 from mockserver.protocols.openai.response_store import ResponseStore
 from mockserver.protocols.registry import PROTOCOLS, Protocol, by_name, load_dialect
 from mockserver.scenario import ScenarioError, ScenarioSet, load_paths
@@ -114,9 +116,15 @@ class MockState:
         responses = self.store.table("responses", settings.responses_size)
         self.dialects = Dialects(protocols, ResponseStore(responses))
         self.journal = Journal(
-            settings.journal_size, self.store.log("journal", settings.journal_size)
+            settings.journal_size,
+            self.store.log("journal", settings.journal_size),
+            shared=self.store.shared,
         )
         self.builtin_catalog = load_builtin()
+        # Generated files: bytes cached per process, recipes shared (any worker serves a URL).
+        self.media = MediaStore(
+            settings.media_cache_bytes, self.store.table("media", media_files.RECIPES_KEPT)
+        )
         self.generation = 0  # of the published scenarios this process serves
         self.gateway: Gateway | None = None  # gateway mode: a scenario's `gateway:` section
         self._install(scenarios)

@@ -22,7 +22,7 @@ class Settings(Struct):
     seed: int | None = None  # overrides the scenarios' seed when set
     strict: bool | None = None  # overrides the scenarios' strict flag when set
     admin_token: str | None = None
-    journal_size: int = 1000
+    journal_size: int = 1000  # requests the journal keeps, the newest (bodies included)
     max_body_bytes: int = 32 * 1024 * 1024
     latency: str = "none"  # "none" | "realistic"
     workers: int = 1
@@ -35,6 +35,7 @@ class Settings(Struct):
     counters_size: int = 10_000
     # Responses kept for `previous_response_id` and GET /v1/responses/{id}: ~5 kB each.
     responses_size: int = 1_000
+    media_cache_bytes: int = 256 * 1024 * 1024  # generated images and audio kept in memory
 
     def to_env(self) -> str:
         return orjson.dumps(asdict(self)).decode()

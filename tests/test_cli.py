@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import queue
+import re
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
+from starlette.testclient import TestClient
 
 from mockserver.cli import main
 from mockserver.http.app import MockApp, app_from_env
@@ -91,7 +98,7 @@ def test_serve_runs_the_app_with_the_connection_tap(served: list[Any]) -> None:
     assert main(["serve", "--port", "0"]) == 0
     [(app, config)] = served
     assert isinstance(app, MockApp)
-    assert config.http == "mockserver.http.connection:ConnectionTap"
+    assert config.http == "mockserver.http.head_deadline:HeadDeadline"
     assert config.date_header is False  # the wall clock: responses are byte-identical
 
 
@@ -121,3 +128,72 @@ def test_serve_keeps_its_state_in_the_file_given(served: list[Any], tmp_path: Pa
     [(app, _)] = served
     assert app.mock.shared and app.mock.settings.state_temporary is False
     assert state_file.exists()
+
+
+def test_serve_beyond_loopback_without_a_token_warns_that_the_admin_api_is_off(
+    served: list[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 0  # uvicorn.run is stubbed
+    assert "the admin API (/_mock/) is off" in capsys.readouterr().err
+    [(app, _)] = served
+    client = TestClient(app, base_url="http://192.0.2.1")
+    refused = client.get("/_mock/requests")
+    assert refused.status_code == 403
+    assert "--admin-token" in refused.json()["error"]["message"]
+
+
+RUNAWAY = """\
+version: 1
+rules:
+  - name: runaway
+    reply:
+      content: "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}"
+"""
+
+
+def test_serve_obeys_sigterm_while_a_runaway_template_renders(tmp_path: Path) -> None:
+    scenario = tmp_path / "runaway.yaml"
+    scenario.write_text(RUNAWAY)
+    command = [sys.executable, "-m", "mockserver", "serve", str(scenario), "--port", "0"]
+    process = subprocess.Popen(
+        [*command, "--log-level", "info"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines: queue.Queue[str] = queue.Queue()
+        stderr = process.stderr
+        assert stderr is not None
+        threading.Thread(target=lambda: [lines.put(line) for line in stderr], daemon=True).start()
+        port = None
+        while port is None:  # uvicorn names the port it bound
+            found = re.search(r"running on http://127\.0\.0\.1:(\d+)", lines.get(timeout=60))
+            port = int(found.group(1)) if found else None
+        body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "go"}]}
+        answers: list[int | str] = []
+
+        def ask() -> None:
+            url = f"http://127.0.0.1:{port}/v1/chat/completions"
+            try:
+                response = httpx.post(
+                    url, json=body, headers={"authorization": "Bearer sk-t"}, timeout=60
+                )
+                answers.append(response.status_code)
+            except httpx.HTTPError as error:  # the signal came before the request was read
+                answers.append(type(error).__name__)
+
+        asking = threading.Thread(target=ask)
+        asking.start()
+        time.sleep(0.3)  # the request is in; the template renders
+        process.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then raises the signal it caught again
+        assert process.wait(timeout=60) in (0, -signal.SIGTERM)
+        asking.join(timeout=60)
+        # Rendering when the signal came: it ran out of budget, was answered, and the server
+        # then stopped (before its budget, the server never answered and ignored SIGTERM).
+        assert answers and answers[0] in (500, "ConnectError", "RemoteProtocolError")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -73,8 +73,8 @@ def workers(tmp_path: Path) -> Iterator[tuple[TestClient, TestClient]]:
     """Two apps, each with its own store object on one SQLite file, as two workers have."""
     settings = Settings(state_file=str(tmp_path / "state.sqlite"))
     with (
-        TestClient(create_app(settings)) as first,
-        TestClient(create_app(settings)) as second,
+        TestClient(create_app(settings), base_url="http://localhost") as first,
+        TestClient(create_app(settings), base_url="http://localhost") as second,
     ):
         yield first, second
 
@@ -115,7 +115,7 @@ def test_repeated_requests_count_their_occurrences_across_workers(
 ) -> None:
     first, second = workers
     alternating = [chat(client, "same").content for client in (first, second, first, second)]
-    with TestClient(create_app(Settings())) as alone:
+    with TestClient(create_app(Settings()), base_url="http://localhost") as alone:
         single = [chat(alone, "same").content for _ in range(4)]
     assert alternating == single  # byte for byte
     assert len(set(single)) == 4  # each occurrence gets its own ids
@@ -136,11 +136,11 @@ def test_a_restart_on_the_state_file_keeps_rules_journal_responses_and_cursors(
     tmp_path: Path,
 ) -> None:
     settings = Settings(state_file=str(tmp_path / "state.sqlite"))
-    with TestClient(create_app(settings)) as before:
+    with TestClient(create_app(settings), base_url="http://localhost") as before:
         before.post("/_mock/scenarios", content=SEQUENCE)
         assert content(chat(before, "step")) == "one"
         turn = before.post("/v1/responses", json={"model": "gpt-4o", "input": "x"}, headers=AUTH)
-    with TestClient(create_app(settings)) as after:
+    with TestClient(create_app(settings), base_url="http://localhost") as after:
         assert content(chat(after, "step")) == "two"
         assert after.get(f"/v1/responses/{turn.json()['id']}", headers=AUTH).status_code == 200
         journal = after.get("/_mock/requests").json()

@@ -12,46 +12,43 @@
 
 What these change, every worker of `serve --workers N` serves (`mockserver.admin.published`).
 
-With `--admin-token T`, every call needs `Authorization: Bearer T` (401 otherwise). `?path=`
-loads only from the directories (and files) given at start; `../` can't leave them.
+With `--admin-token T`, every call needs `Authorization: Bearer T` (401 otherwise); who else may
+call is `mockserver.admin.guard`'s (loopback `Host`, same `Origin`, no form bodies; no admin API
+on a non-loopback bind without a token). `?path=` loads only from the directories (and files)
+given at start; `../` and symbolic links can't leave them. A scenario is validated in a worker
+thread: a large one doesn't hold up other clients.
 """
 
 from __future__ import annotations
 
-import hmac
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mockserver.admin.guard import AdminError, Guard, media_type
 from mockserver.admin.published import Conflict, Source
+from mockserver.core.errors import APIError
+from mockserver.core.limits import MAX_YAML_DEPTH, too_deep
 from mockserver.gateway import admin_api as gateway_admin
 from mockserver.http.responses import RawResponse
 from mockserver.journal.calls import Calls, Filters
 from mockserver.scenario import ScenarioError, ScenarioIssue, ScenarioSet
 
 if TYPE_CHECKING:
+    from mockserver.scenario import Scenario
     from mockserver.server_state import MockState
 
 Handler = Callable[[Request], Awaitable[Response]]
-BODY_SOURCE = "<POST /_mock/scenarios>"
 PUBLISH_TRIES = 5  # builds of the new scenarios while other workers keep publishing first
+BODY_SOURCE = "<POST /_mock/scenarios>"
 SCENARIO_SUFFIXES = (".yaml", ".yml")
-
-
-class AdminError(Exception):
-    def __init__(self, status: int, message: str, kind: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status, self.message, self.kind, self.extra = status, message, kind, extra
-
-    def response(self) -> Response:
-        error = {"type": self.kind, "message": self.message, **self.extra}
-        headers = {"www-authenticate": "Bearer"} if self.status == 401 else None
-        return _json({"error": error}, self.status, headers)
 
 
 def routes(state: MockState) -> list[BaseRoute]:
@@ -73,7 +70,8 @@ def routes(state: MockState) -> list[BaseRoute]:
 class Admin:
     def __init__(self, state: MockState) -> None:
         self.state = state
-        self.token = state.settings.admin_token
+        self.guard = Guard(state.settings.host, state.settings.admin_token)
+        self.changing = asyncio.Lock()  # one change of the scenarios at a time
         given = [Path(p).resolve() for p in state.settings.scenario_paths]
         self.directories = [p for p in given if p.is_dir()]
         self.files = [p for p in given if p.is_file()]
@@ -81,25 +79,12 @@ class Admin:
     def guarded(self, handler: Handler) -> Handler:
         async def endpoint(request: Request) -> Response:
             try:
-                self._check_token(request)
+                self.guard.check(request)
                 return await handler(request)
             except AdminError as error:
                 return error.response()
 
         return endpoint
-
-    def _check_token(self, request: Request) -> None:
-        if self.token is None:
-            return
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not given:
-            raise AdminError(
-                401,
-                "this server needs the admin token: Authorization: Bearer <token>",
-                "unauthorized",
-            )
-        if not hmac.compare_digest(given.strip().encode(), self.token.encode()):
-            raise AdminError(401, "wrong admin token", "unauthorized")
 
     # --- Health and scenarios ---------------------------------------------------------------
 
@@ -124,48 +109,71 @@ class Admin:
         _allow(request, ("replace", "path"))
         replace = _flag(request, "replace")
         path = request.query_params.get("path")
-        from mockserver.scenario import load_paths  # the loader brings pydantic: on first use
-
-        try:
-            if path is not None:
-                added = list(load_paths([self._resolve(path)]).scenarios)
-                sources = [_file_source(scenario.source) for scenario in added]
-            else:
-                sources = [_parse_body(await request.body(), request.headers.get("content-type"))]
-                added = [source.load() for source in sources]
-            for _ in range(PUBLISH_TRIES):
-                current = () if replace else self.state.scenarios.scenarios
-                combined = ScenarioSet.build([*current, *added])
-                try:
-                    self.state.publish(
-                        combined, sources, replace=replace, startup=False if replace else None
-                    )
-                    break
-                except Conflict:  # another worker published meanwhile: build on theirs
-                    self.state.sync()
-            else:
-                raise AdminError(409, "scenarios changed concurrently; try again", "conflict")
-        except ScenarioError as error:
-            issues = [_issue_dict(issue) for issue in error.issues]
-            raise AdminError(400, str(error), "scenario_error", issues=issues) from None
+        file = self._resolve(path) if path is not None else None
+        body = await self._body(request) if file is None else b""
+        kind = media_type(request)
+        async with self.changing:
+            try:
+                sources, added = await run_in_threadpool(_read_sources, file, body, kind)
+                for _ in range(PUBLISH_TRIES):
+                    current = () if replace else self.state.scenarios.scenarios
+                    combined = await run_in_threadpool(ScenarioSet.build, [*current, *added])
+                    try:
+                        self.state.publish(
+                            combined, sources, replace=replace, startup=False if replace else None
+                        )
+                        break
+                    except Conflict:  # another worker published meanwhile: build on theirs
+                        self.state.sync()
+                else:
+                    raise AdminError(409, "scenarios changed concurrently; try again", "conflict")
+            except ScenarioError as error:
+                issues = [_issue_dict(issue) for issue in error.issues]
+                raise AdminError(400, str(error), "scenario_error", issues=issues) from None
         return _json({**_describe(self.state), "added": [s.source for s in added]})
 
     async def remove_scenarios(self, request: Request) -> Response:
         _allow(request, ("all",))
         everything = _flag(request, "all")
         scenarios = ScenarioSet() if everything else self.state.startup
-        for _ in range(PUBLISH_TRIES):
-            try:
-                self.state.publish(scenarios, replace=True, startup=not everything)
-                break
-            except Conflict:
-                self.state.sync()
-        else:
-            raise AdminError(409, "scenarios changed concurrently; try again", "conflict")
+        async with self.changing:
+            for _ in range(PUBLISH_TRIES):
+                try:
+                    self.state.publish(scenarios, replace=True, startup=not everything)
+                    break
+                except Conflict:
+                    self.state.sync()
+            else:
+                raise AdminError(409, "scenarios changed concurrently; try again", "conflict")
         return _json(_describe(self.state))
 
+    async def _body(self, request: Request) -> bytes:
+        """The body, up to the server's body limit (413 past it, as for any request)."""
+        from mockserver.engine.pipeline import read_body
+
+        limit = self.state.settings.max_body_bytes
+        try:
+            return await read_body(request.receive, request.scope["headers"], limit)
+        except APIError as error:  # too large, or the client left
+            raise AdminError(error.status, error.message, "request_too_large") from None
+
     def _resolve(self, raw: str) -> Path:
-        """`raw` inside a directory (or equal to a file) given at start, else 403."""
+        """`raw` inside a directory (or equal to a file) given at start, else 403; 400 for
+        what can't be a path at all."""
+        if "\x00" in raw or not raw.strip() or len(raw) > 4096:
+            raise AdminError(
+                400,
+                f"path: expected a file or directory path (no NUL bytes, at most 4096 "
+                f"characters); got {raw[:80]!r}",
+                "invalid_request",
+            )
+        try:
+            return self._inside(raw)
+        except (OSError, ValueError) as error:  # a name too long, a loop of symbolic links...
+            message = f"path {raw[:80]!r} can't be used: {type(error).__name__}"
+            raise AdminError(400, message, "invalid_request") from None
+
+    def _inside(self, raw: str) -> Path:
         roots = [str(p) for p in (*self.directories, *self.files)]
         if not roots:
             raise AdminError(
@@ -219,7 +227,7 @@ class Admin:
         found = Calls(self.state.journal.entries()).where(criteria)
         limit = _integer(request, "limit")
         shown = list(found)[-limit:] if limit else list(found)
-        return {"count": len(found), "requests": [entry.to_dict() for entry in shown]}
+        return {"count": len(found), "requests": [_writable(entry.to_dict()) for entry in shown]}
 
     async def reset(self, request: Request) -> Response:
         _allow(request, ())
@@ -258,6 +266,30 @@ def _integer(request: Request, name: str) -> int | None:
     return int(value)
 
 
+def _writable(entry: dict[str, Any]) -> dict[str, Any]:
+    """A journal entry as JSON can hold it: the journal must read whatever was sent (bodies
+    past the depth limit are refused before they are journaled; this is the last guard)."""
+    try:
+        orjson.dumps(entry, default=str)
+    except orjson.JSONEncodeError as error:
+        entry["body"] = f"<not shown: {error}>"
+    return entry
+
+
+def _read_sources(
+    file: Path | None, body: bytes, content_type: str | None
+) -> tuple[list[Source], list[Scenario]]:
+    """The sources of `file` or of `body`, and the scenarios they validate to (run in a worker
+    thread: validating is CPU work)."""
+    from mockserver.scenario import load_paths  # the loader brings pydantic: on first use
+
+    if file is not None:
+        added = list(load_paths([file]).scenarios)
+        return [_file_source(scenario.source) for scenario in added], added
+    sources = [_parse_body(body, content_type)]
+    return sources, [source.load() for source in sources]
+
+
 def _parse_body(raw: bytes, content_type: str | None) -> Source:
     """A JSON body (`content-type: application/json`) or YAML text, as the source of one file
     (its `load()` validates it)."""
@@ -273,6 +305,9 @@ def _parse_body(raw: bytes, content_type: str | None) -> Source:
                 BODY_SOURCE, error.lineno, error.colno, "", f"invalid JSON: {error.msg}"
             )
             raise ScenarioError([issue]) from None
+        if too_deep(data, MAX_YAML_DEPTH):
+            message = f"values nest more than {MAX_YAML_DEPTH} levels deep"
+            raise ScenarioError([ScenarioIssue(BODY_SOURCE, None, None, "", message)])
         return Source(BODY_SOURCE, data=data)
     try:
         text = raw.decode("utf-8")

@@ -1,12 +1,11 @@
 """The per-user cache folder, and the data derived once and kept there as JSON.
 
 What is derived once and can be derived again at any time lives here: the BPE rank tables
-(`mockserver.tokens.bpe_files`), the parsed data files, the tokens of fake prose's vocabulary
-(`mockserver.engine.content.prose`). Each is kept under the sha256 of what it was derived
-from, so a changed
-source is derived again; a missing, unreadable or unwritable cache only costs the derivation:
+(`mockserver.tokens.bpe_files`) and the parsed data files. Each is kept under the sha256 of
+what it was derived from, so a changed source is derived again; a missing, unreadable or
+unwritable cache only costs the derivation:
 
-    packaged_yaml("data/models.yaml") -> {"models": [...]}   # PyYAML once, then ~0.1 ms
+    packaged_yaml("data/models.yaml") -> {"models": [...]}   # PyYAML once, then JSON
     derived_json("prose-o200k_base", source, derive)         # derive() once per source
 """
 
@@ -65,7 +64,7 @@ def derived_json(stem: str, source: bytes, derive: Callable[[], Any]) -> Any:
 
 
 # The package's own folder: it is installed as files (importlib.resources would find the same
-# file, but importing its readers is ~3 ms of a start-up).
+# file, but importing its readers adds to every start-up).
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 

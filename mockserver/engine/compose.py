@@ -12,9 +12,11 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from mockserver.core import ids
+from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, ToolCall
 from mockserver.core.reply import Choice
 from mockserver.engine.content.prose import default_reply_length, fake_pieces, fake_text
+from mockserver.engine.content.templates import TemplateRenderError
 from mockserver.scenario import template_context
 
 if TYPE_CHECKING:
@@ -45,7 +47,10 @@ def build_choices(
         if spec is None:
             choice = default_choice(exchange, key, tokenizer)
         else:
-            choice = scripted_choice(spec, context, exchange, key, tokenizer)
+            try:
+                choice = scripted_choice(spec, context, exchange, key, tokenizer)
+            except TemplateRenderError as error:
+                raise template_failed(decision.rule, error) from None
         if not reasons:
             choice.reasoning = None
         elif choice.reasoning is None and spec is None:
@@ -57,6 +62,16 @@ def build_choices(
                 call.id = ids.derive_id(key, "call", 24, label=f"call{call_index}")
         choices.append(choice)
     return choices
+
+
+def template_failed(rule: str | None, error: TemplateRenderError) -> APIError:
+    """A reply template that failed on this request: the vendor's 500, naming the rule."""
+    return APIError(
+        500,
+        f"mockserver: the reply template of rule {rule!r} failed on this request: {error}",
+        type="server_error",
+        code="mock_template_error",
+    )
 
 
 def wants_reasoning(exchange: Exchange, model: ModelInfo, implicit: bool) -> bool:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import orjson
 from msgspec import Struct, field
+from msgspec.structs import replace
 
 from mockserver.core import ids
 from mockserver.core.errors import APIError
@@ -216,12 +217,16 @@ class Engine:
 
         choices = build_choices(decision, exchange, model, tokenizer, implicit_reasoning)
         shape(choices, exchange, tokenizer)
+        usage = usage_of(choices, prompt_tokens)
+        stated = decision.reply.usage if decision.reply is not None else None
+        if stated is not None:  # a recorded reply reports the counts the vendor reported
+            usage = replace(usage, **stated.model_dump(exclude_none=True))
         return Reply(
             choices=choices,
             key=decision.key,
             created=decision.created,
             fingerprint=decision.fingerprint,
-            usage=usage_of(choices, prompt_tokens),
+            usage=usage,
             rule=decision.rule,
         )
 

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 
 from mockserver import faults
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
+from mockserver.core.limits import MAX_JSON_DEPTH, json_too_deep
 from mockserver.core.reply import Reply, Usage
+from mockserver.core.secrets import redact_text
 from mockserver.engine import latency
 from mockserver.engine.compose import depends_on_key
 from mockserver.engine.decide import retry_group
@@ -43,8 +45,17 @@ if TYPE_CHECKING:
     from mockserver.server_state import MockState
 
 
+class ClientGone(APIError):
+    """The client closed the connection before its body was in: journaled as 499 (nginx's
+    "client closed request") and disconnected; the answer goes nowhere."""
+
+    def __init__(self) -> None:
+        super().__init__(499, "The client closed the connection before sending its whole body.")
+
+
 async def read_body(receive: Receive, headers: Iterable[tuple[bytes, bytes]], limit: int) -> bytes:
-    """The request body; a 413 past `limit` bytes, declared or sent."""
+    """The request body; a 413 past `limit` bytes, declared or sent; `ClientGone` when the
+    client leaves first."""
     for name, value in headers:
         if name == b"content-length" and value.isdigit() and int(value) > limit:
             raise body_too_large(int(value), limit)
@@ -53,7 +64,7 @@ async def read_body(receive: Receive, headers: Iterable[tuple[bytes, bytes]], li
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            raise ClientDisconnect()
+            raise ClientGone()
         chunk = message.get("body", b"")
         if chunk:
             size += len(chunk)
@@ -78,11 +89,19 @@ async def read_gateway_body(
 
 
 def parse_json(raw: bytes, dialect: Dialect) -> Any:
-    """The body as JSON; the dialect's 400 for invalid JSON."""
+    """The body as JSON; the dialect's 400 for invalid JSON, and for JSON nested deeper than
+    `MAX_JSON_DEPTH` (all that is accepted must be written again: journal, retry groups)."""
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise dialect.invalid_json() from None
+    if json_too_deep(raw, body):
+        error = dialect.invalid_json()
+        error.message = (
+            f"{error.message.rstrip('.')}: the body nests more than {MAX_JSON_DEPTH} levels deep."
+        )
+        raise error
+    return body
 
 
 async def read_json(request: Request, state: MockState, dialect: Dialect) -> Any:
@@ -125,6 +144,8 @@ def error_response(
     extra: dict[str, str] | None = None,
 ) -> RawResponse:
     body = getattr(error, "body", None)  # the gateway's own errors come written out
+    # What the client sent may be quoted in the message (a near miss, a template's error).
+    error.message = redact_text(error.message, entry.secrets if entry is not None else ())
     headers = dialect.error_headers(error) if body is None else {}
     headers.update(error.headers)
     if extra:
@@ -132,6 +153,7 @@ def error_response(
     status = dialect.error_status(error) if body is None else error.status
     if entry is not None:
         entry.status = status
+        entry.disconnected = entry.disconnected or isinstance(error, ClientGone)
     return RawResponse(orjson.dumps(body or dialect.render_error(error)), status, headers)
 
 

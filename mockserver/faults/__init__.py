@@ -4,7 +4,7 @@ step, `fail_times`, scenario-level `chaos:`, or the `x-mock-fault` header).
 One fault may combine effects; they are applied in this order:
 
 - `connection` (empty_response, reset, garbage, hang): the response is replaced by a broken
-  connection (`mockserver.transport.BrokenConnection`);
+  connection (`mockserver.http.responses.BrokenConnection`);
 - `status` / `preset` (except content_filter): the vendor's error response (`presets`); with a
   stream key they describe the in-stream error event instead;
 - `preset: content_filter`: the reply ends with finish reason content_filter;

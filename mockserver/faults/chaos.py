@@ -38,7 +38,9 @@ class Chaos:
 
     def __init__(self, entries: Sequence[ChaosEntry], seed: int) -> None:
         self.seed = seed
-        self._entries = [(entry, Matcher(entry.match)) for entry in entries]
+        self._entries = [
+            (entry, Matcher(entry.match, f"chaos[{index}]")) for index, entry in enumerate(entries)
+        ]
 
     def __bool__(self) -> bool:
         return bool(self._entries)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,7 +22,7 @@ from mockserver.engine.pipeline import error_response, generate
 from mockserver.gateway import cors, system_api
 from mockserver.http import endpoints as handlers
 from mockserver.http import request_log
-from mockserver.http.endpoints import Handler, endpoint_of, on_first_use
+from mockserver.http.endpoints import Endpoint, Handler, endpoint_of, on_first_use
 from mockserver.journal.journal import Closing
 from mockserver.server_state import MockState
 from mockserver.settings import Settings
@@ -147,6 +148,7 @@ def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
             "/v1/moderations", endpoint_of(handlers.moderations_handler(state)), methods=["POST"]
         ),
         Route("/v1/models", list_models, methods=["GET"]),
+        *media_routes(state),
         Route("/v1/models/{model:path}", get_model, methods=["GET"]),
         # Anthropic
         Route(
@@ -162,6 +164,38 @@ def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
         Route("/v1/models/{model:path}", gemini, methods=["POST"]),
         *admin.routes(state),
         *system_api.routes(state),  # gateway mode only (404 otherwise)
+    ]
+
+
+def media_routes(state: MockState) -> list[BaseRoute]:
+    """Images and audio (`mockserver.http.images`, `.audio`, `.ideogram`) and the files they
+    make; each endpoint's module (with Pillow and PyAV behind it) loaded on its first request."""
+
+    def lazy(module: str, name: str, **options: bool) -> Endpoint:
+        def make() -> Endpoint:
+            found = importlib.import_module(f"mockserver.http.{module}")
+            endpoint: Endpoint = getattr(found, name)(state, **options)
+            return endpoint
+
+        return on_first_use(make)
+
+    post = ["POST"]
+    return [
+        Route("/v1/images/generations", lazy("images", "generations"), methods=post),
+        Route("/v1/images/edits", lazy("images", "edits"), methods=post),
+        Route("/v1/images/variations", lazy("media", "images_variations"), methods=post),
+        Route("/v1/audio/speech", lazy("audio", "speech"), methods=post),
+        Route(
+            "/v1/audio/transcriptions",
+            lazy("audio", "transcriptions", translate=False),
+            methods=post,
+        ),
+        Route(
+            "/v1/audio/translations", lazy("audio", "transcriptions", translate=True), methods=post
+        ),
+        Route("/_mock/files/{name}", lazy("media", "media_file"), methods=["GET"]),
+        Route("/ideogram/v1/ideogram-v3/{action}", lazy("ideogram", "v3"), methods=post),
+        Route("/ideogram/{action}", lazy("ideogram", "legacy"), methods=post),
     ]
 
 

@@ -27,8 +27,10 @@ from mockserver.http.connection import announce_shutdown, forget_shutdown
 UVICORN_OPTIONS: dict[str, Any] = {
     "date_header": False,
     "proxy_headers": False,
-    # uvicorn's own protocol, with each connection findable for connection faults.
-    "http": "mockserver.http.connection:ConnectionTap",
+    # uvicorn's own protocol, with each connection findable for connection faults
+    # (`connection.ConnectionTap`), wrapped to close connections that don't send a request
+    # head in time (`head_deadline`).
+    "http": "mockserver.http.head_deadline:HeadDeadline",
     # A response that waits on purpose (a stall, a hang) ends when shutdown is announced; one
     # under a server that can't announce it is cancelled after this long.
     "timeout_graceful_shutdown": 3,

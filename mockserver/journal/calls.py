@@ -18,6 +18,7 @@ import orjson
 from msgspec import Struct
 from msgspec.structs import replace
 
+from mockserver.core.secrets import redact_value
 from mockserver.journal.journal import Entry
 
 BODY_PREVIEW = 200  # characters of the request body shown in a report line
@@ -195,7 +196,7 @@ def headline(entry: Entry, number: int) -> str:
     elif entry.unmatched:
         outcome += ", no rule matched (default reply)"
     if entry.fault:
-        outcome += f", fault {_compact(entry.fault)}"
+        outcome += f", fault {_compact(redact_value(entry.fault, entry.secrets))}"
     if entry.usage:
         prompt, completion = entry.usage.get("prompt_tokens"), entry.usage.get("completion_tokens")
         outcome += f", usage {prompt}+{completion} tokens"
@@ -210,9 +211,9 @@ def describe(entry: Entry, number: int) -> list[str]:
     """A request as a failure report shows it: the headline, the body, the near misses."""
     lines = [headline(entry, number)]
     if entry.body is not None:
-        lines.append(f"    body: {_compact(entry.body, BODY_PREVIEW)}")
+        lines.append(f"    body: {_compact(redact_value(entry.body, entry.secrets), BODY_PREVIEW)}")
     if entry.rule is None:
-        for miss in entry.near_misses:
+        for miss in entry.shown_near_misses():
             lines.append(f"    near miss {miss['rule']!r}: {'; '.join(miss['failed'])}")
     return lines
 

@@ -2,8 +2,11 @@
 
 Kept on the server's store (`mockserver.store`), so every worker process sees every request;
 bounded to the journal size, so a long `mockserver serve` session doesn't grow without limit.
-API keys never reach it: `redact_headers` masks every credential header. Queries over it
-(`requests(rule="weather").call_count`) live in `mockserver.journal.calls`.
+API keys never leave it: `redact_headers` masks every credential header as the entry opens; the
+entry keeps the request's credential values (`secrets`) only while it is in this process, so
+that what it shows of the body, near misses and faults (`to_dict`, failure reports) masks them
+too (`mockserver.core.secrets`), and an entry written to a shared store is scrubbed first.
+Queries over it (`requests(rule="weather").call_count`) live in `mockserver.journal.calls`.
 """
 
 from __future__ import annotations
@@ -16,13 +19,13 @@ from contextvars import ContextVar
 from typing import Any
 
 from msgspec import Struct, field
+from msgspec.structs import replace
 
+from mockserver.core.secrets import SECRET_HEADERS, mask, redact_text, redact_value, secrets_in
 from mockserver.store import Log, MemoryStore
 
-SECRET_HEADERS = frozenset(
-    {"authorization", "x-api-key", "x-goog-api-key", "api-key", "mj-api-secret", "cookie"}
-)
 _SECRET_RAW = frozenset(name.encode("latin-1") for name in SECRET_HEADERS)
+redact = mask  # the name this module gave it first
 # The entries opened while answering the current request (`Journal.closing`).
 _pending: ContextVar[list[Entry] | None] = ContextVar("mockserver_journal_pending", default=None)
 WORKER = os.getpid()  # journaled with each entry: which worker process answered
@@ -39,33 +42,29 @@ os.register_at_fork(after_in_child=_forked)
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Credential headers keep only a hint of their shape: `Bearer sk-***`."""
     return {
-        name: redact(value) if name.lower() in SECRET_HEADERS else value
+        name: mask(value) if name.lower() in SECRET_HEADERS else value
         for name, value in headers.items()
     }
 
 
 def redact_raw_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
-    """`redact_headers` for headers as ASGI gives them (names already lower-case).
-
-    A client sends the same headers request after request: the decoded, redacted mapping of
-    the latest few is kept (~0.5 µs instead of ~3 µs a request), and each entry gets a copy.
-    """
-    return dict(_redacted_raw(tuple(raw_headers)))
+    """`redact_headers` for headers as ASGI gives them (names already lower-case)."""
+    return dict(_redacted_raw(tuple(raw_headers))[0])
 
 
 @functools.lru_cache(maxsize=256)
-def _redacted_raw(raw_headers: tuple[tuple[bytes, bytes], ...]) -> dict[str, str]:
-    return {
-        name.decode("latin-1"): redact(value.decode("latin-1"))
-        if name in _SECRET_RAW
-        else value.decode("latin-1")
-        for name, value in raw_headers
+def _redacted_raw(
+    raw_headers: tuple[tuple[bytes, bytes], ...],
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The redacted headers and the credential values. A client sends the same headers
+    request after request: those of the latest few are kept (~0.5 µs instead of ~3 µs a
+    request), and each entry gets a copy of the mapping."""
+    decoded = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw_headers]
+    redacted = {
+        name: mask(value) if raw[0] in _SECRET_RAW else value
+        for (name, value), raw in zip(decoded, raw_headers, strict=True)
     }
-
-
-def redact(value: str) -> str:
-    scheme, _, secret = value.partition(" ")
-    return f"{scheme} {secret[:3]}***" if secret else f"{value[:3]}***"
+    return redacted, secrets_in(decoded)
 
 
 class Entry(Struct):
@@ -91,6 +90,9 @@ class Entry(Struct):
     retry_group: str | None = None
     generation: int = 0
     worker: int = 0  # the process id of the worker that answered
+    # The request's credential values, masked in all the entry shows; never written to a
+    # shared store (`scrubbed`).
+    secrets: tuple[str, ...] = ()
     # Gateway mode (mockserver.gateway): the key's name (never the key) and what was billed.
     key_name: str | None = None
     quota: int | None = None
@@ -101,6 +103,28 @@ class Entry(Struct):
         """Matching ran and no rule held (rules exist, or strict mode said so)."""
         return self.rule is None and (self.strict_miss or bool(self.near_misses))
 
+    def shown_near_misses(self) -> list[dict[str, Any]]:
+        """`near_misses` with every credential masked in their explanations."""
+        return [
+            {**miss, "failed": [redact_text(line, self.secrets) for line in miss["failed"]]}
+            if "failed" in miss
+            else miss
+            for miss in self.near_misses
+        ]
+
+    def scrubbed(self) -> Entry:
+        """This entry with its credential values masked where they could appear and then
+        forgotten: what may be written where other processes (or a file) keep it."""
+        if not self.secrets:
+            return self
+        return replace(
+            self,
+            body=redact_value(self.body, self.secrets),
+            near_misses=self.shown_near_misses(),
+            fault=redact_value(self.fault, self.secrets),
+            secrets=(),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
@@ -110,11 +134,11 @@ class Entry(Struct):
             "dialect": self.dialect,
             "model": self.model,
             "headers": self.headers,
-            "body": self.body,
+            "body": redact_value(self.body, self.secrets),
             "rule": self.rule,
-            "near_misses": self.near_misses,
+            "near_misses": self.shown_near_misses(),
             "strict_miss": self.strict_miss,
-            "fault": self.fault,
+            "fault": redact_value(self.fault, self.secrets),
             "status": self.status,
             "usage": self.usage,
             "stream": self.stream,
@@ -137,24 +161,28 @@ class Journal:
     the log at once. `reset()` starts a new generation: entries of requests that began before
     it are dropped even if they finish after it."""
 
-    def __init__(self, size: int = 1000, log: Log | None = None) -> None:
+    def __init__(self, size: int = 1000, log: Log | None = None, *, shared: bool = False) -> None:
         if size < 1:
             raise ValueError(f"journal size must be at least 1; got {size}")
         self.size = size
+        self.shared = shared  # the log is written where other processes (or a file) keep it
         self._log = log if log is not None else MemoryStore().log("journal", size)
         self._in_flight: dict[int, Entry] = {}  # this process's, opened in `closing`
         self.opened = 0  # entries this process opened, resets included: how busy it has been
 
     def open(self, method: str, endpoint: str, headers: Mapping[str, str]) -> Entry:
-        return self._add(method, endpoint, redact_headers(headers))
+        return self._add(method, endpoint, redact_headers(headers), secrets_in(headers))
 
     def open_raw(
         self, method: str, endpoint: str, raw_headers: Iterable[tuple[bytes, bytes]]
     ) -> Entry:
         """`open` with the headers as ASGI gives them."""
-        return self._add(method, endpoint, redact_raw_headers(raw_headers))
+        redacted, secrets = _redacted_raw(tuple(raw_headers))
+        return self._add(method, endpoint, dict(redacted), secrets)
 
-    def _add(self, method: str, endpoint: str, redacted: dict[str, str]) -> Entry:
+    def _add(
+        self, method: str, endpoint: str, redacted: dict[str, str], secrets: tuple[str, ...]
+    ) -> Entry:
         seq, generation = self._log.open()
         self.opened += 1
         entry = Entry(
@@ -165,10 +193,11 @@ class Journal:
             headers=redacted,
             generation=generation,
             worker=WORKER,
+            secrets=secrets,
         )
         pending = _pending.get()
         if pending is None:
-            self._log.append(seq, entry)
+            self._log.append(seq, entry.scrubbed() if self.shared else entry)
         else:
             pending.append(entry)
             self._in_flight[seq] = entry
@@ -182,7 +211,7 @@ class Journal:
     def close(self, entries: Iterable[Entry]) -> None:
         for entry in entries:
             self._in_flight.pop(entry.seq, None)
-            self._log.append(entry.seq, entry)
+            self._log.append(entry.seq, entry.scrubbed())
 
     def reset(self) -> None:
         self._log.reset()

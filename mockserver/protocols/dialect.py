@@ -1,7 +1,7 @@
 """What a dialect is: one vendor wire format, translated to and from the neutral types.
 
-A dialect module defines a `Dialect` subclass and the routes it answers. Nothing outside
-`mockserver/dialects/` knows a vendor's field names.
+A dialect module defines a `Dialect` subclass; `protocols/registry.py` names it and the routes
+it answers. Nothing outside `mockserver/protocols/` knows a vendor's field names.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ a submodule binds its name on the package, which would hide the function of that
         context = template_context(exchange, variables)
 
 Names load with their module on first use: the models and the loader import pydantic and
-PyYAML (~0.2 s, ~9 MB), which a server or a pytest session without scenario files never needs.
+PyYAML, which a server or a pytest session without scenario files never needs.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         ReplySpec,
         Step,
         ToolCallSpec,
+        UsageSpec,
     )
     from mockserver.scenario.predicates import Match
     from mockserver.scenario.render_context import template_context
@@ -61,6 +62,7 @@ _MODULE_OF = {
     "ReplySpec": "outcomes",
     "Step": "outcomes",
     "ToolCallSpec": "outcomes",
+    "UsageSpec": "outcomes",
     "Match": "predicates",
     "CompiledRule": "scenario_set",
     "ScenarioSet": "scenario_set",
@@ -88,6 +90,7 @@ __all__ = [
     "ScenarioSet",
     "Step",
     "ToolCallSpec",
+    "UsageSpec",
     "load_data",
     "load_paths",
     "load_text",

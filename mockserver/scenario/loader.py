@@ -8,8 +8,7 @@ composed first so that each validation error can be pointed at its file, line an
     name, match, reply, sequence, fault, fail_times, latency)
 
 Nothing is half-loaded: `validate_paths` returns every file's scenario or raises one
-`ScenarioError` listing every issue. (`mockserver.scenario.load_paths` calls it for files it
-has no snapshot of, `mockserver.scenario.snapshot`.)
+`ScenarioError` listing every issue (`mockserver.scenario.load_paths` calls it).
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from msgspec import Struct
 from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from mockserver.core.limits import MAX_ALIAS_EXPANSION, MAX_YAML_DEPTH
 from mockserver.scenario.issues import (
     Loc,
     ScenarioError,
@@ -57,13 +57,20 @@ def load_data(data: Any, source: str) -> Scenario:
 
 def validate_paths(paths: Sequence[str | Path]) -> list[Scenario]:
     """Validate files, and the `*.yaml` / `*.yml` files of directories (sorted by name), in
-    order; `ScenarioError` lists every issue of every file."""
+    order; `ScenarioError` lists every issue of every file. A directory's symbolic links are
+    followed only to files inside it: a link out of it is an issue, its target left unread."""
     batch = _Batch()
     for entry in paths:
         path = Path(entry)
         if path.is_dir():
             found = [p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()]
-            files = sorted(found, key=lambda p: p.name)
+            files = []
+            for file in sorted(found, key=lambda p: p.name):
+                if file.is_symlink() and not file.resolve().is_relative_to(path.resolve()):
+                    message = f"not loaded: a symbolic link out of {path}"
+                    batch.issues.append(ScenarioIssue(str(file), None, None, "", message))
+                else:
+                    files.append(file)
         elif path.is_file():
             files = [path]
         else:
@@ -128,6 +135,8 @@ def _parse(text: str, source: str) -> _Parsed:
     loader = _SafeLoader(text)
     try:
         root = loader.get_single_node()
+        if root is not None:
+            _check_shape(root, source)  # before anything walks the document as a tree
         issues = _duplicate_keys(root, source) if root is not None else []
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
@@ -148,6 +157,67 @@ def _yaml_issue(exc: yaml.YAMLError, source: str) -> ScenarioIssue:
     if mark is None:
         return ScenarioIssue(source, None, None, "", message)
     return ScenarioIssue(source, mark.line + 1, mark.column + 1, "", message)
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_shape(root: Node, source: str) -> None:
+    """Refuse a document that is cyclic, nests deeper than `MAX_YAML_DEPTH`, or that aliases
+    expand by more than `MAX_ALIAS_EXPANSION` values. The composed document is a graph (an alias
+    is the anchored node itself), so this walks each node once: the tree it stands for may
+    be exponentially larger, and everything after loading (validation, templates) walks that.
+    """
+    size: dict[int, int] = {}  # values in the expanded subtree of each node
+    depth: dict[int, int] = {}
+    references: dict[int, int] = {id(root): 1}
+    nodes: dict[int, Node] = {}
+    on_path: set[int] = set()  # nodes whose subtree is being walked
+    pending: list[tuple[Node, bool]] = [(root, False)]
+    while pending:
+        node, walked = pending.pop()
+        key = id(node)
+        kids = _children(node)
+        if walked:
+            size[key] = 1 + sum(size[id(kid)] for kid in kids)
+            depth[key] = 1 + max((depth[id(kid)] for kid in kids), default=0)
+            on_path.discard(key)
+            continue
+        if key in size:
+            continue
+        nodes[key] = node
+        on_path.add(key)
+        pending.append((node, True))
+        for kid in kids:
+            references[id(kid)] = references.get(id(kid), 0) + 1
+            if id(kid) in on_path:  # the kid's own subtree holds it: `&a [*a]`
+                message = "recursive YAML alias: the anchored value here contains itself"
+                raise ScenarioError([ScenarioIssue(source, *_mark(kid), "", message)])
+            if id(kid) not in size:
+                pending.append((kid, False))
+    added = size[id(root)] - len(nodes)
+    if added > MAX_ALIAS_EXPANSION:
+        culprit = max(
+            (key for key, count in references.items() if count > 1),
+            key=lambda key: (references[key] - 1) * size[key],
+        )
+        message = (
+            f"YAML aliases expand this file by {added:,} values; at most "
+            f"{MAX_ALIAS_EXPANSION:,} are allowed. The value anchored here is used "
+            f"{references[culprit]} times, {size[culprit]:,} values each"
+        )
+        raise ScenarioError([ScenarioIssue(source, *_mark(nodes[culprit]), "", message)])
+    if depth[id(root)] > MAX_YAML_DEPTH:
+        node = root
+        for _ in range(MAX_YAML_DEPTH):  # down the deepest branch to the first level too many
+            node = max(_children(node), key=lambda kid: depth[id(kid)])
+        message = f"values nest more than {MAX_YAML_DEPTH} levels deep here"
+        raise ScenarioError([ScenarioIssue(source, *_mark(node), "", message)])
 
 
 def _duplicate_keys(root: Node, source: str) -> list[ScenarioIssue]:
@@ -215,12 +285,23 @@ class _Locator:
 # Validation
 
 
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "a number" if isinstance(value, int | float) else describe(value)
+
+
 def _validate(parsed: _Parsed) -> Scenario:
     data, source, locate = parsed.data, parsed.source, parsed.locate
     if not isinstance(data, dict):
+        # Said by kind, never quoted: this file may not be a scenario at all.
         message = (
             f"expected a mapping of scenario keys ({', '.join(Scenario.accepted_keys())}) "
-            f"at the top level; got {describe(data)}"
+            f"at the top level; got {_kind(data)}"
         )
         raise ScenarioError([ScenarioIssue(source, *parsed.location(()), "", message)])
     context: dict[str, Any] = {}

@@ -1,7 +1,9 @@
 """Compiled `Match` predicates: test a request, explain a miss, rank near misses.
 
 Each predicate is compiled once (regexes, globs, lower-cased needles) and tested per request
-cheapest first. `explain` and `near_misses` exist for the "no rule matched" diagnostics: for
+cheapest first. A regex search that runs past `REGEX_SECONDS` (a pattern that backtracks
+catastrophically on this text) ends the request with a 500 naming the rule. `explain` and
+`near_misses` exist for the "no rule matched" diagnostics: for
 `last_user: weather` and a request saying "hello there", `explain` gives
 `["last_user: expected to contain 'weather', got 'hello there'"]`.
 """
@@ -10,12 +12,17 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
+import regex
 from msgspec import Struct
 
+from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
+from mockserver.core.limits import REGEX_SECONDS
+from mockserver.core.secrets import SECRET_HEADERS, mask, redact_text, secrets_in
 
 if TYPE_CHECKING:  # validated models, read here by attribute: serving doesn't import pydantic
     from mockserver.scenario.predicates import Match, TextMatch, ToolChoiceName, TurnRange
@@ -44,16 +51,20 @@ def compile_globs(patterns: list[str]) -> Callable[[str], bool]:
     return lambda value: value in exact or regex.match(value) is not None
 
 
+class RegexTimeout(Exception):
+    """A `match:` regex search ran past `REGEX_SECONDS`."""
+
+
 class TextTest:
     """One `TextMatch` compiled: `find(text)` gives the regex groups, or None on a miss."""
 
     def __init__(self, spec: TextMatch) -> None:
         self.ignore_case = spec.ignore_case
-        self._regex: re.Pattern[str] | None = None
+        self._regex: regex.Pattern[str] | None = None
         self._needle = ""
         self._equals = False
         if spec.regex is not None:
-            self._regex = re.compile(spec.regex, re.IGNORECASE if spec.ignore_case else 0)
+            self._regex = regex.compile(spec.regex, regex.IGNORECASE if spec.ignore_case else 0)
             self.expectation = f"to match /{spec.regex}/"
         else:
             self._equals = spec.equals is not None
@@ -63,9 +74,14 @@ class TextTest:
         if spec.ignore_case:
             self.expectation += " (ignoring case)"
 
-    def find(self, text: str) -> Variables | None:
+    def find(self, text: str, deadline: float | None = None) -> Variables | None:
+        """`deadline` (a `time.monotonic()`) bounds several searches together."""
         if self._regex is not None:
-            found = self._regex.search(text)
+            left = REGEX_SECONDS if deadline is None else max(deadline - time.monotonic(), 1e-3)
+            try:
+                found = self._regex.search(text, timeout=left)
+            except TimeoutError:
+                raise RegexTimeout(self.expectation) from None
             return found.groupdict(default="") if found else None
         if self.ignore_case:
             text = text.lower()
@@ -222,7 +238,8 @@ class _Headers(Predicate):
             if value is None:
                 problems.append(f"expected header {name} matching {show(pattern)}, got none")
             elif not test(value):
-                problems.append(f"expected {name} to match {show(pattern)}, got {show(value)}")
+                got = mask(value) if name in SECRET_HEADERS else value
+                problems.append(f"expected {name} to match {show(pattern)}, got {show(got)}")
         return "headers: " + "; ".join(problems)
 
 
@@ -274,7 +291,10 @@ class _Text(Predicate):
         self.cost = 3 if spec.regex is not None else 2
 
     def test(self, exchange: Exchange) -> Variables | None:
-        return self.text.find(self.read(exchange))
+        try:
+            return self.text.find(self.read(exchange))
+        except RegexTimeout as timeout:
+            raise RegexTimeout(f"{self.key}: {timeout}") from None
 
     def explain(self, exchange: Exchange) -> str:
         return f"{self.key}: expected {self.text.expectation}, got {show(self.read(exchange))}"
@@ -288,10 +308,14 @@ class _AnyMessage(Predicate):
         self.text = TextTest(spec)
 
     def test(self, exchange: Exchange) -> Variables | None:
-        for message in exchange.messages:
-            found = self.text.find(message.text)
-            if found is not None:
-                return found
+        deadline = time.monotonic() + REGEX_SECONDS  # for every message together
+        try:
+            for message in exchange.messages:
+                found = self.text.find(message.text, deadline)
+                if found is not None:
+                    return found
+        except RegexTimeout as timeout:
+            raise RegexTimeout(f"{self.key}: {timeout}") from None
         return None
 
     def explain(self, exchange: Exchange) -> str:
@@ -340,29 +364,51 @@ def _predicates(spec: Match) -> list[Predicate]:
 
 
 class Matcher:
-    """A compiled `Match`."""
+    """A compiled `Match`; `owner` names it in errors (`rule 'weather'`)."""
 
-    __slots__ = ("_by_cost", "predicates", "spec")
+    __slots__ = ("_by_cost", "owner", "predicates", "spec")
 
-    def __init__(self, spec: Match) -> None:
+    def __init__(self, spec: Match, owner: str = "a rule") -> None:
         self.spec = spec
+        self.owner = owner
         self.predicates = _predicates(spec)
         self._by_cost = sorted(self.predicates, key=lambda p: p.cost)
 
     def match(self, exchange: Exchange) -> Variables | None:
         """None when a predicate fails; else the regex named groups (`match.<group>`)."""
         variables: Variables = {}
-        for predicate in self._by_cost:
-            found = predicate.test(exchange)
-            if found is None:
-                return None
-            if found:
-                variables.update(found)
+        try:
+            for predicate in self._by_cost:
+                found = predicate.test(exchange)
+                if found is None:
+                    return None
+                if found:
+                    variables.update(found)
+        except RegexTimeout as timeout:
+            raise self._timed_out(timeout) from None
         return variables
 
     def explain(self, exchange: Exchange) -> list[str]:
-        """One line per failing predicate; empty when the request matches."""
-        return [p.explain(exchange) for p in self.predicates if p.test(exchange) is None]
+        """One line per failing predicate; empty when the request matches. A line quotes what
+        the request sent, with every credential masked (`mockserver.core.secrets`)."""
+        try:
+            lines = [p.explain(exchange) for p in self.predicates if p.test(exchange) is None]
+        except RegexTimeout as timeout:
+            raise self._timed_out(timeout) from None
+        if not lines:
+            return lines
+        secrets = secrets_in(exchange.headers)
+        return [redact_text(line, secrets) for line in lines]
+
+    def _timed_out(self, timeout: RegexTimeout) -> APIError:
+        return APIError(
+            500,
+            f"mockserver: the match of {self.owner} took too long on this request: its regex "
+            f"({timeout}) ran past {REGEX_SECONDS:g} s; a pattern with nested repetition "
+            "such as (a+)+ backtracks exponentially, rewrite it without",
+            type="server_error",
+            code="mock_regex_timeout",
+        )
 
     @property
     def header_names(self) -> list[str]:

@@ -181,10 +181,20 @@ class ChoiceSpec(Spec):
     finish_reason: FinishReason | None = None
 
 
+class UsageSpec(Spec):
+    """Token counts reported instead of the computed ones (a recorded session's, say); the
+    counts not given are computed as usual."""
+
+    prompt_tokens: NonNegativeInt | None = None
+    completion_tokens: NonNegativeInt | None = None
+    reasoning_tokens: NonNegativeInt | None = None
+
+
 class ReplySpec(ChoiceSpec):
     """A reply: one choice written inline, or `choices:` for distinct answers when n > 1."""
 
     choices: Annotated[list[ChoiceSpec], Field(min_length=1)] | None = None
+    usage: UsageSpec | None = None
 
     @model_validator(mode="after")
     def _choices_alone(self) -> ReplySpec:
@@ -192,7 +202,7 @@ class ReplySpec(ChoiceSpec):
         mixed = [
             fields[k].alias or k
             for k in fields
-            if k != "choices" and getattr(self, k) not in (None, [])
+            if k not in ("choices", "usage") and getattr(self, k) not in (None, [])
         ]
         if self.choices is not None and mixed:
             raise ValueError(

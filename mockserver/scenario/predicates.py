@@ -2,7 +2,8 @@
 
 Shorthands are normalised here, once: `last_user: "hi"` becomes `TextMatch(contains="hi")`,
 `model: gpt-4o` becomes `["gpt-4o"]`. Regexes are compiled while validating, so a bad one is a
-load error. `matching` compiles these models into fast tests.
+load error; they are the `regex` package's (Python's `re` syntax), which `matching` runs with a
+timeout. `matching` compiles these models into fast tests.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
+import regex
 from pydantic import NonNegativeInt, Tag, field_validator, model_validator
 
 from mockserver.core.exchange import ResponseFormatType
@@ -46,10 +48,15 @@ class TextMatch(Spec):
     @classmethod
     def _compiles(cls, pattern: str | None) -> str | None:
         if pattern is not None:
+            # Python's `re` first: the syntax documented, and its messages say most.
             try:
                 re.compile(pattern)
             except re.error as exc:
                 raise ValueError(f"bad regex: {exc.msg} at position {exc.pos}") from exc
+            try:
+                regex.compile(pattern)
+            except regex.error as exc:
+                raise ValueError(f"bad regex: {exc}") from exc
         return pattern
 
     @model_validator(mode="after")

@@ -1,7 +1,8 @@
 """The names a reply template sees for one request: `match`, `request` and `tool_result`.
 
 `match` holds the regex named groups of the rule that matched (`{{ match.city }}`); the names
-are `mockserver.templating.CONTEXT_NAMES`, which templates are checked against at load.
+are `mockserver.engine.content.templates.CONTEXT_NAMES`, which templates are checked against
+at load.
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ class ScenarioSet(Struct, frozen=True):
                 line, column = scenario.location(("rules", number))
                 compiled = CompiledRule(
                     rule,
-                    Matcher(rule.match),
+                    Matcher(rule.match, f"rule {rule.name!r}"),
                     scenario.source,
                     line,
                     column,

@@ -29,11 +29,23 @@ worker compares with its own on every request); occurrence counters, sequence cu
 (table "ratelimit"); stored Responses for `previous_response_id` (table "responses"). Chaos
 keeps nothing: its draws are seeded by the request and its occurrence number.
 
+What a restart on the same `--state FILE` keeps: the journal (its newest `journal_size`
+entries), the scenarios published through the admin API (loaded again after the scenario files
+given at this start; if they no longer fit together, the error is logged and the files alone
+are served), occurrence counters, sequence cursors and `fail_times` attempts (a request repeated
+after the restart is its next occurrence: new ids, as if the server had never stopped),
+rate-limit buckets (refilled for the time that passed) and stored Responses. What it doesn't:
+each process's caches (the memo, hashed key prefixes), scenarios loaded in-process by the pytest
+plugin (`MockState.load`, this process's alone), and the entries of requests that were still
+being answered when the server stopped. `POST /_mock/reset` forgets journal, counters and
+responses; `DELETE /_mock/scenarios` goes back to the files given at start.
+
 What the next capabilities need, and how they map onto it:
-- Gateway keys and quotas: a table of key records (`set`/`get`), and quota as counters —
-  charge with `incr(key, -cost)` before answering and refund the difference with `incr` once
-  the usage is known; a charge that must not go below zero is an `update` that refuses (returns
-  the old value) or a `transaction()` spanning the key's and its user's counters.
+- Gateway keys and quotas: a table of key records (`set`/`get`), sized above the number of
+  keys configured so none is ever forgotten; a quota is a value charged before answering with an
+  `update` that refuses to go below zero (it returns the old value unchanged) and refunded with
+  another once the usage is known; a `transaction()` charges a key and its user together.
+  Counters (`incr`, which may go negative) suit what is only reported, such as used quota.
 - Async tasks: a table of task records by id (`set` with a `ttl` so finished tasks age out;
   `update` to advance a task's stage atomically when two workers poll it at once), and a log
   when tasks must be listed in submission order.

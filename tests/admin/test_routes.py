@@ -40,7 +40,11 @@ def folder(tmp_path: Path) -> Path:
 
 def client_for(*paths: Path, **options: Any) -> TestClient:
     settings = Settings(scenario_paths=[str(p) for p in paths], **options)
-    return TestClient(create_app(settings), headers={"authorization": f"Bearer {KEY}"})
+    return TestClient(
+        create_app(settings),
+        base_url="http://localhost",  # the admin API answers loopback names only
+        headers={"authorization": f"Bearer {KEY}"},
+    )
 
 
 @pytest.fixture
@@ -397,3 +401,77 @@ def test_what_any_call_loads_every_worker_serves(folder: Path, tmp_path: Path) -
     assert rule_names(second) == ["greeting", "weather"]
     second.delete("/_mock/scenarios", params={"all": "true"})
     assert rule_names(first) == []
+
+
+# --- Who may call (mockserver.admin.guard) -------------------------------------------------
+
+
+def test_a_foreign_host_is_refused_before_the_token_is_read(folder: Path) -> None:
+    client = client_for(folder / "greeting.yaml", admin_token=KEY)
+    rebound = client.get("/_mock/requests", headers={"host": "evil.example:8000"})
+    assert rebound.status_code == 403
+    assert "evil.example" in rebound.json()["error"]["message"]
+    for host in ("localhost:8000", "127.0.0.1", "[::1]:9000", "app.localhost"):
+        assert client.get("/_mock/health", headers={"host": host}).status_code == 200
+
+
+def test_another_origin_is_refused(client: TestClient) -> None:
+    refused = client.post(
+        "/_mock/reset", headers={"origin": "http://evil.example", "x-mockserver-admin": "1"}
+    )
+    assert refused.status_code == 403
+    assert client.post("/_mock/reset", headers={"origin": "http://localhost"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"],
+)
+def test_what_a_form_can_send_is_refused(client: TestClient, content_type: str) -> None:
+    response = client.post(
+        "/_mock/scenarios", content=GREETING, headers={"content-type": content_type}
+    )
+    assert response.status_code == 415
+    assert "x-mockserver-admin" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/yaml", "text/yaml", "application/x-yaml; charset=utf-8"]
+)
+def test_yaml_types_are_accepted(client: TestClient, content_type: str) -> None:
+    posted = GREETING.replace("greeting", "again")
+    response = client.post(
+        "/_mock/scenarios", content=posted, headers={"content-type": content_type}
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_beyond_loopback_the_token_guards_and_any_host_may_call(folder: Path) -> None:
+    client = client_for(folder / "greeting.yaml", host="0.0.0.0", admin_token=KEY)
+    assert client.get("/_mock/health", headers={"host": "mock.internal:8000"}).status_code == 200
+    anonymous = TestClient(client.app, base_url="http://mock.internal")
+    assert anonymous.get("/_mock/health").status_code == 401
+
+
+def test_unusable_paths_are_a_400(client: TestClient) -> None:
+    for path in ("a\x00b.yaml", "x" * 5000, " "):
+        response = client.post("/_mock/scenarios", params={"path": path})
+        assert response.status_code == 400, (path[:10], response.text)
+        assert response.json()["error"]["type"] == "invalid_request"
+
+
+def test_a_json_scenario_nested_too_deep_is_a_scenario_error(client: TestClient) -> None:
+    deep = b'{"version": 1, "x": ' + b"[" * 300 + b"]" * 300 + b"}"
+    response = client.post(
+        "/_mock/scenarios", content=deep, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "levels deep" in response.json()["error"]["message"]
+
+
+def test_a_scenario_body_past_the_body_limit_is_a_413(folder: Path) -> None:
+    client = client_for(folder / "greeting.yaml", max_body_bytes=1000)
+    response = client.post(
+        "/_mock/scenarios", content=GREETING + "#" * 2000, headers={"content-type": "text/yaml"}
+    )
+    assert response.status_code == 413

@@ -251,7 +251,7 @@ def test_marker_mistakes_are_reported_at_setup(project: pytest.Pytester) -> None
             "did you mean 'match'?*",
             "@pytest.mark.mockserver: scenario file 'scenarios/missing.yaml' not found (looked in*",
             "@pytest.mark.mockserver: unknown argument 'stirct'; expected scenario files and "
-            "strict, seed",
+            "strict, seed, record_mode",
         ]
     )
 

@@ -5,7 +5,7 @@
     sample_regex("^[A-Z]{2}-\\d{3}$", rng) -> "QK-507"
 
 Every value comes from the seeded Faker or `random.Random` the caller passes in (see
-`mockserver.fakes.seeded_faker`), never from the wall clock.
+`mockserver.engine.content.fakes.seeded_faker`), never from the wall clock.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from faker import Faker  # callers pass one in; importing Faker costs ~0.1 s
+    from faker import Faker  # callers pass one in; importing Faker is slow
 
 __all__ = ["fake_for_format", "fake_for_name", "sample_regex"]
 

@@ -2,8 +2,8 @@
 `engine.content.schema_instance`). Fake prose for replies is `engine.content.prose`'s.
 
 Every value is a pure function of a key: seeds come from blake2b of the key
-(`mockserver.ids.seed_for`), never from the wall clock or Faker's global seed. Creating a Faker
-costs ~40 ms (and importing it ~100 ms, so that too waits for the first use), so there is one
+(`mockserver.core.ids.seed_for`), never from the wall clock or Faker's global seed. Creating a
+Faker is slow (and so is importing it, which also waits for the first use), so there is one
 per locale, made on first use and re-seeded under a lock for every call; outputs therefore do
 not depend on which thread asked. Faker's lists are the source, so outputs are stable for a
 given Faker version, not across Faker upgrades.
@@ -31,11 +31,11 @@ def seeded_faker(seed: int, locale: str = "en_US") -> Iterator[Faker]:
     with _FAKERS_LOCK:
         entry = _FAKERS.get(locale)
         if entry is None:
-            # Imported here, not with the module: ~0.1 s and ~15 MB that a server answering
+            # Imported here, not with the module: time and memory that a server answering
             # only scripted replies never needs.
             from faker import Faker
 
-            # Unweighted draws: Faker's frequency-weighted name lists cost ~100 us a draw.
+            # Unweighted draws: Faker's frequency-weighted name lists are slow to draw from.
             entry = _FAKERS[locale] = (Faker(locale, use_weighting=False), threading.RLock())
     faker, lock = entry
     with lock:

@@ -3,7 +3,8 @@
 A string is a template only when it contains `{{`, `{%` or `{#`; any other string is returned as
 is without touching jinja, so the common literal reply costs nothing. Templates run in jinja's
 immutable sandbox with `StrictUndefined`: a misspelt variable fails loudly instead of rendering
-an empty string, and `''.__class__.__mro__`-style escapes raise `TemplateSecurityError`.
+an empty string, and `''.__class__.__mro__`-style escapes raise `TemplateSecurityError`. Each
+render has a budget of operations, output and time (`mockserver.engine.content.sandbox`).
 
 >>> compile_template("It is sunny in {{ match.city }}.").render({"match": {"city": "Oslo"}})
 'It is sunny in Oslo.'
@@ -15,12 +16,13 @@ import functools
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-# jinja2 is imported on first use, not here: it costs ~25 ms and ~11 MB at server start, and
-# most scenarios (and the built-in default) have no template at all.
+# jinja2 is imported on first use, not here: it adds to start-up time and memory, and most
+# scenarios (and the built-in default) have no template at all.
 if TYPE_CHECKING:
     import jinja2
     from jinja2.exceptions import SecurityError
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from mockserver.engine.content.sandbox import BoundedSandbox
 
 # The top-level names `mockserver.scenario.render_context.template_context` provides.
 CONTEXT_NAMES = frozenset({"match", "request", "tool_result"})
@@ -29,11 +31,12 @@ _MARKERS = ("{{", "{%", "{#")
 
 
 @functools.cache
-def _sandbox() -> ImmutableSandboxedEnvironment:
+def _sandbox() -> BoundedSandbox:
     import jinja2
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return ImmutableSandboxedEnvironment(
+    from mockserver.engine.content.sandbox import BoundedSandbox
+
+    return BoundedSandbox(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         # YAML block scalars (`|`) end in a newline the author wrote on purpose.
@@ -48,7 +51,7 @@ class _LazyEnvironment:
         return getattr(_sandbox(), name)
 
 
-_environment = cast("ImmutableSandboxedEnvironment", _LazyEnvironment())
+_environment = cast("BoundedSandbox", _LazyEnvironment())
 
 
 class TemplateCompileError(ValueError):
@@ -120,8 +123,14 @@ class Template:
             return self.source
         import jinja2  # already loaded: a compiled template exists
 
+        from mockserver.engine.content.sandbox import budget
+        from mockserver.engine.content.template_sizes import TemplateLimitError
+
         try:
-            return self._compiled.render(context)
+            with budget():
+                return self._compiled.render(context)
+        except TemplateLimitError as exc:
+            raise TemplateRenderError(f"template over its limits: {exc}", self.source) from exc
         except jinja2.exceptions.SecurityError as exc:
             raise _security_error_class()(f"unsafe template operation: {exc}", self.source) from exc
         except jinja2.UndefinedError as exc:
@@ -154,14 +163,20 @@ def compile_template(source: str, *, known_names: Collection[str] | None = None)
     import jinja2
     from jinja2 import meta
 
+    from mockserver.engine.content.sandbox import bound
+
     environment = _environment
     try:
         tree = environment.parse(source)
+        bound(tree)
+        tree.set_environment(_sandbox())
         compiled = environment.from_string(tree)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateCompileError(
             f"bad template: {exc.message} (template line {exc.lineno})", source, lineno=exc.lineno
         ) from exc
+    except (RecursionError, MemoryError):  # jinja's parser and Python's compiler recurse
+        raise TemplateCompileError("bad template: expressions nest too deeply", source) from None
     if known_names is not None:
         unknown = meta.find_undeclared_variables(tree) - set(known_names) - set(environment.globals)
         if unknown:
@@ -183,14 +198,21 @@ class TemplatedValue:
     result.
     """
 
-    __slots__ = ("_render", "value")
+    __slots__ = ("_render", "_templated", "value")
 
     def __init__(self, value: Any, *, known_names: Collection[str] | None = None) -> None:
         self.value = value
-        self._render = _compile_node(value, (), known_names)
+        compiler = _Compiler(known_names)
+        self._render = compiler.node(value, ())
+        self._templated = compiler.templated
 
     def render(self, context: Mapping[str, Any]) -> Any:
-        return self._render(context)
+        if not self._templated:
+            return self._render(context)
+        from mockserver.engine.content.sandbox import budget
+
+        with budget():  # one budget for every template in the value
+            return self._render(context)
 
     def __repr__(self) -> str:
         return f"TemplatedValue({self.value!r})"
@@ -205,23 +227,38 @@ class TemplatedValue:
 _Renderer = Callable[[Mapping[str, Any]], Any]
 
 
-def _compile_node(
-    value: Any, path: tuple[str | int, ...], known_names: Collection[str] | None
-) -> _Renderer:
-    if isinstance(value, str):
-        try:
-            template = compile_template(value, known_names=known_names)
-        except TemplateCompileError as exc:
-            exc.path = path
-            raise
-        return template.render
-    if isinstance(value, Mapping):
-        items = [(k, _compile_node(v, (*path, k), known_names)) for k, v in value.items()]
-        return lambda context: {k: render(context) for k, render in items}
-    if isinstance(value, list | tuple):
-        elements = [_compile_node(v, (*path, i), known_names) for i, v in enumerate(value)]
-        return lambda context: [render(context) for render in elements]
-    return lambda context: value
+class _Compiler:
+    """Compiles a nested value's string leaves. A subtree met again (a YAML alias is one
+    object referenced several times) is compiled once: `done` maps `id()` of each container."""
+
+    def __init__(self, known_names: Collection[str] | None) -> None:
+        self.known_names = known_names
+        self.done: dict[int, _Renderer] = {}
+        self.templated = False  # some leaf is a template (rendering then needs a budget)
+
+    def node(self, value: Any, path: tuple[str | int, ...]) -> _Renderer:
+        if isinstance(value, str):
+            try:
+                template = compile_template(value, known_names=self.known_names)
+            except TemplateCompileError as exc:
+                exc.path = path
+                raise
+            self.templated = self.templated or not template.is_literal
+            return template.render
+        if not isinstance(value, Mapping | list | tuple):
+            return lambda context: value
+        done = self.done.get(id(value))
+        if done is not None:
+            return done
+        renderer: _Renderer
+        if isinstance(value, Mapping):
+            items = [(k, self.node(v, (*path, k))) for k, v in value.items()]
+            renderer = lambda context: {k: render(context) for k, render in items}  # noqa: E731
+        else:
+            elements = [self.node(v, (*path, i)) for i, v in enumerate(value)]
+            renderer = lambda context: [render(context) for render in elements]  # noqa: E731
+        self.done[id(value)] = renderer
+        return renderer
 
 
 def _shorten(text: str, limit: int = 80) -> str:

@@ -32,6 +32,7 @@ from mockserver.core.exchange import Exchange
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
 from mockserver.protocols.gemini import errors
+from mockserver.protocols.gemini import images as gemini_images
 from mockserver.protocols.gemini.extras import gemini_prompt_tokens, prompt_details
 from mockserver.protocols.gemini.proto import names, pick
 from mockserver.protocols.gemini.request import read_generate_request
@@ -116,8 +117,11 @@ def _before_id(reply: Reply, exchange: Exchange) -> dict[str, Any]:
     """A response's fields before `responseId`."""
     thoughts = include_thoughts(exchange)
     usage = reply.usage
+    candidates = [_candidate(i, _parts(c, thoughts), c) for i, c in enumerate(reply.choices)]
+    if gemini_images.wants_image(exchange):
+        gemini_images.add_images(candidates, exchange)
     return {
-        "candidates": [_candidate(i, _parts(c, thoughts), c) for i, c in enumerate(reply.choices)],
+        "candidates": candidates,
         "usageMetadata": _usage(
             usage.prompt_tokens,
             usage.completion_tokens - usage.reasoning_tokens,
@@ -415,4 +419,6 @@ def stream_chunks(reply: Reply, exchange: Exchange) -> list[dict[str, Any]]:
                 "responseId": rid,
             }
         )
+    if chunks and gemini_images.wants_image(exchange):
+        return gemini_images.image_chunks(chunks, exchange)
     return chunks

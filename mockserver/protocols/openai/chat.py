@@ -137,7 +137,7 @@ class ChatDialect(Dialect):
         prefix = b"data: " + head + b',"choices":['
         # Only the envelope depends on the reply key.
         rests = per_reply(
-            exchange, "chat.chunks", reply, lambda: _chunk_rests(reply, include_usage)
+            exchange, "chat.chunks", reply, lambda: _chunk_rests(reply, include_usage, exchange)
         )
         frames = [prefix + rest for rest in rests]
         frames.append(DONE)
@@ -157,21 +157,25 @@ class ChatDialect(Dialect):
         return openai_headers(reply.key if reply is not None else None)
 
 
-def _chunk_rests(reply: Reply, include_usage: bool) -> list[bytes]:
+def _chunk_rests(reply: Reply, include_usage: bool, exchange: Exchange) -> list[bytes]:
     """Each chunk's bytes after the envelope: its choice delta (and the usage chunk)."""
     tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
-    rests = [
-        orjson.dumps(choice_delta) + b"]" + tail
-        for choice_delta in interleave([_choice_deltas(i, c) for i, c in enumerate(reply.choices)])
-    ]
+    deltas = [_choice_deltas(i, c) for i, c in enumerate(reply.choices)]
+    usage = usage_body(reply)
+    if "modalities" in exchange.body:  # an audio model asked to speak
+        from mockserver.protocols.openai import chat_audio
+
+        if chat_audio.wants_audio(exchange):
+            chat_audio.speak_deltas(deltas, usage, reply, exchange)
+    rests = [orjson.dumps(choice_delta) + b"]" + tail for choice_delta in interleave(deltas)]
     if include_usage:
-        rests.append(b'],"usage":' + orjson.dumps(usage_body(reply)) + b"}\n\n")
+        rests.append(b'],"usage":' + orjson.dumps(usage) + b"}\n\n")
     return rests
 
 
 def _completion_rest(reply: Reply, exchange: Exchange) -> dict[str, Any]:
     """A chat completion's fields after `created`."""
-    return {
+    rest = {
         "model": exchange.model,
         "choices": [
             {
@@ -186,6 +190,12 @@ def _completion_rest(reply: Reply, exchange: Exchange) -> dict[str, Any]:
         "service_tier": "default",
         "system_fingerprint": reply.fingerprint,
     }
+    if "modalities" in exchange.body:  # an audio model asked to speak
+        from mockserver.protocols.openai import chat_audio
+
+        if chat_audio.wants_audio(exchange):
+            chat_audio.add_audio(rest, reply, exchange)
+    return rest
 
 
 def openai_headers(key: str | None) -> dict[str, str]:

@@ -150,7 +150,7 @@ def _texts_and_counts(inputs: Sequence[Input], tokenizer: Tokenizer) -> tuple[li
             texts.append(item)
             counts.append(tokenizer.count(item))
             continue
-        top = tokenizer.max_token_value  # only here: it imports tiktoken (~1.5 MB, ~15 ms)
+        top = tokenizer.max_token_value  # only for token-array inputs
         for token in item:
             if token > top:
                 raise v.bad(

@@ -84,7 +84,7 @@ def test_none_tool_result_attribute_fails_loudly() -> None:
         "{{ request.__class__ }}",
         "{{ request.messages.append(1) }}",
         "{{ request.update({'model': 'x'}) }}",
-        "{{ lipsum.__globals__ }}",
+        "{{ joiner.__init__.__globals__ }}",
     ],
 )
 def test_sandbox_refuses_escapes(payload: str) -> None:

@@ -1,0 +1,158 @@
+"""`POST /v1/audio/speech` (JSON → audio bytes or SSE) and `/v1/audio/transcriptions` /
+`/translations` (multipart → text in the asked format or stream events). Scenario rules see
+the text to speak, or the transcription `prompt`, as the last user message."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.types import ASGIApp
+
+from mockserver.core import ids
+from mockserver.core.errors import APIError
+from mockserver.engine.media import decide_media
+from mockserver.engine.pipeline import error_response, read_json
+from mockserver.http.media import describe_upload, make_file
+from mockserver.http.responses import EventStream, RawResponse, json_response
+from mockserver.media.files import file_name
+from mockserver.media.multipart import read_form
+from mockserver.protocols.dialect import sse_frame
+from mockserver.protocols.openai import audio_speech as speech_protocol
+from mockserver.protocols.openai import audio_transcriptions as transcription_protocol
+
+if TYPE_CHECKING:
+    from mockserver.http.endpoints import Endpoint
+    from mockserver.server_state import MockState
+
+# Audio tokens a second of speech counts as (input of the GPT transcribe models, output of the
+# GPT speech models): an approximation, OpenAI publishes none.
+AUDIO_TOKENS_PER_SECOND = 10
+
+
+def speech(state: MockState) -> Endpoint:
+    async def endpoint(request: Request) -> ASGIApp:
+        from mockserver.media.audio import CONTENT_TYPES, speech_seconds
+        from mockserver.media.recipes import SpeechRecipe
+        from mockserver.tokens.tokenizer import get_tokenizer
+
+        d = state.dialects.chat
+        entry = state.journal.open(request.method, request.url.path, request.headers)
+        entry.dialect = "openai.audio.speech"
+        try:
+            body = await read_json(request, state, d)
+            entry.body = body
+            parsed = speech_protocol.parse_speech(body)
+            decide_media(
+                state,
+                d,
+                entry,
+                endpoint=request.url.path,
+                model=parsed.model,
+                prompt=parsed.input,
+                body=body,
+                headers=dict(request.headers),
+            )
+        except APIError as error:
+            return error_response(d, error, entry)
+        recipe = SpeechRecipe(
+            seed=state.engine.seed,
+            text=parsed.input,
+            voice=parsed.voice,
+            format=parsed.format,  # type: ignore[arg-type]
+            speed=parsed.speed,
+            instructions=parsed.instructions,
+        )
+        content_type = CONTENT_TYPES[parsed.format]
+        name = file_name("speech", recipe.key, parsed.format)
+        media = await make_file(state.media, name, content_type, recipe)
+        entry.status = 200
+        headers = d.reply_headers(None, None)
+        if parsed.sse:
+            input_tokens = get_tokenizer("o200k_base").count(parsed.input)
+            seconds = speech_seconds(parsed.input, parsed.speed)
+            output_tokens = round(seconds * AUDIO_TOKENS_PER_SECOND)
+            events = speech_protocol.sse_events(media.data, input_tokens, output_tokens)
+            frames = [sse_frame(event) for event in events]
+            entry.stream, entry.events_sent = True, len(frames)
+            return EventStream(frames, headers=headers)
+        return RawResponse(media.data, 200, headers, media_type=content_type.encode("latin-1"))
+
+    return endpoint
+
+
+def transcriptions(state: MockState, *, translate: bool) -> Endpoint:
+    async def endpoint(request: Request) -> ASGIApp:
+        from mockserver.engine.content.prose import fake_text
+        from mockserver.media.audio import duration_of
+        from mockserver.tokens.tokenizer import get_tokenizer
+
+        d = state.dialects.chat
+        entry = state.journal.open(request.method, request.url.path, request.headers)
+        entry.dialect = "openai.audio." + ("translations" if translate else "transcriptions")
+        tokenizer = get_tokenizer("o200k_base")
+        try:
+            form = await read_form(request, state.settings.max_body_bytes)
+            body: dict[str, Any] = dict(form.fields)
+            for field_name, uploads in form.files.items():
+                body[field_name] = [describe_upload(upload) for upload in uploads]
+            entry.body = body
+            granularities = form.lists.get("timestamp_granularities", [])
+            parsed = transcription_protocol.parse_transcription(
+                form.fields, granularities, translate=translate
+            )
+            upload = form.file("file")
+            if upload is None:
+                raise transcription_protocol.missing_file()
+            try:
+                duration = await anyio.to_thread.run_sync(duration_of, upload.data)
+            except ValueError as error:
+                raise transcription_protocol.unreadable_file(upload.filename, str(error)) from None
+            decision = decide_media(
+                state,
+                d,
+                entry,
+                endpoint=request.url.path,
+                model=parsed.model,
+                prompt=parsed.prompt,
+                body=body,
+                headers=dict(request.headers),
+            )
+        except APIError as error:
+            return error_response(d, error, entry)
+        text = decision.text()
+        if text is None:
+            # The same file, model and task give the same words, as many as a speaker says.
+            key = ids.digest(
+                state.engine.seed, hashlib.sha256(upload.data).hexdigest(), parsed.model, translate
+            )
+            words = max(1, round(duration * transcription_protocol.WORDS_PER_SECOND))
+            text = fake_text(key, max(1, round(words * 1.25)), tokenizer).strip()
+        if parsed.gpt:
+            usage = transcription_protocol.token_usage(
+                round(duration * AUDIO_TOKENS_PER_SECOND),
+                tokenizer.count(parsed.prompt),
+                tokenizer.count(text),
+            )
+            entry.usage = {
+                "prompt_tokens": usage["input_tokens"],
+                "completion_tokens": usage["output_tokens"],
+                "reasoning_tokens": 0,
+            }
+        else:
+            usage = transcription_protocol.duration_usage(duration)
+        entry.status = 200
+        headers = d.reply_headers(None, None)
+        if parsed.stream:
+            events = transcription_protocol.stream_events(text, tokenizer.pieces(text), usage)
+            frames = [sse_frame(event) for event in events]
+            entry.stream, entry.events_sent = True, len(frames)
+            return EventStream(frames, headers=headers)
+        answer, content_type = transcription_protocol.render(parsed, text, duration, usage)
+        if isinstance(answer, dict):
+            return json_response(answer, 200, headers)
+        return RawResponse(answer, 200, headers, media_type=content_type.encode("latin-1"))
+
+    return endpoint

@@ -1,0 +1,114 @@
+"""Ideogram under the gateway's `/ideogram` prefix: 3.0's multipart actions and the legacy
+ones (`mockserver.protocols.ideogram.images`), pictures drawn and served like OpenAI's."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.types import ASGIApp
+
+from mockserver.core import ids
+from mockserver.core.errors import APIError, invalid_request
+from mockserver.engine.media import decide_media
+from mockserver.engine.pipeline import error_response, read_json
+from mockserver.http.media import describe_upload, file_url, make_file
+from mockserver.http.responses import json_response
+from mockserver.media.files import file_name
+from mockserver.media.multipart import Form, read_form
+from mockserver.protocols.ideogram import images as protocol
+
+if TYPE_CHECKING:
+    from mockserver.http.endpoints import Endpoint
+    from mockserver.server_state import MockState
+
+MODEL = "ideogram-v3"
+
+
+def v3(state: MockState) -> Endpoint:
+    async def endpoint(request: Request) -> ASGIApp:
+        action = request.path_params["action"]
+        return await _handle(state, request, action, legacy=False)
+
+    return endpoint
+
+
+def legacy(state: MockState) -> Endpoint:
+    async def endpoint(request: Request) -> ASGIApp:
+        action = request.path_params["action"]
+        return await _handle(state, request, action, legacy=True)
+
+    return endpoint
+
+
+async def _handle(state: MockState, request: Request, action: str, *, legacy: bool) -> ASGIApp:
+    from mockserver.media.images import image_size
+    from mockserver.media.recipes import ImageRecipe
+
+    d = state.dialects.rerank  # the gateway's own error shape
+    entry = state.journal.open(request.method, request.url.path, request.headers)
+    entry.dialect = "ideogram"
+    try:
+        if action not in (protocol.LEGACY_ACTIONS if legacy else protocol.V3_ACTIONS):
+            raise protocol.not_found(request.url.path)
+        form = Form()
+        body: Any
+        if legacy and action == "generate":
+            body = await read_json(request, state, d)
+        else:
+            form = await read_form(request, state.settings.max_body_bytes)
+            body = dict(form.fields)
+            for name, uploads in form.files.items():
+                body[name] = [describe_upload(upload) for upload in uploads]
+        entry.body = body
+        upload = form.file("image_file" if legacy else "image")
+        size = None
+        if upload is not None:
+            try:
+                size = image_size(upload.data)[1:3]
+            except ValueError:
+                raise invalid_request("The uploaded image could not be read") from None
+        if legacy:
+            source = body if action == "generate" else form.fields.get("image_request", "")
+            parsed = protocol.parse_legacy(action, source, size)
+        else:
+            parsed = protocol.parse_v3(action, form.fields, size)
+        model = f"ideogram-{'legacy' if legacy else 'v3'}-{action}"
+        decision = decide_media(
+            state,
+            d,
+            entry,
+            endpoint=request.url.path,
+            model=model,
+            prompt=parsed.prompt,
+            body=body if isinstance(body, dict) else {},
+            headers=dict(request.headers),
+            outputs=parsed.num_images,
+        )
+    except APIError as error:
+        return error_response(d, error, entry)
+    entry.status = 200
+    if action == "describe":
+        text = decision.text() or "A picture of " + (parsed.prompt or "a scene") + "."
+        return json_response(protocol.render_describe(text))
+    prompt = decision.text() or parsed.prompt
+    urls, seeds = [], []
+    for index in range(parsed.num_images):
+        seed = (
+            parsed.seed
+            if parsed.seed is not None
+            else int(ids.hex_digest(ids.digest(state.engine.seed, body), f"seed{index}", 6), 16)
+        )
+        recipe = ImageRecipe(
+            seed=seed,
+            prompt=parsed.prompt,
+            width=parsed.width,
+            height=parsed.height,
+            variant=index,
+            caption=f"ideogram {action}",
+        )
+        name = file_name("ideogram", recipe.key, "png")
+        await make_file(state.media, name, "image/png", recipe)
+        urls.append(file_url(request, name))
+        seeds.append(seed)
+    return json_response(protocol.render(parsed, urls, seeds, prompt, decision.created))

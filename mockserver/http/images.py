@@ -1,0 +1,182 @@
+"""`POST /v1/images/generations` (JSON) and `/v1/images/edits` (multipart): parse and check as
+OpenAI does, let the scenario rules decide (a revised prompt, a fault), draw the pictures
+(cached), answer with URLs served here or base64, or with stream events."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.types import ASGIApp
+
+from mockserver.core import ids
+from mockserver.core.errors import APIError, invalid_request
+from mockserver.engine.media import decide_media
+from mockserver.engine.pipeline import error_response, read_json
+from mockserver.http.media import describe_upload, file_url, make_file
+from mockserver.http.responses import EventStream, json_response
+from mockserver.journal.journal import Entry
+from mockserver.media.files import file_name
+from mockserver.media.multipart import read_form
+from mockserver.protocols.dialect import sse_frame
+from mockserver.protocols.openai import images as protocol
+from mockserver.protocols.openai.images import ImageRequest, InputImage, Picture
+
+if TYPE_CHECKING:
+    from mockserver.http.endpoints import Endpoint
+    from mockserver.server_state import MockState
+
+DIALECT = "openai.images"
+
+
+def generations(state: MockState) -> Endpoint:
+    async def endpoint(request: Request) -> ASGIApp:
+        d = state.dialects.chat
+        entry = state.journal.open(request.method, request.url.path, request.headers)
+        entry.dialect = DIALECT
+        try:
+            body = await read_json(request, state, d)
+            entry.body = body
+            parsed = protocol.parse_generation(body)
+            return await answer(state, request, entry, parsed, body, source="")
+        except APIError as error:
+            return error_response(d, error, entry)
+
+    return endpoint
+
+
+def edits(state: MockState) -> Endpoint:
+    async def endpoint(request: Request) -> ASGIApp:
+        d = state.dialects.chat
+        entry = state.journal.open(request.method, request.url.path, request.headers)
+        entry.dialect = DIALECT
+        try:
+            form = await read_form(request, state.settings.max_body_bytes)
+            body: dict[str, Any] = dict(form.fields)
+            for name, uploads in form.files.items():
+                body[name] = [describe_upload(upload) for upload in uploads]
+            entry.body = body
+            images = [
+                _input_image(u.data, u.filename, "image") for u in form.files.get("image", [])
+            ]
+            mask_upload = form.file("mask")
+            mask = (
+                _input_image(mask_upload.data, mask_upload.filename, "mask")
+                if mask_upload
+                else None
+            )
+            parsed = protocol.parse_edit(form.fields, images, mask)
+            source = hashlib.sha256(
+                b"".join(image.data for image in images) + (mask.data if mask else b"")
+            ).hexdigest()
+            return await answer(state, request, entry, parsed, body, source=source)
+        except APIError as error:
+            return error_response(d, error, entry)
+
+    return endpoint
+
+
+def _input_image(data: bytes, filename: str, field: str) -> InputImage:
+    from mockserver.media.images import image_size
+
+    try:
+        fmt, width, height, mode = image_size(data)
+    except ValueError:
+        raise invalid_request(
+            f"Invalid input {field} - could not read '{filename or field}' as an image; "
+            "expected a PNG, JPEG or WebP file.",
+            param=field,
+            code="invalid_image_file",
+        ) from None
+    return InputImage(data, fmt, width, height, mode, filename)
+
+
+async def answer(
+    state: MockState,
+    request: Request,
+    entry: Entry,
+    parsed: ImageRequest,
+    body: dict[str, Any],
+    *,
+    source: str,
+) -> ASGIApp:
+    from mockserver.media.images import CONTENT_TYPES
+    from mockserver.media.recipes import ImageRecipe
+    from mockserver.tokens.tokenizer import get_tokenizer
+
+    d = state.dialects.chat
+    edit = bool(source)
+    decision = decide_media(
+        state,
+        d,
+        entry,
+        endpoint=request.url.path,
+        model=parsed.model,
+        prompt=parsed.prompt,
+        body=body,
+        headers=dict(request.headers),
+        outputs=parsed.n,
+        content_policy=protocol.content_policy_error(),
+    )
+    seed = state.engine.seed
+    extension = parsed.output_format
+    content_type = CONTENT_TYPES[extension]
+    caption = parsed.model + (" · edit" if edit else "")
+
+    def recipe(variant: int, note: str = "") -> ImageRecipe:
+        return ImageRecipe(
+            seed=seed,
+            prompt=parsed.prompt,
+            width=parsed.width,
+            height=parsed.height,
+            format=parsed.output_format,  # type: ignore[arg-type]
+            quality=parsed.compression if extension != "png" else 90,
+            transparent=parsed.transparent,
+            variant=variant,
+            caption=caption + note + (f" · {source[:8]}" if source else ""),
+        )
+
+    async def picture(variant: int, note: str = "") -> bytes:
+        made = recipe(variant, note)
+        name = file_name("img", made.key, extension)
+        media = await make_file(state.media, name, content_type, made)
+        return media.data
+
+    pictures: list[Picture] = []
+    rules = parsed.rules
+    for index in range(parsed.n):
+        made = recipe(index)
+        data = await picture(index)
+        revised = decision.text(index)
+        if revised is None and rules is not None and rules.revises_prompt:
+            pick = int(ids.hex_digest(made.key, "revision", 8), 16)
+            revised = protocol.revised_prompt(parsed.prompt, pick)
+        if rules is not None and not rules.revises_prompt:
+            revised = None
+        name = file_name("img", made.key, extension)
+        pictures.append(Picture(data, file_url(request, name), revised))
+    text_tokens = get_tokenizer("o200k_base").count(parsed.prompt) if rules else 0
+    entry.status = 200
+    headers = d.reply_headers(None, None)
+    if rules is not None and rules.gpt_image:
+        usage = protocol.usage(parsed, text_tokens)
+        entry.usage = {
+            "prompt_tokens": usage["input_tokens"],
+            "completion_tokens": usage["output_tokens"],
+            "reasoning_tokens": 0,
+        }
+    if parsed.stream:
+        partials = [
+            await picture(0, f" · partial {index + 1}") for index in range(parsed.partial_images)
+        ]
+        events = protocol.stream_events(
+            parsed, partials, pictures, decision.created, text_tokens, edit=edit
+        )
+        frames = [sse_frame(payload, event) for event, payload in events]
+        entry.stream = True
+        entry.events_sent = len(frames)
+        return EventStream(frames, headers=headers)
+    return json_response(
+        protocol.render(parsed, pictures, decision.created, text_tokens), 200, headers
+    )

@@ -1,0 +1,89 @@
+"""What the media endpoints share: generating files off the event loop, their URLs, the
+`GET /_mock/files/{name}` route that serves them, and `/v1/images/variations` (which the
+gateway doesn't implement)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.types import ASGIApp
+
+from mockserver.core.errors import APIError
+from mockserver.engine.pipeline import error_response
+from mockserver.http.responses import RawResponse, json_response
+from mockserver.media.files import ROUTE_PREFIX, MediaFile, MediaStore
+from mockserver.media.recipes import Recipe
+
+if TYPE_CHECKING:
+    from mockserver.http.endpoints import Endpoint
+    from mockserver.media.multipart import Upload
+    from mockserver.server_state import MockState
+
+
+async def make_file(store: MediaStore, name: str, content_type: str, recipe: Recipe) -> MediaFile:
+    """The file `name`, from the cache or made in a worker thread (encoding takes ms)."""
+    cached = store.file_if_cached(name)
+    if cached is not None:
+        return cached
+    return await anyio.to_thread.run_sync(store.get_or_make, name, content_type, recipe)
+
+
+def file_url(request: Request, name: str) -> str:
+    """Where this server serves `name`, as the client reached it (its Host header)."""
+    return str(request.base_url).rstrip("/") + ROUTE_PREFIX + name
+
+
+def describe_upload(upload: Upload) -> dict[str, Any]:
+    """An uploaded file as the journal and the retry group see it: never its bytes."""
+    return {
+        "filename": upload.filename,
+        "content_type": upload.content_type,
+        "bytes": len(upload.data),
+        "sha256": hashlib.sha256(upload.data).hexdigest(),
+    }
+
+
+def media_file(state: MockState) -> Endpoint:
+    """`GET /_mock/files/{name}`: a generated file, as long as the server knows its recipe."""
+
+    async def endpoint(request: Request) -> ASGIApp:
+        name = request.path_params["name"]
+        media = state.media.file_if_cached(name)
+        if media is None:
+            media = await anyio.to_thread.run_sync(state.media.file, name)
+        if media is None:
+            error = APIError(
+                404,
+                f"No generated file named '{name}' (files live as long as this server "
+                "remembers the request that made them).",
+                type="invalid_request_error",
+                code="file_not_found",
+            )
+            return error_response(state.dialects.chat, error)
+        return RawResponse(
+            media.data,
+            200,
+            {"cache-control": "private, max-age=3600"},
+            media_type=media.content_type.encode("latin-1"),
+        )
+
+    return endpoint
+
+
+def images_variations(state: MockState) -> Endpoint:
+    """The gateway answers `/v1/images/variations` with 501 (new-api's RelayNotImplemented)."""
+
+    async def endpoint(request: Request) -> ASGIApp:
+        entry = state.journal.open(request.method, request.url.path, request.headers)
+        entry.dialect = "gateway"
+        error = APIError(
+            501, "API not implemented", type="new_api_error", code="api_not_implemented"
+        )
+        entry.status = 501
+        body = state.dialects.rerank.render_error(error)
+        return json_response(body, 501)
+
+    return endpoint
