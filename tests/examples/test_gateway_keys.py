@@ -13,9 +13,6 @@ import pytest
 
 from mockserver.testing.handle import MockServer
 
-# A loaded machine can take seconds to answer: no test here is about time.
-http = httpx.Client(timeout=60.0)
-
 GATEWAY = """
 version: 1
 gateway:
@@ -61,20 +58,20 @@ def test_a_key_that_runs_out(mockserver: MockServer) -> None:
 
 def test_the_admin_api_makes_keys_and_reads_balances(mockserver: MockServer) -> None:
     mockserver.load(GATEWAY)
-    made = http.post(
-        f"{mockserver.url}/_mock/gateway/keys", json={"name": "script", "remain_quota": 1000}
-    ).json()
-    assert made["key"].startswith("sk-") and made["remain_quota"] == 1000
-    http.post(
-        f"{mockserver.url}/v1/chat/completions",
-        headers={"Authorization": f"Bearer {made['key']}"},
-        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
-    )
-    balance = http.get(f"{mockserver.url}/_mock/gateway/keys/script").json()
+    with httpx.Client(base_url=mockserver.url, timeout=30) as admin:
+        made = admin.post("/_mock/gateway/keys", json={"name": "script", "remain_quota": 1000})
+        key = made.json()["key"]
+        assert key.startswith("sk-") and made.json()["remain_quota"] == 1000
+        admin.post(
+            "/v1/chat/completions",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+        )
+        balance = admin.get("/_mock/gateway/keys/script").json()
+        usage = admin.get("/_mock/gateway/usage", params={"key_name": "script"}).json()
+        journal = admin.get("/_mock/requests", params={"key_name": "script"}).json()
     assert balance["remain_quota"] == 1000 - balance["spent"]
-    usage = http.get(f"{mockserver.url}/_mock/gateway/usage?key_name=script").json()
     assert [u["quota"] for u in usage["usage"]] == [balance["spent"]]
-    journal = http.get(f"{mockserver.url}/_mock/requests?key_name=script").json()
     assert journal["count"] == 1
     assert journal["requests"][0]["quota"] == balance["spent"]
 
@@ -82,7 +79,8 @@ def test_the_admin_api_makes_keys_and_reads_balances(mockserver: MockServer) -> 
 def test_gateway_mode_is_off_by_default(mockserver: MockServer) -> None:
     with pytest.raises(RuntimeError, match="gateway mode is off"):
         mockserver.create_key("ci", quota=1)
-    assert http.post(f"{mockserver.url}/_mock/gateway/keys", json={"name": "x"}).status_code == 409
+    off = httpx.post(f"{mockserver.url}/_mock/gateway/keys", json={"name": "x"}, timeout=30)
+    assert off.status_code == 409
 
 
 def test_each_test_starts_from_the_scenario_balances(mockserver: MockServer) -> None:

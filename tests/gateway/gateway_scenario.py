@@ -3,6 +3,11 @@ can use them; a derived key is tested separately)."""
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
+import httpx
+
 KEYS = {
     "main": "sk-main0000000000000000000000000000000000000000000",
     "small": "sk-small000000000000000000000000000000000000000000",
@@ -48,3 +53,15 @@ gateway:
     - {{name: vip, user: 2, key: {KEYS["vip"]}, unlimited_quota: true}}
     - {{name: poor, user: 3, key: {KEYS["poor"]}, unlimited_quota: true}}
 """
+
+
+class _Http:
+    """`httpx.get/post/...` with a long timeout (a loaded machine can take seconds to answer:
+    no test here is about time), each call on a fresh connection (no connection outlives a
+    test's server)."""
+
+    def __getattr__(self, method: str) -> Any:
+        return functools.partial(getattr(httpx, method), timeout=60.0)
+
+
+http = _Http()

@@ -16,10 +16,7 @@ import openai
 import pytest
 import tiktoken
 
-from tests.gateway.gateway_scenario import KEYS, REPLY, SCENARIO
-
-# A loaded machine can take seconds to answer: no test here is about time.
-http = httpx.Client(timeout=60.0)
+from tests.gateway.gateway_scenario import KEYS, REPLY, SCENARIO, http
 
 if TYPE_CHECKING:
     from mockserver.http.server_thread import ServerThread

@@ -10,10 +10,7 @@ import httpx
 import openai
 import pytest
 
-from tests.gateway.gateway_scenario import ALICE_ACCESS, KEYS, SCENARIO
-
-# A loaded machine can take seconds to answer: no test here is about time.
-http = httpx.Client(timeout=60.0)
+from tests.gateway.gateway_scenario import ALICE_ACCESS, KEYS, SCENARIO, http
 
 if TYPE_CHECKING:
     from mockserver.http.server_thread import ServerThread
