@@ -157,6 +157,8 @@ def _prime(ctx: Context, directory: Path, *, tables: int = 2, timeout: float = 1
     argv = mock_argv(THROUGHPUT_SCENARIO, port)
     with ServerProcess("mockserver", argv, port, env=_cache(directory)) as server:
         server.start(CHAT.path, CHAT.encoded(), CHAT.headers)
+        # A default reply too: fake prose's vocabulary is kept in the cache folder.
+        client.request(port, DEFAULT_CHAT.path, DEFAULT_CHAT.encoded(), DEFAULT_CHAT.headers)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and len(list(directory.glob("*.table"))) < tables:
             time.sleep(0.05)

@@ -11,8 +11,11 @@ import functools
 import hashlib
 import io
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw
+if TYPE_CHECKING:
+    from PIL import Image
+
 
 FPS = 1  # a new picture each second: a valid video for any player, and cheap to encode
 
@@ -25,6 +28,8 @@ def palette(key: str, count: int) -> list[tuple[int, int, int]]:
 
 def _frame(key: str, width: int, height: int, position: float) -> Image.Image:
     """One picture: the key's background with a band sweeping across as `position` goes 0 → 1."""
+    from PIL import Image, ImageDraw  # with the first artifact, not at start-up
+
     background, band = palette(key, 2)
     image = Image.new("RGB", (width, height), background)
     left = int(position * width * 0.8)
@@ -70,6 +75,8 @@ def thumbnail(key: str, width: int, height: int) -> bytes:
 @functools.lru_cache(maxsize=32)
 def spritesheet(key: str, width: int, height: int, tiles: int = 4) -> bytes:
     """`tiles` frames across the video, side by side, as JPEG (each a quarter of the size)."""
+    from PIL import Image  # with the first artifact, not at start-up
+
     w, h = max(1, width // 4), max(1, height // 4)
     sheet = Image.new("RGB", (w * tiles, h))
     for index in range(tiles):
@@ -80,6 +87,8 @@ def spritesheet(key: str, width: int, height: int, tiles: int = 4) -> bytes:
 @functools.lru_cache(maxsize=64)
 def grid_png(key: str, side: int = 512) -> bytes:
     """Midjourney's answer to imagine: four images in a 2×2 grid, `side` pixels square."""
+    from PIL import Image  # with the first artifact, not at start-up
+
     half = side // 2
     grid = Image.new("RGB", (side, side))
     for index in range(4):
@@ -89,6 +98,8 @@ def grid_png(key: str, side: int = 512) -> bytes:
 
 def tile(key: str, index: int, side: int) -> Image.Image:
     """Image `index` (1-4) of a grid: a colour field with a disc, from the key and index."""
+    from PIL import Image, ImageDraw  # with the first artifact, not at start-up
+
     background, disc = palette(f"{key}:{index}", 2)
     image = Image.new("RGB", (side, side), background)
     margin = side // 4

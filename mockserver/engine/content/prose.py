@@ -98,9 +98,49 @@ def _fragments(words: list[str]) -> list[list[str]]:
     ]
 
 
+# Bump when how a text is cut into pieces changes: the cached pieces are cut again.
+PIECES_FORMAT = b"prose-pieces-2"
+
+
 def _fragment_pieces(tokenizer: PieceTokenizer, words: list[str]) -> list[list[list[str]]]:
-    """The pieces of `_fragments(words)`."""
-    return [tokenizer.pieces_of(place) for place in _fragments(words)]
+    """The pieces of `_fragments(words)`. Cutting ~3,000 fragments is most of a fresh server's
+    first default reply, so for tiktoken's encodings they are kept in the cache folder, keyed
+    by the encoding's official hash and the words; pieces that don't spell the fragments (a
+    file edited by hand) are cut again."""
+    fragments = _fragments(words)
+
+    def cut() -> list[list[list[str]]]:
+        return [tokenizer.pieces_of(place) for place in fragments]
+
+    from mockserver.tokens.encodings import SPECS
+
+    name = getattr(tokenizer, "name", None)
+    if not isinstance(name, str) or name not in SPECS:
+        return cut()
+    from mockserver.core.cache_files import derived_json
+
+    source = b"\n".join([PIECES_FORMAT, SPECS[name].sha256.encode(), *map(str.encode, words)])
+    cached = derived_json(f"prose-{name}", source, cut)
+    return cached if _spells(cached, fragments) else cut()
+
+
+def _spells(found: object, fragments: list[list[str]]) -> bool:
+    """Whether `found` holds, for each fragment, non-empty pieces that spell it."""
+    return (
+        isinstance(found, list)
+        and len(found) == len(fragments)
+        and all(
+            isinstance(place, list)
+            and len(place) == len(texts)
+            and all(
+                isinstance(pieces, list)
+                and all(isinstance(p, str) and p for p in pieces)
+                and "".join(pieces) == text
+                for pieces, text in zip(place, texts, strict=True)
+            )
+            for place, texts in zip(found, fragments, strict=True)
+        )
+    )
 
 
 _vocabularies: dict[int, tuple[PieceTokenizer, Vocabulary]] = {}

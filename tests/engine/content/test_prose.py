@@ -7,7 +7,9 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import orjson
 import pytest
 import tiktoken
 
@@ -142,3 +144,26 @@ def test_texts_do_not_depend_on_hash_randomisation() -> None:
     )
     outputs = outputs_under_hash_seeds(script)
     assert len(outputs) == 1
+
+
+def test_a_vocabulary_is_cut_once_then_read_from_the_cache_folder(
+    name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MOCKSERVER_CACHE_DIR", str(tmp_path))
+    tokenizer = get_tokenizer(name)
+    words = word_list()
+    first = prose.Vocabulary(tokenizer, words)
+    (stored,) = tmp_path.glob(f"prose-{name}-*.json")
+
+    def no_cutting(self: Tokenizer, texts: Iterable[str]) -> list[list[str]]:
+        raise AssertionError("the vocabulary was cut again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Tokenizer, "pieces_of", no_cutting)
+        again = prose.Vocabulary(tokenizer, words)
+    assert again.inner == first.inner and again.paragraph_first == first.paragraph_first
+    # Pieces that don't spell the words (a file edited by hand) are not used.
+    wrong = orjson.loads(stored.read_bytes())
+    wrong[2][0] = ["x"]
+    stored.write_bytes(orjson.dumps(wrong))
+    assert prose.Vocabulary(tokenizer, words).inner == first.inner
