@@ -20,6 +20,7 @@ on their chat-completions route only when asked.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, NamedTuple
 
@@ -127,6 +128,7 @@ def facts_for(name: str) -> dict[str, Any]:
     return dict(DEFAULT_FACTS)
 
 
+@functools.lru_cache(maxsize=1024)  # asked for every chat reply; names repeat
 def vendor_of(name: str) -> str:
     """Who makes the model a name belongs to ("openai", "anthropic", ..., "custom")."""
     base = fine_tuned_base(name) or name
