@@ -7,6 +7,7 @@ from typing import Literal
 from msgspec import Struct, field
 
 from mockserver.core.exchange import ToolCall
+from mockserver.core.search import WebSearch
 
 # Neutral finish reasons; each dialect maps them to its own words
 # (Anthropic: end_turn / max_tokens / tool_use / stop_sequence / refusal; Gemini: STOP / MAX_TOKENS
@@ -40,6 +41,8 @@ class Choice(Struct):
     # `text_pieces` came with the text, one token each (fake prose): shaping counts and cuts
     # them instead of encoding the text again.
     pieces_are_tokens: bool = False
+    # The hosted web search run before this answer, when the request offered one.
+    search: WebSearch | None = None
 
 
 class Usage(Struct):

@@ -15,6 +15,7 @@ from mockserver.core import ids
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, ToolCall
 from mockserver.core.reply import Choice
+from mockserver.core.search import WEB_SEARCH
 from mockserver.engine.content.prose import default_reply_length, fake_pieces, fake_text
 from mockserver.engine.content.templates import TemplateRenderError
 from mockserver.scenario import template_context
@@ -57,6 +58,10 @@ def build_choices(
             choice.reasoning = fake_text(
                 ids.digest(key, "reasoning"), reasoning_length(exchange), tokenizer
             )
+        if WEB_SEARCH in exchange.server_tools and choice.text and not choice.tool_calls:
+            from mockserver.engine.content.web_search import search_for  # offered: on demand
+
+            choice.search = search_for(exchange, spec)
         for call_index, call in enumerate(choice.tool_calls):
             if not call.id:
                 call.id = ids.derive_id(key, "call", 24, label=f"call{call_index}")

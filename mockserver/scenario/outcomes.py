@@ -182,6 +182,14 @@ class ToolCallSpec(Spec):
         return self
 
 
+class SearchResultSpec(Spec):
+    """One web page a hosted web search returns (when the request offers web search)."""
+
+    title: str
+    url: str
+    snippet: str = ""
+
+
 class ChoiceSpec(Spec):
     """One alternative of a reply. Missing keys are left to the engine's defaults."""
 
@@ -191,6 +199,8 @@ class ChoiceSpec(Spec):
     refusal: TemplateText | None = None
     json_: TemplatedAny | None = Field(default=None, alias="json")
     finish_reason: FinishReason | None = None
+    # What a hosted web search finds, when the request offers one (else fake results).
+    web_search: list[SearchResultSpec] | None = None
 
 
 class UsageSpec(Spec):

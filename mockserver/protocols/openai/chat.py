@@ -28,6 +28,7 @@ from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
 from mockserver.protocols.openai import chat_request as req
 from mockserver.protocols.openai import validation as v
+from mockserver.protocols.openai import web_search
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
@@ -102,6 +103,7 @@ class ChatDialect(Dialect):
             body=body,
             headers=inbound.headers,
             tools=tools,
+            server_tools=web_search.chat_searches(model, body),
             tool_choice=tool_choice,
             response_format=req.parse_response_format(v.typed(body, "response_format", "object")),
             stream=stream,
@@ -329,7 +331,7 @@ def _message(choice: Choice, style: Style) -> dict[str, Any]:
         "role": "assistant",
         "content": choice.text if choice.refusal is None else None,
         "refusal": choice.refusal,
-        "annotations": [],
+        "annotations": web_search.citations(choice, nested=True),
     }
     if style.reasoning and choice.reasoning:
         message["reasoning_content"] = choice.reasoning
@@ -363,6 +365,8 @@ def _choice_deltas(index: int, choice: Choice, style: Style) -> list[dict[str, A
     elif choice.text is not None or not choice.tool_calls:
         deltas.append(chunk({"role": "assistant", "content": "", "refusal": None}))
         deltas.extend(chunk({"content": piece}) for piece in choice.text_pieces)
+        if choice.search is not None:  # as search models stream them: once the text is out
+            deltas.append(chunk({"annotations": web_search.citations(choice, nested=True)}))
     if style.functions and choice.tool_calls:
         deltas.extend(_function_call_deltas(choice, chunk, first=not deltas))
         deltas.append(chunk({}, _finish_reason(choice, style)))

@@ -28,6 +28,7 @@ from mockserver.core.reply import Choice, Reply
 from mockserver.protocols import leniency
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply, sse_frame
 from mockserver.protocols.openai import validation as v
+from mockserver.protocols.openai import web_search
 from mockserver.protocols.openai.chat import openai_headers, unsupported_parameter
 from mockserver.protocols.openai.response_store import ResponseStore, StoredResponse
 from mockserver.protocols.openai.responses_input import (
@@ -121,6 +122,7 @@ class ResponsesDialect(Dialect):
             body=body,
             headers=inbound.headers,
             tools=tools,
+            server_tools=web_search.responses_searches(body.get("tools")),
             tool_choice=tool_choice,
             response_format=response_format,
             stream=bool(body.get("stream")),
@@ -402,13 +404,15 @@ def _unnamed_items(
     items: list[tuple[str, str, dict[str, Any]]] = []
     if choice.reasoning_tokens or choice.reasoning:
         items.append(("rs", "reasoning", _reasoning_item(reply, exchange, choice)))
+    if choice.search is not None:
+        items.append(("ws", "web_search_call", web_search.search_call(choice, exchange.body)))
     if choice.refusal is not None or choice.text is not None or not choice.tool_calls:
         if choice.refusal is not None:
             part: dict[str, Any] = {"type": "refusal", "refusal": choice.refusal}
         else:
             part = {
                 "type": "output_text",
-                "annotations": [],
+                "annotations": web_search.citations(choice, nested=False),
                 "logprobs": [],
                 "text": choice.text or "",
             }
