@@ -23,6 +23,7 @@ from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Reply
 from mockserver.protocols.anthropic import errors as anthropic_errors
 from mockserver.protocols.anthropic import parse as parsing
+from mockserver.protocols.anthropic import web_search
 from mockserver.protocols.anthropic.stream import message_body, message_id, stream_frames
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply, sse_frame
 
@@ -115,6 +116,7 @@ class AnthropicDialect(Dialect):
             body=request.body,
             headers=inbound.headers,
             tools=request.tools,
+            server_tools=web_search.server_tools(request.body.get("tools")),
             tool_choice=request.tool_choice,
             response_format=request.response_format,
             stream=request.stream and not counting,

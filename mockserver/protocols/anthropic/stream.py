@@ -26,6 +26,7 @@ import orjson
 from mockserver.core import ids
 from mockserver.core.exchange import Exchange, ToolCall
 from mockserver.core.reply import Choice, Reply
+from mockserver.protocols.anthropic import web_search
 from mockserver.protocols.dialect import sse_frame
 
 STOP_REASONS = {
@@ -85,6 +86,7 @@ def usage_body(reply: Reply, output: int) -> dict[str, Any]:
         "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
         "output_tokens": output,
         "service_tier": "standard",
+        **web_search.usage(reply.choices[0] if reply.choices else None),
     }
 
 
@@ -125,7 +127,11 @@ def message_body(reply: Reply, exchange: Exchange) -> dict[str, Any]:
         signature = thinking_signature(reply.key, choice.reasoning)
         content.append({"type": "thinking", "thinking": choice.reasoning, "signature": signature})
     text, _ = _visible_text(choice)
-    if _wants_text_block(choice, text):
+    if choice.search is not None:
+        content.append(web_search.server_tool_use(reply.key, choice.search))
+        content.append(web_search.search_result(reply.key, choice.search))
+        content.extend(block for block, _ in web_search.text_blocks(choice, text, [text]))
+    elif _wants_text_block(choice, text):
         content.append({"type": "text", "text": text})
     for call in choice.tool_calls:
         content.append(
@@ -210,7 +216,10 @@ def stream_frames(reply: Reply, exchange: Exchange) -> list[bytes]:
         frames.extend(_block(index, start, deltas))
         index += 1
     text, pieces = _visible_text(choice)
-    if _wants_text_block(choice, text):
+    if choice.search is not None:
+        frames.extend(_search_frames(index, reply.key, choice, text, pieces))
+        index += 2 + len(web_search.text_blocks(choice, text, pieces))
+    elif _wants_text_block(choice, text):
         frames.extend(
             _block(
                 index, {"type": "text", "text": ""}, _deltas(index, b"text_delta", b"text", pieces)
@@ -244,10 +253,46 @@ def stream_frames(reply: Reply, exchange: Exchange) -> list[bytes]:
             {
                 "type": "message_delta",
                 "delta": delta,
-                "usage": {"output_tokens": output_tokens(reply)},
+                "usage": {"output_tokens": output_tokens(reply), **web_search.usage(choice)},
             },
             event="message_delta",
         )
     )
     frames.append(MESSAGE_STOP)
+    return frames
+
+
+def _search_frames(
+    index: int, key: str, choice: Choice, text: str, pieces: list[str]
+) -> list[bytes]:
+    """The search's two blocks, then the answer's text blocks (citations before the text)."""
+    search = choice.search
+    assert search is not None
+    use = web_search.server_tool_use(key, search)
+    query = orjson.dumps(use["input"]).decode()
+    frames = _block(
+        index,
+        {**use, "input": {}},
+        _deltas(index, b"input_json_delta", b"partial_json", ["", query]),
+    )
+    frames.extend(_block(index + 1, web_search.search_result(key, search), []))
+    index += 2
+    for block, block_pieces in web_search.text_blocks(choice, text, pieces):
+        deltas = [
+            sse_frame(
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "citations_delta", "citation": citation},
+                },
+                event="content_block_delta",
+            )
+            for citation in block.get("citations", [])
+        ]
+        deltas.extend(_deltas(index, b"text_delta", b"text", block_pieces))
+        start = {"type": "text", "text": ""}
+        if "citations" in block:
+            start["citations"] = []
+        frames.extend(_block(index, start, deltas))
+        index += 1
     return frames

@@ -31,7 +31,7 @@ from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
-from mockserver.protocols.gemini import errors
+from mockserver.protocols.gemini import errors, grounding
 from mockserver.protocols.gemini import images as gemini_images
 from mockserver.protocols.gemini.extras import gemini_prompt_tokens, prompt_details
 from mockserver.protocols.gemini.proto import names, pick
@@ -198,6 +198,7 @@ class GeminiDialect(Dialect):
             body=body,
             headers=inbound.headers,
             tools=parsed.tools,
+            server_tools=grounding.server_tools(body),
             tool_choice=parsed.tool_choice,
             response_format=parsed.response_format,
             stream=stream,
@@ -351,6 +352,8 @@ def _candidate(
         candidate["content"] = {"role": "model"}
     if finish is not None:
         candidate["finishReason"] = finish
+    if choice is not None and choice.search is not None:
+        candidate["groundingMetadata"] = grounding.grounding_metadata(choice)
     candidate["index"] = index
     if finish == "SAFETY":
         candidate["safetyRatings"] = BLOCKED_RATINGS
