@@ -290,7 +290,7 @@ def _search_frames(
             for citation in block.get("citations", [])
         ]
         deltas.extend(_deltas(index, b"text_delta", b"text", block_pieces))
-        start = {"type": "text", "text": ""}
+        start: dict[str, Any] = {"type": "text", "text": ""}
         if "citations" in block:
             start["citations"] = []
         frames.extend(_block(index, start, deltas))

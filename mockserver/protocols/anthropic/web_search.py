@@ -77,7 +77,7 @@ def text_blocks(
     cuts: list[tuple[int, dict[str, Any] | None]] = []
     for span in cited_spans(text, len(search.results)):
         result = search.results[span.result]
-        citation = {
+        citation: dict[str, Any] = {
             "type": "web_search_result_location",
             "cited_text": text[span.start : span.end],
             "url": result.url,
@@ -89,10 +89,10 @@ def text_blocks(
         cuts.append((len(text), None))
     blocks: list[tuple[dict[str, Any], list[str]]] = []
     start = 0
-    for end, citation in cuts:
+    for end, cited in cuts:
         block: dict[str, Any] = {"type": "text", "text": text[start:end]}
-        if citation is not None:
-            block["citations"] = [citation]
+        if cited is not None:
+            block["citations"] = [cited]
         blocks.append((block, _pieces_between(pieces, start, end)))
         start = end
     return blocks

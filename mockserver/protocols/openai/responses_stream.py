@@ -8,7 +8,8 @@ from 0, and its SSE frame an `event: <type>` line; no `[DONE]` at the end):
       reasoning:      [reasoning_summary_part.added, reasoning_summary_text.delta...,
                        reasoning_summary_text.done, reasoning_summary_part.done]
       message:        content_part.added, output_text.delta... (or refusal.delta...),
-                      [output_text.annotation.added...], output_text.done (refusal.done), content_part.done
+                      [output_text.annotation.added...], output_text.done (refusal.done),
+                      content_part.done
       function_call:  function_call_arguments.delta..., function_call_arguments.done
       custom_tool_call: custom_tool_call_input.delta..., custom_tool_call_input.done
       web_search_call: web_search_call.in_progress, .searching, .completed

@@ -1,8 +1,8 @@
 """Web search in OpenAI's words: search models and `web_search_options` in Chat Completions,
 the hosted `web_search` tool in Responses; `url_citation` annotations in both.
 
-    chat:      {"type": "url_citation", "url_citation": {"start_index", "end_index", "title", "url"}}
-    responses: {"type": "url_citation", "start_index", "end_index", "title", "url"}
+    chat:      {"type": "url_citation", "url_citation": {start_index, end_index, title, url}}
+    responses: {"type": "url_citation", start_index, end_index, title, url}
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ RESPONSES_TOOLS = ("web_search", "web_search_preview", "web_search_2025_08_26")
 def chat_searches(model: str, body: Any) -> list[str]:
     """Search models always search (`gpt-4o-search-preview`, `gpt-5-search-api`...); others
     when `web_search_options` is given."""
-    if "-search-" in model or model.endswith("-search") or body.get("web_search_options"):
+    asked = isinstance(body.get("web_search_options"), dict)  # `{}` asks too
+    if "-search-" in model or model.endswith("-search") or asked:
         return [WEB_SEARCH]
     return []
 
