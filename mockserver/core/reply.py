@@ -49,7 +49,11 @@ class Usage(Struct):
     prompt_tokens: int = 0
     completion_tokens: int = 0  # includes reasoning tokens, as OpenAI counts them
     reasoning_tokens: int = 0
-    cached_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens read from the prompt cache
+    # Prompt tokens written to the cache (Anthropic counts them apart), and those of them
+    # written with a 1 h TTL.
+    cache_creation_tokens: int = 0
+    cache_creation_1h_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:

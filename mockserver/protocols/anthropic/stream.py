@@ -78,12 +78,20 @@ def output_tokens(reply: Reply) -> int:
 
 def usage_body(reply: Reply, output: int) -> dict[str, Any]:
     """The live usage shape; cached prompt tokens are reported apart, as Anthropic counts them."""
-    cached = reply.usage.cached_tokens
+    usage = reply.usage
+    cached, written, written_1h = (
+        usage.cached_tokens,
+        usage.cache_creation_tokens,
+        usage.cache_creation_1h_tokens,
+    )
     return {
-        "input_tokens": reply.usage.prompt_tokens - cached,
-        "cache_creation_input_tokens": 0,
+        "input_tokens": usage.prompt_tokens - cached - written,
+        "cache_creation_input_tokens": written,
         "cache_read_input_tokens": cached,
-        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": written - written_1h,
+            "ephemeral_1h_input_tokens": written_1h,
+        },
         "output_tokens": output,
         "service_tier": "standard",
         **web_search.usage(reply.choices[0] if reply.choices else None),

@@ -27,11 +27,13 @@ from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
 from mockserver.protocols.openai import chat_request as req
+from mockserver.protocols.openai import prompt_caching, web_search
 from mockserver.protocols.openai import validation as v
-from mockserver.protocols.openai import web_search
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
+    from mockserver.engine.prompt_cache import CacheRequest
+    from mockserver.tokens.tokenizer import Tokenizer
 
 DONE = b"data: [DONE]\n\n"
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
@@ -113,6 +115,11 @@ class ChatDialect(Dialect):
             reasoning_effort=effort,
             reasoning_budget=budget if budget is not None and budget > 0 else None,
             seed=body.get("seed"),
+        )
+
+    def cache_request(self, exchange: Exchange, tokenizer: Tokenizer) -> CacheRequest | None:
+        return prompt_caching.cache_request(
+            exchange, tokenizer, v.bearer_key(exchange.headers) or ""
         )
 
     def check_request(self, info: ModelInfo, exchange: Exchange) -> None:

@@ -27,8 +27,8 @@ from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols import leniency
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply, sse_frame
+from mockserver.protocols.openai import prompt_caching, web_search
 from mockserver.protocols.openai import validation as v
-from mockserver.protocols.openai import web_search
 from mockserver.protocols.openai.chat import openai_headers, unsupported_parameter
 from mockserver.protocols.openai.response_store import ResponseStore, StoredResponse
 from mockserver.protocols.openai.responses_input import (
@@ -41,7 +41,9 @@ from mockserver.protocols.openai.responses_stream import in_progress, stream_fra
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
+    from mockserver.engine.prompt_cache import CacheRequest
     from mockserver.server_state import Dialects
+    from mockserver.tokens.tokenizer import Tokenizer
 
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 SUMMARIES = ("auto", "concise", "detailed")
@@ -128,6 +130,11 @@ class ResponsesDialect(Dialect):
             stream=bool(body.get("stream")),
             max_tokens=max_tokens,
             reasoning_effort=effort,
+        )
+
+    def cache_request(self, exchange: Exchange, tokenizer: Tokenizer) -> CacheRequest | None:
+        return prompt_caching.cache_request(
+            exchange, tokenizer, v.bearer_key(exchange.headers) or ""
         )
 
     def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
