@@ -7,6 +7,7 @@ from typing import Literal
 from msgspec import Struct, field
 
 from mockserver.core.exchange import ToolCall
+from mockserver.core.hosted import CodeRun, UrlFetch
 from mockserver.core.search import WebSearch
 
 # Neutral finish reasons; each dialect maps them to its own words
@@ -43,6 +44,9 @@ class Choice(Struct):
     pieces_are_tokens: bool = False
     # The hosted web search run before this answer, when the request offered one.
     search: WebSearch | None = None
+    # Code the model ran and pages it read with hosted tools (Gemini's), in order.
+    code_runs: list[CodeRun] = field(default_factory=list)
+    url_fetches: list[UrlFetch] = field(default_factory=list)
 
 
 class Usage(Struct):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from mockserver.core import ids
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, ToolCall
+from mockserver.core.hosted import CODE_EXECUTION, URL_CONTEXT
 from mockserver.core.reply import Choice
 from mockserver.core.search import WEB_SEARCH
 from mockserver.engine.content.prose import default_reply_length, fake_pieces, fake_text
@@ -62,11 +63,23 @@ def build_choices(
             from mockserver.engine.content.web_search import search_for  # offered: on demand
 
             choice.search = search_for(exchange, spec)
+        if exchange.server_tools and not choice.tool_calls:
+            hosted_tools(choice, exchange, spec)
         for call_index, call in enumerate(choice.tool_calls):
             if not call.id:
                 call.id = ids.derive_id(key, "call", 24, label=f"call{call_index}")
         choices.append(choice)
     return choices
+
+
+def hosted_tools(choice: Choice, exchange: Exchange, spec: ChoiceSpec | None) -> None:
+    """Code runs and page reads of the hosted tools the request offers."""
+    from mockserver.engine.content import hosted_tools as hosted  # offered: on demand
+
+    if CODE_EXECUTION in exchange.server_tools:
+        choice.code_runs = hosted.code_runs_for(exchange, spec)
+    if URL_CONTEXT in exchange.server_tools:
+        choice.url_fetches = hosted.url_fetches_for(exchange, spec)
 
 
 def template_failed(rule: str | None, error: TemplateRenderError) -> APIError:

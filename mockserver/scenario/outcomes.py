@@ -190,6 +190,21 @@ class SearchResultSpec(Spec):
     snippet: str = ""
 
 
+class CodeRunSpec(Spec):
+    """Code a hosted code-execution tool ran (when the request offers one), and its output."""
+
+    code: str
+    output: str = ""
+    outcome: Literal["ok", "failed", "deadline_exceeded"] = "ok"
+
+
+class UrlFetchSpec(Spec):
+    """A page a hosted URL-context tool read (when the request offers one)."""
+
+    url: str
+    status: Literal["success", "error", "paywall", "unsafe"] = "success"
+
+
 class ChoiceSpec(Spec):
     """One alternative of a reply. Missing keys are left to the engine's defaults."""
 
@@ -201,6 +216,9 @@ class ChoiceSpec(Spec):
     finish_reason: FinishReason | None = None
     # What a hosted web search finds, when the request offers one (else fake results).
     web_search: list[SearchResultSpec] | None = None
+    # What hosted code execution ran / URL context read (else a fake run / the prompt's URLs).
+    code_execution: list[CodeRunSpec] | None = None
+    url_context: list[UrlFetchSpec] | None = None
 
 
 class UsageSpec(Spec):

@@ -31,7 +31,7 @@ from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
-from mockserver.protocols.gemini import errors, grounding
+from mockserver.protocols.gemini import errors, grounding, hosted_tools
 from mockserver.protocols.gemini import images as gemini_images
 from mockserver.protocols.gemini.extras import gemini_prompt_tokens, prompt_details
 from mockserver.protocols.gemini.proto import names, pick
@@ -198,7 +198,7 @@ class GeminiDialect(Dialect):
             body=body,
             headers=inbound.headers,
             tools=parsed.tools,
-            server_tools=grounding.server_tools(body),
+            server_tools=hosted_tools.server_tools(body),
             tool_choice=parsed.tool_choice,
             response_format=parsed.response_format,
             stream=stream,
@@ -332,6 +332,7 @@ def _parts(choice: Choice, thoughts: bool) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
     if thoughts and choice.reasoning:
         parts.append({"text": choice.reasoning, "thought": True})
+    parts.extend(hosted_tools.code_parts(choice))
     text = (choice.text or "") + (choice.refusal or "")
     if text:
         parts.append({"text": text})
@@ -354,6 +355,8 @@ def _candidate(
         candidate["finishReason"] = finish
     if choice is not None and choice.search is not None:
         candidate["groundingMetadata"] = grounding.grounding_metadata(choice)
+    if choice is not None and choice.url_fetches:
+        candidate["urlContextMetadata"] = hosted_tools.url_context_metadata(choice)
     candidate["index"] = index
     if finish == "SAFETY":
         candidate["safetyRatings"] = BLOCKED_RATINGS
@@ -382,6 +385,9 @@ def _choice_steps(
         steps.append(
             ([{"text": piece, "thought": True}], 0, _share(reasoning, t + 1, len(thought_pieces)))
         )
+    code = hosted_tools.code_parts(choice)
+    if code:  # the run comes whole, before the answer
+        steps.append((code, 0, reasoning))
     visible_steps = len(text_pieces) + (1 if calls else 0)
     for x, piece in enumerate(text_pieces):
         steps.append(([{"text": piece}], _share(visible, x + 1, visible_steps), reasoning))

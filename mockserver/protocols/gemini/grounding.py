@@ -18,20 +18,7 @@ from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
 from mockserver.core.reply import Choice
-from mockserver.core.search import WEB_SEARCH, cited_spans
-from mockserver.protocols.gemini.proto import pick
-
-SEARCH_TOOLS = ("googleSearch", "googleSearchRetrieval")
-
-
-def server_tools(body: Any) -> list[str]:
-    tools = pick(body, "tools") if isinstance(body, dict) else None
-    if not isinstance(tools, list):
-        return []
-    for tool in tools:
-        if isinstance(tool, dict) and any(pick(tool, name) is not None for name in SEARCH_TOOLS):
-            return [WEB_SEARCH]
-    return []
+from mockserver.core.search import cited_spans
 
 
 def grounding_metadata(choice: Choice) -> dict[str, Any] | None:
