@@ -28,6 +28,7 @@ class Choice(Struct):
     text: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     reasoning: str | None = None
+    reasoning_redacted: bool = False  # sent encrypted where the vendor can (redacted_thinking)
     refusal: str | None = None
     finish_reason: FinishReason = "stop"
     stop_sequence: str | None = None

@@ -152,6 +152,10 @@ def scripted_choice(
         choice.is_json = True
     if spec.reasoning is not None:
         choice.reasoning = _text(spec.reasoning, context, ids.digest(key, "reasoning"), tokenizer)
+    if spec.reasoning_redacted:
+        choice.reasoning_redacted = True
+        if choice.reasoning is None:  # what is redacted still took thinking
+            choice.reasoning = fake_text(ids.digest(key, "reasoning"), 64, tokenizer)
     if spec.refusal is not None:
         choice.refusal = spec.refusal.render(context)
     choice.tool_calls = [

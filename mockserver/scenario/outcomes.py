@@ -211,6 +211,8 @@ class ChoiceSpec(Spec):
     content: TextOrFake | None = None
     tool_calls: list[ToolCallSpec] = Field(default_factory=list)
     reasoning: TextOrFake | None = None
+    # The reasoning is sent encrypted (Anthropic's `redacted_thinking` block), not as text.
+    reasoning_redacted: bool | None = None
     refusal: TemplateText | None = None
     json_: TemplatedAny | None = Field(default=None, alias="json")
     finish_reason: FinishReason | None = None

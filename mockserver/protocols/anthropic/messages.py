@@ -144,7 +144,8 @@ class AnthropicDialect(Dialect):
         return message_body(reply, exchange)
 
     def render_body(self, reply: Reply, exchange: Exchange) -> bytes:
-        if reply.choices[0].reasoning:  # thinking blocks are signed with the reply key
+        choice = reply.choices[0]
+        if choice.reasoning or choice.search:  # signed thinking, search ids: from the reply key
             return orjson.dumps(message_body(reply, exchange))
         # Otherwise only the message id (second, after the model) depends on it.
         rest = per_reply(exchange, "anthropic.rest", reply, lambda: _after_id(reply, exchange))

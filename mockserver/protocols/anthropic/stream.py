@@ -60,6 +60,12 @@ def thinking_signature(key: str, thinking: str) -> str:
     return base64.b64encode(digest).decode()
 
 
+def redacted_thinking(key: str, thinking: str) -> dict[str, Any]:
+    """Thinking flagged by Claude's safety systems, sent encrypted: opaque, deterministic data
+    (the signature's bytes stand in for the ciphertext)."""
+    return {"type": "redacted_thinking", "data": thinking_signature(key, "redacted:" + thinking)}
+
+
 def stop_reason(choice: Choice) -> str:
     if choice.finish_reason == "stop":
         if choice.stop_sequence is not None:
@@ -131,7 +137,9 @@ def message_body(reply: Reply, exchange: Exchange) -> dict[str, Any]:
     """The non-stream `message`: thinking first, then text, then tool_use blocks."""
     choice = reply.choices[0]
     content: list[dict[str, Any]] = []
-    if choice.reasoning:
+    if choice.reasoning and choice.reasoning_redacted:
+        content.append(redacted_thinking(reply.key, choice.reasoning))
+    elif choice.reasoning:
         signature = thinking_signature(reply.key, choice.reasoning)
         content.append({"type": "thinking", "thinking": choice.reasoning, "signature": signature})
     text, _ = _visible_text(choice)
@@ -214,7 +222,10 @@ def stream_frames(reply: Reply, exchange: Exchange) -> list[bytes]:
     }
     frames = [sse_frame({"type": "message_start", "message": start_message}, event="message_start")]
     index = 0
-    if choice.reasoning:
+    if choice.reasoning and choice.reasoning_redacted:
+        frames.extend(_block(index, redacted_thinking(reply.key, choice.reasoning), []))
+        index += 1
+    elif choice.reasoning:
         deltas = _deltas(index, b"thinking_delta", b"thinking", choice.reasoning_pieces)
         if not deltas:
             deltas = _deltas(index, b"thinking_delta", b"thinking", [choice.reasoning])

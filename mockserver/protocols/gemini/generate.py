@@ -38,6 +38,7 @@ from mockserver.protocols.gemini.proto import names, pick
 from mockserver.protocols.gemini.request import read_generate_request
 
 if TYPE_CHECKING:
+    from mockserver.core.catalog import ModelInfo
     from mockserver.faults.presets import ErrorContext
     from mockserver.gateway.ratelimit import Admission, Refusal
     from mockserver.tokens.tokenizer import Tokenizer
@@ -209,6 +210,13 @@ class GeminiDialect(Dialect):
             reasoning_budget=parsed.reasoning_budget,
             seed=parsed.seed,
         )
+
+    def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
+        """Gemini 2.5 Pro only works thinking: a budget of 0 is Google's 400."""
+        if exchange.reasoning_budget == 0 and "2.5-pro" in exchange.model:
+            raise errors.GeminiError(
+                400, "Budget 0 is invalid. This model only works in thinking mode."
+            )
 
     def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
         return {**_before_id(reply, exchange), "responseId": response_id(reply)}

@@ -89,6 +89,11 @@ class ChatDialect(Dialect):
         effort = v.typed(body, "reasoning_effort", "string")
         v.one_of(effort, EFFORTS, "reasoning_effort")
         budget = gateway_thinking(body)
+        include, google_budget = google_thinking(body)
+        if budget is None and google_budget is not None:
+            budget = google_budget
+        elif budget is None and include:  # thoughts asked for: the model thinks
+            budget = -1
         if effort is None and budget is not None:
             effort = "medium" if budget else "none"
         v.typed(body, "seed", "integer")
@@ -203,7 +208,8 @@ class Style(NamedTuple):
     def of(cls, exchange: Exchange) -> Style:
         body = exchange.body
         legacy = body.get("tools") is None and body.get("functions") is not None
-        return cls(vendor_of(exchange.model) != "openai", legacy)
+        include, _ = google_thinking(body)  # `include_thoughts: false` hides them
+        return cls(vendor_of(exchange.model) != "openai" and include is not False, legacy)
 
 
 def gateway_thinking(body: Any) -> int | None:
@@ -224,6 +230,24 @@ def gateway_thinking(body: Any) -> int | None:
     if not enabled:
         return 0
     return budget if budget is not None and budget > 0 else -1
+
+
+def google_thinking(body: Any) -> tuple[bool | None, int | None]:
+    """Gemini's OpenAI-compatible thinking settings, `google.thinking_config` (sent with the
+    SDK's `extra_body`, also nested once more in `extra_body`, as Google's docs show it):
+    `include_thoughts` (None when not given) and `thinking_budget`."""
+    google = body.get("google")
+    if google is None and isinstance(body.get("extra_body"), dict):
+        google = body["extra_body"].get("google")
+    config = google.get("thinking_config") if isinstance(google, dict) else None
+    if not isinstance(config, dict):
+        return None, None
+    include = config.get("include_thoughts")
+    budget = config.get("thinking_budget")
+    return (
+        include if isinstance(include, bool) else None,
+        budget if isinstance(budget, int) and not isinstance(budget, bool) else None,
+    )
 
 
 def unsupported_parameter(param: str, hint: str = "") -> APIError:
