@@ -287,6 +287,9 @@ def journal_usage(entry: Entry, usage: Usage) -> None:
         "completion_tokens": usage.completion_tokens,
         "reasoning_tokens": usage.reasoning_tokens,
     }
+    if usage.cached_tokens or usage.cache_creation_tokens:  # prompt caching, when it counted
+        entry.usage["cached_tokens"] = usage.cached_tokens
+        entry.usage["cache_creation_tokens"] = usage.cache_creation_tokens
 
 
 def apply_fault(

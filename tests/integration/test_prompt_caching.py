@@ -43,6 +43,12 @@ def test_anthropic_writes_then_reads_then_expires(mockserver: MockServer) -> Non
     assert second.usage.cache_read_input_tokens == written
     assert second.usage.input_tokens == first.usage.input_tokens  # the uncached rest
     assert third.usage.cache_creation_input_tokens == written  # 5 minutes passed
+    journaled = [call.usage for call in mockserver.requests]
+    assert [(u["cached_tokens"], u["cache_creation_tokens"]) for u in journaled] == [
+        (0, written),
+        (written, 0),
+        (0, written),
+    ]
 
 
 def test_anthropic_one_hour_ttl(mockserver: MockServer) -> None:
