@@ -142,6 +142,18 @@ def test_responses_web_search_call_then_cited_text(oai: openai.OpenAI, tool: str
     validate("Response", response.model_dump(mode="json", exclude_unset=True))
 
 
+@pytest.mark.parametrize("choice", ["required", {"type": "web_search_preview"}])
+def test_responses_a_hosted_tool_can_be_required(oai: openai.OpenAI, choice: Any) -> None:
+    response = oai.responses.create(
+        model="gpt-4.1",
+        tools=[{"type": "web_search_preview"}],
+        tool_choice=choice,
+        input=QUESTION,
+    )
+
+    assert [item.type for item in response.output] == ["web_search_call", "message"]
+
+
 def test_responses_stream_has_search_and_annotation_events(oai: openai.OpenAI) -> None:
     with oai.responses.stream(
         model="gpt-4.1", tools=[{"type": "web_search"}], input=QUESTION

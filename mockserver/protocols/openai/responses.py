@@ -108,7 +108,11 @@ class ResponsesDialect(Dialect):
             v.typed(body, key, kind)
         v.typed(body, "stream_options", "object")
         tools = parse_tools(v.typed(body, "tools", "array") or []) + input_tools(raw_input)
-        tool_choice = parse_tool_choice(body.get("tool_choice"), tools)
+        raw_tools = body.get("tools")
+        hosted = isinstance(raw_tools, list) and any(
+            isinstance(t, dict) and t.get("type") not in ("function", "custom") for t in raw_tools
+        )
+        tool_choice = parse_tool_choice(body.get("tool_choice"), tools, hosted=hosted)
         response_format = parse_text_format(v.typed(body, "text", "object"))
         # The conversation last: the live API checks the parameters before looking anything up.
         instructions = v.typed(body, "instructions", "string")
