@@ -13,7 +13,9 @@ the clock instead of sleeping. A hit refreshes the prefix's TTL, as both vendors
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from array import array
+from collections.abc import Callable, Sequence
 
 from msgspec import Struct, structs
 
@@ -40,6 +42,27 @@ class CacheRequest(Struct, frozen=True):
     scope: str
     breakpoints: tuple[Breakpoint, ...]
     write: bool = True
+
+
+def prefix_breakpoints(
+    model: str, segments: Sequence[list[int]], cacheable: Callable[[int], int], ttl: float
+) -> tuple[Breakpoint, ...]:
+    """Automatic caching (OpenAI's, Gemini's implicit one): a prefix ends after each segment
+    (tools, then each message, as token lists), cut to `cacheable(length)` tokens (0: too short
+    to cache). The digest covers the model and the prefix's tokens."""
+    tokens: list[int] = []
+    ends: set[int] = set()
+    for segment in segments:
+        tokens.extend(segment)
+        ends.add(cacheable(len(tokens)))
+    digest = hashlib.blake2b(model.encode(), digest_size=16)
+    done = 0
+    points: list[Breakpoint] = []
+    for end in sorted(ends - {0}):
+        digest.update(array("I", tokens[done:end]).tobytes())
+        done = end
+        points.append(Breakpoint(digest.hexdigest(), end, ttl))
+    return tuple(points)
 
 
 class PromptCache:

@@ -160,3 +160,21 @@ def test_openai_responses_input_tokens_details(mockserver: MockServer) -> None:
 
     assert first.usage.input_tokens_details.cached_tokens == 0
     assert second.usage.input_tokens_details.cached_tokens >= 1024
+
+
+def test_gemini_implicit_caching(mockserver: MockServer) -> None:
+    from google.genai import types
+
+    client = mockserver.genai_client()
+    config = types.GenerateContentConfig(system_instruction=HANDBOOK)
+
+    def ask(question: str) -> Any:
+        return client.models.generate_content(
+            model="gemini-2.5-flash", contents=question, config=config
+        ).usage_metadata
+
+    first, second = ask("Summarise the handbook."), ask("What about day one?")
+
+    assert first.cached_content_token_count is None
+    assert second.cached_content_token_count >= 1024
+    assert second.cached_content_token_count <= second.prompt_token_count

@@ -39,6 +39,7 @@ from mockserver.protocols.gemini.request import read_generate_request
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
+    from mockserver.engine.prompt_cache import CacheRequest
     from mockserver.faults.presets import ErrorContext
     from mockserver.gateway.ratelimit import Admission, Refusal
     from mockserver.tokens.tokenizer import Tokenizer
@@ -210,6 +211,13 @@ class GeminiDialect(Dialect):
             reasoning_budget=parsed.reasoning_budget,
             seed=parsed.seed,
         )
+
+    def cache_request(self, exchange: Exchange, tokenizer: Tokenizer) -> CacheRequest | None:
+        from mockserver.protocols.gemini import caching  # counted when a reply is
+
+        headers = exchange.headers  # a `?key=` key isn't kept: such callers share one cache
+        key = headers.get("x-goog-api-key") or headers.get("authorization", "")
+        return caching.cache_request(exchange, tokenizer, key)
 
     def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
         """Gemini 2.5 Pro only works thinking: a budget of 0 is Google's 400."""

@@ -11,14 +11,12 @@ keys never share); `prompt_cache_retention: "24h"` keeps a prefix a day instead 
 
 from __future__ import annotations
 
-import hashlib
-from array import array
 from typing import TYPE_CHECKING
 
 import orjson
 
 from mockserver.core import ids
-from mockserver.engine.prompt_cache import FIVE_MINUTES, Breakpoint, CacheRequest
+from mockserver.engine.prompt_cache import FIVE_MINUTES, CacheRequest, prefix_breakpoints
 
 if TYPE_CHECKING:
     from mockserver.core.exchange import Exchange
@@ -37,29 +35,18 @@ def step_down(tokens: int) -> int:
 
 
 def cache_request(exchange: Exchange, tokenizer: Tokenizer, api_key: str) -> CacheRequest | None:
-    segments: list[str] = []
+    segments: list[list[int]] = []
     if exchange.tools:
         tools = [[t.name, t.description, t.parameters] for t in exchange.tools]
-        segments.append(orjson.dumps(tools, option=orjson.OPT_SORT_KEYS).decode())
-    segments.extend(f"{m.role}:{m.name or ''}:{m.text}" for m in exchange.messages)
-    tokens: list[int] = []
-    ends: list[int] = []
-    for segment in segments:
-        tokens.extend(tokenizer.encode(segment))
-        ends.append(step_down(len(tokens)))
-    if not tokens or step_down(len(tokens)) == 0:
-        return None
+        segments.append(tokenizer.encode(orjson.dumps(tools, option=orjson.OPT_SORT_KEYS).decode()))
+    segments.extend(
+        tokenizer.encode(f"{m.role}:{m.name or ''}:{m.text}") for m in exchange.messages
+    )
     body = exchange.body
     ttl = ONE_DAY if body.get("prompt_cache_retention") == "24h" else FIVE_MINUTES
-    digest = hashlib.blake2b(exchange.model.encode(), digest_size=16)
-    done = 0
-    points: list[Breakpoint] = []
-    for end in sorted(set(ends)):
-        if end == 0:
-            continue
-        digest.update(array("I", tokens[done:end]).tobytes())
-        done = end
-        points.append(Breakpoint(digest.hexdigest(), end, ttl))
+    points = prefix_breakpoints(exchange.model, segments, step_down, ttl)
+    if not points:
+        return None
     key = body.get("prompt_cache_key")
     scope = f"openai:{ids.digest(api_key)}:{key if isinstance(key, str) else ''}"
-    return CacheRequest(scope, tuple(points), write=False)
+    return CacheRequest(scope, points, write=False)
