@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 
 from mockserver.admin.published import PublishedScenarios, Source
 from mockserver.core.catalog import load_builtin
+from mockserver.engine import prompt_cache
 from mockserver.engine.counters import Counters
 from mockserver.engine.decide import Engine
 from mockserver.engine.memo import Memo
+from mockserver.engine.prompt_cache import PromptCache
 from mockserver.journal.journal import Journal
 from mockserver.media import files as media_files
 from mockserver.media.files import MediaStore
@@ -136,6 +138,9 @@ class MockState:
             self.store.table("task_counters", 16),
             on_change=self.task_changed,
         )
+        self.prompt_cache = PromptCache(
+            self.store.table("prompt_cache", prompt_cache.CAPACITY), self.tasks.now
+        )
         self.generation = 0  # of the published scenarios this process serves
         self.gateway: Gateway | None = None  # gateway mode: a scenario's `gateway:` section
         self._install(scenarios)
@@ -244,6 +249,7 @@ class MockState:
         every task (for every worker); keep the scenarios."""
         self.engine.reset()
         self.tasks.reset()
+        self.prompt_cache.clear()
         self.journal.reset()
         self.dialects.reset()
         if self.gateway is not None:

@@ -89,6 +89,8 @@ class Exchange(Struct):
     body: Mapping[str, Any]
     headers: Mapping[str, str] = field(default_factory=dict)
     tools: list[Tool] = field(default_factory=list)
+    # Hosted tools the vendor runs itself, by neutral name ("web_search"); `tools:` sees them.
+    server_tools: list[str] = field(default_factory=list)
     tool_choice: ToolChoice = field(default_factory=ToolChoice)
     response_format: ResponseFormat = field(default_factory=ResponseFormat)
     stream: bool = False

@@ -7,6 +7,8 @@ from typing import Literal
 from msgspec import Struct, field
 
 from mockserver.core.exchange import ToolCall
+from mockserver.core.hosted import CodeRun, UrlFetch
+from mockserver.core.search import WebSearch
 
 # Neutral finish reasons; each dialect maps them to its own words
 # (Anthropic: end_turn / max_tokens / tool_use / stop_sequence / refusal; Gemini: STOP / MAX_TOKENS
@@ -26,6 +28,7 @@ class Choice(Struct):
     text: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     reasoning: str | None = None
+    reasoning_redacted: bool = False  # sent encrypted where the vendor can (redacted_thinking)
     refusal: str | None = None
     finish_reason: FinishReason = "stop"
     stop_sequence: str | None = None
@@ -40,13 +43,22 @@ class Choice(Struct):
     # `text_pieces` came with the text, one token each (fake prose): shaping counts and cuts
     # them instead of encoding the text again.
     pieces_are_tokens: bool = False
+    # The hosted web search run before this answer, when the request offered one.
+    search: WebSearch | None = None
+    # Code the model ran and pages it read with hosted tools (Gemini's), in order.
+    code_runs: list[CodeRun] = field(default_factory=list)
+    url_fetches: list[UrlFetch] = field(default_factory=list)
 
 
 class Usage(Struct):
     prompt_tokens: int = 0
     completion_tokens: int = 0  # includes reasoning tokens, as OpenAI counts them
     reasoning_tokens: int = 0
-    cached_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens read from the prompt cache
+    # Prompt tokens written to the cache (Anthropic counts them apart), and those of them
+    # written with a 1 h TTL.
+    cache_creation_tokens: int = 0
+    cache_creation_1h_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:

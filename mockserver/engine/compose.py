@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from mockserver.core import ids
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, ToolCall
+from mockserver.core.hosted import CODE_EXECUTION, URL_CONTEXT
 from mockserver.core.reply import Choice
+from mockserver.core.search import WEB_SEARCH
 from mockserver.engine.content.prose import default_reply_length, fake_pieces, fake_text
 from mockserver.engine.content.templates import TemplateRenderError
 from mockserver.scenario import template_context
@@ -57,11 +59,27 @@ def build_choices(
             choice.reasoning = fake_text(
                 ids.digest(key, "reasoning"), reasoning_length(exchange), tokenizer
             )
+        if WEB_SEARCH in exchange.server_tools and choice.text and not choice.tool_calls:
+            from mockserver.engine.content.web_search import search_for  # offered: on demand
+
+            choice.search = search_for(exchange, spec)
+        if exchange.server_tools and not choice.tool_calls:
+            hosted_tools(choice, exchange, spec)
         for call_index, call in enumerate(choice.tool_calls):
             if not call.id:
                 call.id = ids.derive_id(key, "call", 24, label=f"call{call_index}")
         choices.append(choice)
     return choices
+
+
+def hosted_tools(choice: Choice, exchange: Exchange, spec: ChoiceSpec | None) -> None:
+    """Code runs and page reads of the hosted tools the request offers."""
+    from mockserver.engine.content import hosted_tools as hosted  # offered: on demand
+
+    if CODE_EXECUTION in exchange.server_tools:
+        choice.code_runs = hosted.code_runs_for(exchange, spec)
+    if URL_CONTEXT in exchange.server_tools:
+        choice.url_fetches = hosted.url_fetches_for(exchange, spec)
 
 
 def template_failed(rule: str | None, error: TemplateRenderError) -> APIError:
@@ -134,6 +152,10 @@ def scripted_choice(
         choice.is_json = True
     if spec.reasoning is not None:
         choice.reasoning = _text(spec.reasoning, context, ids.digest(key, "reasoning"), tokenizer)
+    if spec.reasoning_redacted:
+        choice.reasoning_redacted = True
+        if choice.reasoning is None:  # what is redacted still took thinking
+            choice.reasoning = fake_text(ids.digest(key, "reasoning"), 64, tokenizer)
     if spec.refusal is not None:
         choice.refusal = spec.refusal.render(context)
     choice.tool_calls = [

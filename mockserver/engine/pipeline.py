@@ -252,7 +252,6 @@ def respond(
         prepared.prompt_tokens,
         implicit_reasoning=dialect.implicit_reasoning,
     )
-    journal_usage(entry, reply.usage)
     if (
         decision.rule is not None
         and decision.same_every_time
@@ -262,6 +261,8 @@ def respond(
     ):
         # The latency comes from the settings, the model and the rule: the same every time.
         prepared.static = StaticReply(decision.rule, reply.choices, reply.usage, delivery.latency)
+    cache_prompt(state, dialect, prepared, reply)
+    journal_usage(entry, reply.usage)
     dialect.remember(reply, exchange)
     return reply
 
@@ -279,9 +280,21 @@ def replay(state: MockState, dialect: Dialect, prepared: Prepared, entry: Entry)
     entry.stream = exchange.stream
     entry.rule = static.rule
     entry.retry_group = prepared.retry_group
-    journal_usage(entry, static.usage)
+    cache_prompt(state, dialect, prepared, reply)
+    journal_usage(entry, reply.usage)
     dialect.remember(reply, exchange)
     return reply
+
+
+def cache_prompt(state: MockState, dialect: Dialect, prepared: Prepared, reply: Reply) -> None:
+    """The prompt-cache reads and writes of this occurrence (`mockserver.engine.prompt_cache`);
+    the dialect names the cacheable prefixes once per prepared request."""
+    derived = prepared.exchange.derived
+    if "prompt_cache" not in derived:
+        derived["prompt_cache"] = dialect.cache_request(prepared.exchange, prepared.tokenizer)
+    request = derived["prompt_cache"]
+    if request is not None:
+        reply.usage = state.prompt_cache.settle(request, reply.usage)
 
 
 def journal_usage(entry: Entry, usage: Usage) -> None:
@@ -290,6 +303,9 @@ def journal_usage(entry: Entry, usage: Usage) -> None:
         "completion_tokens": usage.completion_tokens,
         "reasoning_tokens": usage.reasoning_tokens,
     }
+    if usage.cached_tokens or usage.cache_creation_tokens:  # prompt caching, when it counted
+        entry.usage["cached_tokens"] = usage.cached_tokens
+        entry.usage["cache_creation_tokens"] = usage.cache_creation_tokens
 
 
 def apply_fault(

@@ -19,6 +19,7 @@ from mockserver.core.reply import Reply
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
+    from mockserver.engine.prompt_cache import CacheRequest
     from mockserver.faults.presets import ErrorContext
     from mockserver.gateway.ratelimit import Admission, Refusal
     from mockserver.server_state import Dialects
@@ -86,6 +87,10 @@ class Dialect:
         """Whether the exchange follows from the request alone (`mockserver.engine.memo`), not from
         server-side state that may change (a stored conversation)."""
         return True
+
+    def cache_request(self, exchange: Exchange, tokenizer: Tokenizer) -> CacheRequest | None:
+        """The prompt's cacheable prefixes (`mockserver.engine.prompt_cache`); None: no caching."""
+        return None
 
     def remember(self, reply: Reply, exchange: Exchange) -> None:
         """Called once per produced reply; dialects with server-side state (Responses) keep it."""

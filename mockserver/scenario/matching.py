@@ -203,16 +203,21 @@ class _Tools(Predicate):
         self._needed = frozenset(names)
 
     def test(self, exchange: Exchange) -> Variables | None:
-        offered = self._needed.issubset(tool.name for tool in exchange.tools)
+        offered = self._needed.issubset(_offered(exchange))
         return _NO_VARIABLES if offered else None
 
     def explain(self, exchange: Exchange) -> str:
-        offered = [tool.name for tool in exchange.tools]
+        offered = _offered(exchange)
         missing = [n for n in self.names if n not in offered]
         return (
             f"tools: expected {', '.join(self.names)} offered; missing {', '.join(missing)} "
             f"(offered: {', '.join(offered) or 'none'})"
         )
+
+
+def _offered(exchange: Exchange) -> list[str]:
+    """Function tools by name, then hosted tools by neutral name (`web_search`)."""
+    return [tool.name for tool in exchange.tools] + exchange.server_tools
 
 
 class _Headers(Predicate):

@@ -182,15 +182,45 @@ class ToolCallSpec(Spec):
         return self
 
 
+class SearchResultSpec(Spec):
+    """One web page a hosted web search returns (when the request offers web search)."""
+
+    title: str
+    url: str
+    snippet: str = ""
+
+
+class CodeRunSpec(Spec):
+    """Code a hosted code-execution tool ran (when the request offers one), and its output."""
+
+    code: str
+    output: str = ""
+    outcome: Literal["ok", "failed", "deadline_exceeded"] = "ok"
+
+
+class UrlFetchSpec(Spec):
+    """A page a hosted URL-context tool read (when the request offers one)."""
+
+    url: str
+    status: Literal["success", "error", "paywall", "unsafe"] = "success"
+
+
 class ChoiceSpec(Spec):
     """One alternative of a reply. Missing keys are left to the engine's defaults."""
 
     content: TextOrFake | None = None
     tool_calls: list[ToolCallSpec] = Field(default_factory=list)
     reasoning: TextOrFake | None = None
+    # The reasoning is sent encrypted (Anthropic's `redacted_thinking` block), not as text.
+    reasoning_redacted: bool | None = None
     refusal: TemplateText | None = None
     json_: TemplatedAny | None = Field(default=None, alias="json")
     finish_reason: FinishReason | None = None
+    # What a hosted web search finds, when the request offers one (else fake results).
+    web_search: list[SearchResultSpec] | None = None
+    # What hosted code execution ran / URL context read (else a fake run / the prompt's URLs).
+    code_execution: list[CodeRunSpec] | None = None
+    url_context: list[UrlFetchSpec] | None = None
 
 
 class UsageSpec(Spec):

@@ -33,7 +33,7 @@ def template_context(exchange: Exchange, variables: Variables) -> dict[str, Any]
             "messages": [
                 {"role": m.role, "text": m.text, "name": m.name} for m in exchange.messages
             ],
-            "tools": [tool.name for tool in exchange.tools],
+            "tools": [tool.name for tool in exchange.tools] + exchange.server_tools,
         },
         "tool_result": None
         if result is None

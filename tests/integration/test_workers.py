@@ -215,3 +215,27 @@ def test_a_restart_on_the_state_file_keeps_what_it_should(tmp_path: Path) -> Non
         "/v1/chat/completions",
     ]
     assert state.exists()
+
+
+def test_a_prompt_cached_by_one_worker_is_read_by_the_other(server: Served) -> None:
+    handbook = "Every employee reads the security policy before the first day. " * 160
+    body = {
+        "model": "claude-sonnet-4-0",
+        "max_tokens": 16,
+        "system": [{"type": "text", "text": handbook, "cache_control": {"type": "ephemeral"}}],
+        "messages": [{"role": "user", "content": "Summarise."}],
+    }
+    usages: list[dict[str, Any]] = []
+    with server.client() as client:
+
+        def send(_: int) -> None:
+            headers = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
+            response = client.post("/v1/messages", json=body, headers=headers)
+            assert response.status_code == 200, response.text
+            usages.append(response.json()["usage"])
+
+        until_both_workers(client, send, 4)
+    written = usages[0]["cache_creation_input_tokens"]
+    assert written > 1024 and usages[0]["cache_read_input_tokens"] == 0
+    assert all(u["cache_read_input_tokens"] == written for u in usages[1:])
+    assert all(u["cache_creation_input_tokens"] == 0 for u in usages[1:])

@@ -99,7 +99,8 @@ def test_load_data_for_dicts() -> None:
         load_data({"version": 1, "rules": [{"name": "r", "reply": {"contnet": "hi"}}]}, "test_x")
     assert str(caught.value) == (
         "test_x: unknown key 'contnet' at rules[0].reply; did you mean 'content'? "
-        "(valid keys: content, tool_calls, reasoning, refusal, json, finish_reason, choices, usage)"
+        "(valid keys: content, tool_calls, reasoning, reasoning_redacted, refusal, json, "
+        "finish_reason, web_search, code_execution, url_context, choices, usage)"
     )
 
 

@@ -86,6 +86,7 @@ CASES: list[tuple[dict[str, Any], bool]] = [
     ({"tools": ["get_weather"]}, True),
     ({"tools": ["get_weather", "search"]}, True),
     ({"tools": ["get_weather", "calendar"]}, False),
+    ({"tools": ["web_search"]}, False),
     ({"tool_choice": {"name": "get_weather"}}, True),
     ({"tool_choice": {"name": "search"}}, False),
     ({"tool_choice": "auto"}, False),
@@ -277,3 +278,10 @@ def test_matched_variables_render_a_reply() -> None:
     assert isinstance(reply.content, Template)
     assert reply.content.render(context) == "It is sunny in Paris (gpt-4o-mini)."
     assert reply.tool_calls[0].arguments.render(context) == {"city": "Paris"}
+
+
+def test_tools_sees_hosted_tools_by_neutral_name() -> None:
+    searching = exchange(tools=[Tool("get_weather")], server_tools=["web_search"])
+
+    assert matcher(tools=["web_search", "get_weather"]).match(searching) == {}
+    assert "offered: get_weather, web_search" in matcher(tools=["calendar"]).explain(searching)[0]

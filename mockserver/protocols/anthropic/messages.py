@@ -21,6 +21,7 @@ from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
 from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Reply
+from mockserver.protocols.anthropic import caching, web_search
 from mockserver.protocols.anthropic import errors as anthropic_errors
 from mockserver.protocols.anthropic import parse as parsing
 from mockserver.protocols.anthropic.stream import message_body, message_id, stream_frames
@@ -28,6 +29,7 @@ from mockserver.protocols.dialect import Dialect, Inbound, per_reply, sse_frame
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
+    from mockserver.engine.prompt_cache import CacheRequest
     from mockserver.faults.presets import ErrorContext
     from mockserver.gateway.ratelimit import Admission, Refusal
     from mockserver.tokens.tokenizer import Tokenizer
@@ -107,6 +109,7 @@ class AnthropicDialect(Dialect):
         require_headers(inbound)
         betas = parsing.beta_flags(inbound.headers.get("anthropic-beta"))
         request = parsing.parse_request(body, counting=counting, betas=betas)
+        caching.check_breakpoints(request.body)
         return Exchange(
             dialect=self.name,
             endpoint=inbound.path,
@@ -115,6 +118,7 @@ class AnthropicDialect(Dialect):
             body=request.body,
             headers=inbound.headers,
             tools=request.tools,
+            server_tools=web_search.server_tools(request.body.get("tools")),
             tool_choice=request.tool_choice,
             response_format=request.response_format,
             stream=request.stream and not counting,
@@ -123,6 +127,9 @@ class AnthropicDialect(Dialect):
             reasoning_effort=request.reasoning_effort,
             reasoning_budget=request.reasoning_budget,
         )
+
+    def cache_request(self, exchange: Exchange, tokenizer: Tokenizer) -> CacheRequest | None:
+        return caching.cache_request(exchange, tokenizer, api_key(exchange.headers) or "")
 
     def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
         """A Claude that can't think refuses `thinking`, as the API does."""
@@ -137,7 +144,8 @@ class AnthropicDialect(Dialect):
         return message_body(reply, exchange)
 
     def render_body(self, reply: Reply, exchange: Exchange) -> bytes:
-        if reply.choices[0].reasoning:  # thinking blocks are signed with the reply key
+        choice = reply.choices[0]
+        if choice.reasoning or choice.search:  # signed thinking, search ids: from the reply key
             return orjson.dumps(message_body(reply, exchange))
         # Otherwise only the message id (second, after the model) depends on it.
         rest = per_reply(exchange, "anthropic.rest", reply, lambda: _after_id(reply, exchange))

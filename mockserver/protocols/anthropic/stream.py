@@ -26,6 +26,7 @@ import orjson
 from mockserver.core import ids
 from mockserver.core.exchange import Exchange, ToolCall
 from mockserver.core.reply import Choice, Reply
+from mockserver.protocols.anthropic import web_search
 from mockserver.protocols.dialect import sse_frame
 
 STOP_REASONS = {
@@ -59,6 +60,12 @@ def thinking_signature(key: str, thinking: str) -> str:
     return base64.b64encode(digest).decode()
 
 
+def redacted_thinking(key: str, thinking: str) -> dict[str, Any]:
+    """Thinking flagged by Claude's safety systems, sent encrypted: opaque, deterministic data
+    (the signature's bytes stand in for the ciphertext)."""
+    return {"type": "redacted_thinking", "data": thinking_signature(key, "redacted:" + thinking)}
+
+
 def stop_reason(choice: Choice) -> str:
     if choice.finish_reason == "stop":
         if choice.stop_sequence is not None:
@@ -77,14 +84,23 @@ def output_tokens(reply: Reply) -> int:
 
 def usage_body(reply: Reply, output: int) -> dict[str, Any]:
     """The live usage shape; cached prompt tokens are reported apart, as Anthropic counts them."""
-    cached = reply.usage.cached_tokens
+    usage = reply.usage
+    cached, written, written_1h = (
+        usage.cached_tokens,
+        usage.cache_creation_tokens,
+        usage.cache_creation_1h_tokens,
+    )
     return {
-        "input_tokens": reply.usage.prompt_tokens - cached,
-        "cache_creation_input_tokens": 0,
+        "input_tokens": usage.prompt_tokens - cached - written,
+        "cache_creation_input_tokens": written,
         "cache_read_input_tokens": cached,
-        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": written - written_1h,
+            "ephemeral_1h_input_tokens": written_1h,
+        },
         "output_tokens": output,
         "service_tier": "standard",
+        **web_search.usage(reply.choices[0] if reply.choices else None),
     }
 
 
@@ -121,11 +137,17 @@ def message_body(reply: Reply, exchange: Exchange) -> dict[str, Any]:
     """The non-stream `message`: thinking first, then text, then tool_use blocks."""
     choice = reply.choices[0]
     content: list[dict[str, Any]] = []
-    if choice.reasoning:
+    if choice.reasoning and choice.reasoning_redacted:
+        content.append(redacted_thinking(reply.key, choice.reasoning))
+    elif choice.reasoning:
         signature = thinking_signature(reply.key, choice.reasoning)
         content.append({"type": "thinking", "thinking": choice.reasoning, "signature": signature})
     text, _ = _visible_text(choice)
-    if _wants_text_block(choice, text):
+    if choice.search is not None:
+        content.append(web_search.server_tool_use(reply.key, choice.search))
+        content.append(web_search.search_result(reply.key, choice.search))
+        content.extend(block for block, _ in web_search.text_blocks(choice, text, [text]))
+    elif _wants_text_block(choice, text):
         content.append({"type": "text", "text": text})
     for call in choice.tool_calls:
         content.append(
@@ -200,7 +222,10 @@ def stream_frames(reply: Reply, exchange: Exchange) -> list[bytes]:
     }
     frames = [sse_frame({"type": "message_start", "message": start_message}, event="message_start")]
     index = 0
-    if choice.reasoning:
+    if choice.reasoning and choice.reasoning_redacted:
+        frames.extend(_block(index, redacted_thinking(reply.key, choice.reasoning), []))
+        index += 1
+    elif choice.reasoning:
         deltas = _deltas(index, b"thinking_delta", b"thinking", choice.reasoning_pieces)
         if not deltas:
             deltas = _deltas(index, b"thinking_delta", b"thinking", [choice.reasoning])
@@ -210,7 +235,10 @@ def stream_frames(reply: Reply, exchange: Exchange) -> list[bytes]:
         frames.extend(_block(index, start, deltas))
         index += 1
     text, pieces = _visible_text(choice)
-    if _wants_text_block(choice, text):
+    if choice.search is not None:
+        frames.extend(_search_frames(index, reply.key, choice, text, pieces))
+        index += 2 + len(web_search.text_blocks(choice, text, pieces))
+    elif _wants_text_block(choice, text):
         frames.extend(
             _block(
                 index, {"type": "text", "text": ""}, _deltas(index, b"text_delta", b"text", pieces)
@@ -244,10 +272,46 @@ def stream_frames(reply: Reply, exchange: Exchange) -> list[bytes]:
             {
                 "type": "message_delta",
                 "delta": delta,
-                "usage": {"output_tokens": output_tokens(reply)},
+                "usage": {"output_tokens": output_tokens(reply), **web_search.usage(choice)},
             },
             event="message_delta",
         )
     )
     frames.append(MESSAGE_STOP)
+    return frames
+
+
+def _search_frames(
+    index: int, key: str, choice: Choice, text: str, pieces: list[str]
+) -> list[bytes]:
+    """The search's two blocks, then the answer's text blocks (citations before the text)."""
+    search = choice.search
+    assert search is not None
+    use = web_search.server_tool_use(key, search)
+    query = orjson.dumps(use["input"]).decode()
+    frames = _block(
+        index,
+        {**use, "input": {}},
+        _deltas(index, b"input_json_delta", b"partial_json", ["", query]),
+    )
+    frames.extend(_block(index + 1, web_search.search_result(key, search), []))
+    index += 2
+    for block, block_pieces in web_search.text_blocks(choice, text, pieces):
+        deltas = [
+            sse_frame(
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "citations_delta", "citation": citation},
+                },
+                event="content_block_delta",
+            )
+            for citation in block.get("citations", [])
+        ]
+        deltas.extend(_deltas(index, b"text_delta", b"text", block_pieces))
+        start: dict[str, Any] = {"type": "text", "text": ""}
+        if "citations" in block:
+            start["citations"] = []
+        frames.extend(_block(index, start, deltas))
+        index += 1
     return frames

@@ -31,13 +31,15 @@ from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
-from mockserver.protocols.gemini import errors
+from mockserver.protocols.gemini import errors, grounding, hosted_tools
 from mockserver.protocols.gemini import images as gemini_images
 from mockserver.protocols.gemini.extras import gemini_prompt_tokens, prompt_details
 from mockserver.protocols.gemini.proto import names, pick
 from mockserver.protocols.gemini.request import read_generate_request
 
 if TYPE_CHECKING:
+    from mockserver.core.catalog import ModelInfo
+    from mockserver.engine.prompt_cache import CacheRequest
     from mockserver.faults.presets import ErrorContext
     from mockserver.gateway.ratelimit import Admission, Refusal
     from mockserver.tokens.tokenizer import Tokenizer
@@ -198,6 +200,7 @@ class GeminiDialect(Dialect):
             body=body,
             headers=inbound.headers,
             tools=parsed.tools,
+            server_tools=hosted_tools.server_tools(body),
             tool_choice=parsed.tool_choice,
             response_format=parsed.response_format,
             stream=stream,
@@ -208,6 +211,20 @@ class GeminiDialect(Dialect):
             reasoning_budget=parsed.reasoning_budget,
             seed=parsed.seed,
         )
+
+    def cache_request(self, exchange: Exchange, tokenizer: Tokenizer) -> CacheRequest | None:
+        from mockserver.protocols.gemini import caching  # counted when a reply is
+
+        headers = exchange.headers  # a `?key=` key isn't kept: such callers share one cache
+        key = headers.get("x-goog-api-key") or headers.get("authorization", "")
+        return caching.cache_request(exchange, tokenizer, key)
+
+    def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
+        """Gemini 2.5 Pro only works thinking: a budget of 0 is Google's 400."""
+        if exchange.reasoning_budget == 0 and "2.5-pro" in exchange.model:
+            raise errors.GeminiError(
+                400, "Budget 0 is invalid. This model only works in thinking mode."
+            )
 
     def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
         return {**_before_id(reply, exchange), "responseId": response_id(reply)}
@@ -331,6 +348,7 @@ def _parts(choice: Choice, thoughts: bool) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
     if thoughts and choice.reasoning:
         parts.append({"text": choice.reasoning, "thought": True})
+    parts.extend(hosted_tools.code_parts(choice))
     text = (choice.text or "") + (choice.refusal or "")
     if text:
         parts.append({"text": text})
@@ -351,6 +369,10 @@ def _candidate(
         candidate["content"] = {"role": "model"}
     if finish is not None:
         candidate["finishReason"] = finish
+    if choice is not None and choice.search is not None:
+        candidate["groundingMetadata"] = grounding.grounding_metadata(choice)
+    if choice is not None and choice.url_fetches:
+        candidate["urlContextMetadata"] = hosted_tools.url_context_metadata(choice)
     candidate["index"] = index
     if finish == "SAFETY":
         candidate["safetyRatings"] = BLOCKED_RATINGS
@@ -379,6 +401,9 @@ def _choice_steps(
         steps.append(
             ([{"text": piece, "thought": True}], 0, _share(reasoning, t + 1, len(thought_pieces)))
         )
+    code = hosted_tools.code_parts(choice)
+    if code:  # the run comes whole, before the answer
+        steps.append((code, 0, reasoning))
     visible_steps = len(text_pieces) + (1 if calls else 0)
     for x, piece in enumerate(text_pieces):
         steps.append(([{"text": piece}], _share(visible, x + 1, visible_steps), reasoning))

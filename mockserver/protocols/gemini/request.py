@@ -61,6 +61,12 @@ GENERATION_FIELDS = names(
     "enableAffectiveDialog",
 )  # fmt: skip
 CONTENT_FIELDS = names("role", "parts")
+# `Tool` of the v1beta proto: an unknown tool is a note (lenient) or Google's 400 (strict).
+TOOL_FIELDS = names(
+    "functionDeclarations", "googleSearch", "googleSearchRetrieval", "codeExecution",
+    "urlContext", "googleMaps", "computerUse", "fileSearch", "retrieval",
+    "enterpriseWebSearch", "mcpServers",
+)  # fmt: skip
 
 
 class GenerateRequest(Struct):
@@ -235,7 +241,8 @@ def _read_tools(r: Reader, raw_tools: list[Any]) -> list[Tool]:
         if not isinstance(tool, dict):
             r.bad_value(where, r.type_url("Tool"), tool)
             continue
-        # googleSearch, codeExecution, urlContext... are accepted; they have no neutral form.
+        r.known(tool, TOOL_FIELDS, where)
+        # googleSearch, codeExecution, urlContext: `server_tools` (hosted_tools.py).
         url = r.type_url("FunctionDeclaration")
         for d, declaration in enumerate(r.repeated(tool, "functionDeclarations", where, url) or []):
             at = f"{where}.function_declarations[{d}]"

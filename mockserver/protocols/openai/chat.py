@@ -27,10 +27,13 @@ from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
 from mockserver.protocols.openai import chat_request as req
+from mockserver.protocols.openai import prompt_caching, web_search
 from mockserver.protocols.openai import validation as v
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
+    from mockserver.engine.prompt_cache import CacheRequest
+    from mockserver.tokens.tokenizer import Tokenizer
 
 DONE = b"data: [DONE]\n\n"
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
@@ -86,6 +89,11 @@ class ChatDialect(Dialect):
         effort = v.typed(body, "reasoning_effort", "string")
         v.one_of(effort, EFFORTS, "reasoning_effort")
         budget = gateway_thinking(body)
+        include, google_budget = google_thinking(body)
+        if budget is None and google_budget is not None:
+            budget = google_budget
+        elif budget is None and include:  # thoughts asked for: the model thinks
+            budget = -1
         if effort is None and budget is not None:
             effort = "medium" if budget else "none"
         v.typed(body, "seed", "integer")
@@ -102,6 +110,7 @@ class ChatDialect(Dialect):
             body=body,
             headers=inbound.headers,
             tools=tools,
+            server_tools=web_search.chat_searches(model, body),
             tool_choice=tool_choice,
             response_format=req.parse_response_format(v.typed(body, "response_format", "object")),
             stream=stream,
@@ -111,6 +120,11 @@ class ChatDialect(Dialect):
             reasoning_effort=effort,
             reasoning_budget=budget if budget is not None and budget > 0 else None,
             seed=body.get("seed"),
+        )
+
+    def cache_request(self, exchange: Exchange, tokenizer: Tokenizer) -> CacheRequest | None:
+        return prompt_caching.cache_request(
+            exchange, tokenizer, v.bearer_key(exchange.headers) or ""
         )
 
     def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
@@ -194,7 +208,8 @@ class Style(NamedTuple):
     def of(cls, exchange: Exchange) -> Style:
         body = exchange.body
         legacy = body.get("tools") is None and body.get("functions") is not None
-        return cls(vendor_of(exchange.model) != "openai", legacy)
+        include, _ = google_thinking(body)  # `include_thoughts: false` hides them
+        return cls(vendor_of(exchange.model) != "openai" and include is not False, legacy)
 
 
 def gateway_thinking(body: Any) -> int | None:
@@ -215,6 +230,24 @@ def gateway_thinking(body: Any) -> int | None:
     if not enabled:
         return 0
     return budget if budget is not None and budget > 0 else -1
+
+
+def google_thinking(body: Any) -> tuple[bool | None, int | None]:
+    """Gemini's OpenAI-compatible thinking settings, `google.thinking_config` (sent with the
+    SDK's `extra_body`, also nested once more in `extra_body`, as Google's docs show it):
+    `include_thoughts` (None when not given) and `thinking_budget`."""
+    google = body.get("google")
+    if google is None and isinstance(body.get("extra_body"), dict):
+        google = body["extra_body"].get("google")
+    config = google.get("thinking_config") if isinstance(google, dict) else None
+    if not isinstance(config, dict):
+        return None, None
+    include = config.get("include_thoughts")
+    budget = config.get("thinking_budget")
+    return (
+        include if isinstance(include, bool) else None,
+        budget if isinstance(budget, int) and not isinstance(budget, bool) else None,
+    )
 
 
 def unsupported_parameter(param: str, hint: str = "") -> APIError:
@@ -329,7 +362,7 @@ def _message(choice: Choice, style: Style) -> dict[str, Any]:
         "role": "assistant",
         "content": choice.text if choice.refusal is None else None,
         "refusal": choice.refusal,
-        "annotations": [],
+        "annotations": web_search.citations(choice, nested=True),
     }
     if style.reasoning and choice.reasoning:
         message["reasoning_content"] = choice.reasoning
@@ -363,6 +396,8 @@ def _choice_deltas(index: int, choice: Choice, style: Style) -> list[dict[str, A
     elif choice.text is not None or not choice.tool_calls:
         deltas.append(chunk({"role": "assistant", "content": "", "refusal": None}))
         deltas.extend(chunk({"content": piece}) for piece in choice.text_pieces)
+        if choice.search is not None:  # as search models stream them: once the text is out
+            deltas.append(chunk({"annotations": web_search.citations(choice, nested=True)}))
     if style.functions and choice.tool_calls:
         deltas.extend(_function_call_deltas(choice, chunk, first=not deltas))
         deltas.append(chunk({}, _finish_reason(choice, style)))

@@ -36,7 +36,7 @@ FIELDS = v.names(
 )
 GATEWAY_FIELDS = v.names(
     "enable_thinking thinking_budget thinking top_k min_p repetition_penalty extra_body "
-    "reasoning include_reasoning"
+    "reasoning include_reasoning google"
 )
 MESSAGE_FIELDS = v.names(
     "role content name tool_calls tool_call_id function_call refusal audio annotations "

@@ -27,6 +27,7 @@ from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols import leniency
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply, sse_frame
+from mockserver.protocols.openai import prompt_caching, web_search
 from mockserver.protocols.openai import validation as v
 from mockserver.protocols.openai.chat import openai_headers, unsupported_parameter
 from mockserver.protocols.openai.response_store import ResponseStore, StoredResponse
@@ -40,7 +41,9 @@ from mockserver.protocols.openai.responses_stream import in_progress, stream_fra
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
+    from mockserver.engine.prompt_cache import CacheRequest
     from mockserver.server_state import Dialects
+    from mockserver.tokens.tokenizer import Tokenizer
 
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 SUMMARIES = ("auto", "concise", "detailed")
@@ -105,7 +108,11 @@ class ResponsesDialect(Dialect):
             v.typed(body, key, kind)
         v.typed(body, "stream_options", "object")
         tools = parse_tools(v.typed(body, "tools", "array") or []) + input_tools(raw_input)
-        tool_choice = parse_tool_choice(body.get("tool_choice"), tools)
+        raw_tools = body.get("tools")
+        hosted = isinstance(raw_tools, list) and any(
+            isinstance(t, dict) and t.get("type") not in ("function", "custom") for t in raw_tools
+        )
+        tool_choice = parse_tool_choice(body.get("tool_choice"), tools, hosted=hosted)
         response_format = parse_text_format(v.typed(body, "text", "object"))
         # The conversation last: the live API checks the parameters before looking anything up.
         instructions = v.typed(body, "instructions", "string")
@@ -121,11 +128,17 @@ class ResponsesDialect(Dialect):
             body=body,
             headers=inbound.headers,
             tools=tools,
+            server_tools=web_search.responses_searches(body.get("tools")),
             tool_choice=tool_choice,
             response_format=response_format,
             stream=bool(body.get("stream")),
             max_tokens=max_tokens,
             reasoning_effort=effort,
+        )
+
+    def cache_request(self, exchange: Exchange, tokenizer: Tokenizer) -> CacheRequest | None:
+        return prompt_caching.cache_request(
+            exchange, tokenizer, v.bearer_key(exchange.headers) or ""
         )
 
     def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
@@ -402,13 +415,15 @@ def _unnamed_items(
     items: list[tuple[str, str, dict[str, Any]]] = []
     if choice.reasoning_tokens or choice.reasoning:
         items.append(("rs", "reasoning", _reasoning_item(reply, exchange, choice)))
+    if choice.search is not None:
+        items.append(("ws", "web_search_call", web_search.search_call(choice, exchange.body)))
     if choice.refusal is not None or choice.text is not None or not choice.tool_calls:
         if choice.refusal is not None:
             part: dict[str, Any] = {"type": "refusal", "refusal": choice.refusal}
         else:
             part = {
                 "type": "output_text",
-                "annotations": [],
+                "annotations": web_search.citations(choice, nested=False),
                 "logprobs": [],
                 "text": choice.text or "",
             }

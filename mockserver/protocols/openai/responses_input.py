@@ -282,13 +282,13 @@ def parse_tools(raw: list[Any], *, quiet: bool = False) -> list[Tool]:
     return tools
 
 
-def parse_tool_choice(raw: Any, tools: list[Tool]) -> ToolChoice:
+def parse_tool_choice(raw: Any, tools: list[Tool], *, hosted: bool = False) -> ToolChoice:
     """`"auto" | "none" | "required"` or `{type: "function", name}` (and the hosted variants)."""
     if raw is None:
         return ToolChoice("auto" if tools else "none")
     if isinstance(raw, str):
         v.one_of(raw, ("none", "auto", "required"), "tool_choice")
-        if raw == "required" and not tools:
+        if raw == "required" and not tools and not hosted:  # a hosted tool can be required
             raise v.bad(
                 "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are "
                 "specified.",

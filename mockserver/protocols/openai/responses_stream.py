@@ -8,9 +8,11 @@ from 0, and its SSE frame an `event: <type>` line; no `[DONE]` at the end):
       reasoning:      [reasoning_summary_part.added, reasoning_summary_text.delta...,
                        reasoning_summary_text.done, reasoning_summary_part.done]
       message:        content_part.added, output_text.delta... (or refusal.delta...),
-                      output_text.done (refusal.done), content_part.done
+                      [output_text.annotation.added...], output_text.done (refusal.done),
+                      content_part.done
       function_call:  function_call_arguments.delta..., function_call_arguments.done
       custom_tool_call: custom_tool_call_input.delta..., custom_tool_call_input.done
+      web_search_call: web_search_call.in_progress, .searching, .completed
                       response.output_item.done
     response.completed | response.incomplete
 
@@ -99,6 +101,8 @@ def stream_frames(
             call_index += 1
         elif kind == "reasoning":
             _reasoning_events(writer, output_index, item, choice)
+        elif kind == "web_search_call":
+            _web_search_events(writer, output_index, item)
         else:
             writer.emit("response.output_item.added", {"output_index": output_index, "item": item})
             writer.emit("response.output_item.done", {"output_index": output_index, "item": item})
@@ -150,8 +154,24 @@ def _message_events(
             writer.emit("response.content_part.added", {**at, "part": {**part, "text": ""}})
             pieces = _pieces(choice.text_pieces if choice else [], part["text"])
             writer.deltas("response.output_text.delta", at, pieces, b',"logprobs":[]')
+            for annotation_index, annotation in enumerate(part["annotations"]):
+                writer.emit(
+                    "response.output_text.annotation.added",
+                    {**at, "annotation_index": annotation_index, "annotation": annotation},
+                )
             writer.emit("response.output_text.done", {**at, "text": part["text"], "logprobs": []})
         writer.emit("response.content_part.done", {**at, "part": part})
+    writer.emit("response.output_item.done", {"output_index": output_index, "item": item})
+
+
+def _web_search_events(writer: EventWriter, output_index: int, item: dict[str, Any]) -> None:
+    writer.emit(
+        "response.output_item.added",
+        {"output_index": output_index, "item": {**item, "status": "in_progress"}},
+    )
+    where = {"item_id": item["id"], "output_index": output_index}
+    for stage in ("in_progress", "searching", "completed"):
+        writer.emit(f"response.web_search_call.{stage}", where)
     writer.emit("response.output_item.done", {"output_index": output_index, "item": item})
 
 
