@@ -95,6 +95,7 @@ class Entry(Struct):
     secrets: tuple[str, ...] = ()
     # What the request carried that the parser didn't know (accepted: lenient validation).
     notes: list[str] = field(default_factory=list)
+    done: float | None = None  # time.monotonic() when it was closed (answered)
 
     @property
     def unmatched(self) -> bool:
@@ -165,6 +166,9 @@ class Journal:
         self._log = log if log is not None else MemoryStore().log("journal", size)
         self._in_flight: dict[int, Entry] = {}  # this process's, opened in `closing`
         self.opened = 0  # entries this process opened, resets included: how busy it has been
+        # Dashboard feeds open in this process: while any is, the server closes every entry
+        # (`closing`) even on a memory store, so that the feed sees them complete.
+        self.watchers = 0
 
     def open(self, method: str, endpoint: str, headers: Mapping[str, str]) -> Entry:
         return self._add(method, endpoint, redact_headers(headers), secrets_in(headers))
@@ -207,6 +211,7 @@ class Journal:
     def close(self, entries: Iterable[Entry]) -> None:
         for entry in entries:
             self._in_flight.pop(entry.seq, None)
+            entry.done = time.monotonic()
             self._log.append(entry.seq, entry.scrubbed())
 
     def reset(self) -> None:
@@ -224,6 +229,11 @@ class Journal:
         if open_now:
             found = sorted([*found, *open_now], key=_seq)[-self.size :]
         return found
+
+    def closed(self, after: int = 0) -> list[Entry]:
+        """The answered entries numbered above `after`, oldest first (every worker's; the
+        dashboard's feed reads these)."""
+        return self._log.records(Entry, after)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries())
