@@ -9,7 +9,7 @@ chat pays one attribute read for the dashboard existing.
 Entries reach the log as their requests close, not in number order (a long stream opened as #5
 closes after #6): each poll re-reads the newest `WINDOW` numbers and sends those not sent yet.
 A journal reset sends a `reset` event. Bounded: at most `MAX_LISTENERS` feeds at once (429
-past that), `BACKLOG` entries sent when a page connects, and a feed ends after `LIFETIME`
+past that), the journal's entries (bounded by its size) sent when a page connects, and a feed ends after `LIFETIME`
 seconds (the page reconnects), when the client leaves, or when the server shuts down.
 """
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 POLL = 0.25  # seconds between reads of the journal while a page listens
 WINDOW = 256  # numbers below the newest re-read each poll: requests that close late
-BACKLOG = 1000  # entries sent when a page connects (the journal keeps 1000 by default)
 MAX_LISTENERS = 8
 LIFETIME = 300.0  # seconds; then the feed ends and the page reconnects
 
@@ -128,10 +127,10 @@ class Cursor:
         self.newest = 0
 
     def hello(self) -> bytes:
-        """The first frames: the journal's generation, then its newest `BACKLOG` entries."""
+        """The first frames: the journal's generation, then the entries it holds."""
         hello = _frame("hello", {"generation": self.generation})
         answered = [e for e in self.journal.closed() if e.status is not None]
-        return hello + self._entries(answered[-BACKLOG:])
+        return hello + self._entries(answered)
 
     def poll(self) -> bytes:
         """The frames for what changed since the last poll."""

@@ -349,10 +349,12 @@ function start() {
   }
   for (const tab of document.querySelectorAll("[role=tab]")) tab.addEventListener("click", () => showView(tab.id.slice(4)));
   for (const id of ["filter-text", "filter-status", "filter-rule", "filter-model"]) {
-    $(id).addEventListener("input", () => {
-      ui.page = 0;
-      queueDraw();
-    });
+    for (const kind of ["input", "change"]) {
+      $(id).addEventListener(kind, () => {
+        ui.page = 0;
+        queueDraw();
+      });
+    }
   }
   $("pause").addEventListener("click", () => {
     ui.paused = !ui.paused;
