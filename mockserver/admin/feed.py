@@ -9,8 +9,9 @@ chat pays one attribute read for the dashboard existing.
 Entries reach the log as their requests close, not in number order (a long stream opened as #5
 closes after #6): each poll re-reads the newest `WINDOW` numbers and sends those not sent yet.
 A journal reset sends a `reset` event. Bounded: at most `MAX_LISTENERS` feeds at once (429
-past that), the journal's entries (bounded by its size) sent when a page connects, and a feed ends after `LIFETIME`
-seconds (the page reconnects), when the client leaves, or when the server shuts down.
+past that); a page that connects gets the journal's entries (bounded by its size); a feed ends
+after `LIFETIME` seconds (the page reconnects), when the client leaves, or when the server
+shuts down.
 """
 
 from __future__ import annotations

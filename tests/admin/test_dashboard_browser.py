@@ -71,7 +71,7 @@ def chromium(profile: Path) -> Iterator[WebDriver]:
         "--disable-sync",
         "--no-first-run",
         "--disable-dev-shm-usage",
-        "--window-size=1400,900",
+        "--window-size=1600,900",
         f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
@@ -120,7 +120,6 @@ def text_of(driver: WebDriver, element_id: str) -> str:
 
 def type_into(driver: WebDriver, element_id: str, text: str) -> None:
     from selenium.webdriver.common.by import By
-
     from selenium.webdriver.common.keys import Keys
 
     field = driver.find_element(By.ID, element_id)
