@@ -21,7 +21,6 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import orjson
-import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -151,6 +150,8 @@ class Dashboard:
 def rule_yaml(entry: Entry, state: MockState) -> str:
     """A scenario (one rule) that matches `entry`'s request: its model and its last user
     message, read as the matcher reads them (the request re-parsed by its dialect)."""
+    import yaml  # on first use: a server with no scenario files never imports PyYAML
+
     match: dict[str, Any] = {}
     if entry.model:
         match["model"] = entry.model
