@@ -24,7 +24,14 @@ from bench.servers import (
     mock_argv,
     mockserver_command,
 )
-from bench.workloads import CHAT, THROUGHPUT_SCENARIO, WORKLOADS, Workload
+from bench.workloads import (
+    CHAT,
+    GATEWAY_CHAT,
+    GATEWAY_SCENARIO,
+    THROUGHPUT_SCENARIO,
+    WORKLOADS,
+    Workload,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +62,19 @@ class Context:
         self._tmp = tempfile.TemporaryDirectory(prefix="mockserver-bench-")
         self.tmp = Path(self._tmp.name)
         self._mock: ServerProcess | None = None
+        self._gateway: ServerProcess | None = None
         self._baseline: ServerProcess | None = None
         self.payloads: dict[str, Payload] = {}
         self.missing: dict[str, str] = {}  # workload -> why mockserver can't serve it
         self.notes: dict[str, str] = {}  # workload -> remark about the captured response
 
     def start_mock(
-        self, scenario: Path | None, *, workers: int = 1, pinned: bool = True
+        self,
+        scenario: Path | None,
+        *,
+        workers: int = 1,
+        pinned: bool = True,
+        probe: Workload = CHAT,
     ) -> ServerProcess:
         """A fresh mockserver process, started and answering a chat request (the scenario is
         validated first, `mockserver validate`, so that a broken one fails the bench at once)."""
@@ -78,7 +91,7 @@ class Context:
             port,
             cores=self.server_cores if pinned else None,
         )
-        return server.start(CHAT.path, CHAT.encoded(), CHAT.headers)
+        return server.start(probe.path, probe.encoded(), probe.headers)
 
     def mock(self) -> ServerProcess:
         """The long-running mockserver on `bench/scenarios/throughput.yaml`."""
@@ -86,6 +99,13 @@ class Context:
             progress("starting mockserver on bench/scenarios/throughput.yaml")
             self._mock = self.start_mock(THROUGHPUT_SCENARIO)
         return self._mock
+
+    def gateway(self) -> ServerProcess:
+        """A second mockserver, on `bench/scenarios/gateway.yaml` (gateway mode on)."""
+        if self._gateway is None:
+            progress("starting mockserver on bench/scenarios/gateway.yaml")
+            self._gateway = self.start_mock(GATEWAY_SCENARIO, probe=GATEWAY_CHAT)
+        return self._gateway
 
     def capture_all(self) -> None:
         """One response per workload from mockserver: the baseline's payloads."""
@@ -137,7 +157,7 @@ class Context:
         return self._baseline.peak_rss_mb() if self._baseline and self._baseline.alive() else None
 
     def close(self) -> None:
-        for server in (self._mock, self._baseline):
+        for server in (self._mock, self._gateway, self._baseline):
             if server is not None:
                 server.stop()
         self._tmp.cleanup()

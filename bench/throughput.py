@@ -19,13 +19,13 @@ from bench.context import Context, progress
 from bench.report import FigureResult, FigureSpec, Target
 from bench.servers import Unavailable
 from bench.stats import median
-from bench.workloads import WORKLOADS
+from bench.workloads import GATEWAY_CHAT, WORKLOADS
 from bench.wrk import WrkError, WrkResult, lua_script, run_wrk
 
 
 @dataclass(frozen=True, slots=True)
 class Side:
-    server: Literal["mock", "baseline"]
+    server: Literal["mock", "baseline", "gateway"]
     workload: str
     beside: str = ""  # a run of its own, just before or after this workload's
 
@@ -69,6 +69,13 @@ COMPARISONS = [
     _vs_chat("responses", "Responses /v1/responses"),
     _vs_chat("gemini", "Gemini generateContent"),
     _vs_chat("embeddings", "embeddings /v1/embeddings"),
+    Comparison(
+        FigureSpec(
+            "gateway", "chat, gateway mode on", Target("min", "≥ 0.8× gateway off", 0.8), "rps"
+        ),
+        Side("gateway", "gateway-chat"),
+        Side("mock", "chat", beside="gateway"),
+    ),
 ]
 SPECS = [c.spec for c in COMPARISONS]
 
@@ -82,7 +89,7 @@ class Targets:
 
     def script(self, workload: str) -> str:
         if workload not in self.scripts:
-            w = WORKLOADS[workload]
+            w = WORKLOADS.get(workload) or GATEWAY_CHAT
             path = self.ctx.tmp / f"{workload}.lua"
             path.write_text(lua_script(w.encoded(), w.headers))
             self.scripts[workload] = str(path)
@@ -92,6 +99,8 @@ class Targets:
         self.ctx.capture_all()
         if side.workload in self.ctx.missing:
             raise Unavailable(self.ctx.missing[side.workload])
+        if side.server == "gateway":
+            return f"http://127.0.0.1:{self.ctx.gateway().port}{GATEWAY_CHAT.path}"
         if side.server == "mock":
             return f"http://127.0.0.1:{self.ctx.mock().port}{WORKLOADS[side.workload].path}"
         return f"http://127.0.0.1:{self.ctx.baseline().port}/{side.workload}"
@@ -99,7 +108,12 @@ class Targets:
     def run(self, side: Side, duration: float) -> WrkResult:
         """One wrk run, with the CPU time the server spent on it."""
         url = self.url(side)
-        server = self.ctx.mock() if side.server == "mock" else self.ctx.baseline()
+        servers = {
+            "mock": self.ctx.mock,
+            "gateway": self.ctx.gateway,
+            "baseline": self.ctx.baseline,
+        }
+        server = servers[side.server]()
         before = server.cpu_seconds()
         result = run_wrk(
             url,

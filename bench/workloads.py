@@ -14,6 +14,7 @@ from typing import Any
 SCENARIOS = Path(__file__).parent / "scenarios"
 THROUGHPUT_SCENARIO = SCENARIOS / "throughput.yaml"
 LATENCY_SCENARIO = SCENARIOS / "latency.yaml"
+GATEWAY_SCENARIO = SCENARIOS / "gateway.yaml"
 
 CHAT_MODEL = "gpt-4o-mini"
 AUTH = {"Authorization": "Bearer sk-bench", "Content-Type": "application/json"}
@@ -102,6 +103,14 @@ WORKLOADS: dict[str, Workload] = {
     w.name: w
     for w in (CHAT, STREAM_20, STREAM_200, DEFAULT, ANTHROPIC, RESPONSES, GEMINI, EMBEDDINGS)
 }
+
+# The scripted chat through gateway mode (`bench/scenarios/gateway.yaml`'s key).
+GATEWAY_CHAT = Workload(
+    "gateway-chat",
+    "/v1/chat/completions",
+    chat_body(SCRIPTED_PROMPT),
+    headers={"Authorization": "Bearer sk-benchgateway01", "Content-Type": "application/json"},
+)
 
 PACED = Workload(
     "paced",

@@ -30,6 +30,7 @@ from mockserver.store import Store, open_store
 from mockserver.tasks import repository
 
 if TYPE_CHECKING:
+    from mockserver.gateway.admission import Gateway
     from mockserver.protocols.anthropic.messages import AnthropicDialect
     from mockserver.protocols.dialect import Dialect
     from mockserver.protocols.gemini.generate import GeminiDialect
@@ -136,6 +137,7 @@ class MockState:
             on_change=self.task_changed,
         )
         self.generation = 0  # of the published scenarios this process serves
+        self.gateway: Gateway | None = None  # gateway mode: a scenario's `gateway:` section
         self._install(scenarios)
         if self.published.generation():  # published before: by another worker, or a past run
             self._adopt()
@@ -171,15 +173,23 @@ class MockState:
         strict_validation = scenarios.strict_validation
         if settings.validation is not None:
             strict_validation = settings.validation == "strict"
+        gateway = None
+        if scenarios.gateway is not None:
+            from mockserver.gateway.admission import Gateway
+
+            gateway = Gateway(scenarios.gateway, engine.seed, scenarios.clock, self.store)
+        elif self.gateway is not None:  # gateway mode ends: its keys and balances go with it
+            self.gateway.accounts.clear()
         # One assignment: a request sees the old scenarios, catalog and memo or the new ones
         # (the memo is new with the validation mode: a memoized request was parsed in one).
-        self.scenarios, self.catalog, self.engine, self.memo, self.strict_validation = (
-            scenarios,
-            catalog,
-            engine,
-            memo,
-            strict_validation,
-        )
+        (
+            self.scenarios,
+            self.catalog,
+            self.engine,
+            self.memo,
+            self.strict_validation,
+            self.gateway,
+        ) = (scenarios, catalog, engine, memo, strict_validation, gateway)
 
     def load(self, scenarios: ScenarioSet) -> None:
         """Replace the scenarios in this process and reset sequence state (the pytest plugin's
@@ -236,3 +246,5 @@ class MockState:
         self.tasks.reset()
         self.journal.reset()
         self.dialects.reset()
+        if self.gateway is not None:
+            self.gateway.reset()  # keys, balances and usage back to the scenario's

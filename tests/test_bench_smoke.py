@@ -260,6 +260,7 @@ def test_every_figure_key_is_selectable() -> None:
         "responses",
         "gemini",
         "embeddings",
+        "gateway",
         "big-prompt",
         "startup",
         "fixture-startup",
@@ -336,7 +337,14 @@ def test_each_figure_measures_its_two_sides_one_after_the_other() -> None:
         at = order.index(comparison.subject)
         assert order[at - 1] == comparison.reference
     chats = [side for side in order if side.server == "mock" and side.workload == "chat"]
-    assert [side.beside for side in chats] == ["", "anthropic", "responses", "gemini", "embeddings"]
+    assert [side.beside for side in chats] == [
+        "",
+        "anthropic",
+        "responses",
+        "gemini",
+        "embeddings",
+        "gateway",
+    ]
 
 
 def test_a_server_and_workload_measured_twice_a_round_is_warmed_once() -> None:

@@ -38,6 +38,7 @@ from mockserver.admin.guard import AdminError, Guard, media_type
 from mockserver.admin.published import Conflict, Source
 from mockserver.core.errors import APIError
 from mockserver.core.limits import MAX_YAML_DEPTH, too_deep
+from mockserver.gateway import admin_api as gateway_admin
 from mockserver.http.responses import RawResponse
 from mockserver.journal.calls import Calls, Filters
 from mockserver.scenario import ScenarioError, ScenarioIssue, ScenarioSet
@@ -66,6 +67,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         Route("/_mock/reset", guard(admin.reset), methods=["POST"]),
         Route("/_mock/tasks/clock", guard(admin.task_clock), methods=["GET", "POST"]),
         *dashboard.routes(admin),  # /_mock/ui and the routes it reads
+        *gateway_admin.routes(state, guard),  # keys and balances in gateway mode
     ]
 
 
@@ -214,7 +216,8 @@ class Admin:
         return _json(self._journal(request, Filters(matched=False)))
 
     def _journal(self, request: Request, base: Filters) -> dict[str, Any]:
-        _allow(request, ("rule", "model", "endpoint", "dialect", "status", "matched", "limit"))
+        allowed = ("rule", "model", "endpoint", "dialect", "status", "matched", "limit", "key_name")
+        _allow(request, allowed)
         query = request.query_params
         criteria = Filters(
             rule=query.get("rule"),
@@ -223,6 +226,7 @@ class Admin:
             dialect=query.get("dialect"),
             status=_integer(request, "status"),
             matched=_flag(request, "matched") if "matched" in query else base.matched,
+            key_name=query.get("key_name"),
         )
         found = Calls(self.state.journal.entries()).where(criteria)
         limit = _integer(request, "limit")

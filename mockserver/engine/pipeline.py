@@ -28,6 +28,7 @@ from mockserver.engine import latency
 from mockserver.engine.compose import depends_on_key
 from mockserver.engine.decide import retry_group
 from mockserver.engine.memo import Prepared, StaticReply
+from mockserver.gateway.errors import REQUEST_ID_HEADER
 from mockserver.http.delivery import Delivery, body_app, error_app, stream_app
 from mockserver.http.responses import RawResponse
 from mockserver.journal.journal import Entry
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope
 
     from mockserver.engine.decide import Decision
+    from mockserver.gateway.admission import Caller
     from mockserver.scenario import ReplySpec
     from mockserver.server_state import MockState
 
@@ -72,6 +74,19 @@ async def read_body(receive: Receive, headers: Iterable[tuple[bytes, bytes]], li
             chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def read_gateway_body(
+    scope: Scope, receive: Receive, state: MockState, caller: Caller | None
+) -> bytes:
+    """`read_body`; in gateway mode, a body too large gets the gateway's error."""
+    limit = state.settings.max_body_bytes
+    try:
+        return await read_body(receive, scope["headers"], limit)
+    except APIError as error:
+        if caller is None or error.status != 413 or state.gateway is None:
+            raise
+        raise state.gateway.body_too_large(caller, scope["path"], limit) from None
 
 
 def parse_json(raw: bytes, dialect: Dialect) -> Any:
@@ -129,17 +144,18 @@ def error_response(
     entry: Entry | None = None,
     extra: dict[str, str] | None = None,
 ) -> RawResponse:
+    body = getattr(error, "body", None)  # the gateway's own errors come written out
     # What the client sent may be quoted in the message (a near miss, a template's error).
     error.message = redact_text(error.message, entry.secrets if entry is not None else ())
-    headers = dialect.error_headers(error)
+    headers = dialect.error_headers(error) if body is None else {}
     headers.update(error.headers)
     if extra:
         headers.update(extra)
-    status = dialect.error_status(error)
+    status = dialect.error_status(error) if body is None else error.status
     if entry is not None:
         entry.status = status
         entry.disconnected = entry.disconnected or isinstance(error, ClientGone)
-    return RawResponse(orjson.dumps(dialect.render_error(error)), status, headers)
+    return RawResponse(orjson.dumps(body or dialect.render_error(error)), status, headers)
 
 
 def parse(
@@ -359,30 +375,45 @@ async def generate(
     entry.dialect = dialect.name
     memo = state.memo
     delivery: Delivery | None = None
+    gateway, charge = state.gateway, None
     try:
-        raw = await read_body(receive, scope["headers"], state.settings.max_body_bytes)
+        caller = gateway.authenticate(scope) if gateway is not None else None
+        raw = await read_gateway_body(scope, receive, state, caller)
         key = memo.key(scope, raw)
         prepared = memo.prepared(key)
-        if prepared is not None and prepared.static is not None:
+        inbound = None
+        if prepared is None:
+            inbound = inbound_from_scope(scope, path_params)
+            body = parse_json(raw, dialect)
+            entry.body = body
+            exchange = parse(state, dialect, body, inbound, entry)
+            prepared = prepare(state, dialect, exchange, body)
+            if dialect.memoizable(exchange):
+                memo.put(key, prepared)
+        if caller is not None:
+            assert gateway is not None
+            charge = gateway.admit(
+                caller,
+                prepared.exchange.model,
+                prepared.prompt_tokens,
+                prepared.exchange.max_tokens,
+                claude=scope["path"].startswith("/v1/messages"),
+                stream=prepared.exchange.stream,
+            )
+        if prepared.static is not None:
             entry.body = prepared.body
             entry.notes = prepared.exchange.notes
             reply = replay(state, dialect, prepared, entry)
             delivery = Delivery(latency=prepared.static.latency, key=reply.key)
         else:
-            inbound = inbound_from_scope(scope, path_params)
+            inbound = inbound or inbound_from_scope(scope, path_params)
             delivery = Delivery(inbound.headers, inbound.query)
-            if prepared is None:
-                body = parse_json(raw, dialect)
-                entry.body = body
-                exchange = parse(state, dialect, body, inbound, entry)
-                prepared = prepare(state, dialect, exchange, body)
-                if dialect.memoizable(exchange):
-                    memo.put(key, prepared)
-            else:
-                entry.body = prepared.body
-                entry.notes = prepared.exchange.notes
+            entry.body = prepared.body
+            entry.notes = prepared.exchange.notes
             reply = respond(state, dialect, prepared, entry, delivery)
     except APIError as error:
+        if gateway is not None:
+            gateway.refund(charge, entry)
         response = error_response(dialect, error, entry, delivery.headers if delivery else None)
         return error_app(response, entry, delivery)
     exchange = prepared.exchange
@@ -390,6 +421,19 @@ async def generate(
     headers.update(delivery.headers)
     if delivery.fault is None or delivery.fault.connection is None:
         entry.status = 200  # a broken connection answers no status at all
+    if charge is not None:
+        assert gateway is not None
+        headers[REQUEST_ID_HEADER] = charge.caller.request_id
+        if exchange.stream and (delivery.fault is not None or delivery.latency is not None):
+            # It may not go out whole: billed from what was sent, once it has ended.
+            from mockserver.gateway.stream_bill import BilledStream
+
+            app = stream_app(dialect, reply, exchange, headers, entry, delivery)
+            return BilledStream(app, gateway, charge, dialect, reply, exchange, entry)
+        if delivery.fault is not None and delivery.fault.connection is not None:
+            gateway.refund(charge, entry)  # the answer never arrives: a failed request
+        else:
+            gateway.settle(charge, reply.usage, entry)
     if exchange.stream:
         return stream_app(dialect, reply, exchange, headers, entry, delivery)
     body_bytes = dialect.render_body(reply, exchange)

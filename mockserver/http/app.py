@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver.admin import routes as admin
 from mockserver.core.errors import APIError
 from mockserver.engine.pipeline import error_response, generate
+from mockserver.gateway import cors, system_api
 from mockserver.http import endpoints as handlers
 from mockserver.http import request_log, task_endpoints
 from mockserver.http.endpoints import Endpoint, Handler, endpoint_of, on_first_use
@@ -65,6 +66,13 @@ class MockApp(Starlette):
                 await self._answer(scope, receive, send)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gateway = self.mock.gateway
+        if gateway is not None and gateway.spec.cors and cors.cross_origin(scope):
+            await cors.answer(self._route, scope, receive, send)  # new-api's CORS
+            return
+        await self._route(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] == "POST":
             path: str = scope["path"]
             response: ASGIApp | None = None
@@ -157,6 +165,7 @@ def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
         Route("/v1/models/{model:path}", gemini, methods=["POST"]),
         *admin.routes(state),
         *task_endpoints.routes(state),  # video, Midjourney (async tasks)
+        *system_api.routes(state),  # gateway mode only (404 otherwise)
     ]
 
 

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope
 from mockserver.core.catalog import ModelInfo
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
+from mockserver.core.reply import Usage
 from mockserver.engine.memo import Answered
 from mockserver.engine.pipeline import (
     answer,
@@ -26,9 +27,10 @@ from mockserver.engine.pipeline import (
     inbound_from_scope,
     inbound_of,
     parse_json,
-    read_body,
+    read_gateway_body,
     read_json,
 )
+from mockserver.gateway.errors import REQUEST_ID_HEADER
 from mockserver.http.responses import EventStream, RawResponse, json_response
 from mockserver.journal.journal import Entry
 from mockserver.protocols import leniency
@@ -146,6 +148,8 @@ def list_models(state: MockState) -> Endpoint:
         vendor = _vendor(request) if not request.url.path.startswith("/v1beta/") else "gemini"
         if request.url.path.startswith("/v1beta/openai/"):
             vendor = "openai"
+        if state.gateway is not None:  # behind the key: only what it may use
+            return _gateway_models(state, request, vendor)
         query = request.query_params
         try:
             if vendor == "anthropic":
@@ -166,6 +170,17 @@ def list_models(state: MockState) -> Endpoint:
         return json_response(body)
 
     return endpoint
+
+
+def _gateway_models(state: MockState, request: Request, vendor: str) -> ASGIApp:
+    from mockserver.gateway.models import list_models
+
+    if vendor == "anthropic" and "x-api-key" not in request.headers:
+        vendor = "openai"  # new-api answers Claude's shape to x-api-key + anthropic-version
+    try:
+        return json_response(list_models(state, request, vendor))
+    except APIError as error:
+        return error_response(_dialect_for(state, vendor), error)
 
 
 def get_model(state: MockState) -> Endpoint:
@@ -266,15 +281,30 @@ def completions(state: MockState) -> Endpoint:
     async def endpoint(request: Request) -> ASGIApp:
         entry = state.journal.open(request.method, request.url.path, request.headers)
         entry.dialect = d.name
+        gateway, charge = state.gateway, None
         try:
-            body = await read_json(request, state, d)
+            caller = gateway.authenticate(request.scope) if gateway is not None else None
+            raw = await read_gateway_body(request.scope, request.receive, state, caller)
+            body = parse_json(raw, d)
             entry.body = body
             exchanges = d.parse_prompts(body, inbound_of(request))
+            if caller is not None and gateway is not None:
+                first = exchanges[0]
+                charge = gateway.admit(caller, first.model, 0, first.max_tokens)
             replies = [answer(state, d, exchange, entry) for exchange in exchanges]
         except APIError as error:
+            if gateway is not None:
+                gateway.refund(charge, entry)
             return error_response(d, error, entry)
         entry.status = 200
         headers = d.reply_headers(replies[0], exchanges[0])
+        if charge is not None and gateway is not None:
+            usage = Usage(
+                sum(r.usage.prompt_tokens for r in replies),
+                sum(r.usage.completion_tokens for r in replies),
+            )
+            gateway.settle(charge, usage, entry)
+            headers[REQUEST_ID_HEADER] = charge.caller.request_id
         if exchanges[0].stream:
             frames = d.render_stream_many(replies, exchanges)
             entry.events_sent = len(frames)
@@ -301,9 +331,11 @@ def utility(
         entry = state.journal.open_raw(scope["method"], scope["path"], scope["headers"])
         entry.dialect = name
         memo = state.memo
+        gateway, charge = state.gateway, None
         try:
-            raw = await read_body(receive, scope["headers"], state.settings.max_body_bytes)
-            key = memo.key(scope, raw) if memoizable else None
+            caller = gateway.authenticate(scope) if gateway is not None else None
+            raw = await read_gateway_body(scope, receive, state, caller)
+            key = memo.key(scope, raw) if memoizable and caller is None else None
             known = memo.answered(key)
             if known is not None:
                 entry.body, entry.model, entry.status = known.request, known.model, 200
@@ -312,16 +344,34 @@ def utility(
             entry.body = body
             if isinstance(body, dict) and isinstance(body.get("model"), str):
                 entry.model = body["model"]
+            if caller is not None:
+                assert gateway is not None
+                charge = gateway.admit(caller, entry.model or "", 0, None)
             result = produce(state, body, inbound_from_scope(scope), entry)
         except APIError as error:
+            if gateway is not None:
+                gateway.refund(charge, entry)
             return error_response(shape, error, entry)
         entry.status = 200
         headers = shape.reply_headers(None, None)
+        if charge is not None:
+            assert gateway is not None
+            gateway.settle(charge, usage_of(result), entry)
+            headers[REQUEST_ID_HEADER] = charge.caller.request_id
         response = Answered(orjson.dumps(result), headers, body, entry.model)
         memo.put(key, response)
         return RawResponse(response.body, 200, response.headers)
 
     return handle
+
+
+def usage_of(result: dict[str, Any]) -> Usage:
+    """The usage an embeddings / rerank / moderation answer reports (for the gateway's bill)."""
+    usage = result.get("usage")
+    if not isinstance(usage, dict):
+        return Usage()
+    prompt = int(usage.get("prompt_tokens") or usage.get("total_tokens") or 0)
+    return Usage(prompt_tokens=prompt, completion_tokens=int(usage.get("completion_tokens") or 0))
 
 
 def on_first_use(make: Callable[[], Endpoint]) -> Endpoint:

@@ -44,11 +44,12 @@ class Filters(Struct, frozen=True):
     dialect: str | None = None
     status: int | None = None
     matched: bool | None = None  # True: a rule matched; False: matching ran, no rule held
+    key_name: str | None = None  # gateway mode: the name of the key that paid (a glob)
 
     def failures(self, entry: Entry) -> list[str]:
         """Why `entry` fails, one phrase per criterion: `rule: expected 'weather', got 'hi'`."""
         found = []
-        for name in ("rule", "model", "endpoint", "dialect"):
+        for name in ("rule", "model", "endpoint", "dialect", "key_name"):
             pattern = getattr(self, name)
             value = getattr(entry, name)
             if pattern is not None and (value is None or not fnmatch.fnmatchcase(value, pattern)):
@@ -122,8 +123,9 @@ class Calls(Sequence[Entry]):
         dialect: str | None = None,
         status: int | None = None,
         matched: bool | None = None,
+        key_name: str | None = None,
     ) -> Calls:
-        criteria = Filters(rule, model, endpoint, dialect, status, matched)
+        criteria = Filters(rule, model, endpoint, dialect, status, matched, key_name)
         return self.where(criteria)
 
     __call__ = filter

@@ -95,6 +95,10 @@ class Entry(Struct):
     secrets: tuple[str, ...] = ()
     # What the request carried that the parser didn't know (accepted: lenient validation).
     notes: list[str] = field(default_factory=list)
+    # Gateway mode (mockserver.gateway): the key's name (never the key) and what was billed.
+    key_name: str | None = None
+    quota: int | None = None
+    cost: float | None = None  # dollars (500,000 quota = $1)
     done: float | None = None  # time.monotonic() when it was closed (answered)
 
     @property
@@ -146,6 +150,9 @@ class Entry(Struct):
             "retry_group": self.retry_group,
             "worker": self.worker,
             "notes": self.notes,
+            "key_name": self.key_name,
+            "quota": self.quota,
+            "cost": self.cost,
         }
 
 

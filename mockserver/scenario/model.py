@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, PositiveInt, PrivateAttr, field_validator, model_validator
 
+from mockserver.scenario.gateway import GatewaySpec
 from mockserver.scenario.outcomes import FaultSpec, LatencySpec, ReplySpec, Step, TaskSpec
 from mockserver.scenario.predicates import Match
 from mockserver.scenario.scenario_set import DEFAULT_CLOCK
@@ -176,6 +177,7 @@ class Scenario(Spec):
     rate_limits: list[RateLimit] = Field(default_factory=list)
     embeddings: EmbeddingsSpec = Field(default_factory=EmbeddingsSpec)
     moderation: list[ModerationFlag] = Field(default_factory=list)
+    gateway: GatewaySpec | None = None  # keys, quotas and billing (mockserver.gateway)
 
     # Set by the loader: where the scenario came from, and how to find a key path's line.
     _source: str = PrivateAttr(default="<data>")

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the validated models: a set is built from them, never impor
     from mockserver.core.catalog import ModelInfo
     from mockserver.engine.content.embeddings import EmbeddingRules
     from mockserver.protocols.openai.moderations import ModerationRules
+    from mockserver.scenario.gateway import GatewaySpec
     from mockserver.scenario.model import (
         ChaosEntry,
         ModelEntry,
@@ -113,6 +114,7 @@ class ScenarioSet(Struct, frozen=True):
     # None when no scenario pins embeddings or flags moderations (their modules stay unloaded)
     embedding_rules: EmbeddingRules | None = None
     moderation_rules: ModerationRules | None = None
+    gateway: GatewaySpec | None = None  # the one scenario's `gateway:` that declares one
 
     @classmethod
     def build(cls, scenarios: Sequence[Scenario]) -> ScenarioSet:
@@ -148,6 +150,7 @@ class ScenarioSet(Struct, frozen=True):
             strict_validation=any(s.validation == "strict" for s in scenarios),
             embedding_rules=_embedding_rules(scenarios),
             moderation_rules=_moderation_rules(scenarios),
+            gateway=_gateway(scenarios),
         )
 
     def first_match(self, exchange: Exchange) -> tuple[CompiledRule, Variables] | None:
@@ -222,6 +225,32 @@ def _moderation_rules(scenarios: Sequence[Scenario]) -> ModerationRules | None:
     from mockserver.protocols.openai.moderations import FlagRule, ModerationRules
 
     return ModerationRules(tuple(FlagRule(contains, categories) for contains, categories in flags))
+
+
+def _gateway(scenarios: Sequence[Scenario]) -> GatewaySpec | None:
+    """The `gateway:` section; `ScenarioError` when more than one file declares one (one
+    gateway has one set of users and keys)."""
+    declaring = [s for s in scenarios if s.gateway is not None]
+    if len(declaring) > 1:
+        first, second = declaring[0], declaring[1]
+        line, column = second.location(("gateway",))
+        message = (
+            f"a second gateway section (the first is in {first.source}); "
+            "declare users, keys and prices in one file"
+        )
+        raise ScenarioError([ScenarioIssue(second.source, line, column, "gateway", message)])
+    if not declaring:
+        return None
+    scenario = declaring[0]
+    assert scenario.gateway is not None
+    issues = []
+    for path, message in scenario.gateway.reference_issues():
+        line, column = scenario.location(path)
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)[1:]
+        issues.append(ScenarioIssue(scenario.source, line, column, where, message))
+    if issues:
+        raise ScenarioError(issues)
+    return scenario.gateway
 
 
 def _count(number: int, one: str, many: str) -> str:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     import openai
     from google import genai
 
+    from mockserver.gateway.accounts import TokenRecord
+    from mockserver.gateway.admission import Gateway
     from mockserver.http.server_thread import ServerThread
     from mockserver.scenario import Scenario
     from mockserver.server_state import MockState
@@ -184,11 +186,12 @@ class MockServer:
         dialect: str | None = None,
         status: int | None = None,
         matched: bool | None = None,
+        key_name: str | None = None,
     ) -> Calls:
         """Exactly `times` requests meet the criteria (at least one when `times` is None);
         the `AssertionError` lists the journal's most similar requests and what they missed."""
         __tracebackhide__ = True
-        criteria = Filters(rule, model, endpoint, dialect, status, matched)
+        criteria = Filters(rule, model, endpoint, dialect, status, matched, key_name)
         return calls.assert_called(self.requests, criteria, times)
 
     def assert_all_rules_used(self, *, session: bool = True) -> None:
@@ -200,6 +203,56 @@ class MockServer:
             mine = {rule.name for s in (*self._inline, *self._marker) for rule in s.rules}
             rules = tuple(rule for rule in rules if rule.name in mine)
         calls.assert_all_rules_used(self.requests, rules)
+
+    # --- Gateway mode (a scenario with a `gateway:` section) ------------------------------
+
+    def create_key(
+        self,
+        name: str,
+        quota: int = 0,
+        *,
+        unlimited: bool = False,
+        models: Sequence[str] | None = None,
+        user: int = 1,
+        group: str = "",
+    ) -> str:
+        """A new gateway key (`sk-…`) named `name` with `quota` (500,000 = $1)."""
+        token = self._gateway().create_token(
+            name,
+            user_id=user,
+            remain_quota=quota,
+            unlimited_quota=unlimited,
+            model_limits=list(models) if models is not None else None,
+            group=group,
+        )
+        return "sk-" + token.key
+
+    def balance(self, name: str) -> int:
+        """The quota the key named `name` has left."""
+        return self._token(name).remain_quota
+
+    def spent(self, name: str) -> int:
+        """The quota the key named `name` has spent."""
+        return self._token(name).used_quota
+
+    def key(self, name: str) -> str:
+        """The full key of a token the scenario declares (derived from the seed unless given)."""
+        return "sk-" + self._token(name).key
+
+    def _gateway(self) -> Gateway:
+        gateway = self.state.gateway
+        if gateway is None:
+            raise RuntimeError(
+                "gateway mode is off: load a scenario with a `gateway:` section "
+                "(mockserver.load(...)) before using keys and quotas"
+            )
+        return gateway
+
+    def _token(self, name: str) -> TokenRecord:
+        token = self._gateway().token_named(name)
+        if token is None:
+            raise KeyError(f"no gateway key named {name!r}")
+        return token
 
     def journal_report(self) -> str:
         """This test's requests as the failure report prints them."""

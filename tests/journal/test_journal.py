@@ -134,6 +134,9 @@ def test_to_dict_names_every_recorded_fact() -> None:
         "retry_group",
         "worker",
         "notes",
+        "key_name",
+        "quota",
+        "cost",
     }
 
 

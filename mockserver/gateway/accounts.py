@@ -1,0 +1,294 @@
+"""The gateway's state — users, tokens (keys), counters and the usage log — behind one small
+interface over the shared store (`mockserver.store`), so that every worker agrees on every
+balance and, with `--state FILE`, balances survive a restart.
+
+Keys are stored without `sk-` (as new-api stores them); the full key never leaves this module
+except through `Accounts.full_key` (the System API's `POST /api/token/:id/key`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from msgspec import Struct
+from msgspec.structs import replace
+
+from mockserver.core import ids
+
+if TYPE_CHECKING:
+    from mockserver.store import Store
+
+# new-api's token status numbers (common/constants.go)
+ENABLED, DISABLED, EXPIRED, EXHAUSTED = 1, 2, 3, 4
+STATUS_NUMBERS = {"enabled": ENABLED, "disabled": DISABLED, "expired": EXPIRED, "exhausted": 4}
+
+
+class TokenRecord(Struct):
+    id: int
+    user_id: int
+    key: str  # without "sk-"
+    name: str
+    status: int = ENABLED
+    created_time: int = 0
+    accessed_time: int = 0
+    expired_time: int = -1
+    remain_quota: int = 0
+    unlimited_quota: bool = False
+    model_limits_enabled: bool = False
+    model_limits: str = ""  # comma-separated, as new-api keeps it
+    allow_ips: str = ""  # newline-separated
+    used_quota: int = 0
+    group: str = ""
+
+    def to_api(self, masked: bool = True) -> dict[str, Any]:
+        """The token as new-api's JSON shows it (`model/token.go`)."""
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "key": mask_key(self.key) if masked else self.key,
+            "status": self.status,
+            "name": self.name,
+            "created_time": self.created_time,
+            "accessed_time": self.accessed_time,
+            "expired_time": self.expired_time,
+            "remain_quota": self.remain_quota,
+            "unlimited_quota": self.unlimited_quota,
+            "model_limits_enabled": self.model_limits_enabled,
+            "model_limits": self.model_limits,
+            "allow_ips": self.allow_ips,
+            "used_quota": self.used_quota,
+            "group": self.group,
+            "cross_group_retry": False,
+        }
+
+
+class UserRecord(Struct):
+    id: int
+    username: str
+    display_name: str
+    role: int
+    status: int  # 1 enabled, 2 disabled
+    email: str
+    group: str
+    quota: int
+    access_token: str
+    used_quota: int = 0
+    request_count: int = 0
+
+
+class UsageLog(Struct, frozen=True):
+    """One billed request (new-api's consume log, trimmed): never the key, only its name."""
+
+    id: int
+    user_id: int
+    token_id: int
+    token_name: str
+    model_name: str
+    quota: int
+    prompt_tokens: int
+    completion_tokens: int
+    created_at: int
+    request_id: str
+    is_stream: bool = False
+    type: int = 2  # new-api's LogTypeConsume
+    username: str = ""
+    group: str = ""
+    other: str = "{}"  # JSON: the ratios it was billed at (`GenerateTextOtherInfo`)
+
+    def to_api(self, number: int) -> dict[str, Any]:
+        """As new-api lists a log to its user (`formatUserLogs`: numbered anew from 1 in the
+        order listed, no channel name)."""
+        return {
+            "id": number,
+            "user_id": self.user_id,
+            "created_at": self.created_at,
+            "type": self.type,
+            "content": "",
+            "username": self.username,
+            "token_name": self.token_name,
+            "model_name": self.model_name,
+            "quota": self.quota,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "use_time": 0,
+            "is_stream": self.is_stream,
+            "channel": 1,
+            "channel_name": "",
+            "token_id": self.token_id,
+            "group": self.group,
+            "ip": "",
+            "request_id": self.request_id,
+            "other": self.other,
+        }
+
+
+def mask_key(key: str) -> str:
+    """new-api's `MaskTokenKey`."""
+    if not key:
+        return ""
+    if len(key) <= 4:
+        return "*" * len(key)
+    if len(key) <= 8:
+        return key[:2] + "****" + key[-2:]
+    return key[:4] + "**********" + key[-4:]
+
+
+def derive_key(seed: int, name: str, user_id: int) -> str:
+    """A 48-character key (new-api's length) for a token the scenario gives no key."""
+    return ids.base62(ids.digest(seed, "gateway-key", user_id, name), "token", 48)
+
+
+def derive_access_token(seed: int, user_id: int) -> str:
+    """A System API access token for a user the scenario gives none (32 characters)."""
+    return ids.base62(ids.digest(seed, "gateway-access-token", user_id), "access", 32)
+
+
+CAPACITY = 10_000  # tokens, users and key index entries kept per table
+LOG_CAPACITY = 10_000  # billed requests kept
+
+ChargeResult = Literal["ok", "token_short", "user_short"]
+
+
+class Accounts:
+    """Users, tokens and the usage log of one gateway, on the shared store: every worker sees
+    the same balances. Records are replaced, never changed in place (the memory store keeps
+    the objects themselves); a charge is one transaction over the token and its user, so two
+    workers never both spend the same quota."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.users = store.table("gateway_users", CAPACITY)
+        self.tokens = store.table("gateway_tokens", CAPACITY)
+        self.keys = store.table("gateway_keys", CAPACITY)  # key (without sk-) → token id
+        self.meta = store.table("gateway_meta", 16)  # counters and what was seeded
+        self.usage = store.log("gateway_usage", LOG_CAPACITY)
+
+    def clear(self) -> None:
+        with self.store.transaction():
+            for table in (self.users, self.tokens, self.keys, self.meta):
+                table.clear()
+            self.usage.reset()
+
+    # --- users -----------------------------------------------------------------------------
+
+    def put_user(self, user: UserRecord) -> None:
+        self.users.set(str(user.id), user)
+
+    def user(self, user_id: int) -> UserRecord | None:
+        return self.users.get(str(user_id), UserRecord)
+
+    def user_by_access_token(self, access_token: str) -> UserRecord | None:
+        names = self.users.keys()  # a store table: no `in` over it
+        for name in names:
+            user = self.users.get(name, UserRecord)
+            if user is not None and user.access_token == access_token:
+                return user
+        return None
+
+    # --- tokens ----------------------------------------------------------------------------
+
+    def next_token_id(self) -> int:
+        return self.meta.incr("token_id")
+
+    def put_token(self, token: TokenRecord) -> None:
+        with self.store.transaction():
+            self.tokens.set(str(token.id), token)
+            self.keys.set(token.key, token.id)
+
+    def token(self, token_id: int) -> TokenRecord | None:
+        return self.tokens.get(str(token_id), TokenRecord)
+
+    def token_by_key(self, key: str) -> TokenRecord | None:
+        token_id = self.keys.get(key, int)
+        return None if token_id is None else self.token(token_id)
+
+    def tokens_of(self, user_id: int) -> list[TokenRecord]:
+        """The user's tokens, newest first (new-api orders by id desc)."""
+        names = self.tokens.keys()  # a store table: no `in` over it
+        found = [self.tokens.get(name, TokenRecord) for name in names]
+        return sorted((t for t in found if t is not None and t.user_id == user_id), key=_newest)
+
+    def delete_token(self, token: TokenRecord) -> None:
+        with self.store.transaction():
+            self.tokens.delete(str(token.id))
+            self.keys.delete(token.key)
+
+    def set_status(self, token_id: int, status: int) -> None:
+        def change(token: TokenRecord | None) -> TokenRecord | None:
+            return None if token is None else replace(token, status=status)
+
+        self.tokens.update(str(token_id), TokenRecord, change)
+
+    # --- quota -----------------------------------------------------------------------------
+
+    def pre_consume(self, token_id: int, user_id: int, quota: int) -> ChargeResult:
+        """Take `quota` from the token (unless unlimited) and the user, both or neither."""
+        if quota == 0:  # trusted, or free: nothing to take
+            return "ok"
+        with self.store.transaction():
+            token = self.token(token_id)
+            user = self.user(user_id)
+            if token is None or (not token.unlimited_quota and token.remain_quota < quota):
+                return "token_short"
+            if user is None or user.quota < quota:
+                return "user_short"
+            self.adjust(token_id, user_id, quota)
+        return "ok"
+
+    def adjust(self, token_id: int, user_id: int | None, delta: int, request: bool = False) -> None:
+        """Charge `delta` more quota (a refund when negative); `request` counts one request
+        on the user (new-api counts it with the bill)."""
+
+        def on_token(token: TokenRecord | None) -> TokenRecord | None:
+            if token is None:
+                return None
+            return replace(
+                token,
+                remain_quota=token.remain_quota - delta,
+                used_quota=token.used_quota + delta,
+            )
+
+        def on_user(user: UserRecord | None) -> UserRecord | None:
+            if user is None:
+                return None
+            return replace(
+                user,
+                quota=user.quota - delta,
+                used_quota=user.used_quota + delta,
+                request_count=user.request_count + int(request),
+            )
+
+        if not delta and not request:
+            return
+        with self.store.transaction():
+            if delta:
+                self.tokens.update(str(token_id), TokenRecord, on_token)
+            if user_id is not None:
+                self.users.update(str(user_id), UserRecord, on_user)
+
+    # --- requests and logs -----------------------------------------------------------------
+
+    def next_request(self) -> int:
+        return self.meta.incr("request")
+
+    def seeded(self) -> str | None:
+        return self.meta.get("seeded", str)
+
+    def mark_seeded(self, fingerprint: str) -> None:
+        self.meta.set("seeded", fingerprint)
+
+    def log(self, entry: UsageLog) -> None:
+        seq, _ = self.usage.open()
+        self.usage.append(seq, replace(entry, id=seq))
+
+    def logs(self, token_name: str | None = None, user_id: int | None = None) -> list[UsageLog]:
+        return [
+            e
+            for e in self.usage.records(UsageLog)
+            if (token_name is None or e.token_name == token_name)
+            and (user_id is None or e.user_id == user_id)
+        ]
+
+
+def _newest(token: TokenRecord) -> int:
+    return -token.id
