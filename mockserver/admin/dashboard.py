@@ -7,6 +7,8 @@
                                          `POST /_mock/scenarios` accepts
     GET  /_mock/scenarios/usage          files and rules in force, hit counts, rules unused
     GET  /_mock/tasks                    async tasks, newest first (?family=)
+    GET  /_mock/gateway/balances         gateway mode: every key's balance, and the billed
+                                         requests (the page charts each key's spend)
 
 The page's files are static and hold no data, so they pass the admin guard without the token (a
 browser can't send one when it opens a page); every call the page makes carries it
@@ -64,6 +66,7 @@ def routes(admin: Admin) -> list[BaseRoute]:
         Route("/_mock/requests/{seq:int}/rule", guard(board.rule), methods=["GET"]),
         Route("/_mock/scenarios/usage", guard(board.usage), methods=["GET"]),
         Route("/_mock/tasks", guard(board.tasks), methods=["GET"]),
+        Route("/_mock/gateway/balances", guard(board.balances), methods=["GET"]),
     ]
 
 
@@ -134,6 +137,10 @@ class Dashboard:
         found.sort(key=lambda task: task.seq, reverse=True)
         return _json({"now": repository.now(), "tasks": [_task(task) for task in found]})
 
+    async def balances(self, request: Request) -> Response:
+        _no_query(request)
+        return _json(gateway_balances(self.state))
+
     def _entry(self, request: Request) -> Entry:
         seq = request.path_params["seq"]
         for entry in reversed(self.state.journal.entries()):
@@ -202,6 +209,26 @@ def scenario_usage(state: MockState) -> dict[str, Any]:
         "unused": [rule["name"] for rule in rules if not rule["hits"]],
         "default_replies": sum(1 for e in entries if e.rule is None and e.status is not None),
         "journal": {"requests": len(entries), "size": state.journal.size},
+    }
+
+
+def gateway_balances(state: MockState) -> dict[str, Any]:
+    """Every key of gateway mode with its balance (keys masked), and the usage log, oldest
+    first; `{"on": false}` outside gateway mode."""
+    from mockserver.gateway import admin_api
+    from mockserver.gateway.accounts import TokenRecord
+
+    gateway = state.gateway
+    if gateway is None:
+        return {"on": False, "keys": [], "usage": []}
+    tokens = gateway.accounts.tokens
+    names = tokens.keys()  # a store table: no iterating over it
+    found = [tokens.get(name, TokenRecord) for name in names]
+    keys = sorted((t for t in found if t is not None), key=lambda token: token.id)
+    return {
+        "on": True,
+        "keys": [admin_api.balance(token) for token in keys],
+        "usage": [admin_api.usage_entry(log) for log in gateway.accounts.logs()],
     }
 
 

@@ -61,6 +61,8 @@ def summary(entry: Entry) -> dict[str, Any]:
         "fault": entry.fault,
         "status": entry.status,
         "usage": entry.usage,
+        "key_name": entry.key_name,
+        "cost": entry.cost,
         "duration_ms": None if done is None else round((done - entry.at) * 1000, 1),
         "stream": entry.stream,
         "events_sent": entry.events_sent,

@@ -199,6 +199,28 @@ def test_tasks_lists_submitted_tasks_and_refuses_an_unknown_family() -> None:
     assert refused.status_code == 400 and "video, midjourney" in refused.json()["error"]["message"]
 
 
+def test_balances_say_when_gateway_mode_is_off_and_list_every_key_when_on(tmp_path: Any) -> None:
+    from tests.gateway.gateway_scenario import KEYS, SCENARIO
+
+    assert client_for().get("/_mock/gateway/balances").json() == {
+        "on": False,
+        "keys": [],
+        "usage": [],
+    }
+    scenario = tmp_path / "gateway.yaml"
+    scenario.write_text(SCENARIO)
+    client = client_for(scenario_paths=[str(scenario)])
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}
+    headers = {"authorization": "Bearer " + KEYS["main"]}
+    assert client.post("/v1/chat/completions", json=body, headers=headers).status_code == 200
+    found = client.get("/_mock/gateway/balances").json()
+    main = found["keys"][0]
+    assert main["name"] == "main" and main["spent"] > 0
+    assert main["key"] != KEYS["main"] and KEYS["main"] not in orjson.dumps(found).decode()
+    assert [(u["key_name"], u["model"]) for u in found["usage"]] == [("main", "gpt-4o-mini")]
+    assert client.get("/_mock/requests/1").json()["key_name"] == "main"
+
+
 # --- The feed ----------------------------------------------------------------------------------
 
 

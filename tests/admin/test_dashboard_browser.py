@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import httpx
 import openai
 import pytest
 
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
+KEY, RULE, STATUS, COST = 4, 5, 7, 9  # columns of the traffic table
 WAIT = 20  # seconds at most for the page to show something (a bound, not a measurement)
 GREETING = """\
 version: 1
@@ -158,13 +160,13 @@ def test_rows_appear_live_filter_open_copy_a_rule_and_load_it_back(
     )
     wait_for(browser, row_count(browser, 2), "the second request never showed")
     newest, oldest = rows(browser)
-    assert newest[0] == "2" and newest[3] == "gpt-4o-mini" and newest[6] == "200"
-    assert newest[4] == "default (no match)"
-    assert oldest[4] == "greeting" and "openai.chat" in oldest[2]
+    assert newest[0] == "2" and newest[3] == "gpt-4o-mini" and newest[STATUS] == "200"
+    assert newest[RULE] == "default (no match)"
+    assert oldest[RULE] == "greeting" and "openai.chat" in oldest[2]
 
     type_into(browser, "filter-rule", "greeting")
     wait_for(browser, row_count(browser, 1), "the rule filter kept the wrong rows")
-    assert rows(browser)[0][4] == "greeting"
+    assert rows(browser)[0][RULE] == "greeting"
     type_into(browser, "filter-rule", "")
     type_into(browser, "filter-model", "mini")
     wait_for(browser, row_count(browser, 1), "the model filter kept the wrong rows")
@@ -192,7 +194,7 @@ def test_rows_appear_live_filter_open_copy_a_rule_and_load_it_back(
     )
     assert again.choices[0].message.content == "Replace this reply: rule copied from request #2."
     wait_for(browser, row_count(browser, 3), "the third request never showed")
-    assert rows(browser)[0][4] == "copied-2"
+    assert rows(browser)[0][RULE] == "copied-2"
 
 
 def test_pause_holds_rows_and_clear_resets_the_journal(
@@ -247,3 +249,50 @@ def test_ten_thousand_rows_are_paged_and_the_scenarios_view_counts_hits(
         assert [r.text.split()[0] for r in rules] == ["greeting", "never"]
         assert rules[0].text.endswith("5000")
         screenshot(browser, tmp_path, "dashboard-scenarios")
+
+
+def test_gateway_keys_balances_and_spend_and_a_task_progressing(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.gateway.gateway_scenario import KEYS, SCENARIO
+
+    server = start_server(SCENARIO)
+    with chromium(tmp_path / "chromium-profile") as browser:
+        open_page(browser, server)
+        for key, model in (("main", "gpt-4o-mini"), ("vip", "gpt-4o"), ("main", "gpt-4o-mini")):
+            client = openai.OpenAI(base_url=server.url + "/v1", api_key=KEYS[key], max_retries=0)
+            client.chat.completions.create(
+                model=model, messages=[{"role": "user", "content": "hello"}]
+            )
+        wait_for(browser, row_count(browser, 3), "the gateway's requests never showed")
+        assert [row[KEY] for row in rows(browser)] == ["main", "vip", "main"]
+        assert all(row[COST].startswith("$") for row in rows(browser))
+        type_into(browser, "filter-key", "vip")
+        wait_for(browser, row_count(browser, 1), "the key filter kept the wrong rows")
+
+        browser.find_element(By.ID, "tab-gateway").click()
+        wait_for(browser, lambda d: "billed requests" in text_of(d, "gateway-summary"), "no keys")
+        assert text_of(browser, "gateway-summary") == "8 keys, 3 billed requests"
+        names = [
+            r.text.split()[1] for r in browser.find_elements(By.CSS_SELECTOR, "#keys tbody tr")
+        ]
+        assert names[:2] == ["main", "small"]
+        assert KEYS["main"] not in browser.page_source  # masked: main**********0000
+        lines = browser.find_elements(By.CSS_SELECTOR, "#spend-chart polyline")
+        assert len(lines) == 2  # main and vip spent
+        screenshot(browser, tmp_path, "dashboard-gateway")
+
+        http = httpx.Client(
+            base_url=server.url, headers={"authorization": "Bearer " + KEYS["main"]}
+        )
+        with http:
+            video = http.post("/v1/videos", json={"model": "sora-2", "prompt": "a cat"}).json()
+            browser.find_element(By.ID, "tab-tasks").click()
+            wait_for(browser, lambda d: "QUEUED" in text_of(d, "tasks"), "the task never showed")
+            http.get(f"/v1/videos/{video['id']}")  # each poll moves it one stage on
+            http.get(f"/v1/videos/{video['id']}")
+        browser.find_element(By.ID, "refresh-tasks").click()
+        wait_for(browser, lambda d: "SUCCESS" in text_of(d, "tasks"), "the task never finished")
+        assert "3 / 3" in text_of(browser, "tasks")

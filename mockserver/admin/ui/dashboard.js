@@ -117,6 +117,7 @@ function filters() {
     status: $("filter-status").value,
     rule: $("filter-rule").value.trim().toLowerCase(),
     model: $("filter-model").value.trim().toLowerCase(),
+    key: $("filter-key").value.trim().toLowerCase(),
   };
 }
 
@@ -125,6 +126,7 @@ function keeps(row, f) {
   const rule = (row.rule || "default").toLowerCase();
   if (f.rule && !rule.includes(f.rule)) return false;
   if (f.model && !(row.model || "").toLowerCase().includes(f.model)) return false;
+  if (f.key && !(row.key_name || "").toLowerCase().includes(f.key)) return false;
   if (f.text && !JSON.stringify(row).toLowerCase().includes(f.text)) return false;
   return true;
 }
@@ -169,10 +171,12 @@ function rowElement(row) {
   cell(tr, new Date(row.time * 1000).toLocaleTimeString());
   cell(tr, row.method + " " + row.endpoint + (row.dialect ? " · " + row.dialect : ""));
   cell(tr, row.model);
+  cell(tr, row.key_name);
   cell(tr, row.rule || (row.unmatched ? "default (no match)" : "default"), row.rule ? "" : "muted");
   cell(tr, faultText(row.fault), "fault");
   cell(tr, row.status === null ? "…" : row.status, "s" + String(row.status || "")[0]);
   cell(tr, usageText(row.usage));
+  cell(tr, row.cost === null || row.cost === undefined ? "" : "$" + row.cost.toFixed(6));
   cell(tr, row.duration_ms === null ? "" : row.duration_ms + " ms");
   cell(tr, row.stream ? row.events_sent + (row.disconnected ? " · disconnected" : "") : row.disconnected ? "disconnected" : "");
   return tr;
@@ -215,6 +219,8 @@ async function openDetail(seq) {
     fact("endpoint", entry.method + " " + entry.endpoint),
     fact("dialect", entry.dialect),
     fact("model", entry.model),
+    fact("key", entry.key_name),
+    fact("cost", entry.cost === null ? "" : "$" + entry.cost + " (" + entry.quota + " quota)"),
     fact("rule", entry.rule || (entry.strict_miss ? "none (strict: 400)" : "default reply")),
     fact("status", entry.status),
     fact("usage", entry.usage ? JSON.stringify(entry.usage) : ""),
@@ -329,6 +335,84 @@ async function showTasks() {
   $("task-summary").textContent = found.tasks.length + " tasks";
 }
 
+async function showGateway() {
+  let found;
+  try {
+    found = await callJson("/_mock/gateway/balances");
+  } catch (error) {
+    $("gateway-summary").textContent = error.message;
+    return;
+  }
+  if (!found.on) {
+    $("gateway-summary").textContent = "gateway mode is off: load a scenario with a gateway: section (users, keys, prices)";
+    $("keys").tBodies[0].replaceChildren();
+    $("spend-chart").replaceChildren();
+    return;
+  }
+  const statuses = { 1: "enabled", 2: "disabled", 3: "expired", 4: "exhausted" };
+  const body = document.createElement("tbody");
+  for (const key of found.keys) {
+    const tr = document.createElement("tr");
+    cell(tr, key.key);
+    cell(tr, key.name);
+    cell(tr, key.user_id);
+    cell(tr, key.group || "default");
+    cell(tr, statuses[key.status] || key.status);
+    cell(tr, key.unlimited_quota ? "unlimited" : key.remain_quota);
+    cell(tr, key.spent);
+    cell(tr, "$" + key.spent_usd.toFixed(6));
+    body.append(tr);
+  }
+  $("keys").tBodies[0].replaceWith(body);
+  $("gateway-summary").textContent = found.keys.length + " keys, " + found.usage.length + " billed requests";
+  drawSpend(found.usage);
+}
+
+// Cumulative spend of each key over the billed requests, as an SVG line chart.
+function drawSpend(usage) {
+  const svgNs = "http://www.w3.org/2000/svg";
+  const width = 640, height = 200, pad = 30;
+  const svg = document.createElementNS(svgNs, "svg");
+  svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "cumulative spend per key");
+  const totals = {};
+  const lines = {};
+  usage.forEach((log, index) => {
+    totals[log.key_name] = (totals[log.key_name] || 0) + log.cost;
+    (lines[log.key_name] = lines[log.key_name] || []).push([index + 1, totals[log.key_name]]);
+  });
+  const most = Math.max(1e-9, ...Object.values(totals));
+  const x = (n) => pad + ((width - 2 * pad) * n) / Math.max(1, usage.length);
+  const y = (v) => height - pad - ((height - 2 * pad) * v) / most;
+  const axis = document.createElementNS(svgNs, "path");
+  axis.setAttribute("d", "M" + pad + " " + pad + "V" + (height - pad) + "H" + (width - pad));
+  axis.setAttribute("class", "axis");
+  svg.append(axis);
+  const colours = ["#0b57d0", "#b3261e", "#1e6b35", "#8a5a00", "#6a1b9a", "#00796b"];
+  Object.entries(lines).forEach(([name, points], index) => {
+    const path = document.createElementNS(svgNs, "polyline");
+    path.setAttribute("points", [[0, 0], ...points].map(([n, v]) => x(n) + "," + y(v)).join(" "));
+    path.setAttribute("stroke", colours[index % colours.length]);
+    path.setAttribute("class", "line");
+    const label = document.createElementNS(svgNs, "text");
+    const [lastN, lastV] = points[points.length - 1];
+    const nearEdge = x(lastN) > width - 140; // labels at the right edge read leftwards
+    label.setAttribute("x", String(nearEdge ? x(lastN) : x(lastN) + 4));
+    label.setAttribute("y", String(nearEdge ? y(lastV) - 6 : y(lastV)));
+    if (nearEdge) label.setAttribute("text-anchor", "end");
+    label.setAttribute("fill", colours[index % colours.length]);
+    label.textContent = name + " $" + lastV.toFixed(6);
+    svg.append(path, label);
+  });
+  const caption = document.createElementNS(svgNs, "text");
+  caption.setAttribute("x", String(pad));
+  caption.setAttribute("y", String(pad - 10));
+  caption.textContent = "max $" + most.toFixed(6) + " · " + usage.length + " billed requests";
+  svg.append(caption);
+  $("spend-chart").replaceChildren(svg);
+}
+
 // --- Wiring ----------------------------------------------------------------------------------
 
 function showView(name) {
@@ -339,6 +423,7 @@ function showView(name) {
   }
   if (name === "scenarios") showScenarios();
   if (name === "tasks") showTasks();
+  if (name === "gateway") showGateway();
 }
 
 function start() {
@@ -348,7 +433,7 @@ function start() {
     history.replaceState(null, "", location.pathname); // the token leaves the address bar
   }
   for (const tab of document.querySelectorAll("[role=tab]")) tab.addEventListener("click", () => showView(tab.id.slice(4)));
-  for (const id of ["filter-text", "filter-status", "filter-rule", "filter-model"]) {
+  for (const id of ["filter-text", "filter-status", "filter-rule", "filter-model", "filter-key"]) {
     for (const kind of ["input", "change"]) {
       $(id).addEventListener(kind, () => {
         ui.page = 0;
@@ -388,6 +473,7 @@ function start() {
   $("load-rule").addEventListener("click", loadRule);
   $("refresh-scenarios").addEventListener("click", showScenarios);
   $("refresh-tasks").addEventListener("click", showTasks);
+  $("refresh-gateway").addEventListener("click", showGateway);
   $("login").addEventListener("submit", (event) => {
     event.preventDefault();
     sessionStorage.setItem("mockserver-admin-token", $("token").value);
