@@ -241,6 +241,33 @@ def test_the_cursor_sends_late_closers_once_and_a_reset() -> None:
     assert _events(cursor.poll()) == [("reset", {"generation": 1})]
 
 
+def test_the_cursor_reads_every_worker_s_entries_on_a_shared_store(tmp_path: Any) -> None:
+    from mockserver.store.sqlite import SqliteStore
+
+    store = SqliteStore(str(tmp_path / "state.db"), durable=False)
+    try:
+        writer = Journal(100, store.log("journal", 100), shared=True)  # another worker's
+        reader = Journal(100, store.log("journal", 100), shared=True)
+        cursor = Cursor(reader)
+        assert _events(cursor.hello()) == [("hello", {"generation": 0})]
+        with writer.closing():
+            entry = writer.open("POST", "/v1/chat/completions", {"authorization": f"Bearer {KEY}"})
+            entry.status, entry.model = 200, "gpt-4o"
+        [(name, row)] = [(n, v) for n, v in _rows(cursor.poll())]
+        assert name == "entry" and row["model"] == "gpt-4o" and row["duration_ms"] is not None
+    finally:
+        store.close()
+
+
+def _rows(data: bytes) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for frame in data.decode().split("\n\n"):
+        if frame:
+            name, payload = frame.split("\n")
+            found.append((name.removeprefix("event: "), orjson.loads(payload[len("data: ") :])))
+    return found
+
+
 def _events(data: bytes) -> list[tuple[str, Any]]:
     found = []
     for frame in data.decode().split("\n\n"):

@@ -296,3 +296,24 @@ def test_gateway_keys_balances_and_spend_and_a_task_progressing(
         browser.find_element(By.ID, "refresh-tasks").click()
         wait_for(browser, lambda d: "SUCCESS" in text_of(d, "tasks"), "the task never finished")
         assert "3 / 3" in text_of(browser, "tasks")
+
+
+def test_with_an_admin_token_the_page_asks_for_it_or_takes_it_from_the_link(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    server = start_server(GREETING, admin_token="let-me-in")
+    with chromium(tmp_path / "chromium-profile") as browser:
+        browser.get(server.url + "/_mock/ui")
+        login = browser.find_element(By.ID, "login")
+        wait_for(browser, lambda d: login.is_displayed(), "the page never asked for the token")
+        assert "HTTP 401" in text_of(browser, "feed-state")
+        type_into(browser, "token", "let-me-in")
+        browser.find_element(By.CSS_SELECTOR, "#login button").click()
+        wait_for(browser, lambda d: text_of(d, "feed-state") == "live", "the token didn't work")
+
+    with chromium(tmp_path / "chromium-profile-2") as browser:
+        browser.get(server.url + "/_mock/ui#token=let-me-in")
+        wait_for(browser, lambda d: text_of(d, "feed-state") == "live", "the link's token failed")
+        assert "let-me-in" not in browser.current_url  # taken out of the address bar
