@@ -29,6 +29,7 @@ redact = mask  # the name this module gave it first
 # The entries opened while answering the current request (`Journal.closing`).
 _pending: ContextVar[list[Entry] | None] = ContextVar("mockserver_journal_pending", default=None)
 WORKER = os.getpid()  # journaled with each entry: which worker process answered
+TIMELINE_POINTS = 500  # stream events whose due times an entry keeps
 
 
 def _forked() -> None:
@@ -100,6 +101,9 @@ class Entry(Struct):
     quota: int | None = None
     cost: float | None = None  # dollars (500,000 quota = $1)
     done: float | None = None  # time.monotonic() when it was closed (answered)
+    # A paced or delayed stream: when each event was due, in ms from the request's arrival
+    # (its first `TIMELINE_POINTS`); the dashboard draws it with `events_sent`.
+    timeline: list[float] | None = None
 
     @property
     def unmatched(self) -> bool:

@@ -171,6 +171,40 @@ def test_copy_as_rule_says_so_when_there_is_nothing_to_match_on() -> None:
     assert "no model and no user message" in refused.json()["error"]["message"]
 
 
+PACED = """\
+version: 1
+rules:
+  - name: paced
+    match: {model: gpt-4o}
+    latency: {ttft: 0.02, tokens_per_second: 2000}
+    sequence:
+      - fault: {disconnect_after: 3}
+      - reply: {content: "one two three four five six seven eight nine ten"}
+"""
+
+
+def test_a_paced_stream_s_detail_carries_its_timeline_and_where_a_fault_cut_it(
+    start_server: StartServer,
+) -> None:
+    server = start_server(PACED)
+    with httpx.Client(base_url=server.url, headers={"authorization": f"Bearer {KEY}"}) as client:
+        body = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "x"}]}
+        for _ in range(2):  # the rule's sequence: cut after 3 events, then whole
+            try:
+                with client.stream("POST", "/v1/chat/completions", json=body) as response:
+                    for _ in response.iter_bytes():
+                        pass
+            except httpx.HTTPError:  # the cut stream ends without its terminator
+                pass
+        cut = client.get("/_mock/requests/1").json()
+        paced = client.get("/_mock/requests/2").json()
+    due = paced["timeline"]
+    assert due[0] == 20.0  # the first event due at the rule's ttft
+    assert due == sorted(due) and len(due) == paced["events_sent"] > 3
+    assert cut["fault"] and cut["events_sent"] == 3, cut
+    assert cut["timeline"] == due[:3]  # the same plan, cut where the fault says
+
+
 # --- Scenarios and tasks -----------------------------------------------------------------------
 
 

@@ -317,3 +317,29 @@ def test_with_an_admin_token_the_page_asks_for_it_or_takes_it_from_the_link(
         browser.get(server.url + "/_mock/ui#token=let-me-in")
         wait_for(browser, lambda d: text_of(d, "feed-state") == "live", "the link's token failed")
         assert "let-me-in" not in browser.current_url  # taken out of the address bar
+
+
+def test_a_paced_stream_shows_its_timeline(start_server: StartServer, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.admin.test_dashboard import PACED
+
+    server = start_server(PACED)
+    with chromium(tmp_path / "chromium-profile") as browser:
+        open_page(browser, server)
+        client = openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=0)
+        with pytest.raises(openai.APIError):  # the first answer is cut after 3 events
+            for _ in client.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True
+            ):
+                pass
+        wait_for(browser, row_count(browser, 1), "the stream never showed")
+        row = "#traffic tbody tr[data-seq='1']"
+        wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, row).click() or True, "no row")
+        wait_for(browser, lambda d: "TTFT" in text_of(d, "detail-stream"), "no timeline")
+        stream = text_of(browser, "detail-stream")
+        assert "3 events sent" in stream and "disconnect_after=3" in stream
+        assert "first event due at 20 ms (TTFT)" in stream
+        ticks = browser.find_elements(By.CSS_SELECTOR, "#detail-stream svg line.sent")
+        assert len(ticks) == 3
+        screenshot(browser, tmp_path, "dashboard-stream")

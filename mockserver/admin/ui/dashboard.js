@@ -236,11 +236,51 @@ async function openDetail(seq) {
   });
   if (!misses.length) misses.push(Object.assign(document.createElement("li"), { textContent: entry.rule ? "a rule matched" : "no rules were tried" }));
   $("detail-misses").replaceChildren(...misses);
-  $("detail-stream").textContent = entry.stream
-    ? entry.events_sent + " events sent" + (entry.disconnected ? "; the client disconnected" : "; completed") + (entry.fault ? "; fault: " + faultText(entry.fault) : "")
-    : "not a stream";
+  $("detail-stream").replaceChildren(...streamFacts(entry));
   $("detail-body").textContent = typeof entry.body === "string" ? entry.body : JSON.stringify(entry.body, null, 2);
   $("detail-headers").textContent = JSON.stringify(entry.headers, null, 2);
+}
+
+// A stream's events: how many went out, and for a paced one when each was due (TTFT, the
+// gaps between events, where a fault or the client cut it), as text and a strip of ticks.
+function streamFacts(entry) {
+  if (!entry.stream) return [document.createTextNode("not a stream")];
+  const ending = entry.disconnected ? "the client disconnected" : entry.fault ? "fault: " + faultText(entry.fault) : "completed";
+  const lines = [entry.events_sent + " events sent; " + ending];
+  const due = entry.timeline || [];
+  if (!due.length) {
+    lines.push("sent at once (no pacing): no timeline");
+    return lines.map((line) => Object.assign(document.createElement("div"), { textContent: line }));
+  }
+  const gaps = due.slice(1).map((at, i) => at - due[i]).sort((a, b) => a - b);
+  const median = gaps.length ? gaps[Math.floor(gaps.length / 2)] : 0;
+  lines.push("first event due at " + due[0] + " ms (TTFT); last at " + due[due.length - 1] + " ms");
+  if (gaps.length) lines.push("gaps between events: " + gaps[0].toFixed(1) + " – " + gaps[gaps.length - 1].toFixed(1) + " ms, median " + median.toFixed(1) + " ms");
+  if (entry.events_sent < due.length) lines.push("cut after event " + entry.events_sent + " of " + due.length + " (at " + (entry.events_sent ? due[entry.events_sent - 1] : 0) + " ms)");
+  const found = lines.map((line) => Object.assign(document.createElement("div"), { textContent: line }));
+  found.push(timelineStrip(due, entry.events_sent));
+  return found;
+}
+
+function timelineStrip(due, sent) {
+  const svgNs = "http://www.w3.org/2000/svg";
+  const width = 420, height = 28, end = Math.max(1, due[due.length - 1]);
+  const svg = document.createElementNS(svgNs, "svg");
+  svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+  svg.setAttribute("class", "timeline");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "stream events over time");
+  due.forEach((at, index) => {
+    const tick = document.createElementNS(svgNs, "line");
+    const x = 4 + ((width - 8) * at) / end;
+    tick.setAttribute("x1", String(x));
+    tick.setAttribute("x2", String(x));
+    tick.setAttribute("y1", "4");
+    tick.setAttribute("y2", String(height - 4));
+    tick.setAttribute("class", index < sent ? "sent" : "unsent");
+    svg.append(tick);
+  });
+  return svg;
 }
 
 function fact(name, value) {
