@@ -9,6 +9,7 @@
                                         &status=&matched=&limit=
     GET    /_mock/requests/unmatched    requests no rule matched, with their near misses
     POST   /_mock/reset                 forget the journal and sequence state; keep scenarios
+    GET    /_mock/ui                    the dashboard (`mockserver.admin.dashboard`: its routes)
 
 What these change, every worker of `serve --workers N` serves (`mockserver.admin.published`).
 
@@ -32,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mockserver.admin import dashboard
 from mockserver.admin.guard import AdminError, Guard, media_type
 from mockserver.admin.published import Conflict, Source
 from mockserver.core.errors import APIError
@@ -64,6 +66,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         Route("/_mock/requests/unmatched", guard(admin.unmatched), methods=["GET"]),
         Route("/_mock/reset", guard(admin.reset), methods=["POST"]),
         Route("/_mock/tasks/clock", guard(admin.task_clock), methods=["GET", "POST"]),
+        *dashboard.routes(admin),  # /_mock/ui and the routes it reads
         *gateway_admin.routes(state, guard),  # keys and balances in gateway mode
     ]
 

@@ -52,8 +52,9 @@ class MockApp(Starlette):
         if state.shared:  # another worker may have published scenarios
             state.sync()
         logged = request_log.enabled()
-        if not (state.shared or logged):
-            # The memory journal holds its entries as they fill in: nothing to do once sent.
+        if not (state.shared or logged or state.journal.watchers):
+            # The memory journal holds its entries as they fill in: nothing to do once sent
+            # (unless a dashboard watches: it is fed entries as they close).
             await self._answer(scope, receive, send)
             return
         # The journal entries this request opens are complete once it has been answered.

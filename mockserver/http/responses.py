@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.http.connection import Connection
 from mockserver.http.pacer import PacedStream, pacer_for
+from mockserver.journal.journal import TIMELINE_POINTS
 
 if TYPE_CHECKING:
     from mockserver.journal.journal import Entry
@@ -146,6 +147,11 @@ class EventStream:
             connection.close()
 
     async def _send_slowly(self, connection: Connection, send: Send) -> None:
+        if self.entry is not None:  # the slow path only: the fast one has no timeline
+            offsets = self.schedule or [0.0] * min(len(self.frames), 1)
+            self.entry.timeline = [
+                round((self.delay + offset) * 1000, 1) for offset in offsets[:TIMELINE_POINTS]
+            ]
         loop = asyncio.get_running_loop()
         start = loop.time() + remaining(self.delay, self.arrived)  # of the response, loop time
         if start > loop.time() and not await connection.sleep(start - loop.time()):

@@ -29,6 +29,7 @@ redact = mask  # the name this module gave it first
 # The entries opened while answering the current request (`Journal.closing`).
 _pending: ContextVar[list[Entry] | None] = ContextVar("mockserver_journal_pending", default=None)
 WORKER = os.getpid()  # journaled with each entry: which worker process answered
+TIMELINE_POINTS = 500  # stream events whose due times an entry keeps
 
 
 def _forked() -> None:
@@ -99,6 +100,10 @@ class Entry(Struct):
     key_name: str | None = None
     quota: int | None = None
     cost: float | None = None  # dollars (500,000 quota = $1)
+    done: float | None = None  # time.monotonic() when it was closed (answered)
+    # A paced or delayed stream: when each event was due, in ms from the request's arrival
+    # (its first `TIMELINE_POINTS`); the dashboard draws it with `events_sent`.
+    timeline: list[float] | None = None
 
     @property
     def unmatched(self) -> bool:
@@ -172,6 +177,9 @@ class Journal:
         self._log = log if log is not None else MemoryStore().log("journal", size)
         self._in_flight: dict[int, Entry] = {}  # this process's, opened in `closing`
         self.opened = 0  # entries this process opened, resets included: how busy it has been
+        # Dashboard feeds open in this process: while any is, the server closes every entry
+        # (`closing`) even on a memory store, so that the feed sees them complete.
+        self.watchers = 0
 
     def open(self, method: str, endpoint: str, headers: Mapping[str, str]) -> Entry:
         return self._add(method, endpoint, redact_headers(headers), secrets_in(headers))
@@ -214,6 +222,7 @@ class Journal:
     def close(self, entries: Iterable[Entry]) -> None:
         for entry in entries:
             self._in_flight.pop(entry.seq, None)
+            entry.done = time.monotonic()
             self._log.append(entry.seq, entry.scrubbed())
 
     def reset(self) -> None:
@@ -231,6 +240,11 @@ class Journal:
         if open_now:
             found = sorted([*found, *open_now], key=_seq)[-self.size :]
         return found
+
+    def closed(self, after: int = 0) -> list[Entry]:
+        """The answered entries numbered above `after`, oldest first (every worker's; the
+        dashboard's feed reads these)."""
+        return self._log.records(Entry, after)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries())
