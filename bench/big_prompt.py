@@ -4,7 +4,7 @@ The subject's time is the client-side round trip of the request on a keep-alive 
 baseline is `encode_ordinary` of the same text in the bench process. Each round uses a new text
 (so no cache can answer) and alternates which of the two goes first. While the client waits,
 the server (pinned to its core for the throughput figures) may run on every core, as a deployed
-one does: it encodes a text this long on several threads (`mockserver.tokens.threaded_encode`).
+one does.
 """
 
 from __future__ import annotations
