@@ -157,14 +157,14 @@ def _content(content: Any, where: str) -> tuple[str, list[Attachment]]:
             )
             continue
         if kind == "text":
-            texts.append(_required_str(part, "text", part_where))
+            texts.append(v.required_str(part, "text", part_where))
         elif kind == "refusal":
-            texts.append(_required_str(part, "refusal", part_where))
+            texts.append(v.required_str(part, "refusal", part_where))
         elif kind == "image_url":
             image = part.get("image_url")
             if not isinstance(image, dict) or not isinstance(image.get("url"), str):
                 raise v.missing(f"{part_where}.image_url.url")
-            attachments.append(Attachment("image", _data_mime(image["url"]), image.get("detail")))
+            attachments.append(Attachment("image", v.data_mime(image["url"]), image.get("detail")))
         elif kind in ("input_audio", "audio"):
             audio = part.get("input_audio") or part.get("audio") or {}
             fmt = audio.get("format") if isinstance(audio, dict) else None
@@ -173,7 +173,7 @@ def _content(content: Any, where: str) -> tuple[str, list[Attachment]]:
         else:
             file = part.get("file") or {}
             data = file.get("file_data", "") if isinstance(file, dict) else ""
-            attachments.append(Attachment("file", _data_mime(str(data)), size=len(str(data))))
+            attachments.append(Attachment("file", v.data_mime(str(data)), size=len(str(data))))
     return "\n".join(texts), attachments
 
 
@@ -183,20 +183,6 @@ def _one_of_error(value: Any, allowed: tuple[str, ...], param: str) -> APIError:
     except APIError as error:
         return error
     raise AssertionError(f"{value!r} is one of {allowed}")  # pragma: no cover
-
-
-def _required_str(part: Mapping[str, Any], key: str, where: str) -> str:
-    value = part.get(key)
-    if not isinstance(value, str):
-        raise v.missing(f"{where}.{key}")
-    return value
-
-
-def _data_mime(url: str) -> str | None:
-    """`data:image/png;base64,...` -> `image/png`."""
-    if url.startswith("data:") and ";" in url:
-        return url[5 : url.index(";")]
-    return None
 
 
 def _history_calls(raw: Any, where: str) -> list[ToolCall]:

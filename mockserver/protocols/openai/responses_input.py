@@ -186,12 +186,12 @@ def content_text(
             continue
         _one_of(kind, allowed, f"{at}.type")
         if kind in ("input_text", "output_text", "summary_text"):
-            texts.append(_required_str(part, "text", at))
+            texts.append(v.required_str(part, "text", at))
         elif kind == "refusal":
-            texts.append(_required_str(part, "refusal", at))
+            texts.append(v.required_str(part, "refusal", at))
         elif kind in ("input_image", "computer_screenshot"):
             url = part.get("image_url")
-            mime = _data_mime(url) if isinstance(url, str) else None
+            mime = v.data_mime(url) if isinstance(url, str) else None
             attachments.append(Attachment("image", mime, part.get("detail") or "auto"))
         elif kind == "input_audio":
             audio = part.get("input_audio")
@@ -201,7 +201,7 @@ def content_text(
         elif kind == "input_file":
             file_data = part.get("file_data")
             file_data = file_data if isinstance(file_data, str) else ""
-            attachments.append(Attachment("file", _data_mime(file_data), size=len(file_data)))
+            attachments.append(Attachment("file", v.data_mime(file_data), size=len(file_data)))
     return "\n".join(texts), attachments
 
 
@@ -340,17 +340,3 @@ def _one_of(value: Any, allowed: tuple[str, ...], param: str) -> None:
             "invalid_value",
         )
     v.one_of(value, allowed, param)
-
-
-def _required_str(part: Mapping[str, Any], key: str, where: str) -> str:
-    value = part.get(key)
-    if not isinstance(value, str):
-        raise v.missing(f"{where}.{key}")
-    return value
-
-
-def _data_mime(url: str) -> str | None:
-    """`data:image/png;base64,...` -> `image/png`."""
-    if url.startswith("data:") and ";" in url:
-        return url[5 : url.index(";")]
-    return None

@@ -60,6 +60,21 @@ def missing(param: str) -> APIError:
     return bad(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
 
 
+def required_str(part: Mapping[str, Any], key: str, where: str) -> str:
+    """`part[key]` when it is a string, else the missing-parameter 400 at `where.key`."""
+    value = part.get(key)
+    if not isinstance(value, str):
+        raise missing(f"{where}.{key}")
+    return value
+
+
+def data_mime(url: str) -> str | None:
+    """`data:image/png;base64,...` -> `image/png`."""
+    if url.startswith("data:") and ";" in url:
+        return url[5 : url.index(";")]
+    return None
+
+
 def expect_object(body: Any) -> Mapping[str, Any]:
     if not isinstance(body, dict):
         return_type = describe(body)
