@@ -26,9 +26,43 @@ from mockserver.tasks import artifacts, submission
 from mockserver.tasks.task import Task
 
 if TYPE_CHECKING:
+    from mockserver.engine.decide import Decision
     from mockserver.server_state import MockState
 
 VIDEO_STAGES = ("QUEUED", "IN_PROGRESS")
+
+
+def video_task(
+    decision: Decision,
+    *,
+    action: str,
+    model: str,
+    prompt: str,
+    params: dict[str, Any],
+    task_id_: str | None = None,
+) -> Task:
+    """A video task for the decision, with the video family's stages (every video route's)."""
+    return submission.new_task(
+        decision,
+        task_id=task_id_ or task_id(decision.key),
+        family="video",
+        action=action,
+        model=model,
+        prompt=prompt,
+        defaults=VIDEO_STAGES,
+        params=params,
+    )
+
+
+def sized(parsed: dict[str, Any], size: str, platform: str) -> dict[str, Any]:
+    """A generation's task parameters: its length and size, and whose API asked."""
+    return {
+        "seconds": parsed["seconds"],
+        "size": size,
+        "width": parsed["width"],
+        "height": parsed["height"],
+        "platform": platform,
+    }
 
 
 # --- OpenAI videos -------------------------------------------------------------------------
@@ -66,21 +100,12 @@ def openai_videos(state: MockState) -> list[BaseRoute]:
             dict(request.headers),
             entry,
         )
-        task = submission.new_task(
+        task = video_task(
             decision,
-            task_id=task_id(decision.key),
-            family="video",
             action="generate",
             model=parsed["model"],
             prompt=parsed["prompt"],
-            defaults=VIDEO_STAGES,
-            params={
-                "seconds": parsed["seconds"],
-                "size": parsed["size"],
-                "width": parsed["width"],
-                "height": parsed["height"],
-                "platform": "sora",
-            },
+            params=sized(parsed, parsed["size"], "sora"),
         )
         task = state.tasks.add(task)
         body = render(request, task) | {"task_id": task.id}
@@ -105,15 +130,8 @@ def openai_videos(state: MockState) -> list[BaseRoute]:
             state, "video", endpoint, source.model, prompt, body, dict(request.headers), entry
         )
         params = dict(source.params) | {"remixed_from": source.id}
-        task = submission.new_task(
-            decision,
-            task_id=task_id(decision.key),
-            family="video",
-            action="remix",
-            model=source.model,
-            prompt=prompt,
-            defaults=VIDEO_STAGES,
-            params=params,
+        task = video_task(
+            decision, action="remix", model=source.model, prompt=prompt, params=params
         )
         task = state.tasks.add(task)
         return json_response(
@@ -205,22 +223,12 @@ def unified_video(state: MockState) -> list[BaseRoute]:
             dict(request.headers),
             entry,
         )
-        size = f"{parsed['width']}x{parsed['height']}"
-        task = submission.new_task(
+        task = video_task(
             decision,
-            task_id=task_id(decision.key),
-            family="video",
             action="generate",
             model=parsed["model"],
             prompt=parsed["prompt"],
-            defaults=VIDEO_STAGES,
-            params={
-                "seconds": parsed["seconds"],
-                "size": size,
-                "width": parsed["width"],
-                "height": parsed["height"],
-                "platform": "video",
-            },
+            params=sized(parsed, f"{parsed['width']}x{parsed['height']}", "video"),
         )
         task = state.tasks.add(task)
         return json_response(videos.render_video(task) | {"task_id": task.id})
@@ -249,15 +257,13 @@ def unified_video(state: MockState) -> list[BaseRoute]:
             dict(request.headers),
             entry,
         )
-        task = submission.new_task(
+        task = video_task(
             decision,
-            task_id=video_create.task_id(decision.key, parsed["model"], decision.created),
-            family="video",
             action="generate",
             model=parsed["model"],
             prompt=parsed["prompt"],
-            defaults=VIDEO_STAGES,
             params=parsed | {"platform": "video"},
+            task_id_=video_create.task_id(decision.key, parsed["model"], decision.created),
         )
         task = state.tasks.add(task)
         return json_response(video_create.render_created(task))
