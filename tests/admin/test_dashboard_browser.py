@@ -312,7 +312,7 @@ def test_gateway_keys_balances_and_spend_and_a_task_progressing(
         assert "3 / 3" in text_of(browser, "tasks")
         # Its files: the MP4 in a player, the thumbnail drawn (the server answered it).
         player = browser.find_element(By.CSS_SELECTOR, "#tasks video")
-        assert player.get_attribute("src").endswith(f"/v1/videos/{video['id']}/content")
+        assert (player.get_attribute("src") or "").endswith(f"/v1/videos/{video['id']}/content")
         thumbnail = browser.find_element(By.CSS_SELECTOR, "#tasks .previews img")
         drawn = "return arguments[0].complete && arguments[0].naturalWidth"
         wait_for(browser, lambda d: d.execute_script(drawn, thumbnail), "no thumbnail drawn")
