@@ -70,7 +70,7 @@ class ServerThread:
         self.sock.bind((host, port))
         self.host = host
         self.port: int = self.sock.getsockname()[1]
-        # No route speaks WebSocket; "none" spares importing a WebSocket library (~20 ms). The
+        # WebSockets for the Realtime API and Responses over a socket. The
         # stdlib event loop by default, not uvloop: this server carries a test session's
         # requests, not a load test (that is `mockserver serve`), and importing uvloop took
         # ~8 ms of the pytest fixture's start-up. Paced streams keep their timing on either.
@@ -79,7 +79,7 @@ class ServerThread:
             log_level="warning",
             access_log=False,
             lifespan="off",
-            ws="none",
+            ws="websockets-sansio",
             loop=loop,
             **UVICORN_OPTIONS,
         )
