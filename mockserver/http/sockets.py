@@ -165,6 +165,8 @@ async def respond(
 ) -> list[dict[str, Any]]:
     """One `response.create`, journaled on its own: the pipeline's reply as the response's
     events, or its error as an `error` event."""
+    if state.shared:  # another worker may have published scenarios since the socket opened
+        state.sync()
     gateway, charge = state.gateway, None
     with state.journal.closing():
         entry = state.journal.open_raw("POST", "/v1/realtime", headers)
@@ -284,6 +286,8 @@ async def answer_response(
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
 
+    if state.shared:
+        state.sync()
     dialect = state.dialects.responses
     with state.journal.closing():
         if request.body.get("generate") is False:
