@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -341,3 +342,27 @@ def test_the_same_session_is_the_same_on_a_new_server(start_server: StartServer)
         )
         runs.append(conversation(made))
     assert runs[0] == runs[1]
+
+
+def test_the_copyable_scenario(start_server: StartServer) -> None:
+    server = start_server(Path(__file__).parents[2] / "scenarios" / "realtime.yaml")
+    made = openai.OpenAI(
+        base_url=server.url + "/v1", api_key="sk-mock", websocket_base_url=ws_url(server)
+    )
+    with made.realtime.connect(model="gpt-realtime") as connection:
+        connection.recv()
+        connection.input_audio_buffer.append(audio=base64.b64encode(bytes(24_000)).decode())
+        connection.input_audio_buffer.commit()
+        for _ in range(3):  # committed, conversation.item.added, conversation.item.done
+            connection.recv()
+        connection.response.create()
+        heard = until_done(connection)[-1].response
+        assert heard.output[0].content[0].transcript == "Sorry, could you say that again?"
+        connection.session.update(session={"type": "realtime", "tools": [WEATHER_TOOL]})
+        connection.recv()
+        connection.conversation.item.create(item=user_text("What is the weather in Oslo?"))
+        connection.recv()
+        connection.recv()
+        connection.response.create()
+        call = until_done(connection)[-1].response.output[0]
+    assert (call.name, json.loads(call.arguments)) == ("get_weather", {"city": "Oslo"})
