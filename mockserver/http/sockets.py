@@ -67,18 +67,18 @@ def credentials(scope: Scope) -> tuple[list[tuple[bytes, bytes]], list[str]]:
 
 async def admitted(
     websocket: WebSocket, state: MockState, headers: list[tuple[bytes, bytes]]
-) -> tuple[bool, Caller | None]:
-    """Whether the upgrade may proceed (a refusal already answered) and, in gateway mode,
-    who is calling."""
+) -> tuple[int, Caller | None]:
+    """101 when the upgrade may proceed (with, in gateway mode, who is calling), else the
+    status it was refused with (the refusal already answered)."""
     gateway = state.gateway
     try:
         if gateway is not None:
-            return True, gateway.authenticate({**websocket.scope, "headers": headers})
+            return 101, gateway.authenticate({**websocket.scope, "headers": headers})
         require_bearer({k.decode("latin-1"): v.decode("latin-1") for k, v in headers})
-        return True, None
+        return 101, None
     except APIError as error:
         await deny(websocket, state, error)
-        return False, None
+        return error.status, None
 
 
 async def deny(websocket: WebSocket, state: MockState, error: APIError) -> None:
@@ -98,9 +98,8 @@ def realtime(state: MockState) -> SocketEndpoint:
             entry.dialect = "openai.realtime.session"
             model = websocket.query_params.get("model", "")
             entry.model = model
-            ok, caller = await admitted(websocket, state, headers)
-            if not ok:
-                entry.status = 401
+            entry.status, caller = await admitted(websocket, state, headers)
+            if entry.status != 101:
                 return
             if not model:
                 error = APIError(
@@ -118,7 +117,6 @@ def realtime(state: MockState) -> SocketEndpoint:
             session = RealtimeSession(model, stamp.key, stamp.created, beta=beta)
             dialect = RealtimeDialect()
             await websocket.accept(subprotocol="realtime" if "realtime" in offered else None)
-            entry.status = 101
             await send_all(websocket, session, session.opened())
             events_sent = 1
             try:
@@ -215,8 +213,8 @@ def speak(text: str, voice: str) -> bytes:
 def responses(state: MockState) -> SocketEndpoint:
     async def endpoint(websocket: WebSocket) -> None:
         headers, offered = credentials(websocket.scope)
-        ok, _ = await admitted(websocket, state, headers)
-        if not ok:
+        status, _ = await admitted(websocket, state, headers)
+        if status != 101:
             return
         await websocket.accept(subprotocol=offered[0] if offered else None)
         try:

@@ -240,6 +240,9 @@ class RealtimeSession:
     def _item_create(self, event: dict[str, Any], _: str | None) -> Step:
         item = copy.deepcopy(items.check_item(event.get("item")))
         item.setdefault("id", self._new_item_id())
+        spoken = items.audio_bytes(item)
+        if spoken:
+            item["_seconds"] = spoken / events.PCM_BYTES_PER_SECOND
         if "status" not in item:
             item["status"] = "completed"
         previous = event.get("previous_item_id", self._last_item_id())
@@ -310,7 +313,7 @@ class RealtimeSession:
         body = {
             "model": self.config.model,
             "instructions": settings["instructions"],
-            "items": [self._shown(item) for item in chosen],
+            "items": [items.without_audio(self._shown(item)) for item in chosen],
             "tools": settings["tools"],
             "tool_choice": settings["tool_choice"],
             "max_output_tokens": settings["max_output_tokens"],

@@ -10,6 +10,8 @@ conversation a response answers is read from the items each time:
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -79,6 +81,37 @@ def check_item(item: Any, param: str = "item") -> dict[str, Any]:
             if not isinstance(item.get(name), str):
                 raise missing(f"{param}.{name}")
     return item
+
+
+def audio_bytes(item: Mapping[str, Any]) -> int:
+    """The pcm16 bytes an item's `input_audio` parts carry (base64, ignored when not)."""
+    total = 0
+    for part in item.get("content") or []:
+        audio = part.get("audio") if isinstance(part, dict) else None
+        if isinstance(audio, str):
+            try:
+                total += len(base64.b64decode(audio, validate=True))
+            except (binascii.Error, ValueError):
+                raise invalid(
+                    "Invalid 'item.content.audio'. Expected base64-encoded audio bytes.",
+                    "item.content.audio",
+                ) from None
+    return total
+
+
+def without_audio(item: dict[str, Any]) -> dict[str, Any]:
+    """The item with its audio data replaced by its size: what a response's request carries
+    (the journal, the retry group's hash) needs no megabytes of base64."""
+    content = item.get("content")
+    if not isinstance(content, list) or not any("audio" in part for part in content):
+        return item
+    parts = [
+        {**part, "audio": f"<{len(part['audio'])} base64 characters>"}
+        if isinstance(part.get("audio"), str)
+        else part
+        for part in content
+    ]
+    return {**item, "content": parts}
 
 
 def part_text(part: Mapping[str, Any]) -> str:

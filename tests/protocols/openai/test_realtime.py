@@ -188,3 +188,25 @@ def test_a_reply_with_calls_and_a_cut_reply() -> None:
         "text_tokens": 2,
         "audio_tokens": 2,
     }
+
+
+def test_audio_sent_in_an_item_is_counted_and_kept_out_of_the_body() -> None:
+    s = session()
+    audio = base64.b64encode(bytes(96_000)).decode()  # 2 s of pcm16
+    part = {"type": "input_audio", "audio": audio, "transcript": "hello"}
+    send(
+        s,
+        {
+            "type": "conversation.item.create",
+            "item": {"type": "message", "role": "user", "content": [part]},
+        },
+    )
+    retrieved = send(s, {"type": "conversation.item.retrieve", "item_id": s.items[0]["id"]})
+    assert retrieved[0]["item"]["content"][0]["audio"] == audio  # the session keeps it
+    step = s.handle(json.dumps({"type": "response.create"}))
+    assert step.request is not None
+    body = step.request.body
+    assert body["input_audio_tokens"] == 20
+    assert body["items"][0]["content"][0]["audio"] == f"<{len(audio)} base64 characters>"
+    exchange = RealtimeDialect().parse(body, Inbound(path="/v1/realtime"))
+    assert exchange.messages[-1].text == "hello"  # the transcript is what rules see
