@@ -88,6 +88,14 @@ class ConnectionTap:
         return getattr(self._protocol, name)
 
 
+def forget(scope: Scope) -> None:
+    """Stop tracking the connection of `scope`: it was upgraded to a WebSocket, whose
+    protocol, not the tap, now sees it close."""
+    server, client = _address(scope.get("server")), _address(scope.get("client"))
+    if server is not None and client is not None:
+        _transports.pop((server, client), None)
+
+
 def announce_shutdown(loop: asyncio.AbstractEventLoop) -> None:
     """The server on `loop` begins to shut down: long waits on it end now."""
     _stopping.add(loop)

@@ -26,6 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from mockserver.core.errors import APIError
 from mockserver.core.secrets import redact_text
 from mockserver.engine import pipeline
+from mockserver.http import connection
 from mockserver.protocols.dialect import Inbound
 from mockserver.protocols.openai import responses_socket
 from mockserver.protocols.openai.validation import require_bearer
@@ -70,6 +71,7 @@ async def admitted(
 ) -> tuple[int, Caller | None]:
     """101 when the upgrade may proceed (with, in gateway mode, who is calling), else the
     status it was refused with (the refusal already answered)."""
+    connection.forget(websocket.scope)  # the upgrade took the connection from the HTTP tap
     gateway = state.gateway
     try:
         if gateway is not None:
