@@ -288,8 +288,6 @@ def serve(args: argparse.Namespace) -> int:
         "log_level": args.log_level,
         "log_config": logging_config(args.log_level),
         "access_log": False,
-        # The Realtime API and Responses over a socket (`mockserver.http.sockets`).
-        "ws": "websockets-sansio",
         **UVICORN_OPTIONS,
     }
     if settings.workers > 1:
