@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.admin import routes as admin
@@ -163,9 +163,31 @@ def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
         Route("/v1beta/models/{model:path}", get_model, methods=["GET"]),
         Route("/v1beta/models/{model:path}", gemini, methods=["POST"]),
         Route("/v1/models/{model:path}", gemini, methods=["POST"]),
+        *socket_routes(state),
         *admin.routes(state),
         *task_endpoints.routes(state),  # video, Midjourney (async tasks)
         *system_api.routes(state),  # gateway mode only (404 otherwise)
+    ]
+
+
+def socket_routes(state: MockState) -> list[BaseRoute]:
+    """The WebSocket endpoints (`mockserver.http.sockets`, loaded on the first upgrade): the
+    Realtime API and the Responses API over a socket."""
+
+    def lazy(name: str) -> Any:
+        made: list[Any] = []
+
+        async def endpoint(websocket: Any) -> None:
+            if not made:
+                module = importlib.import_module("mockserver.http.sockets")
+                made.append(getattr(module, name)(state))
+            await made[0](websocket)
+
+        return endpoint
+
+    return [
+        WebSocketRoute("/v1/realtime", lazy("realtime")),
+        WebSocketRoute("/v1/responses", lazy("responses")),
     ]
 
 
