@@ -26,6 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from mockserver.core.errors import APIError
 from mockserver.core.secrets import redact_text
 from mockserver.engine import pipeline
+from mockserver.http.generation import generate
 from mockserver.http import connection
 from mockserver.protocols.dialect import Inbound
 from mockserver.protocols.openai import responses_socket
@@ -243,7 +244,7 @@ async def answer_response(
     headers: list[tuple[bytes, bytes]],
     request: responses_socket.SocketRequest,
 ) -> list[bytes]:
-    """A streamed `POST /v1/responses` with the request's body, through `pipeline.generate`
+    """A streamed `POST /v1/responses` with the request's body, through `http.generation.generate`
     (journal, memo, faults, gateway billing and all); its answer as the socket's frames."""
     body = orjson.dumps(request.body)
     scope: dict[str, Any] = {
@@ -293,7 +294,7 @@ async def answer_response(
         if request.body.get("generate") is False:
             app = await prewarm(state, scope, receive, body)
         else:
-            app = await pipeline.generate(scope, receive, dialect, state)
+            app = await generate(scope, receive, dialect, state)
         try:
             await app(scope, receive, send)
         finally:
