@@ -38,6 +38,7 @@ from mockserver.core.exchange import (
     ToolChoice,
 )
 from mockserver.protocols import leniency
+from mockserver.tokens import media_tokens
 
 
 def _names(words: str) -> frozenset[str]:
@@ -514,6 +515,9 @@ def _source(source: Mapping[str, Any], loc: str, media_types: Mapping[str, str])
 def _image(source: Mapping[str, Any], loc: str) -> Attachment:
     attachment = _source(source, f"{loc}.image.source", IMAGE_SOURCES)
     attachment.kind = "image"
+    data = source.get("data")
+    if source.get("type") == "base64" and isinstance(data, str):
+        media_tokens.sized(attachment, media_tokens.base64_image_size(data))
     return attachment
 
 
