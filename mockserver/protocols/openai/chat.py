@@ -140,7 +140,7 @@ class ChatDialect(Dialect):
             if temperature is not None and temperature != 1:
                 raise unsupported_value("temperature", temperature)
         elif body.get("reasoning_effort") is not None:
-            raise v.bad("Unrecognized request argument supplied: reasoning_effort", None, None)
+            raise unsupported_parameter("reasoning_effort")
 
     def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
         return {
