@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
+from msgspec import structs
 
 from mockserver.core import ids
 from mockserver.core.errors import APIError
@@ -33,6 +34,12 @@ from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
 from mockserver.protocols.gemini import errors, grounding, hosted_tools
 from mockserver.protocols.gemini import images as gemini_images
+from mockserver.protocols.gemini.cached_contents import (
+    CACHED_TOKENS,
+    NOT_FOUND,
+    CachedContents,
+    read_into,
+)
 from mockserver.protocols.gemini.extras import gemini_prompt_tokens, prompt_details
 from mockserver.protocols.gemini.proto import names, pick
 from mockserver.protocols.gemini.request import read_generate_request
@@ -42,6 +49,7 @@ if TYPE_CHECKING:
     from mockserver.engine.prompt_cache import CacheRequest
     from mockserver.faults.presets import ErrorContext
     from mockserver.gateway.ratelimit import Admission, Refusal
+    from mockserver.server_state import Dialects
     from mockserver.tokens.tokenizer import Tokenizer
 
 GENERATE = "generateContent"
@@ -170,7 +178,9 @@ class GeminiDialect(Dialect):
         endpoint = inbound.path + (
             SSE_SUFFIX if stream and inbound.query.get("alt") == "sse" else ""
         )
-        return self._exchange(body, inbound, model, endpoint, stream, "GenerateContentRequest")
+        exchange = self._exchange(body, inbound, model, endpoint, stream, "GenerateContentRequest")
+        self._read_cache(exchange, inbound)
+        return exchange
 
     def parse_count_tokens(self, body: Any, inbound: Inbound) -> Exchange:
         """`:countTokens` with `{"contents": [...]}` or `{"generateContentRequest": {...}}`."""
@@ -183,7 +193,9 @@ class GeminiDialect(Dialect):
         inner = pick(body, "generateContentRequest")
         if isinstance(inner, dict):
             where = "CountTokensRequest.generate_content_request"
-            return self._exchange(inner, inbound, model, inbound.path, False, where)
+            exchange = self._exchange(inner, inbound, model, inbound.path, False, where)
+            self._read_cache(exchange, inbound)
+            return exchange
         contents = {"contents": body["contents"]} if "contents" in body else {}
         return self._exchange(contents, inbound, model, inbound.path, False, "CountTokensRequest")
 
@@ -212,7 +224,30 @@ class GeminiDialect(Dialect):
             seed=parsed.seed,
         )
 
+    caches: CachedContents | None = None  # explicit caches, shared by every worker
+
+    def use_state(self, dialects: Dialects) -> None:
+        self.caches = dialects.gemini_caches
+
+    def _read_cache(self, exchange: Exchange, inbound: Inbound) -> None:
+        if "cachedContent" not in exchange.body:
+            return
+        if self.caches is None:  # a dialect used on its own knows no cache
+            raise errors.GeminiError(403, NOT_FOUND)
+        read_into(exchange, self.caches, ids.digest(api_key(inbound) or ""))
+
+    def memoizable(self, exchange: Exchange) -> bool:
+        return "cachedContent" not in exchange.body  # a cache comes and goes
+
+    def remember(self, reply: Reply, exchange: Exchange) -> None:
+        """A request naming a cache reads all of it (`cachedContentTokenCount`)."""
+        cached = exchange.derived.get(CACHED_TOKENS)
+        if cached:
+            reply.usage = structs.replace(reply.usage, cached_tokens=cached)
+
     def cache_request(self, exchange: Exchange, tokenizer: Tokenizer) -> CacheRequest | None:
+        if CACHED_TOKENS in exchange.derived:
+            return None  # explicitly cached: nothing implicit on top
         from mockserver.protocols.gemini import caching  # counted when a reply is
 
         headers = exchange.headers  # a `?key=` key isn't kept: such callers share one cache
