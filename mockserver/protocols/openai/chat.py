@@ -26,8 +26,8 @@ from mockserver.core.exchange import Exchange, ToolCall
 from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
+from mockserver.protocols.openai import chat_outputs, prompt_caching, web_search
 from mockserver.protocols.openai import chat_request as req
-from mockserver.protocols.openai import prompt_caching, web_search
 from mockserver.protocols.openai import validation as v
 
 if TYPE_CHECKING:
@@ -273,7 +273,11 @@ def _chunk_rests(reply: Reply, include_usage: bool, exchange: Exchange) -> list[
     tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
     style = Style.of(exchange)
     deltas = [_choice_deltas(i, c, style) for i, c in enumerate(reply.choices)]
-    usage = usage_body(reply)
+    top = chat_outputs.top_logprobs(exchange)
+    if top is not None:
+        for index, (choice, choice_deltas) in enumerate(zip(reply.choices, deltas, strict=True)):
+            _stream_logprobs(choice_deltas, chat_outputs.token_entries(choice, index, top))
+    usage = usage_body(reply, exchange)
     if "modalities" in exchange.body:  # an audio model asked to speak
         from mockserver.protocols.openai import chat_audio
 
@@ -288,18 +292,21 @@ def _chunk_rests(reply: Reply, include_usage: bool, exchange: Exchange) -> list[
 def _completion_rest(reply: Reply, exchange: Exchange) -> dict[str, Any]:
     """A chat completion's fields after `created`."""
     style = Style.of(exchange)
+    top = chat_outputs.top_logprobs(exchange)
     rest = {
         "model": exchange.model,
         "choices": [
             {
                 "index": index,
                 "message": _message(choice, style),
-                "logprobs": None,
+                "logprobs": None
+                if top is None
+                else chat_outputs.choice_logprobs(choice, index, top),
                 "finish_reason": _finish_reason(choice, style),
             }
             for index, choice in enumerate(reply.choices)
         ],
-        "usage": usage_body(reply),
+        "usage": usage_body(reply, exchange),
         "service_tier": "default",
         "system_fingerprint": reply.fingerprint,
     }
@@ -321,8 +328,12 @@ def completion_id(reply: Reply) -> str:
     return ids.derive_id(reply.key, "chatcmpl", 29, sep="-")
 
 
-def usage_body(reply: Reply) -> dict[str, Any]:
+def usage_body(reply: Reply, exchange: Exchange | None = None) -> dict[str, Any]:
     usage = reply.usage
+    accepted = rejected = 0
+    if exchange is not None and "prediction" in exchange.body:
+        first = reply.choices[0] if reply.choices else None
+        accepted, rejected = chat_outputs.prediction_counts(exchange, first)
     return {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
@@ -331,10 +342,17 @@ def usage_body(reply: Reply) -> dict[str, Any]:
         "completion_tokens_details": {
             "reasoning_tokens": usage.reasoning_tokens,
             "audio_tokens": 0,
-            "accepted_prediction_tokens": 0,
-            "rejected_prediction_tokens": 0,
+            "accepted_prediction_tokens": accepted,
+            "rejected_prediction_tokens": rejected,
         },
     }
+
+
+def _stream_logprobs(deltas: list[dict[str, Any]], entries: list[dict[str, Any]]) -> None:
+    """Each content chunk carries the logprob of the token it brings."""
+    content = [d for d in deltas if d["delta"].get("content")]
+    for delta, entry in zip(content, entries, strict=False):
+        delta["logprobs"] = {"content": [entry], "refusal": None}
 
 
 def interleave(streams: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:

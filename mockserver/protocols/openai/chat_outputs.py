@@ -1,0 +1,99 @@
+"""Two Chat Completions outputs that follow from the request's options and the reply's text:
+token `logprobs` (`logprobs: true`, `top_logprobs: k`) and predicted-output counts
+(`prediction: {type: "content", content: ...}`).
+
+Logprobs are made up, deterministically from the text: each token of the answer (its token
+pieces) gets a log probability in (-2.5, 0], and `top_logprobs` lists that token first and then
+`k - 1` plausible alternatives with lower log probabilities. The same text always gets the
+same numbers, streamed or not.
+
+A prediction's tokens that appear in the answer, in order, are `accepted_prediction_tokens`;
+the rest `rejected_prediction_tokens` (OpenAI's definitions). Counted on o200k_base, the
+encoding of every model that takes predictions (gpt-4o, gpt-4.1 families).
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from mockserver.core import ids
+from mockserver.core.exchange import Exchange
+from mockserver.core.reply import Choice
+
+# Alternatives offered in `top_logprobs`: frequent tokens, none of them the chosen one.
+_ALTERNATIVES = (" the", ",", ".", " and", " a", " to", " of", " is", " in", " that", " it", "\n")
+
+
+def top_logprobs(exchange: Exchange) -> int | None:
+    """How many alternatives each token lists; None when logprobs weren't asked for."""
+    if exchange.body.get("logprobs") is not True:
+        return None
+    top = exchange.body.get("top_logprobs")
+    return top if isinstance(top, int) and not isinstance(top, bool) else 0
+
+
+def token_entries(choice: Choice, index: int, top: int) -> list[dict[str, Any]]:
+    """One `ChatCompletionTokenLogprob` per token piece of the choice's text."""
+    pieces = choice.text_pieces or ([choice.text] if choice.text else [])
+    seed = ids.digest("logprobs", choice.text or "", index)
+    return [_entry(piece, ids.digest(seed, position), top) for position, piece in enumerate(pieces)]
+
+
+def choice_logprobs(choice: Choice, index: int, top: int) -> dict[str, Any]:
+    return {"content": token_entries(choice, index, top), "refusal": None}
+
+
+def _logprob(key: str, floor: float = 0.0) -> float:
+    """A log probability below `floor`, skewed towards it (most tokens are near-certain)."""
+    fraction = int(key[:8], 16) / 0xFFFFFFFF
+    return round(floor - 2.5 * fraction * fraction - 1e-6, 6)
+
+
+def _entry(token: str, key: str, top: int) -> dict[str, Any]:
+    logprob = _logprob(key)
+    alternatives = [{"token": token, "logprob": logprob, "bytes": list(token.encode())}]
+    lowest = logprob
+    for offset, alternative in enumerate(a for a in _ALTERNATIVES if a != token):
+        if len(alternatives) >= top:
+            break
+        lowest = _logprob(ids.digest(key, offset), lowest)
+        alternatives.append(
+            {"token": alternative, "logprob": lowest, "bytes": list(alternative.encode())}
+        )
+    return {
+        "token": token,
+        "logprob": logprob,
+        "bytes": list(token.encode()),
+        "top_logprobs": alternatives[:top],
+    }
+
+
+def prediction_counts(exchange: Exchange, choice: Choice | None) -> tuple[int, int]:
+    """(accepted, rejected) prediction tokens of the first choice; (0, 0) without one."""
+    prediction = exchange.body.get("prediction")
+    if not isinstance(prediction, dict) or choice is None:
+        return 0, 0
+    predicted = _prediction_text(prediction.get("content"))
+    if not predicted:
+        return 0, 0
+    from mockserver.tokens.tokenizer import get_tokenizer
+
+    tokenizer = get_tokenizer("o200k_base")
+    expected, produced = tokenizer.encode(predicted), tokenizer.encode(choice.text or "")
+    matcher = difflib.SequenceMatcher(None, expected, produced, autojunk=False)
+    accepted = sum(block.size for block in matcher.get_matching_blocks())
+    return accepted, len(expected) - accepted
+
+
+def _prediction_text(content: Any) -> str:
+    """`prediction.content`: a string, or an array of text parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part["text"]
+            for part in content
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
+    return ""
