@@ -264,18 +264,7 @@ def chat_max_completion_tokens(mock: MockServer) -> None:
 @feature
 def chat_predicted_outputs(mock: MockServer) -> None:
     code = "def add(a, b):\n    return a + b\n"
-    mock.load(
-        {
-            "version": 1,
-            "rules": [
-                {
-                    "name": "rename",
-                    "match": {"last_user": {"contains": "rename"}},
-                    "reply": {"content": "def plus(a, b):\n    return a + b\n"},
-                }
-            ],
-        }
-    )
+    mock.load(SCENARIOS / "chat_outputs.yaml")
     reply = mock.openai_client().chat.completions.create(
         model="gpt-4o",
         messages=user("rename add to plus:\n" + code),
@@ -655,6 +644,7 @@ def messages_pdf_document_citations(mock: MockServer) -> None:
         "title": "Facts",
         "citations": {"enabled": True},
     }
+    mock.load(SCENARIOS / "document_citations.yaml")
     message = mock.anthropic_client().messages.create(
         model=CLAUDE,
         max_tokens=256,
@@ -666,7 +656,7 @@ def messages_pdf_document_citations(mock: MockServer) -> None:
         ],
     )
     cited = [b for b in message.content if b.type == "text" and b.citations]
-    assert cited
+    assert cited and cited[0].text == "The grass is green."  # type: ignore[union-attr]
     citation = cited[0].citations[0]  # type: ignore[union-attr,index]
     assert citation.type == "char_location" and citation.document_index == 0
 

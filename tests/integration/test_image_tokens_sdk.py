@@ -39,6 +39,7 @@ def gpt4o_tiles(width: int, height: int) -> int:
 
 
 def test_chat_completions_counts_tiles_and_detail(mockserver: MockServer) -> None:
+    mockserver.load("scenarios/image_input.yaml")
     client = mockserver.openai_client()
 
     def prompt(*images: dict[str, object]) -> int:
@@ -46,6 +47,7 @@ def test_chat_completions_counts_tiles_and_detail(mockserver: MockServer) -> Non
         reply = client.chat.completions.create(
             model="gpt-4o", messages=[{"role": "user", "content": content}]
         )
+        assert reply.choices[0].message.content == "A red square on a white background."
         assert reply.usage is not None
         return reply.usage.prompt_tokens
 
