@@ -926,3 +926,17 @@ def test_a_request_seed_repeats_the_content_not_the_ids(mockserver: MockServer) 
     assert first.choices[0].message.content == again.choices[0].message.content
     assert first.id != again.id
     assert other.choices[0].message.content != first.choices[0].message.content
+
+
+def test_responses_logprobs_when_included(mockserver: MockServer) -> None:
+    client = mockserver.openai_client()
+    asked = {"include": ["message.output_text.logprobs"], "top_logprobs": 2}
+    response = client.responses.create(model="gpt-4.1", input="Hi", **asked)  # type: ignore[arg-type]
+    part = response.output[-1].content[0]  # type: ignore[union-attr]
+    assert part.logprobs and "".join(e.token for e in part.logprobs) == part.text  # type: ignore[union-attr]
+    assert all(len(e.top_logprobs) == 2 for e in part.logprobs)  # type: ignore[union-attr]
+    events = list(client.responses.create(model="gpt-4.1", input="Hi", stream=True, **asked))  # type: ignore[arg-type]
+    deltas = [e for e in events if e.type == "response.output_text.delta"]
+    assert deltas and all(len(e.logprobs) == 1 for e in deltas)  # type: ignore[union-attr]
+    plain = client.responses.create(model="gpt-4.1", input="Hi")
+    assert plain.output[-1].content[0].logprobs == []  # type: ignore[union-attr]

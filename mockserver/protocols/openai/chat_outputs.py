@@ -1,6 +1,6 @@
-"""Two Chat Completions outputs that follow from the request's options and the reply's text:
-token `logprobs` (`logprobs: true`, `top_logprobs: k`) and predicted-output counts
-(`prediction: {type: "content", content: ...}`).
+"""Two OpenAI outputs that follow from the request's options and the reply's text: token
+`logprobs` (Chat `logprobs: true`, `top_logprobs: k`; Responses `include:
+["message.output_text.logprobs"]`) and Chat's predicted-output counts (`prediction`).
 
 Logprobs are made up, deterministically from the text: each token of the answer (its token
 pieces) gets a log probability in (-2.5, 0], and `top_logprobs` lists that token first and then
@@ -28,6 +28,15 @@ _ALTERNATIVES = (" the", ",", ".", " and", " a", " to", " of", " is", " in", " t
 def top_logprobs(exchange: Exchange) -> int | None:
     """How many alternatives each token lists; None when logprobs weren't asked for."""
     if exchange.body.get("logprobs") is not True:
+        return None
+    top = exchange.body.get("top_logprobs")
+    return top if isinstance(top, int) and not isinstance(top, bool) else 0
+
+
+def responses_top_logprobs(exchange: Exchange) -> int | None:
+    """Responses: logprobs come with `include: ["message.output_text.logprobs"]`."""
+    include = exchange.body.get("include")
+    if not isinstance(include, list) or "message.output_text.logprobs" not in include:
         return None
     top = exchange.body.get("top_logprobs")
     return top if isinstance(top, int) and not isinstance(top, bool) else 0

@@ -27,7 +27,7 @@ from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols import leniency
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply, sse_frame
-from mockserver.protocols.openai import prompt_caching, web_search
+from mockserver.protocols.openai import chat_outputs, prompt_caching, web_search
 from mockserver.protocols.openai import validation as v
 from mockserver.protocols.openai.chat import openai_headers, unsupported_parameter
 from mockserver.protocols.openai.response_store import ResponseStore, StoredResponse
@@ -421,10 +421,11 @@ def _unnamed_items(
         if choice.refusal is not None:
             part: dict[str, Any] = {"type": "refusal", "refusal": choice.refusal}
         else:
+            top = chat_outputs.responses_top_logprobs(exchange)
             part = {
                 "type": "output_text",
                 "annotations": web_search.citations(choice, nested=False),
-                "logprobs": [],
+                "logprobs": [] if top is None else chat_outputs.token_entries(choice, 0, top),
                 "text": choice.text or "",
             }
         message = {"type": "message", "status": "completed", "content": [part], "role": "assistant"}
