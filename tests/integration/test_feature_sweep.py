@@ -25,7 +25,7 @@ Gemini (google-genai):
  46 google_search grounding 47 code execution                 48 URL context
  49 thinking budget + thoughts 50 response_schema             51 candidateCount
  52 safety settings         53 explicit cache (cachedContents) 54 image input
- 55 stop sequences          56 OpenAI-compatible include_thoughts
+ 55 stop sequences          56 OpenAI-compatible include_thoughts 57 responseLogprobs
 """
 
 from __future__ import annotations
@@ -865,15 +865,6 @@ def gemini_openai_compatible_thoughts(mock: MockServer) -> None:
     assert "coastal road" in json.dumps(message.model_dump())
 
 
-@pytest.mark.parametrize("name", list(FEATURES))
-def test_feature_produces_its_output(mockserver: MockServer, name: str) -> None:
-    FEATURES[name](mockserver)
-
-
-def test_the_sweep_covers_every_listed_feature() -> None:
-    assert len(FEATURES) >= 48
-
-
 # --- The new outputs' streamed forms -------------------------------------------------------
 
 
@@ -940,3 +931,27 @@ def test_responses_logprobs_when_included(mockserver: MockServer) -> None:
     assert deltas and all(len(e.logprobs) == 1 for e in deltas)  # type: ignore[union-attr]
     plain = client.responses.create(model="gpt-4.1", input="Hi")
     assert plain.output[-1].content[0].logprobs == []  # type: ignore[union-attr]
+
+
+@feature
+def gemini_logprobs(mock: MockServer) -> None:
+    reply = mock.genai_client().models.generate_content(
+        model=GEMINI,
+        contents="Hi",
+        config=types.GenerateContentConfig(response_logprobs=True, logprobs=3),
+    )
+    candidate = reply.candidates[0]  # type: ignore[index]
+    result = candidate.logprobs_result
+    assert result is not None and result.chosen_candidates and result.top_candidates
+    assert "".join(c.token or "" for c in result.chosen_candidates) == reply.text
+    assert all(len(top.candidates or []) == 3 for top in result.top_candidates)
+    assert candidate.avg_logprobs is not None and candidate.avg_logprobs < 0
+
+
+@pytest.mark.parametrize("name", list(FEATURES))
+def test_feature_produces_its_output(mockserver: MockServer, name: str) -> None:
+    FEATURES[name](mockserver)
+
+
+def test_the_sweep_covers_every_listed_feature() -> None:
+    assert len(FEATURES) >= 48

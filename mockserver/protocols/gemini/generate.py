@@ -34,6 +34,7 @@ from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
 from mockserver.protocols.gemini import errors, grounding, hosted_tools
 from mockserver.protocols.gemini import images as gemini_images
+from mockserver.protocols.gemini import logprobs as gemini_logprobs
 from mockserver.protocols.gemini.cached_contents import (
     CACHED_TOKENS,
     NOT_FOUND,
@@ -128,6 +129,10 @@ def _before_id(reply: Reply, exchange: Exchange) -> dict[str, Any]:
     thoughts = include_thoughts(exchange)
     usage = reply.usage
     candidates = [_candidate(i, _parts(c, thoughts), c) for i, c in enumerate(reply.choices)]
+    top = gemini_logprobs.requested(exchange.body)
+    if top is not None:
+        for index, (candidate, choice) in enumerate(zip(candidates, reply.choices, strict=True)):
+            gemini_logprobs.add_logprobs(candidate, choice, index, top)
     if gemini_images.wants_image(exchange):
         gemini_images.add_images(candidates, exchange)
     return {

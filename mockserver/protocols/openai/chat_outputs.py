@@ -2,10 +2,8 @@
 `logprobs` (Chat `logprobs: true`, `top_logprobs: k`; Responses `include:
 ["message.output_text.logprobs"]`) and Chat's predicted-output counts (`prediction`).
 
-Logprobs are made up, deterministically from the text: each token of the answer (its token
-pieces) gets a log probability in (-2.5, 0], and `top_logprobs` lists that token first and then
-`k - 1` plausible alternatives with lower log probabilities. The same text always gets the
-same numbers, streamed or not.
+Logprobs are made up, deterministically from the text (`engine.content.logprobs`): the same
+text always gets the same numbers, streamed or not; `top_logprobs` lists the chosen token first.
 
 A prediction's tokens that appear in the answer, in order, are `accepted_prediction_tokens`;
 the rest `rejected_prediction_tokens` (OpenAI's definitions). Counted on o200k_base, the
@@ -17,12 +15,9 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from mockserver.core import ids
 from mockserver.core.exchange import Exchange
 from mockserver.core.reply import Choice
-
-# Alternatives offered in `top_logprobs`: frequent tokens, none of them the chosen one.
-_ALTERNATIVES = (" the", ",", ".", " and", " a", " to", " of", " is", " in", " that", " it", "\n")
+from mockserver.engine.content.logprobs import token_logprobs
 
 
 def top_logprobs(exchange: Exchange) -> int | None:
@@ -44,38 +39,22 @@ def responses_top_logprobs(exchange: Exchange) -> int | None:
 
 def token_entries(choice: Choice, index: int, top: int) -> list[dict[str, Any]]:
     """One `ChatCompletionTokenLogprob` per token piece of the choice's text."""
-    pieces = choice.text_pieces or ([choice.text] if choice.text else [])
-    seed = ids.digest("logprobs", choice.text or "", index)
-    return [_entry(piece, ids.digest(seed, position), top) for position, piece in enumerate(pieces)]
+    return [
+        {
+            "token": entry.token,
+            "logprob": entry.logprob,
+            "bytes": list(entry.token.encode()),
+            "top_logprobs": [
+                {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+                for token, logprob in entry.top
+            ],
+        }
+        for entry in token_logprobs(choice, index, top)
+    ]
 
 
 def choice_logprobs(choice: Choice, index: int, top: int) -> dict[str, Any]:
     return {"content": token_entries(choice, index, top), "refusal": None}
-
-
-def _logprob(key: str, floor: float = 0.0) -> float:
-    """A log probability below `floor`, skewed towards it (most tokens are near-certain)."""
-    fraction = int(key[:8], 16) / 0xFFFFFFFF
-    return round(floor - 2.5 * fraction * fraction - 1e-6, 6)
-
-
-def _entry(token: str, key: str, top: int) -> dict[str, Any]:
-    logprob = _logprob(key)
-    alternatives = [{"token": token, "logprob": logprob, "bytes": list(token.encode())}]
-    lowest = logprob
-    for offset, alternative in enumerate(a for a in _ALTERNATIVES if a != token):
-        if len(alternatives) >= top:
-            break
-        lowest = _logprob(ids.digest(key, offset), lowest)
-        alternatives.append(
-            {"token": alternative, "logprob": lowest, "bytes": list(alternative.encode())}
-        )
-    return {
-        "token": token,
-        "logprob": logprob,
-        "bytes": list(token.encode()),
-        "top_logprobs": alternatives[:top],
-    }
 
 
 def prediction_counts(exchange: Exchange, choice: Choice | None) -> tuple[int, int]:
