@@ -955,3 +955,10 @@ def test_feature_produces_its_output(mockserver: MockServer, name: str) -> None:
 
 def test_the_sweep_covers_every_listed_feature() -> None:
     assert len(FEATURES) >= 48
+
+
+def test_chat_service_tier_is_the_one_that_served(mockserver: MockServer) -> None:
+    client = mockserver.openai_client()
+    flex = client.chat.completions.create(model="o4-mini", messages=user("Hi"), service_tier="flex")
+    auto = client.chat.completions.create(model="gpt-4o", messages=user("Hi"), service_tier="auto")
+    assert (flex.service_tier, auto.service_tier) == ("flex", "default")

@@ -170,7 +170,7 @@ class ChatDialect(Dialect):
                 "object": "chat.completion.chunk",
                 "created": reply.created,
                 "model": exchange.model,
-                "service_tier": "default",
+                "service_tier": service_tier(exchange.body.get("service_tier")),
                 "system_fingerprint": reply.fingerprint,
             }
         )[:-1]
@@ -250,6 +250,11 @@ def google_thinking(body: Any) -> tuple[bool | None, int | None]:
     )
 
 
+def service_tier(requested: Any) -> str:
+    """The tier that served the request: "auto" (and none) is answered with "default"."""
+    return requested if requested in ("flex", "scale", "priority") else "default"
+
+
 def unsupported_parameter(param: str, hint: str = "") -> APIError:
     return v.bad(
         f"Unsupported parameter: '{param}' is not supported with this model.{hint}",
@@ -307,7 +312,7 @@ def _completion_rest(reply: Reply, exchange: Exchange) -> dict[str, Any]:
             for index, choice in enumerate(reply.choices)
         ],
         "usage": usage_body(reply, exchange),
-        "service_tier": "default",
+        "service_tier": service_tier(exchange.body.get("service_tier")),
         "system_fingerprint": reply.fingerprint,
     }
     if "modalities" in exchange.body:  # an audio model asked to speak
