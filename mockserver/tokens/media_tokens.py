@@ -30,7 +30,8 @@ from typing import NamedTuple
 
 from mockserver.core.exchange import Attachment
 
-_URLSAFE = str.maketrans("-_", "+/")
+# URL-safe letters to the standard ones; line breaks (MIME-wrapped base64) dropped.
+_URLSAFE = str.maketrans("-_", "+/", " \t\r\n")
 # A remote image's size can't be known offline: count it as a common 1024 x 1024 picture.
 UNKNOWN_SIZE = (1024, 1024)
 
@@ -88,8 +89,8 @@ def image_size(data: bytes) -> tuple[int, int] | None:
 
 def base64_image_size(text: str) -> tuple[int, int] | None:
     """The size of a base64-encoded image (standard or URL-safe alphabet, as google-genai
-    sends it; padding optional); None when it is not base64 or not an image."""
-    text = text.strip().translate(_URLSAFE).rstrip("=")
+    sends it; padding and line breaks optional); None when it is not base64 or not an image."""
+    text = text.translate(_URLSAFE).rstrip("=")
     try:
         data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):

@@ -98,6 +98,14 @@ def test_sizes_are_read_from_the_bytes(fmt: str) -> None:
     assert media_tokens.data_url_image_size(url) == (640, 480)
 
 
+def test_wrapped_and_url_safe_base64() -> None:
+    text = base64.b64encode(encoded(300, 200)).decode()
+    wrapped = "\n".join(text[i : i + 76] for i in range(0, len(text), 76))
+    assert media_tokens.base64_image_size(wrapped) == (300, 200)
+    url_safe = base64.urlsafe_b64encode(encoded(300, 200)).decode().rstrip("=")
+    assert media_tokens.base64_image_size(url_safe) == (300, 200)
+
+
 def test_what_cannot_be_read_is_unknown() -> None:
     assert media_tokens.data_url_image_size("https://example.com/cat.png") is None
     assert media_tokens.data_url_image_size("data:image/png;base64,AAAA") is None
