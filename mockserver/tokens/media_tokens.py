@@ -11,7 +11,9 @@ The published formulas:
   side is 768 px, and costs base + per-tile tokens for each 512 px tile covering it.
 - OpenAI, patch models (gpt-4.1-mini/nano, o4-mini, gpt-5-mini/nano): the image is covered by
   32 px patches; over 1,536 patches it is scaled down to fit 1,536 (whole patches per side);
-  patches times the model's multiplier, rounded up.
+  patches times the model's multiplier, rounded up; `detail` makes no difference. (Users
+  have measured 1.2 for gpt-5-mini and 1.5 for gpt-5-nano on the live API; the published
+  1.62 / 2.46 are kept until OpenAI's page changes.)
 - Anthropic: scaled down (aspect kept) until its long edge is at most 1568 px and it is at most
   about 1.15 megapixels (~1,600 tokens); tokens = width x height / 750, rounded up.
 - Gemini: 258 tokens when both sides are at most 384 px, else 258 per 768 x 768 tile.
