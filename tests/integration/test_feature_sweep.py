@@ -26,6 +26,8 @@ Gemini (google-genai):
  49 thinking budget + thoughts 50 response_schema             51 candidateCount
  52 safety settings         53 explicit cache (cachedContents) 54 image input
  55 stop sequences          56 OpenAI-compatible include_thoughts 57 responseLogprobs
+Through the gateway's OpenAI-compatible chat route:
+ 58 Claude thinking (reasoning_effort -> reasoning_content)  59 Gemini function calling
 """
 
 from __future__ import annotations
@@ -946,6 +948,29 @@ def gemini_logprobs(mock: MockServer) -> None:
     assert "".join(c.token or "" for c in result.chosen_candidates) == reply.text
     assert all(len(top.candidates or []) == 3 for top in result.top_candidates)
     assert candidate.avg_logprobs is not None and candidate.avg_logprobs < 0
+
+
+# --- Through the gateway's OpenAI-compatible route (other vendors' models) ------------------
+
+
+@feature
+def gateway_claude_thinking_via_chat(mock: MockServer) -> None:
+    mock.load(SCENARIOS / "reasoning.yaml")
+    reply = mock.openai_client().chat.completions.create(
+        model=CLAUDE, messages=user("Which route should I take?"), reasoning_effort="high"
+    )
+    message = reply.choices[0].message
+    assert "coastal road" in str((message.model_extra or {}).get("reasoning_content"))
+    assert message.content == "Take the coastal road."
+
+
+@feature
+def gateway_gemini_tools_via_chat(mock: MockServer) -> None:
+    reply = mock.openai_client().chat.completions.create(
+        model=GEMINI, messages=user("Weather in Paris?"), tools=[WEATHER], tool_choice="required"
+    )
+    calls = reply.choices[0].message.tool_calls or []
+    assert calls and calls[0].function.name == "get_weather"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("name", list(FEATURES))
