@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 def collection_endpoint(state: MockState) -> Endpoint:
     async def endpoint(request: Request) -> ASGIApp:
         d = state.dialects.gemini
+        if state.gateway is not None:
+            return not_relayed(state, request)
         entry = state.journal.open(request.method, request.url.path, request.headers)
         entry.dialect = d.name
         try:
@@ -59,6 +61,8 @@ def collection_endpoint(state: MockState) -> Endpoint:
 def item_endpoint(state: MockState) -> Endpoint:
     async def endpoint(request: Request) -> ASGIApp:
         d = state.dialects.gemini
+        if state.gateway is not None:
+            return not_relayed(state, request)
         entry = state.journal.open(request.method, request.url.path, request.headers)
         entry.dialect = d.name
         try:
@@ -80,6 +84,14 @@ def item_endpoint(state: MockState) -> Endpoint:
         return json_response(body)
 
     return endpoint
+
+
+def not_relayed(state: MockState, request: Request) -> ASGIApp:
+    """The gateway relays Gemini's `models/*` actions only: its 404 for any other path, as for
+    an unknown route."""
+    entry = state.journal.open(request.method, request.url.path, request.headers)
+    error = APIError(404, f"Invalid URL ({request.method} {request.url.path})")
+    return error_response(state.dialects.for_path(request.url.path), error, entry)
 
 
 def _owner(request: Request) -> str:
