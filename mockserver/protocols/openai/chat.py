@@ -128,8 +128,9 @@ class ChatDialect(Dialect):
         )
 
     def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
-        """OpenAI's reasoning models refuse `max_tokens` and a temperature other than 1; its
-        other models refuse `reasoning_effort` (documented errors, worded as the API does)."""
+        """OpenAI's reasoning models refuse `max_tokens`, a temperature other than 1 and
+        logprobs; its other models refuse `reasoning_effort`; only search models take
+        `web_search_options` (errors worded as the API sends them)."""
         if vendor_of(exchange.model) != "openai":
             return
         body = exchange.body
@@ -139,8 +140,16 @@ class ChatDialect(Dialect):
             temperature = body.get("temperature")
             if temperature is not None and temperature != 1:
                 raise unsupported_value("temperature", temperature)
+            if body.get("logprobs") is True:
+                raise APIError(403, LOGPROBS_NOT_ALLOWED, type="invalid_request_error")
         elif body.get("reasoning_effort") is not None:
             raise unsupported_parameter("reasoning_effort")
+        if "web_search_options" in body and not web_search.is_search_model(exchange.model):
+            raise v.bad(
+                "Unknown parameter: 'web_search_options'.",
+                "web_search_options",
+                "unknown_parameter",
+            )
 
     def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
         return {
@@ -248,6 +257,9 @@ def google_thinking(body: Any) -> tuple[bool | None, int | None]:
         include if isinstance(include, bool) else None,
         budget if isinstance(budget, int) and not isinstance(budget, bool) else None,
     )
+
+
+LOGPROBS_NOT_ALLOWED = "You are not allowed to request logprobs from this model"
 
 
 def service_tier(requested: Any) -> str:
