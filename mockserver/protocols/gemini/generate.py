@@ -106,6 +106,17 @@ def api_key(inbound: Inbound) -> str | None:
     return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
+def thinking_budget_range(model: str) -> tuple[int, int] | None:
+    """Google's documented `thinkingBudget` range of a 2.5 model (0 and -1 aside)."""
+    if "2.5-pro" in model:
+        return 128, 32768
+    if "2.5-flash-lite" in model:
+        return 512, 24576
+    if "2.5-flash" in model:
+        return 1, 24576
+    return None
+
+
 def require_api_key(inbound: Inbound) -> str:
     key = api_key(inbound)
     if key is None:
@@ -260,11 +271,16 @@ class GeminiDialect(Dialect):
         return caching.cache_request(exchange, tokenizer, key)
 
     def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
-        """Gemini 2.5 Pro only works thinking: a budget of 0 is Google's 400."""
-        if exchange.reasoning_budget == 0 and "2.5-pro" in exchange.model:
+        """Gemini 2.5 Pro only works thinking: a budget of 0 is Google's 400; a budget out of
+        a 2.5 model's documented range too."""
+        budget = exchange.reasoning_budget
+        if budget == 0 and "2.5-pro" in exchange.model:
             raise errors.GeminiError(
                 400, "Budget 0 is invalid. This model only works in thinking mode."
             )
+        limits = thinking_budget_range(exchange.model)
+        if budget and limits is not None and not limits[0] <= budget <= limits[1]:
+            raise errors.GeminiError(400, f"The thinking budget ({budget}) is invalid.")
 
     def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
         return {**_before_id(reply, exchange), "responseId": response_id(reply)}
