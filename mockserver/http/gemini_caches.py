@@ -12,8 +12,8 @@ from starlette.requests import Request
 from mockserver.core import ids
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
-from mockserver.engine.pipeline import error_response, inbound_of, read_json
-from mockserver.http.endpoints import Endpoint
+from mockserver.engine.pipeline import inbound_of, parse_json
+from mockserver.http.journaled import Call, Endpoint, journaled_endpoint
 from mockserver.http.responses import json_response
 from mockserver.protocols import leniency
 from mockserver.protocols.gemini import cached_contents as caches
@@ -32,66 +32,60 @@ if TYPE_CHECKING:
 
 
 def collection_endpoint(state: MockState) -> Endpoint:
-    async def endpoint(request: Request) -> ASGIApp:
-        d = state.dialects.gemini
-        if state.gateway is not None:
-            return not_relayed(state, request)
-        entry = state.journal.open(request.method, request.url.path, request.headers)
-        entry.dialect = d.name
-        try:
-            owner = _owner(request)
-            registry = state.dialects.gemini_caches
-            if request.method == "GET":
-                body = _page(registry, owner, request)
-            else:
-                raw = await read_json(request, state, d)
-                entry.body = raw
-                with leniency.reading(strict=state.strict_validation) as notes:
-                    cache = _create(state, raw, owner)
-                entry.notes, entry.model = notes, cache.model.removeprefix("models/")
-                body = registry.render(cache)
-        except APIError as error:
-            return error_response(d, error, entry)
-        entry.status = 200
-        return json_response(body)
-
-    return endpoint
+    """`GET` (list) and `POST` (create) `cachedContents`."""
+    return journaled_endpoint(state, "gemini", _collection, state.dialects.gemini)
 
 
 def item_endpoint(state: MockState) -> Endpoint:
-    async def endpoint(request: Request) -> ASGIApp:
-        d = state.dialects.gemini
-        if state.gateway is not None:
-            return not_relayed(state, request)
-        entry = state.journal.open(request.method, request.url.path, request.headers)
-        entry.dialect = d.name
-        try:
-            owner = _owner(request)
-            registry = state.dialects.gemini_caches
-            name = caches.NAME_PREFIX + request.path_params["cache_id"]
-            if request.method == "DELETE":
-                registry.delete(name, owner)
-                body: dict[str, Any] = {}
-            elif request.method == "PATCH":
-                raw = await read_json(request, state, d)
-                entry.body = raw
-                body = registry.render(_update(registry, name, owner, raw, request))
-            else:
-                body = registry.render(registry.get(name, owner))
-        except APIError as error:
-            return error_response(d, error, entry)
-        entry.status = 200
-        return json_response(body)
-
-    return endpoint
+    """`GET`, `PATCH` and `DELETE` `cachedContents/{id}`."""
+    return journaled_endpoint(state, "gemini", _item, state.dialects.gemini)
 
 
-def not_relayed(state: MockState, request: Request) -> ASGIApp:
+async def _collection(call: Call) -> ASGIApp:
+    state, request, entry = call.state, call.request, call.entry
+    assert request is not None
+    if state.gateway is not None:
+        raise not_relayed(request)
+    owner = _owner(request)
+    registry = state.dialects.gemini_caches
+    if request.method == "GET":
+        body = _page(registry, owner, request)
+    else:
+        raw = parse_json(await call.body(), state.dialects.gemini)
+        entry.body = raw
+        with leniency.reading(strict=state.strict_validation) as notes:
+            cache = _create(state, raw, owner)
+        entry.notes, entry.model = notes, cache.model.removeprefix("models/")
+        body = registry.render(cache)
+    entry.status = 200
+    return json_response(body)
+
+
+async def _item(call: Call) -> ASGIApp:
+    state, request, entry = call.state, call.request, call.entry
+    assert request is not None
+    if state.gateway is not None:
+        raise not_relayed(request)
+    owner = _owner(request)
+    registry = state.dialects.gemini_caches
+    name = caches.NAME_PREFIX + request.path_params["cache_id"]
+    if request.method == "DELETE":
+        registry.delete(name, owner)
+        body: dict[str, Any] = {}
+    elif request.method == "PATCH":
+        raw = parse_json(await call.body(), state.dialects.gemini)
+        entry.body = raw
+        body = registry.render(_update(registry, name, owner, raw, request))
+    else:
+        body = registry.render(registry.get(name, owner))
+    entry.status = 200
+    return json_response(body)
+
+
+def not_relayed(request: Request) -> APIError:
     """The gateway relays Gemini's `models/*` actions only: its 404 for any other path, as for
     an unknown route."""
-    entry = state.journal.open(request.method, request.url.path, request.headers)
-    error = APIError(404, f"Invalid URL ({request.method} {request.url.path})")
-    return error_response(state.dialects.for_path(request.url.path), error, entry)
+    return APIError(404, f"Invalid URL ({request.method} {request.url.path})")
 
 
 def _owner(request: Request) -> str:
