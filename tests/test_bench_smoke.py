@@ -261,6 +261,7 @@ def test_every_figure_key_is_selectable() -> None:
         "gemini",
         "embeddings",
         "gateway",
+        "feed",
         "big-prompt",
         "startup",
         "fixture-startup",
@@ -337,13 +338,15 @@ def test_each_figure_measures_its_two_sides_one_after_the_other() -> None:
         at = order.index(comparison.subject)
         assert order[at - 1] == comparison.reference
     chats = [side for side in order if side.server == "mock" and side.workload == "chat"]
-    assert [side.beside for side in chats] == [
-        "",
-        "anthropic",
-        "responses",
-        "gemini",
-        "embeddings",
-        "gateway",
+    assert [(side.beside, side.feed) for side in chats] == [
+        ("", False),
+        ("anthropic", False),
+        ("responses", False),
+        ("gemini", False),
+        ("embeddings", False),
+        ("gateway", False),
+        ("feed", False),
+        ("", True),  # the feed figure's subject: chat with a dashboard feed open
     ]
 
 
