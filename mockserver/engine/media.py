@@ -15,13 +15,50 @@ from msgspec import Struct, field
 from mockserver import faults
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, Message
+from mockserver.engine.decide import retry_group
 from mockserver.faults.vendor import api_key_of
 from mockserver.scenario import near_misses
 
 if TYPE_CHECKING:
     from mockserver.journal.journal import Entry
     from mockserver.protocols.dialect import Dialect
+    from mockserver.scenario import NearMiss
     from mockserver.server_state import MockState
+
+
+class MediaPrepared(Struct):
+    """What a media request's content decides, kept in the memo (`engine.memo`) so that the
+    same request sent again is neither parsed nor matched again."""
+
+    exchange: Exchange
+    retry_group: str
+    request: Any  # the endpoint's parsed request (e.g. `protocols.openai.images.ImageRequest`)
+    body: Any  # the parsed JSON, for the journal
+    near_misses: list[NearMiss] | None = None  # known once matching found no rule
+    outputs: list[Any] = field(default_factory=list)  # what the endpoint derives per output
+
+
+def prepare_media(
+    *,
+    dialect: str,
+    endpoint: str,
+    model: str,
+    prompt: str,
+    body: Mapping[str, Any],
+    headers: Mapping[str, str],
+    request: Any,
+    outputs: int = 1,
+) -> MediaPrepared:
+    exchange = Exchange(
+        dialect=dialect,
+        endpoint=endpoint,
+        model=model,
+        messages=[Message(role="user", text=prompt)],
+        body=body,
+        headers=headers,
+        n=outputs,
+    )
+    return MediaPrepared(exchange, retry_group(exchange), request, body)
 
 
 class MediaDecision(Struct):
@@ -46,26 +83,31 @@ def decide_media(
     headers: Mapping[str, str],
     outputs: int = 1,
     content_policy: APIError | None = None,
+    prepared: MediaPrepared | None = None,
 ) -> MediaDecision:
     """The rule answering a media request and its scripted texts (`outputs` of them). A status
     fault is raised as the vendor's `APIError`; `content_policy` is what the `content_filter`
-    preset answers with (an image API refuses the prompt rather than cutting a reply)."""
-    exchange = Exchange(
-        dialect=dialect.name,
-        endpoint=endpoint,
-        model=model,
-        messages=[Message(role="user", text=prompt)],
-        body=body,
-        headers=headers,
-        n=outputs,
-    )
+    preset answers with (an image API refuses the prompt rather than cutting a reply).
+    `prepared`: the request as the memo kept it (its exchange, retry group, near misses)."""
+    if prepared is None:
+        prepared = prepare_media(
+            dialect=dialect.name,
+            endpoint=endpoint,
+            model=model,
+            prompt=prompt,
+            body=body,
+            headers=headers,
+            request=None,
+            outputs=outputs,
+        )
+    exchange = prepared.exchange
     engine = state.engine
     forced = faults.fault_from_headers(headers) if faults.HEADER in headers else None
     entry.model = model
     if engine.rate_limiter is not None:
         _limit(state, dialect, entry, model, headers)
     try:
-        decision = engine.decide(exchange, forced)
+        decision = engine.decide(exchange, forced, prepared.retry_group, prepared.near_misses)
     except APIError as error:
         if error.code == "mock_no_matching_rule":
             entry.strict_miss = True
@@ -74,6 +116,8 @@ def decide_media(
     entry.rule = decision.rule
     entry.retry_group = decision.retry_group
     entry.near_misses = [m.to_dict() for m in decision.near_misses]
+    if decision.rule is None and forced is None:
+        prepared.near_misses = decision.near_misses  # no rule matches this content
     fault = decision.fault
     if fault is not None:
         entry.fault = faults.summarize(fault, decision.fault_source)

@@ -112,7 +112,21 @@ def hot_routes(state: MockState) -> dict[str, Handler]:
     }
     routes["/v1/embeddings"] = handlers.embeddings_handler(state)
     routes["/v1/rerank"] = handlers.rerank_handler(state)
+    # Image generations too: a repeated one is answered from the memo and the file cache.
+    generations = on_first_use(
+        lambda: importlib.import_module("mockserver.http.images").generations(state)
+    )
+    routes["/v1/images/generations"] = handler_of(generations)
     return routes
+
+
+def handler_of(endpoint: Endpoint) -> Handler:
+    """A hot-route handler for a Starlette endpoint (its `Request` made here, no router)."""
+
+    async def handle(scope: Scope, receive: Receive) -> ASGIApp:
+        return await endpoint(Request(scope, receive))
+
+    return handle
 
 
 def generation_handler(state: MockState, protocol: str) -> Handler:
@@ -183,7 +197,6 @@ def media_routes(state: MockState) -> list[BaseRoute]:
 
     post = ["POST"]
     return [
-        Route("/v1/images/generations", lazy("images", "generations"), methods=post),
         Route("/v1/images/edits", lazy("images", "edits"), methods=post),
         Route("/v1/images/variations", lazy("media", "images_variations"), methods=post),
         Route("/v1/audio/speech", lazy("audio", "speech"), methods=post),
