@@ -15,6 +15,7 @@ from mockserver.engine.pipeline import error_response, read_json
 from mockserver.http.media import describe_upload, file_url, make_file
 from mockserver.http.responses import json_response
 from mockserver.media.files import file_name
+from mockserver.media.links import IDEOGRAM_IMAGES
 from mockserver.media.multipart import Form, read_form
 from mockserver.protocols.ideogram import images as protocol
 
@@ -109,6 +110,6 @@ async def _handle(state: MockState, request: Request, action: str, *, legacy: bo
         )
         name = file_name("ideogram", recipe.key, "png")
         await make_file(state.media, name, "image/png", recipe)
-        urls.append(file_url(request, name))
+        urls.append(file_url(request, name, (state, IDEOGRAM_IMAGES, "image/png")))
         seeds.append(seed)
     return json_response(protocol.render(parsed, urls, seeds, prompt, decision.created))
