@@ -66,9 +66,14 @@ class MediaDecision(Struct):
     created: int
     rule: str | None = None
     texts: list[str | None] = field(default_factory=list)  # scripted text per output, or None
+    files: list[str | None] = field(default_factory=list)  # a file from disk per output
 
     def text(self, index: int = 0) -> str | None:
         return self.texts[index] if index < len(self.texts) else None
+
+    def file(self, index: int = 0) -> str | None:
+        """The absolute path of the rule's `file:` for this output (None: generate one)."""
+        return self.files[index] if index < len(self.files) else None
 
 
 def decide_media(
@@ -132,7 +137,11 @@ def decide_media(
     texts: list[str | None] = [None] * outputs
     if decision.reply is not None and _writes_text(decision.reply):
         texts = _scripted_texts(state, decision, exchange)
-    return MediaDecision(decision.key, decision.created, decision.rule, texts)
+    files: list[str | None] = []
+    if decision.reply is not None:
+        choices = decision.reply.alternatives()  # cycled over the outputs, as texts are
+        files = [choices[index % len(choices)].file for index in range(outputs)]
+    return MediaDecision(decision.key, decision.created, decision.rule, texts, files)
 
 
 def _limit(

@@ -20,6 +20,7 @@ from mockserver.journal.journal import Entry
 from mockserver.media.files import file_name
 from mockserver.media.links import OPENAI_IMAGES
 from mockserver.media.multipart import read_form
+from mockserver.media.recipes import DiskRecipe
 from mockserver.protocols.dialect import sse_frame
 from mockserver.protocols.openai import images as protocol
 from mockserver.protocols.openai.images import ImageRequest, InputImage, Picture
@@ -116,6 +117,21 @@ def _prepare(request: Request, parsed: ImageRequest, body: dict[str, Any]) -> Me
     )
 
 
+def _from_disk(path: str, parsed: ImageRequest) -> tuple[DiskRecipe, str]:
+    from mockserver.media.disk import digest_of
+
+    recipe = DiskRecipe(
+        path=path,
+        sha256=digest_of(path),
+        kind="image",
+        format=parsed.output_format,
+        width=parsed.width,
+        height=parsed.height,
+        quality=parsed.compression if parsed.output_format != "png" else 90,
+    )
+    return recipe, file_name("img", recipe.key, parsed.output_format)
+
+
 async def answer(
     state: MockState,
     request: Request,
@@ -179,7 +195,11 @@ async def answer(
             prepared.outputs.append((made, file_name("img", made.key, extension), revision))
     pictures: list[Picture] = []
     for index, (made, name, revision) in enumerate(prepared.outputs):
-        media = await make_file(state.media, name, content_type, made)
+        on_disk = decision.file(index)
+        source_recipe: ImageRecipe | DiskRecipe = made
+        if on_disk is not None:  # the rule's `file:`, in the asked size and format
+            source_recipe, name = _from_disk(on_disk, parsed)
+        media = await make_file(state.media, name, content_type, source_recipe)
         text = decision.text(index) if rules is None or rules.revises_prompt else None
         revised = text if text is not None else revision
         url = file_url(request, name, (state, OPENAI_IMAGES, content_type))
