@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -211,7 +212,33 @@ def media_routes(state: MockState) -> list[BaseRoute]:
         Route("/_mock/files/{name}", lazy("media", "media_file"), methods=["GET"]),
         Route("/ideogram/v1/ideogram-v3/{action}", lazy("ideogram", "v3"), methods=post),
         Route("/ideogram/{action}", lazy("ideogram", "legacy"), methods=post),
+        # Doubao's Ark shape, and Qwen-Image / Wan in DashScope's (sync and async)
+        *(
+            Route(f"{prefix}/images/generations", lazy("ark_images", "generations"), methods=post)
+            for prefix in ("/api/v3", "/volc/api/v3", "/volc/v1")
+        ),
+        *dashscope_image_routes(lazy),
     ]
+
+
+def dashscope_image_routes(lazy: Callable[..., Endpoint]) -> list[BaseRoute]:
+    """DashScope's image routes, bare and under the gateway's `/alibailian` prefix."""
+    routes: list[BaseRoute] = []
+    for prefix in ("/api/v1", "/alibailian/api/v1"):
+        routes += [
+            Route(
+                f"{prefix}/services/aigc/multimodal-generation/generation",
+                lazy("dashscope_images", "multimodal_generation"),
+                methods=["POST"],
+            ),
+            Route(
+                f"{prefix}/services/aigc/text2image/image-synthesis",
+                lazy("dashscope_images", "image_synthesis"),
+                methods=["POST"],
+            ),
+            Route(f"{prefix}/tasks/{{task_id}}", lazy("dashscope_images", "task"), methods=["GET"]),
+        ]
+    return routes
 
 
 def create_app(settings: Settings | None = None, state: MockState | None = None) -> Starlette:

@@ -117,19 +117,22 @@ def _prepare(request: Request, parsed: ImageRequest, body: dict[str, Any]) -> Me
     )
 
 
-def _from_disk(path: str, parsed: ImageRequest) -> tuple[DiskRecipe, str]:
+def from_disk(
+    path: str, width: int, height: int, fmt: str, quality: int = 90
+) -> tuple[DiskRecipe, str]:
+    """A rule's `file:` as a request asks for it, and the name it is served under."""
     from mockserver.media.disk import digest_of
 
     recipe = DiskRecipe(
         path=path,
         sha256=digest_of(path),
         kind="image",
-        format=parsed.output_format,
-        width=parsed.width,
-        height=parsed.height,
-        quality=parsed.compression if parsed.output_format != "png" else 90,
+        format=fmt,
+        width=width,
+        height=height,
+        quality=quality,
     )
-    return recipe, file_name("img", recipe.key, parsed.output_format)
+    return recipe, file_name("img", recipe.key, fmt)
 
 
 async def answer(
@@ -198,7 +201,13 @@ async def answer(
         on_disk = decision.file(index)
         source_recipe: ImageRecipe | DiskRecipe = made
         if on_disk is not None:  # the rule's `file:`, in the asked size and format
-            source_recipe, name = _from_disk(on_disk, parsed)
+            source_recipe, name = from_disk(
+                on_disk,
+                parsed.width,
+                parsed.height,
+                extension,
+                parsed.compression if extension != "png" else 90,
+            )
         media = await make_file(state.media, name, content_type, source_recipe)
         text = decision.text(index) if rules is None or rules.revises_prompt else None
         revised = text if text is not None else revision

@@ -2,7 +2,10 @@
 
 OpenAI's image URLs are Azure Blob shared-access URLs valid for 60 minutes
 (`…/img-….png?st=…&se=…&sp=r&…&sig=…`); an expired one answers 403 `AuthenticationFailed`
-in Azure's XML. Ideogram's are "ephemeral" links (`?exp=<epoch>&signature=…`).
+in Azure's XML. Ideogram's are "ephemeral" links (`?exp=<epoch>&signature=…`). Doubao's (Ark)
+are Volcengine TOS pre-signed URLs valid 24 hours (`?X-Tos-Date=…&X-Tos-Expires=86400&…`),
+DashScope's Alibaba OSS ones valid 24 hours (`?Expires=<epoch>&OSSAccessKeyId=…&Signature=…`);
+both storages answer an expired one with 403 `AccessDenied` "Request has expired" in XML.
 
 Time here is the scenario's: its `clock` (the epoch `created` counts from) plus the task
 clock, which moves only when a test advances it (`POST /_mock/clock`,
@@ -33,6 +36,8 @@ class LinkStyle(Struct, frozen=True):
 
 OPENAI_IMAGES = LinkStyle("azure", 3600)
 IDEOGRAM_IMAGES = LinkStyle("ideogram", 3600)  # "available for a limited time" [unverified]
+ARK_IMAGES = LinkStyle("tos", 86400)
+DASHSCOPE_IMAGES = LinkStyle("oss", 86400)
 
 
 class Denial(Struct, frozen=True):
@@ -50,6 +55,15 @@ def signed_query(style: LinkStyle, seed: int, name: str, content_type: str, now:
     signature = _signature(seed, name, expiry)
     if style.name == "ideogram":
         return f"exp={expiry}&signature={signature}"
+    if style.name == "tos":
+        moment = datetime.datetime.fromtimestamp(now, datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+        return (
+            f"X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Date={moment}"
+            f"&X-Tos-Expires={style.lifetime}&X-Tos-SignedHeaders=host"
+            f"&X-Tos-Signature={signature}"
+        )
+    if style.name == "oss":
+        return f"Expires={expiry}&OSSAccessKeyId=LTAI5tMockServer&Signature={signature}%3D"
     return (
         f"st={quote(_iso(now), safe='')}&se={quote(_iso(expiry), safe='')}&sp=r"
         f"&sv={AZURE_VERSION}&sr=b&rscd=inline&rsct={quote(content_type, safe='')}"
@@ -63,7 +77,48 @@ def check(query: Mapping[str, str], seed: int, name: str, now: int) -> Denial | 
         return _check_azure(query, seed, name, now)
     if "exp" in query or "signature" in query:
         return _check_ideogram(query, seed, name, now)
+    if "X-Tos-Signature" in query:
+        return _check_tos(query, seed, name, now)
+    if "Expires" in query or "Signature" in query:
+        return _check_oss(query, seed, name, now)
     return None  # the server's own unsigned handle
+
+
+def _check_tos(query: Mapping[str, str], seed: int, name: str, now: int) -> Denial | None:
+    try:
+        start = datetime.datetime.strptime(query.get("X-Tos-Date", ""), "%Y%m%dT%H%M%SZ")
+        lifetime = int(query.get("X-Tos-Expires", ""))
+    except ValueError:
+        return _expired_xml(name, now, "SignatureDoesNotMatch", "Invalid query parameters.")
+    expiry = int(start.replace(tzinfo=datetime.UTC).timestamp()) + lifetime
+    if query.get("X-Tos-Signature") != _signature(seed, name, expiry):
+        message = "The request signature we calculated does not match the signature you provided."
+        return _expired_xml(name, now, "SignatureDoesNotMatch", message)
+    if now >= expiry:
+        return _expired_xml(name, now, "AccessDenied", "Request has expired")
+    return None
+
+
+def _check_oss(query: Mapping[str, str], seed: int, name: str, now: int) -> Denial | None:
+    raw = query.get("Expires", "")
+    expiry = int(raw) if raw.isdigit() else -1
+    if query.get("Signature", "").rstrip("=") != _signature(seed, name, expiry):
+        message = "The request signature we calculated does not match the signature you provided."
+        return _expired_xml(name, now, "SignatureDoesNotMatch", message)
+    if now >= expiry:
+        return _expired_xml(name, now, "AccessDenied", "Request has expired.")
+    return None
+
+
+def _expired_xml(name: str, now: int, code: str, message: str) -> Denial:
+    """The S3-like storages' (TOS, OSS) XML error."""
+    request_id = ids.hex_digest(f"{name}:{now}", "storage-request", 24).upper()
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n'
+        f"  <Code>{code}</Code>\n  <Message>{message}</Message>\n"
+        f"  <RequestId>{request_id}</RequestId>\n</Error>\n"
+    )
+    return Denial(403, body.encode(), "application/xml", {"x-request-id": request_id})
 
 
 def _check_azure(query: Mapping[str, str], seed: int, name: str, now: int) -> Denial | None:
