@@ -45,7 +45,7 @@ def generations(state: MockState) -> Endpoint:
             prepared = state.memo.kept(key, MediaPrepared)
             if prepared is None:
                 body = parse_json(raw, d)
-                entry.body = body
+                entry.body = body  # journaled even when the request is refused
                 parsed = protocol.parse_generation(body)
                 prepared = _prepare(request, parsed, body)
                 state.memo.put(key, prepared)
