@@ -12,6 +12,7 @@ from mockserver.core import ids
 from mockserver.core.errors import APIError, invalid_request
 from mockserver.engine.media import decide_media
 from mockserver.engine.pipeline import error_response, read_json
+from mockserver.http.images import from_disk
 from mockserver.http.media import describe_upload, file_url, make_file
 from mockserver.http.responses import json_response
 from mockserver.media.files import file_name
@@ -44,7 +45,7 @@ def legacy(state: MockState) -> Endpoint:
 
 async def _handle(state: MockState, request: Request, action: str, *, legacy: bool) -> ASGIApp:
     from mockserver.media.images import image_size
-    from mockserver.media.recipes import ImageRecipe
+    from mockserver.media.recipes import DiskRecipe, ImageRecipe
 
     d = state.dialects.rerank  # the gateway's own error shape
     entry = state.journal.open(request.method, request.url.path, request.headers)
@@ -100,15 +101,20 @@ async def _handle(state: MockState, request: Request, action: str, *, legacy: bo
             if parsed.seed is not None
             else int(ids.hex_digest(ids.digest(state.engine.seed, body), f"seed{index}", 6), 16)
         )
-        recipe = ImageRecipe(
-            seed=seed,
-            prompt=parsed.prompt,
-            width=parsed.width,
-            height=parsed.height,
-            variant=index,
-            caption=f"ideogram {action}",
-        )
-        name = file_name("ideogram", recipe.key, "png")
+        on_disk = decision.file(index)
+        recipe: ImageRecipe | DiskRecipe
+        if on_disk is not None:  # the rule's `file:`, as a PNG of the asked size
+            recipe, name = from_disk(on_disk, parsed.width, parsed.height, "png")
+        else:
+            recipe = ImageRecipe(
+                seed=seed,
+                prompt=parsed.prompt,
+                width=parsed.width,
+                height=parsed.height,
+                variant=index,
+                caption=f"ideogram {action}",
+            )
+            name = file_name("ideogram", recipe.key, "png")
         await make_file(state.media, name, "image/png", recipe)
         urls.append(file_url(request, name, (state, IDEOGRAM_IMAGES, "image/png")))
         seeds.append(seed)

@@ -23,6 +23,9 @@ rules:
   - name: fox-picture
     match: {last_user: fox}
     reply: {file: media/fox.png}
+  - name: ideogram-fox
+    match: {model: ideogram-v3-generate, last_user: fox}
+    reply: {file: media/fox.png}
   - name: greeting
     match: {last_user: hello}
     reply: {file: media/hello.wav}
@@ -43,9 +46,25 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def client(start_server: StartServer, folder: Path) -> openai.OpenAI:
-    server = start_server(folder / "media.yaml")
+def server(start_server: StartServer, folder: Path) -> Any:
+    return start_server(folder / "media.yaml")
+
+
+@pytest.fixture
+def client(server: Any) -> openai.OpenAI:
     return openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=0)
+
+
+def test_ideogram_answers_with_the_file_too(server: Any) -> None:
+    response = httpx.post(
+        server.url + "/ideogram/v1/ideogram-v3/generate",
+        files={"prompt": (None, "a fox"), "aspect_ratio": (None, "16x9")},
+    )
+    assert response.status_code == 200, response.text
+    item = response.json()["data"][0]
+    image = Image.open(io.BytesIO(httpx.get(item["url"]).content))
+    assert item["resolution"] == f"{image.width}x{image.height}" and image.width > image.height
+    assert image.convert("RGB").getpixel((5, 5))[0] > 150  # type: ignore[index]  # the file's orange
 
 
 def test_a_fitting_picture_is_sent_as_it_is(client: openai.OpenAI, folder: Path) -> None:
