@@ -270,6 +270,7 @@ def test_every_figure_key_is_selectable() -> None:
         "gemini",
         "embeddings",
         "gateway",
+        "feed",
         "big-prompt",
         "startup",
         "fixture-startup",
@@ -357,6 +358,8 @@ def test_each_figure_measures_its_two_sides_one_after_the_other() -> None:
         "gemini",
         "embeddings",
         "gateway",
+        "feed",
+        "",
     ]
 
 

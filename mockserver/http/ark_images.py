@@ -9,12 +9,13 @@ import re
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from mockserver.core.errors import APIError
 from mockserver.engine.media import decide_media
-from mockserver.engine.pipeline import read_body
 from mockserver.http.images import from_disk
+from mockserver.http.journaled import Call, journaled_endpoint
 from mockserver.http.media import file_url, make_file
 from mockserver.http.responses import EventStream, json_response
 from mockserver.media.files import file_name
@@ -52,51 +53,45 @@ def pictures_asked(request: ark.ArkImageRequest) -> int:
     return max(1, min(count, request.max_images))
 
 
+def render_error(error: APIError) -> Response:
+    return json_response(ark.render_error(error), error.status, error.headers)
+
+
 def generations(state: MockState) -> Endpoint:
-    async def endpoint(request: Request) -> ASGIApp:
+    async def endpoint(call: Call) -> ASGIApp:
         import orjson
 
-        entry = state.journal.open(request.method, request.url.path, request.headers)
-        entry.dialect = DIALECT
-        key = ""
+        request, entry = call.request, call.entry
+        assert request is not None
         try:
-            raw = await read_body(
-                request.receive, request.scope["headers"], state.settings.max_body_bytes
-            )
-            try:
-                body = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                raise ark.ark_error(
-                    400, "InvalidParameter", "The request body is not valid JSON."
-                ) from None
-            entry.body = body
-            parsed = ark.parse(body)
-            if "seededit" in parsed.model:  # size "adaptive": the input image's own
-                parsed.width, parsed.height = _input_size(parsed.images[0])
-            count = pictures_asked(parsed)
-            decision = decide_media(
-                state,
-                state.dialects.chat,
-                entry,
-                endpoint=request.url.path,
-                model=parsed.model,
-                prompt=parsed.prompt,
-                body=body,
-                headers=dict(request.headers),
-                outputs=count,
-                content_policy=ark.content_policy_error(),
-            )
-            key = decision.key
-            pictures = [
-                await _picture(state, request, parsed, decision.file(index), index)
-                for index in range(count)
-            ]
-        except APIError as error:
-            entry.status = error.status
-            return json_response(ark.render_error(error, key), error.status, error.headers)
+            body = orjson.loads(await call.body())
+        except orjson.JSONDecodeError:
+            raise ark.ark_error(
+                400, "InvalidParameter", "The request body is not valid JSON."
+            ) from None
+        entry.body = body
+        parsed = ark.parse(body)
+        if "seededit" in parsed.model:  # size "adaptive": the input image's own
+            parsed.width, parsed.height = _input_size(parsed.images[0])
+        count = pictures_asked(parsed)
+        decision = decide_media(
+            state,
+            state.dialects.chat,
+            entry,
+            endpoint=request.url.path,
+            model=parsed.model,
+            prompt=parsed.prompt,
+            body=body,
+            headers=dict(request.headers),
+            outputs=count,
+            content_policy=ark.content_policy_error(),
+        )
+        pictures = [
+            await _picture(state, request, parsed, decision.file(index), index)
+            for index in range(count)
+        ]
         entry.status = 200
-        request_id = ark.request_id(decision.key)
-        headers = {"x-request-id": request_id}
+        headers = {"x-request-id": ark.request_id(decision.key)}
         tokens = ark.output_tokens(parsed.width, parsed.height, count)
         entry.usage = {"prompt_tokens": 0, "completion_tokens": tokens, "reasoning_tokens": 0}
         if parsed.stream:
@@ -107,7 +102,7 @@ def generations(state: MockState) -> Endpoint:
             return EventStream(frames, headers=headers)
         return json_response(ark.render(parsed, decision.created, pictures), 200, headers)
 
-    return endpoint
+    return journaled_endpoint(state, DIALECT, endpoint, render_error)
 
 
 def _input_size(image: str) -> tuple[int, int]:

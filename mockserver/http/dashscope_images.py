@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from mockserver.core.errors import APIError
 from mockserver.engine.media import decide_media
-from mockserver.engine.pipeline import read_body
 from mockserver.http.images import from_disk
+from mockserver.http.journaled import Call, journaled_endpoint
 from mockserver.http.media import file_url, make_file
 from mockserver.http.responses import json_response
-from mockserver.journal.journal import Entry
 from mockserver.media.files import file_name
 from mockserver.media.links import DASHSCOPE_IMAGES
 from mockserver.protocols.dashscope import images as dashscope
@@ -35,19 +35,17 @@ FAMILY = "dashscope-image"
 DIALECT = "dashscope.images"
 
 
-async def _json(request: Request, state: MockState, entry: Entry) -> Any:
-    raw = await read_body(request.receive, request.scope["headers"], state.settings.max_body_bytes)
+async def _json(call: Call) -> Any:
     try:
-        body = orjson.loads(raw)
+        body = orjson.loads(await call.body())
     except orjson.JSONDecodeError:
         raise dashscope.invalid("The request body is not valid JSON.") from None
-    entry.body = body
+    call.entry.body = body
     return body
 
 
-def _failed(entry: Entry, error: APIError, key: str = "") -> ASGIApp:
-    entry.status = error.status
-    return json_response(dashscope.render_error(error, key), error.status, error.headers)
+def render_error(error: APIError) -> Response:
+    return json_response(dashscope.render_error(error), error.status, error.headers)
 
 
 async def _pictures(
@@ -86,101 +84,93 @@ async def _pictures(
 def multimodal_generation(state: MockState) -> Endpoint:
     """`POST …/services/aigc/multimodal-generation/generation`: Qwen-Image, answered at once."""
 
-    async def endpoint(request: Request) -> ASGIApp:
-        entry = state.journal.open(request.method, request.url.path, request.headers)
-        entry.dialect = DIALECT
-        key = ""
-        try:
-            body = await _json(request, state, entry)
-            parsed = dashscope.parse_multimodal(body)
-            decision = decide_media(
-                state,
-                state.dialects.chat,
-                entry,
-                endpoint=request.url.path,
-                model=parsed.model,
-                prompt=parsed.prompt,
-                body=body,
-                headers=dict(request.headers),
-                outputs=parsed.n,
-                content_policy=dashscope.content_policy_error(),
-            )
-            key = decision.key
-            files = [decision.file(index) for index in range(parsed.n)]
-            urls = await _pictures(state, request, parsed, files, state.engine.seed)
-        except APIError as error:
-            return _failed(entry, error, key)
+    async def endpoint(call: Call) -> ASGIApp:
+        request, entry = call.request, call.entry
+        assert request is not None
+        body = await _json(call)
+        parsed = dashscope.parse_multimodal(body)
+        decision = decide_media(
+            state,
+            state.dialects.chat,
+            entry,
+            endpoint=request.url.path,
+            model=parsed.model,
+            prompt=parsed.prompt,
+            body=body,
+            headers=dict(request.headers),
+            outputs=parsed.n,
+            content_policy=dashscope.content_policy_error(),
+        )
+        files = [decision.file(index) for index in range(parsed.n)]
+        urls = await _pictures(state, request, parsed, files, state.engine.seed)
         entry.status = 200
         return json_response(dashscope.render_multimodal(parsed, urls, decision.key))
 
-    return endpoint
+    return journaled_endpoint(state, DIALECT, endpoint, render_error)
 
 
 def image_synthesis(state: MockState) -> Endpoint:
     """`POST …/services/aigc/text2image/image-synthesis`: an asynchronous task, only with
     `X-DashScope-Async: enable` (as DashScope requires)."""
 
-    async def endpoint(request: Request) -> ASGIApp:
+    async def endpoint(call: Call) -> ASGIApp:
         from mockserver.tasks import submission
 
-        entry = state.journal.open(request.method, request.url.path, request.headers)
-        entry.dialect = DIALECT
-        try:
-            if request.headers.get("x-dashscope-async", "").lower() != "enable":
-                raise dashscope.dashscope_error(
-                    403, "AccessDenied", "current user api does not support synchronous calls"
-                )
-            body = await _json(request, state, entry)
-            parsed = dashscope.parse_synthesis(body)
-            entry.model = parsed.model
-            decision = submission.decide(
-                state,
-                FAMILY,
-                request.url.path,
-                parsed.model,
-                parsed.prompt,
-                body,
-                dict(request.headers),
-                entry,
+        request, entry = call.request, call.entry
+        assert request is not None
+        if request.headers.get("x-dashscope-async", "").lower() != "enable":
+            raise dashscope.dashscope_error(
+                403, "AccessDenied", "current user api does not support synchronous calls"
             )
-            files: list[str | None] = []
-            if decision.reply is not None:
-                choices = decision.reply.alternatives()
-                files = [choices[i % len(choices)].file for i in range(parsed.n)]
-            params = {
-                "n": parsed.n,
-                "width": parsed.width,
-                "height": parsed.height,
-                "seed": parsed.seed,
-                "actual_prompt": dashscope.actual_prompt(parsed),
-                "files": files,
-            }
-            task = submission.new_task(
-                decision,
-                task_id=dashscope.task_id(decision.key),
-                family=FAMILY,
-                action="text2image",
-                model=parsed.model,
-                prompt=parsed.prompt,
-                defaults=dashscope.STAGES,
-                params=params,
-            )
-            task = state.tasks.add(task)
-        except APIError as error:
-            return _failed(entry, error)
+        body = await _json(call)
+        parsed = dashscope.parse_synthesis(body)
+        entry.model = parsed.model
+        decision = submission.decide(
+            state,
+            FAMILY,
+            request.url.path,
+            parsed.model,
+            parsed.prompt,
+            body,
+            dict(request.headers),
+            entry,
+        )
+        files: list[str | None] = []
+        if decision.reply is not None:
+            choices = decision.reply.alternatives()
+            files = [choices[i % len(choices)].file for i in range(parsed.n)]
+        params = {
+            "n": parsed.n,
+            "width": parsed.width,
+            "height": parsed.height,
+            "seed": parsed.seed,
+            "actual_prompt": dashscope.actual_prompt(parsed),
+            "files": files,
+        }
+        task = submission.new_task(
+            decision,
+            task_id=dashscope.task_id(decision.key),
+            family=FAMILY,
+            action="text2image",
+            model=parsed.model,
+            prompt=parsed.prompt,
+            defaults=dashscope.STAGES,
+            params=params,
+        )
+        task = state.tasks.add(task)
         entry.status = 200
         return json_response(dashscope.render_submitted(task))
 
-    return endpoint
+    return journaled_endpoint(state, DIALECT, endpoint, render_error)
 
 
 def task(state: MockState) -> Endpoint:
     """`GET …/tasks/{task_id}`: one more stage per fetch (or by the task clock); a task it
     doesn't know is DashScope's `UNKNOWN`."""
 
-    async def endpoint(request: Request) -> ASGIApp:
-        entry = state.journal.open(request.method, request.url.path, request.headers)
-        entry.dialect = DIALECT
+    async def endpoint(call: Call) -> ASGIApp:
+        request, entry = call.request, call.entry
+        assert request is not None
         task_id = request.path_params["task_id"]
         found = state.tasks.poll(task_id, FAMILY)
         entry.status = 200
@@ -202,4 +192,4 @@ def task(state: MockState) -> Endpoint:
             urls = await _pictures(state, request, parsed, p.get("files") or [], seed)
         return json_response(dashscope.render_task(found, urls))
 
-    return endpoint
+    return journaled_endpoint(state, DIALECT, endpoint, render_error)
