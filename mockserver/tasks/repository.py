@@ -71,10 +71,16 @@ class TaskRepository:
         return lifecycle.current(task, self.now())
 
     def poll(self, task_id: str, family: str | None = None) -> Task | None:
-        """The task after one more fetch (`lifecycle.polled`), moved atomically."""
-        if self.get(task_id, family) is None:
+        """The task after one more fetch (`lifecycle.polled`), moved atomically. A poll that
+        moves nothing (a finished or held task, a clock-driven one still in its stage) is one
+        read: no write, and the clock read only for clock-driven tasks."""
+        task = self.tasks.get(task_id, Task)
+        if task is None or (family is not None and task.family != family):
             return None
-        now = self.now()
+        now = self.now() if task.advance == "clock" else 0.0
+        moved = lifecycle.polled(task, now)
+        if moved.step == task.step and moved.held == task.held:
+            return moved
         return self._move(task_id, lambda task: lifecycle.polled(task, now))
 
     def _move(self, task_id: str, move: Callable[[Task], Task]) -> Task | None:
