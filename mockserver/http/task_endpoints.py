@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 from mockserver import faults
 from mockserver.core import ids
 from mockserver.core.errors import APIError
+from mockserver.gateway.errors import GatewayError
 from mockserver.http.responses import json_response
 from mockserver.journal.journal import Entry
 
@@ -41,9 +42,15 @@ def journaled(
         entry = state.journal.open_raw(scope["method"], scope["path"], scope["headers"])
         entry.dialect = family
         try:
+            if state.gateway is not None:  # the key first, as the gateway's middleware
+                from mockserver.tasks import billing
+
+                billing.authenticate(state, scope)
             if faults.HEADER in request.headers:
                 forced_fault(state, request, entry)
             response = await answer(request, entry)
+        except GatewayError as error:  # the gateway's own body, whatever the family
+            response = json_response(error.body, error.status, error.headers)
         except APIError as error:
             response = render(error)
         entry.status = response.status_code
