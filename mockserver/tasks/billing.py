@@ -40,8 +40,10 @@ CALLER = "mockserver.caller"  # the scope key the caller is kept under for the a
 RATIOS_HEADER = "X-New-Api-Other-Ratios"
 QUOTA_CODES = ("insufficient_user_quota", "pre_consume_token_quota_failed")
 # Served files answer without a key (new-api serves `/mj/image/:id` outside its auth; the
-# others are our stand-ins for the vendors' CDN links).
+# others are our stand-ins for the vendors' CDN links, and a video's `/content`, the result URL
+# a task hands out, is opened by players and pages that send no key).
 OPEN_PATHS = ("/mj/image/", "/mj/video/", "/suno/clips/", "/kling/files/")
+OPEN_SUFFIXES = ("/content",)
 LOG_CONSUME, LOG_SYSTEM = 2, 4  # new-api's log types
 
 
@@ -49,7 +51,8 @@ def authenticate(state: MockState, scope: Scope) -> None:
     """In gateway mode, the key's checks (the gateway's own 401/403, raised) and the caller
     kept in the scope for `submit`."""
     gateway = state.gateway
-    if gateway is None or any(part in scope["path"] for part in OPEN_PATHS):
+    path: str = scope["path"]
+    if gateway is None or path.endswith(OPEN_SUFFIXES) or any(p in path for p in OPEN_PATHS):
         return
     scope[CALLER] = gateway.authenticate(scope)
 

@@ -198,5 +198,9 @@ def test_midjourney_without_quota_answers_in_its_own_shape(
     assert refused.status_code == 400
     assert refused.json()["code"] == 4
     assert refused.json()["description"].startswith("quota_not_enough")
-    # served files need no key (new-api serves /mj/image outside its auth)
+    # served files need no key (new-api serves /mj/image outside its auth); polls do
     assert http.get(f"{server.url}/mj/image/unknown").status_code == 404
+    assert http.get(f"{server.url}/v1/videos/task_x/content").status_code == 404
+    unknown = http.get(f"{server.url}/mj/task/1/fetch")
+    assert unknown.status_code == 401
+    assert unknown.json()["error"]["type"] == "new_api_error"
