@@ -73,3 +73,17 @@ def test_two_workers_charge_once_and_refund_once(tmp_path: Path) -> None:
         refunds = [log for log in logs if log["type"] == 4]
         assert len(refunds) == 4 * (round_ + 1)
         assert len({log["content"] for log in refunds}) == len(refunds)  # one per task
+
+
+def test_a_charge_kept_in_the_state_file_is_refunded_after_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    with serve("--state", str(state), logs=tmp_path / "first") as served, served.client() as c:
+        assert c.post("/_mock/scenarios?replace=1", content=SCENARIO).status_code == 200
+        body = {"model": "sora-2", "prompt": "a doomed ship", "seconds": "4"}
+        video_id = c.post("/v1/videos", json=body, headers=AUTH).json()["id"]
+        assert used(c) == COST
+    with serve("--state", str(state), logs=tmp_path / "second") as served, served.client() as c:
+        assert used(c) == COST  # the balance and the task's charge kept
+        statuses = [c.get(f"/v1/videos/{video_id}", headers=AUTH).json()["status"] for _ in "ab"]
+        assert statuses == ["in_progress", "failed"]
+        assert used(c) == 0
