@@ -33,30 +33,29 @@ Answer = Callable[[Request, Entry], Awaitable[Response]]
 def journaled(
     state: MockState, family: str, answer: Answer, render: Callable[[APIError], Response]
 ) -> Endpoint:
-    """An endpoint whose call is journaled under `family`; an `APIError` it raises (or the
-    `x-mock-fault` header forces) is sent as `render` words it (each family has its own error
-    shape)."""
+    """An endpoint whose call is journaled under `family` (`mockserver.http.journaled`); an
+    `APIError` it raises (or the `x-mock-fault` header forces) is sent as `render` words it
+    (each family has its own error shape)."""
 
-    async def endpoint(request: Request) -> Response:
-        scope = request.scope  # (`request.url` costs more than the rest of a poll)
-        entry = state.journal.open_raw(scope["method"], scope["path"], scope["headers"])
-        entry.dialect = family
-        try:
-            if state.gateway is not None:  # the key first, as the gateway's middleware
-                from mockserver.tasks import billing
+    from mockserver.http.journaled import Call, journaled_endpoint
 
-                billing.authenticate(state, scope)
-            if faults.HEADER in request.headers:
-                forced_fault(state, request, entry)
-            response = await answer(request, entry)
-        except GatewayError as error:  # the gateway's own body, whatever the family
-            response = json_response(error.body, error.status, error.headers)
-        except APIError as error:
-            response = render(error)
-        entry.status = response.status_code
-        return response
+    def words(error: APIError) -> Response:
+        if isinstance(error, GatewayError):  # the gateway's own body, whatever the family
+            return json_response(error.body, error.status, error.headers)
+        return render(error)
 
-    return endpoint
+    async def respond(call: Call) -> Response:
+        request = call.request
+        assert request is not None
+        if call.gateway is not None:  # the key first, as the gateway's middleware
+            from mockserver.tasks import billing
+
+            call.caller = billing.authenticate(state, request.scope)
+        if faults.HEADER in request.headers:
+            forced_fault(state, request, call.entry)
+        return await answer(request, call.entry)
+
+    return journaled_endpoint(state, family, respond, words)  # type: ignore[return-value]
 
 
 def forced_fault(state: MockState, request: Request, entry: Entry) -> None:

@@ -47,14 +47,15 @@ OPEN_SUFFIXES = ("/content",)
 LOG_CONSUME, LOG_SYSTEM = 2, 4  # new-api's log types
 
 
-def authenticate(state: MockState, scope: Scope) -> None:
-    """In gateway mode, the key's checks (the gateway's own 401/403, raised) and the caller
-    kept in the scope for `submit`."""
+def authenticate(state: MockState, scope: Scope) -> Caller | None:
+    """In gateway mode, the key's checks (the gateway's own 401/403, raised) and the caller,
+    also kept in the scope for `submit`; None for served files and outside gateway mode."""
     gateway = state.gateway
     path: str = scope["path"]
     if gateway is None or path.endswith(OPEN_SUFFIXES) or any(p in path for p in OPEN_PATHS):
-        return
-    scope[CALLER] = gateway.authenticate(scope)
+        return None
+    caller = scope[CALLER] = gateway.authenticate(scope)
+    return caller
 
 
 def other_ratios(task: Task) -> dict[str, float]:
