@@ -262,6 +262,7 @@ def test_every_figure_key_is_selectable() -> None:
         "gemini",
         "embeddings",
         "gateway",
+        "feed",
         "big-prompt",
         "startup",
         "fixture-startup",
@@ -348,6 +349,8 @@ def test_each_figure_measures_its_two_sides_one_after_the_other() -> None:
         "gemini",
         "embeddings",
         "gateway",
+        "feed",
+        "",  # the feed figure's subject: chat with a dashboard feed open
     ]
 
 
