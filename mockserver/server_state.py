@@ -146,6 +146,7 @@ class MockState:
             self.store.table("tasks", repository.CAPACITY),
             self.store.table("task_counters", 16),
             on_change=self.task_changed,
+            on_finish=self.task_finished,
         )
         self.prompt_cache = PromptCache(
             self.store.table("prompt_cache", prompt_cache.CAPACITY), self.tasks.now
@@ -173,6 +174,12 @@ class MockState:
 
         if task.callback_url:
             self.notifier.send(task.callback_url, callback_body(task), task.callback_retries)
+
+    def task_finished(self, task: Task) -> None:
+        """A task ended: in gateway mode a failed one's charge goes back."""
+        from mockserver.tasks import billing
+
+        billing.finished(self, task)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MockState:
