@@ -128,6 +128,10 @@ def callback_body(task: Task) -> dict[str, Any]:
         from mockserver.protocols.kling import videos as kling
 
         return kling.render_task(task, video_url(here, task))
+    if task.family == "doubao":
+        from mockserver.http.doubao_endpoints import callback_body as doubao_body
+
+        return doubao_body(task)
     if task.family == "suno":
         from mockserver.protocols.newapi import tasks as gateway
         from mockserver.protocols.suno import music as suno
@@ -141,6 +145,8 @@ def callback_body(task: Task) -> dict[str, Any]:
 def routes(state: MockState) -> list[BaseRoute]:
     """Every task family's routes (video here; Midjourney and Suno in their modules)."""
     from mockserver.http import (
+        dashscope_endpoints,
+        doubao_endpoints,
         kling_endpoints,
         midjourney_endpoints,
         suno_endpoints,
@@ -153,4 +159,6 @@ def routes(state: MockState) -> list[BaseRoute]:
         *midjourney_endpoints.routes(state),
         *suno_endpoints.routes(state),
         *kling_endpoints.routes(state),
+        *doubao_endpoints.routes(state),
+        *dashscope_endpoints.routes(state),
     ]

@@ -1,0 +1,61 @@
+"""DashScope's Wan video synthesis under the gateway's `/alibailian`: the asynchronous
+submission (`X-DashScope-Async: enable`), `GET /alibailian/api/v1/tasks/{id}`, and the MP4."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mockserver.core.errors import APIError
+from mockserver.http import vendor_video
+from mockserver.http.responses import json_response
+from mockserver.http.task_endpoints import Answer, journaled, json_body
+from mockserver.journal.journal import Entry
+from mockserver.protocols.dashscope import video as dashscope
+
+if TYPE_CHECKING:
+    from mockserver.server_state import MockState
+
+FAMILY = "dashscope"
+API = "/alibailian/api/v1"
+FILES = "/alibailian"
+
+
+def render_error(error: APIError) -> Response:
+    return json_response(dashscope.render_error(error), error.status, error.headers)
+
+
+def routes(state: MockState) -> list[BaseRoute]:
+    async def create(request: Request, entry: Entry) -> Response:
+        body = await json_body(request, state)
+        entry.body = body
+        parsed = dashscope.parse_create(body, request.headers.get("x-dashscope-async"))
+        task = await vendor_video.submit(
+            state, request, entry, family=FAMILY, parsed=parsed, body=body,
+            task_id=lambda decision: dashscope.task_id(decision.key), stages=dashscope.STAGES,
+        )  # fmt: skip
+        return json_response(dashscope.submitted(task))
+
+    async def get(request: Request, entry: Entry) -> Response:
+        task_id = request.path_params["task_id"]
+        task = state.tasks.poll(task_id, FAMILY)
+        if task is None:
+            return json_response(dashscope.unknown(task_id, f"unknown:{task_id}"))
+        entry.model = task.model
+        url = vendor_video.file_url(FILES, task)
+        return json_response(dashscope.render_task(task, url, f"{task.key}:{task.step}"))
+
+    def missing() -> APIError:
+        return dashscope.dashscope_error(404, "NotFound", "The requested file does not exist.")
+
+    def route(path: str, answer: Answer, method: str = "POST") -> Route:
+        return Route(path, journaled(state, FAMILY, answer, render_error), methods=[method])
+
+    return [
+        route(f"{API}/services/aigc/video-generation/video-synthesis", create),
+        route(f"{API}/tasks/{{task_id}}", get, "GET"),
+        route(f"{FILES}/files/{{name}}", vendor_video.video_file(state, FAMILY, missing), "GET"),
+    ]

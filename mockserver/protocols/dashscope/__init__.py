@@ -1,0 +1,1 @@
+"""Alibaba Cloud Model Studio (DashScope) APIs under the gateway's `/alibailian` prefix."""
