@@ -132,6 +132,10 @@ def callback_body(task: Task) -> dict[str, Any]:
         from mockserver.http.doubao_endpoints import callback_body as doubao_body
 
         return doubao_body(task)
+    if task.family == "minimax":
+        from mockserver.http.minimax_endpoints import callback_body as minimax_body
+
+        return minimax_body(task)
     if task.family == "suno":
         from mockserver.protocols.newapi import tasks as gateway
         from mockserver.protocols.suno import music as suno
@@ -149,6 +153,8 @@ def routes(state: MockState) -> list[BaseRoute]:
         doubao_endpoints,
         kling_endpoints,
         midjourney_endpoints,
+        minimax_endpoints,
+        runway_endpoints,
         suno_endpoints,
         video_endpoints,
     )
@@ -161,4 +167,6 @@ def routes(state: MockState) -> list[BaseRoute]:
         *kling_endpoints.routes(state),
         *doubao_endpoints.routes(state),
         *dashscope_endpoints.routes(state),
+        *minimax_endpoints.routes(state),
+        *runway_endpoints.routes(state),
     ]
