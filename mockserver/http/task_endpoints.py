@@ -156,6 +156,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         minimax_endpoints,
         runway_endpoints,
         suno_endpoints,
+        suno_extras,
         video_endpoints,
     )
 
@@ -163,6 +164,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         *video_endpoints.openai_videos(state),
         *video_endpoints.unified_video(state),
         *midjourney_endpoints.routes(state),
+        *suno_extras.routes(state),  # before suno's: `/suno/submit/concat`
         *suno_endpoints.routes(state),
         *kling_endpoints.routes(state),
         *doubao_endpoints.routes(state),
