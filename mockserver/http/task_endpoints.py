@@ -136,6 +136,10 @@ def callback_body(task: Task) -> dict[str, Any]:
         from mockserver.http.minimax_endpoints import callback_body as minimax_body
 
         return minimax_body(task)
+    if task.family == "luma":
+        from mockserver.http.luma_endpoints import callback_body as luma_body
+
+        return luma_body(task)
     if task.family == "suno":
         from mockserver.protocols.newapi import tasks as gateway
         from mockserver.protocols.suno import music as suno
@@ -151,7 +155,9 @@ def routes(state: MockState) -> list[BaseRoute]:
     from mockserver.http import (
         dashscope_endpoints,
         doubao_endpoints,
+        jimeng_endpoints,
         kling_endpoints,
+        luma_endpoints,
         midjourney_endpoints,
         minimax_endpoints,
         runway_endpoints,
@@ -171,4 +177,6 @@ def routes(state: MockState) -> list[BaseRoute]:
         *dashscope_endpoints.routes(state),
         *minimax_endpoints.routes(state),
         *runway_endpoints.routes(state),
+        *luma_endpoints.routes(state),
+        *jimeng_endpoints.routes(state),
     ]
