@@ -140,6 +140,10 @@ def callback_body(task: Task) -> dict[str, Any]:
         from mockserver.http.luma_endpoints import callback_body as luma_body
 
         return luma_body(task)
+    if task.family == "replicate":
+        from mockserver.http.replicate_endpoints import callback_body as replicate_body
+
+        return replicate_body(task)
     if task.family == "suno":
         from mockserver.protocols.newapi import tasks as gateway
         from mockserver.protocols.suno import music as suno
@@ -160,6 +164,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         luma_endpoints,
         midjourney_endpoints,
         minimax_endpoints,
+        replicate_endpoints,
         runway_endpoints,
         suno_endpoints,
         suno_extras,
@@ -179,4 +184,5 @@ def routes(state: MockState) -> list[BaseRoute]:
         *runway_endpoints.routes(state),
         *luma_endpoints.routes(state),
         *jimeng_endpoints.routes(state),
+        *replicate_endpoints.routes(state),
     ]
