@@ -159,6 +159,7 @@ def routes(state: MockState) -> list[BaseRoute]:
     from mockserver.http import (
         dashscope_endpoints,
         doubao_endpoints,
+        fal_endpoints,
         jimeng_endpoints,
         kling_endpoints,
         luma_endpoints,
@@ -185,4 +186,5 @@ def routes(state: MockState) -> list[BaseRoute]:
         *luma_endpoints.routes(state),
         *jimeng_endpoints.routes(state),
         *replicate_endpoints.routes(state),
+        *fal_endpoints.routes(state),
     ]
