@@ -46,7 +46,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         task = state.tasks.get(request.path_params["request_id"], FAMILY)
         app = request.path_params["app"]
         named = f"fal-ai/{app}"  # the app id, or the model's whole path
-        if task is None or app != "auto" and named not in (task.model, fal.app_id(task.model)):
+        if task is None or (app != "auto" and named not in (task.model, fal.app_id(task.model))):
             raise fal.not_found(request.path_params["request_id"])
         return task
 
