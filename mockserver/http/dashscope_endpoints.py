@@ -33,7 +33,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         body = await json_body(request, state)
         entry.body = body
         parsed = dashscope.parse_create(body, request.headers.get("x-dashscope-async"))
-        task = await vendor_video.submit(
+        task = vendor_video.submit(
             state, request, entry, family=FAMILY, parsed=parsed, body=body,
             task_id=lambda decision: dashscope.task_id(decision.key), stages=dashscope.STAGES,
         )  # fmt: skip

@@ -54,7 +54,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         body = await json_body(request, state)
         entry.body = body
         parsed = fal.parse_submit(f"fal-ai/{request.path_params['model']}", body)
-        task = await vendor_video.submit(
+        task = vendor_video.submit(
             state, request, entry, family=FAMILY, parsed=parsed, body=body,
             task_id=lambda decision: fal.request_id(decision.key), stages=fal.STAGES,
         )  # fmt: skip

@@ -33,7 +33,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         body = await json_body(request, state)
         entry.body = body
         parsed = jimeng.parse_submit(body)
-        task = await vendor_video.submit(
+        task = vendor_video.submit(
             state, request, entry, family=FAMILY, parsed=parsed, body=body,
             # the docs' ids are Seedance's ("cgt-20250829165122-qkwch")
             task_id=lambda decision: doubao.task_id(f"jimeng:{decision.key}", decision.created),

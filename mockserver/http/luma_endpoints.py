@@ -45,7 +45,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         body = await json_body(request, state)
         entry.body = body
         parsed = luma.parse_generation(body)
-        task = await vendor_video.submit(
+        task = vendor_video.submit(
             state, request, entry, family=FAMILY, parsed=parsed, body=body,
             task_id=lambda decision: luma.task_id(decision.key), stages=luma.STAGES,
         )  # fmt: skip
@@ -58,7 +58,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         body = await json_body(request, state)
         entry.body = body
         parsed = luma.parse_extension(body, source)
-        task = await vendor_video.submit(
+        task = vendor_video.submit(
             state, request, entry, family=FAMILY, parsed=parsed, body=body,
             task_id=lambda decision: luma.task_id(decision.key), stages=luma.STAGES,
             action="extend",

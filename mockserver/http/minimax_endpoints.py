@@ -41,7 +41,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         body = await json_body(request, state)
         entry.body = body
         parsed = minimax.parse_create(body)
-        task = await vendor_video.submit(
+        task = vendor_video.submit(
             state, request, entry, family=FAMILY, parsed=parsed, body=body,
             task_id=lambda decision: minimax.task_id(decision.key), stages=minimax.STAGES,
         )  # fmt: skip

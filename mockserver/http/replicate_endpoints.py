@@ -47,7 +47,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         params = request.path_params
         model = f"{params['owner']}/{params['name']}" if "owner" in params else None
         parsed = replicate.parse_create(body, model)
-        task = await vendor_video.submit(
+        task = vendor_video.submit(
             state, request, entry, family=FAMILY, parsed=parsed, body=body,
             task_id=lambda decision: replicate.prediction_id(decision.key),
             stages=replicate.STAGES, action="predict",

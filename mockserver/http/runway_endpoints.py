@@ -33,7 +33,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         body = await json_body(request, state)
         entry.body = body
         parsed = runway.parse_image_to_video(body)
-        task = await vendor_video.submit(
+        task = vendor_video.submit(
             state, request, entry, family=FAMILY, parsed=parsed, body=body,
             task_id=lambda decision: runway.task_id(decision.key), stages=runway.STAGES,
             action="image_to_video",

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from mockserver.server_state import MockState
 
 
-async def submit(
+def submit(
     state: MockState,
     request: Request,
     entry: Entry,
