@@ -176,6 +176,8 @@ def render_task(task: Task, video_url: str) -> dict[str, Any]:
         "ratio": p["ratio"],
         "duration": p["seconds"],
         "framespersecond": FPS,
+        "service_tier": "default",
+        "execution_expires_after": 172800,
     }
     if task.succeeded:
         data["content"] = {"video_url": video_url}
