@@ -16,7 +16,7 @@ from mockserver.protocols.replicate import predictions as replicate
 from mockserver.protocols.runway import video as runway
 
 
-def test_seedance_reads_commands_in_the_text_and_fields_win_nothing_over_them() -> None:
+def test_seedance_reads_commands_in_the_text_over_the_fields() -> None:
     parsed = doubao.parse_create({
         "model": "doubao-seedance-1-0-pro-250528", "ratio": "1:1",
         "content": [{"type": "text", "text": "a fox --rs 720p --dur 10 --rt 9:16"}],
