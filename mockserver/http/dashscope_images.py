@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from mockserver.core.errors import APIError
 from mockserver.engine.media import decide_media
+from mockserver.http import dashscope_endpoints
 from mockserver.http.images import from_disk
 from mockserver.http.journaled import Call, journaled_endpoint
 from mockserver.http.media import file_url, make_file
@@ -165,13 +166,18 @@ def image_synthesis(state: MockState) -> Endpoint:
 
 
 def task(state: MockState) -> Endpoint:
-    """`GET …/tasks/{task_id}`: one more stage per fetch (or by the task clock); a task it
-    doesn't know is DashScope's `UNKNOWN`."""
+    """`GET …/tasks/{task_id}` of every DashScope task (image synthesis here, Wan video in
+    `dashscope_endpoints`): one more stage per fetch (or by the task clock); a task it doesn't
+    know is DashScope's `UNKNOWN`."""
 
     async def endpoint(call: Call) -> ASGIApp:
         request, entry = call.request, call.entry
         assert request is not None
         task_id = request.path_params["task_id"]
+        video = dashscope_endpoints.poll(state, task_id, entry)
+        if video is not None:  # a Wan video task: the same route answers it
+            entry.status = 200
+            return video
         found = state.tasks.poll(task_id, FAMILY)
         entry.status = 200
         if found is None:

@@ -1,5 +1,6 @@
 """Suno's endpoints (`/suno/submit/{music,lyrics}`, `/suno/fetch`, `/suno/fetch/{id}`) and the
-files its clips point at (`/suno/clips/{task_id}/{clip_id}.mp3|.jpeg`)."""
+files its clips point at (`/suno/clips/{task_id}/{clip_id}.mp3|.wav|.jpeg`); concat, WAV and
+uploads are in `suno_extras`."""
 
 from __future__ import annotations
 
@@ -82,14 +83,16 @@ def routes(state: MockState) -> list[BaseRoute]:
         if (
             task is None
             or not task.succeeded
-            or task.action != "MUSIC"
-            or clip_id not in suno.clip_ids(task.key)
-            or extension not in ("mp3", "jpeg")
+            or clip_id not in suno.clips_of(task)
+            or extension not in ("mp3", "wav", "jpeg")
         ):
             raise gateway.not_exist()
         if extension == "mp3":
-            seconds = suno.clip_seconds(task.key)
+            seconds = suno.seconds_of(task)
             return RawResponse(artifacts.audio_mp3(clip_id, seconds), media_type=b"audio/mpeg")
+        if extension == "wav":  # `/suno/act/wav/{clip_id}` points here
+            seconds = suno.seconds_of(task)
+            return RawResponse(artifacts.audio_wav(clip_id, seconds), media_type=b"audio/wav")
         return RawResponse(artifacts.cover_jpeg(clip_id), media_type=b"image/jpeg")
 
     def route(path: str, answer: Answer, method: str = "POST") -> Route:

@@ -135,6 +135,22 @@ def callback_body(task: Task) -> dict[str, Any]:
         from mockserver.protocols.kling import videos as kling
 
         return kling.render_task(task, video_url(here, task))
+    if task.family == "doubao":
+        from mockserver.http.doubao_endpoints import callback_body as doubao_body
+
+        return doubao_body(task)
+    if task.family == "minimax":
+        from mockserver.http.minimax_endpoints import callback_body as minimax_body
+
+        return minimax_body(task)
+    if task.family == "luma":
+        from mockserver.http.luma_endpoints import callback_body as luma_body
+
+        return luma_body(task)
+    if task.family == "replicate":
+        from mockserver.http.replicate_endpoints import callback_body as replicate_body
+
+        return replicate_body(task)
     if task.family == "suno":
         from mockserver.protocols.newapi import tasks as gateway
         from mockserver.protocols.suno import music as suno
@@ -148,9 +164,18 @@ def callback_body(task: Task) -> dict[str, Any]:
 def routes(state: MockState) -> list[BaseRoute]:
     """Every task family's routes (video here; Midjourney and Suno in their modules)."""
     from mockserver.http import (
+        dashscope_endpoints,
+        doubao_endpoints,
+        fal_endpoints,
+        jimeng_endpoints,
         kling_endpoints,
+        luma_endpoints,
         midjourney_endpoints,
+        minimax_endpoints,
+        replicate_endpoints,
+        runway_endpoints,
         suno_endpoints,
+        suno_extras,
         video_endpoints,
     )
 
@@ -158,6 +183,15 @@ def routes(state: MockState) -> list[BaseRoute]:
         *video_endpoints.openai_videos(state),
         *video_endpoints.unified_video(state),
         *midjourney_endpoints.routes(state),
+        *suno_extras.routes(state),  # before suno's: `/suno/submit/concat`
         *suno_endpoints.routes(state),
         *kling_endpoints.routes(state),
+        *doubao_endpoints.routes(state),
+        *dashscope_endpoints.routes(state),
+        *minimax_endpoints.routes(state),
+        *runway_endpoints.routes(state),
+        *luma_endpoints.routes(state),
+        *jimeng_endpoints.routes(state),
+        *replicate_endpoints.routes(state),
+        *fal_endpoints.routes(state),
     ]

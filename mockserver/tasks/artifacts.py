@@ -157,6 +157,20 @@ def audio_mp3(key: str, seconds: float) -> bytes:
     return out.getvalue()
 
 
+@functools.lru_cache(maxsize=16)
+def audio_wav(key: str, seconds: float) -> bytes:
+    """The same tone as `audio_mp3`, as a 16-bit mono WAV (Suno's lossless download)."""
+    import wave
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(SAMPLE_RATE)
+        file.writeframes(_tone(key, seconds))
+    return out.getvalue()
+
+
 @functools.lru_cache(maxsize=32)
 def cover_jpeg(key: str, side: int = 400) -> bytes:
     """A square cover picture (a Suno clip's `image_url`)."""

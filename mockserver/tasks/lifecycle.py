@@ -80,3 +80,14 @@ def polled(task: Task, now: float) -> Task:
 def released(task: Task, now: float) -> Task:
     """A held task let go: its life starts now (a clock-driven one, from the clock's now)."""
     return replace(task, held=False, clock_start=now)
+
+
+def cancelled(task: Task, reason: str) -> Task:
+    """A task cancelled where it stands: FAILURE at once, with `code` "cancelled" (a finished
+    task stays as it is)."""
+    if task.finished:
+        return task
+    stop = Stage("FAILURE", 100, task.stage.start)
+    stages = [*task.stages[: task.step + 1], stop]
+    return replace(task, stages=stages, step=len(stages) - 1, held=False, reason=reason,
+                   code="cancelled")  # fmt: skip

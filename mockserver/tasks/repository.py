@@ -115,6 +115,13 @@ class TaskRepository:
         now = self.now()
         return self._move(task_id, lambda task: lifecycle.released(task, now))
 
+    def cancel(self, task_id: str, reason: str = "cancelled") -> Task | None:
+        """Stop an unfinished task (`lifecycle.cancelled`): it reads FAILURE, code "cancelled"."""
+        now = self.now()  # where the clock has taken it, first
+        return self._move(
+            task_id, lambda task: lifecycle.cancelled(lifecycle.current(task, now), reason)
+        )
+
     def everything(self) -> list[Task]:
         """Every family's tasks in submission order."""
         now = self.now()

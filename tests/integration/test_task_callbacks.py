@@ -99,3 +99,40 @@ def test_kling_posts_its_task_object_to_callback_url(
     assert mockserver.state.notifier.wait()
     assert [b["task_status"] for b in receiver.received] == ["processing", "succeed"]
     assert receiver.received[-1]["task_result"]["videos"][0]["url"].endswith(f"{task_id}.mp4")
+
+
+def test_vendor_video_families_post_their_own_task_objects(
+    mockserver: MockServer, hook: tuple[Hook, str]
+) -> None:
+    """Doubao (`callback_url`), Hailuo (`callback_url`) and Luma (`notify_hook`): each
+    change in the vendor's own shape."""
+    receiver, url = hook
+    receiver.failures = 0
+    mockserver.add_rule(name="hooked", match={"last_user": "hooked"}, task={"callbacks": True})
+    client = httpx.Client(base_url=mockserver.url)
+    ark = "/volc/v1/contents/generations/tasks"
+    body = {"model": "doubao-seedance-1-0-lite-t2v-250428", "callback_url": url,
+            "content": [{"type": "text", "text": "hooked --rs 480p"}]}  # fmt: skip
+    doubao = client.post(ark, json=body).json()["id"]
+    minimax = client.post("/minimax/v1/video_generation", json={
+        "model": "T2V-01", "prompt": "hooked", "callback_url": url,
+    }).json()["task_id"]  # fmt: skip
+    luma = client.post("/luma/generations", json={"user_prompt": "hooked", "notify_hook": url})
+    for _ in range(3):
+        client.get(f"{ark}/{doubao}")
+        client.get("/minimax/v1/query/video_generation", params={"task_id": minimax})
+        client.get(f"/luma/generations/{luma.json()['id']}")
+    assert mockserver.state.notifier.wait()
+    statuses: dict[str, list[str]] = {}
+    for sent in receiver.received:
+        if "base_resp" in sent:
+            statuses.setdefault("minimax", []).append(sent["status"])
+        elif "state" in sent:
+            statuses.setdefault("luma", []).append(sent["state"])
+        else:
+            statuses.setdefault("doubao", []).append(sent["status"])
+    assert statuses == {
+        "doubao": ["running", "succeeded"],
+        "minimax": ["Queueing", "Processing", "Success"],
+        "luma": ["processing", "completed"],
+    }

@@ -44,6 +44,26 @@ def session(url: str) -> list[bytes]:
         song = keep(client.post("/suno/submit/music", json={"prompt": "la"})).json()["data"]
         for _ in range(3):
             keep(client.get(f"/suno/fetch/{song}"))
+        # The vendors' own task shapes: ids in their formats, times and files from the seed.
+        ark = "/volc/v1/contents/generations/tasks"
+        seedance = {"model": "doubao-seedance-1-0-lite-t2v-250428",
+                    "content": [{"type": "text", "text": "a fox --rs 480p"}]}  # fmt: skip
+        cgt = keep(client.post(ark, json=seedance)).json()["id"]
+        for _ in range(4):
+            done = keep(client.get(f"{ark}/{cgt}")).json()
+        keep(client.get(done["content"]["video_url"]))
+        wan = {"model": "wan2.2-t2v-plus", "input": {"prompt": "a fox"},
+               "parameters": {"size": "832*480"}}  # fmt: skip
+        synthesis = "/alibailian/api/v1/services/aigc/video-generation/video-synthesis"
+        posted = client.post(synthesis, json=wan, headers={"X-DashScope-Async": "enable"})
+        wan_id = keep(posted).json()["output"]["task_id"]
+        for _ in range(4):
+            keep(client.get(f"/alibailian/api/v1/tasks/{wan_id}"))
+        runway = {"X-Runway-Version": "2024-11-06"}
+        body = {"model": "gen4_turbo", "promptImage": "https://x/y.png", "promptText": "a fox"}
+        gen = keep(client.post("/runwayml/v1/image_to_video", json=body, headers=runway))
+        for _ in range(4):
+            keep(client.get(f"/runwayml/v1/tasks/{gen.json()['id']}", headers=runway))
     return bodies
 
 

@@ -57,8 +57,20 @@ def test_a_task_is_polled_on_either_worker_and_kept_across_a_restart(tmp_path: P
         assert len(workers) == 2, "one worker took every poll"
         video = client.post("/v1/videos", json={"model": "sora-2", "prompt": "x"}, headers=AUTH)
         video_id = video.json()["id"]
+        seedance = {"model": "doubao-seedance-1-0-lite-t2v-250428",
+                    "content": [{"type": "text", "text": "x --rs 480p"}]}  # fmt: skip
+        ark = "/volc/v1/contents/generations/tasks"
+        cgt = client.post(ark, json=seedance, headers=AUTH).json()["id"]
+        prediction = client.post(
+            "/replicate/v1/models/minimax/video-01/predictions",
+            json={"input": {"prompt": "x", "extra": {"nested": [1, None]}}}, headers=AUTH,
+        ).json()["id"]  # fmt: skip
     with serve(*args, logs=tmp_path / "second") as second, second.client() as client:
         kept = client.get(f"/mj/task/{task_id}/fetch", headers=AUTH).json()
         assert (kept["status"], kept["prompt"]) == ("SUCCESS", "slow owl")
         assert client.get(f"/mj/image/{task_id}").headers["content-type"] == "image/png"
         assert client.get(f"/v1/videos/{video_id}", headers=AUTH).json()["status"] == "in_progress"
+        # the vendors' own task families keep their parameters across the restart too
+        assert client.get(f"{ark}/{cgt}", headers=AUTH).json()["resolution"] == "480p"
+        kept_prediction = client.get(f"/replicate/v1/predictions/{prediction}", headers=AUTH)
+        assert kept_prediction.json()["input"]["extra"] == {"nested": [1, None]}

@@ -111,3 +111,17 @@ def test_a_task_rule_is_an_outcome_of_its_own() -> None:
     with pytest.raises(ScenarioError) as caught:
         load_text(textwrap.dedent(text), "x.yaml")
     assert "got reply and task" in str(caught.value.issues[0])
+
+
+def test_a_cancelled_task_fails_where_it_stands_and_stays_there() -> None:
+    running = lifecycle.polled(task(lifecycle.plan(None, VIDEO)), now=0)
+    cancelled = lifecycle.cancelled(running, "by the user")
+    assert (cancelled.status, cancelled.code, cancelled.reason) == (
+        "FAILURE", "cancelled", "by the user",
+    )  # fmt: skip
+    assert cancelled.finished_at == 1005  # when it was stopped, not when it would have ended
+    assert lifecycle.polled(cancelled, now=0).status == "FAILURE"
+    clocked = lifecycle.cancelled(task(lifecycle.plan(None, VIDEO), advance="clock"), "x")
+    assert lifecycle.current(clocked, now=60).status == "FAILURE"
+    done = lifecycle.polled(lifecycle.polled(running, now=0), now=0)
+    assert lifecycle.cancelled(done, "too late") is done

@@ -66,6 +66,18 @@ def clip_ids(key: str) -> list[str]:
     return out
 
 
+def clips_of(task: Task) -> list[str]:
+    """The clip ids a task makes: two for music, the whole song for a concat."""
+    if task.action == "CONCAT":
+        return clip_ids(task.key)[:1]
+    return clip_ids(task.key) if task.action == "MUSIC" else []
+
+
+def seconds_of(task: Task) -> int:
+    """A task's clip length (a concat's is the song's, kept at submission)."""
+    return int(task.params.get("seconds") or clip_seconds(task.key))
+
+
 def clip_seconds(key: str) -> int:
     """A clip's length: 20-29 s, from the task's key (short, so tests stay quick)."""
     return 20 + int(ids.hex_digest(key, "suno-length", 2), 16) % 10
@@ -96,10 +108,10 @@ def render_clips(task: Task, origin: str) -> list[dict[str, Any]]:
     fields: dict[str, Any] = task.params["fields"]
     status = CLIP_STATUS.get(task.status, "submitted")
     done = task.succeeded
-    seconds = clip_seconds(task.key)
+    seconds = seconds_of(task)
     files = f"{origin}/suno/clips/{task.id}"  # the task in the path: no search for the clip
     clips = []
-    for clip_id in clip_ids(task.key):
+    for clip_id in clips_of(task):
         clips.append(
             {
                 "id": clip_id,
@@ -123,6 +135,9 @@ def render_clips(task: Task, origin: str) -> list[dict[str, Any]]:
                 },
             }
         )
+        if task.action == "CONCAT":  # the song it was made from
+            clips[-1]["metadata"]["type"] = "concat"
+            clips[-1]["metadata"]["concat_history"] = [{"id": task.params["clip_id"]}]
     return clips
 
 

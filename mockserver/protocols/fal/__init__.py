@@ -1,0 +1,1 @@
+"""fal.ai's queue API under the gateway's `/fal-ai` prefix."""

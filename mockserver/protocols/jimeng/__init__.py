@@ -1,0 +1,1 @@
+"""Jimeng (ByteDance's video generation) under the gateway's `/jimeng` prefix."""

@@ -1,0 +1,1 @@
+"""Luma Dream Machine under the gateway's `/luma` prefix (the luma-web shape its docs give)."""

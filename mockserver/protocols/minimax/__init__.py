@@ -1,0 +1,1 @@
+"""MiniMax's (Hailuo's) APIs under the gateway's `/minimax` prefix."""

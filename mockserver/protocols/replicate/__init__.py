@@ -1,0 +1,1 @@
+"""Replicate's HTTP API under the gateway's `/replicate` prefix."""

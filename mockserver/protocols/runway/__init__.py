@@ -1,0 +1,1 @@
+"""Runway's developer API under the gateway's `/runwayml` prefix."""
