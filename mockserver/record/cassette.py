@@ -73,7 +73,7 @@ class Cassette:
         match: dict[str, Any],
         outcome: str,
         spec: dict[str, Any],
-        latency: dict[str, float] | None,
+        latency: dict[str, float | bool] | None,
     ) -> None:
         """Append a rule, or a step to the rule with the same match."""
         for rule in self.rules:
@@ -101,7 +101,7 @@ class Cassette:
         match: dict[str, Any],
         fault: dict[str, Any],
         partial: dict[str, Any],
-        latency: dict[str, float] | None,
+        latency: dict[str, float | bool] | None,
     ) -> None:
         """A stream that failed half-way: `fail_times: 1` streams `partial` (the reply up to
         the error) and cuts it with `fault`; a later request with the same match is a step."""

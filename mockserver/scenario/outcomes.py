@@ -89,6 +89,9 @@ class LatencySpec(Spec):
     tokens_per_second: PositiveFloat | None = None
     chunk_interval: NonNegativeFloat | None = None
     jitter: NonNegativeFloat | None = None
+    # Timing recorded from a real API (`mockserver record`): applied only when latency is on
+    # (`serve --latency recorded|realistic`, a scenario's `latency:`), so a replay is fast.
+    recorded: bool = False
 
     @model_validator(mode="after")
     def _not_empty(self) -> LatencySpec:
