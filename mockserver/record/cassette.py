@@ -114,6 +114,14 @@ class Cassette:
             added["latency"] = latency
         self.rules.append(added)
 
+    def put_task(self, name: str, match: dict[str, Any], task: dict[str, Any]) -> None:
+        """A recorded task's rule, added or (as its polls show more) rewritten in place."""
+        for rule in self.rules:
+            if rule.get("name") == name:
+                rule["task"] = task
+                return
+        self.rules.append({"name": name, "match": match, "task": task})
+
     def pin(self, text: str, vector: list[float]) -> None:
         pinned = self.data.setdefault("embeddings", {}).setdefault("pinned", {})
         pinned[text] = vector

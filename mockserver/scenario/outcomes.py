@@ -14,6 +14,7 @@ from pydantic import (
     NonNegativeInt,
     PositiveFloat,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -315,6 +316,19 @@ class TaskSpec(Spec):
     # POST the task to the hook the request names (Midjourney's `notifyHook`) on each change
     callbacks: bool = False
     callback_retries: Annotated[int, Field(ge=0, le=10)] = 3
+    # A recorded task (`mockserver record`): the upstream's task id, and the file its finished
+    # video is (relative to the scenario file; checked at load).
+    id: Annotated[str, Field(min_length=1)] | None = None
+    file: str | None = None
+
+    @field_validator("file")
+    @classmethod
+    def _file_on_disk(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        from mockserver.scenario.media_files import resolve
+
+        return resolve(value, (info.context or {}).get("base_dir"))
 
     @model_validator(mode="after")
     def _fail_at_a_stage(self) -> TaskSpec:
