@@ -9,6 +9,7 @@ session keeps what it got.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ HEADER = (
     "# Edit freely: widen a match (equals -> contains / regex), change a reply, drop a rule.\n"
 )
 OUTCOMES = ("reply", "fault")
+MEDIA_FOLDER = "media"  # recorded pictures, speech and videos, beside the recording
 
 
 class _Dumper(yaml.SafeDumper):
@@ -121,6 +123,17 @@ class Cassette:
                 rule["task"] = task
                 return
         self.rules.append({"name": name, "match": match, "task": task})
+
+    def keep(self, data: bytes, extension: str) -> str:
+        """Write a recorded file beside the recording (`media/<sha256>.<ext>`), atomically;
+        the path relative to the recording, as a rule's `file:` names it."""
+        relative = f"{MEDIA_FOLDER}/{hashlib.sha256(data).hexdigest()[:16]}.{extension}"
+        target = self.path.parent / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_bytes(data)
+        os.replace(partial, target)
+        return relative
 
     def pin(self, text: str, vector: list[float]) -> None:
         pinned = self.data.setdefault("embeddings", {}).setdefault("pinned", {})

@@ -15,15 +15,16 @@ from urllib.parse import parse_qsl
 
 import httpx
 import orjson
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, ToolCall
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Inbound
-from mockserver.record import routes, tasks
+from mockserver.record import routes, side_calls
 from mockserver.record.capture import Capture
 from mockserver.record.cassette import Cassette
+from mockserver.record.media import MediaRecorder
 from mockserver.record.modes import RecordMode
 from mockserver.record.replies import RecordedReply, embeddings_of, reply_of
 from mockserver.record.rules import (
@@ -35,7 +36,7 @@ from mockserver.record.rules import (
     stream_fault_spec,
 )
 from mockserver.record.stream_events import carries_content, stream_error
-from mockserver.record.task_recorder import TaskRecorder, exchange_of
+from mockserver.record.task_recorder import TaskRecorder
 from mockserver.server_state import MockState
 
 # Not forwarded: hop-by-hop, recomputed by httpx, or a compression we could not read back.
@@ -54,6 +55,7 @@ class Recorder:
         self.replay = replay  # the recording as loaded at start, for replay and new_episodes
         self.timing = timing
         self.tasks = TaskRecorder(cassette)
+        self.media = MediaRecorder(cassette)
 
     def parse(self, kind: str, body: Any, scope: Scope, headers: Mapping[str, str]) -> Exchange:
         assert self.replay is not None
@@ -156,13 +158,13 @@ class RecordingProxy:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         kind = routes.recorded_kind(scope["method"], scope["path"])
         if kind is None:
-            task_call = await self._task_call(scope, headers, body)
-            if task_call is not None:
-                replayed, record_task = task_call
+            other_call = await side_calls.media_or_task_call(self, scope, headers, body)
+            if other_call is not None:
+                replayed, record_other = other_call
                 if replayed:
-                    await self.replay_app(scope, _replayed(body, receive), send)
+                    await self.replay_app(scope, side_calls.replayed(body, receive), send)
                 else:
-                    await self._forward(scope, headers, body, send, record_task)
+                    await self._forward(scope, headers, body, send, record_other)
                 return
         parsed: Any = None
         exchange: Exchange | None = None
@@ -188,7 +190,7 @@ class RecordingProxy:
                 and (kind is None or self.recorder.recorded(kind, parsed, exchange))
             )
         ):
-            await self.replay_app(scope, _replayed(body, receive), send)
+            await self.replay_app(scope, side_calls.replayed(body, receive), send)
             return
         recordable = kind is not None and (exchange is not None or kind == routes.EMBEDDINGS)
 
@@ -200,57 +202,6 @@ class RecordingProxy:
                 print(f"mockserver record: not recorded ({error!r})", file=sys.stderr)
 
         await self._forward(scope, headers, body, send, finished if recordable else None)
-
-    async def _task_call(
-        self, scope: Scope, headers: dict[str, str], body: bytes
-    ) -> tuple[bool, Callable[[int, dict[str, str], Capture], None]] | None:
-        """For a task's submission, poll or download: (whether the recording answers it, what
-        records the upstream's answer); None for any other request."""
-        method, path = scope["method"], scope["path"]
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-        recorder = self.recorder.tasks
-        upstream = self.mode is not RecordMode.REPLAY and self.upstream is not None
-        submission = tasks.submission(method, path)
-        if submission is not None:
-            fields = await _fields(scope, headers, body)
-            if fields is None:
-                return not upstream, _ignored
-            exchange = exchange_of(path, submission, fields)
-            replayed = not upstream or (
-                self.mode is RecordMode.NEW_EPISODES
-                and recorder.recorded(self.recorder.replay, exchange)
-            )
-
-            def submitted(status: int, answer_headers: dict[str, str], capture: Capture) -> None:
-                assert submission is not None and fields is not None
-                _safely(
-                    recorder.submitted,
-                    path,
-                    submission,
-                    fields,
-                    status,
-                    answer_headers,
-                    capture.body,
-                )
-
-            return replayed, submitted
-        poll = tasks.poll(method, path)
-        download = tasks.content(method, path, query)
-        task_id = poll[0] if poll is not None else download
-        if task_id is None:
-            return None
-        replayed = not upstream or (
-            self.mode is RecordMode.NEW_EPISODES and not recorder.records(task_id)
-        )
-
-        def answered(status: int, answer_headers: dict[str, str], capture: Capture) -> None:
-            assert task_id is not None
-            if poll is not None:
-                _safely(recorder.polled, task_id, poll[1], status, capture.body)
-            else:
-                _safely(recorder.downloaded, task_id, status, answer_headers, capture.body)
-
-        return replayed, answered
 
     async def _forward(
         self,
@@ -302,42 +253,6 @@ class RecordingProxy:
                 await response.aclose()
 
 
-def _ignored(status: int, headers: dict[str, str], capture: Capture) -> None:
-    return None
-
-
-def _safely(record: Callable[..., None], *args: Any) -> None:
-    """An answer we can't read back must not stop the session."""
-    try:
-        record(*args)
-    except Exception as error:
-        print(f"mockserver record: not recorded ({error!r})", file=sys.stderr)
-
-
-async def _fields(scope: Scope, headers: Mapping[str, str], body: bytes) -> dict[str, Any] | None:
-    """A submission's fields: a JSON object, or a form's fields (files left out); None when
-    the body is neither."""
-    content_type = headers.get("content-type", "")
-    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        from starlette.datastructures import UploadFile
-        from starlette.requests import Request
-
-        async def nothing_more() -> Message:
-            return {"type": "http.disconnect"}
-
-        try:
-            async with Request(scope, _replayed(body, nothing_more)).form() as form:
-                return {
-                    name: value
-                    for name, value in form.multi_items()
-                    if not isinstance(value, UploadFile)
-                }
-        except Exception:  # a malformed form: the upstream words its own error
-            return None
-    document = _json_or_none(body)
-    return document if isinstance(document, dict) else None
-
-
 async def _read_body(receive: Receive) -> bytes:
     chunks = []
     while True:
@@ -345,21 +260,6 @@ async def _read_body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _replayed(body: bytes, receive: Receive) -> Receive:
-    """A `receive` giving the already-read body once, then the client's own (which reports
-    the disconnect a paced answer watches for)."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
 
 
 async def _plain(send: Send, status: int, text: bytes) -> None:

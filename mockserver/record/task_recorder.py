@@ -9,8 +9,6 @@ the video's content is downloaded (the bytes kept in `media/` beside the recordi
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,9 +24,7 @@ from mockserver.record.tasks import (
     State,
     Submission,
 )
-from mockserver.server_state import MockState
 
-MEDIA_FOLDER = "media"
 EXTENSIONS = {"video/mp4": "mp4", "image/png": "png", "image/jpeg": "jpg", "audio/mpeg": "mp3"}
 
 
@@ -49,10 +45,6 @@ class TaskRecorder:
     def __init__(self, cassette: Cassette) -> None:
         self.cassette = cassette
         self.recordings: dict[str, Recording] = {}  # by the upstream's task id
-
-    def recorded(self, replay: MockState | None, exchange: Exchange) -> bool:
-        """Whether the recording as loaded answers this submission (new_episodes)."""
-        return replay is not None and replay.scenarios.first_match(exchange) is not None
 
     def records(self, task_id: str) -> bool:
         return task_id in self.recordings
@@ -104,12 +96,7 @@ class TaskRecorder:
             return
         media_type = headers.get("content-type", "").split(";")[0].strip()
         extension = EXTENSIONS.get(media_type, "bin")
-        relative = f"{MEDIA_FOLDER}/{hashlib.sha256(body).hexdigest()[:16]}.{extension}"
-        target = self.cassette.path.parent / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
-        partial.write_bytes(body)
-        os.replace(partial, target)
+        relative = self.cassette.keep(body, extension)
         recording.file = relative
         self._write(recording)
 
