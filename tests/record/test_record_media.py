@@ -37,7 +37,10 @@ rules:
     reply: {content: "Hello from the recorded meeting."}
   - name: refused
     match: {model: gpt-image-1, last_user: {contains: forbidden}}
-    fault: {status: 400, message: "Your request was rejected by the safety system.", code: content_policy_violation}
+    fault:
+      status: 400
+      message: Your request was rejected by the safety system.
+      code: content_policy_violation
 """
 KEY = "sk-live-SECRET-media-key-0123456789"
 
