@@ -166,3 +166,39 @@ def test_only_distinct_states_become_stages() -> None:
         {"status": "IN_PROGRESS", "progress": 70},
     ]
     assert recording.finished
+
+
+def test_new_episodes_replays_a_recorded_task_and_appends_a_new_one(
+    recorded: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    from mockserver.http.app import create_app
+    from mockserver.scenario import load_paths
+    from mockserver.server_state import MockState
+    from mockserver.settings import Settings
+
+    path = tmp_path / "episodes.yaml"
+    path.write_text(recorded[0].read_text(encoding="utf-8"))
+    (tmp_path / "media").mkdir()
+    for media in (recorded[0].parent / "media").iterdir():
+        (tmp_path / "media" / media.name).write_bytes(media.read_bytes())
+    (tmp_path / "upstream.yaml").write_text(UPSTREAM)
+    upstream_state = MockState(Settings(), load_paths([tmp_path / "upstream.yaml"]))
+    upstream = ServerThread(create_app(state=upstream_state)).start()
+    proxy = ServerThread(recording_app(path, RecordMode.NEW_EPISODES, upstream.url)).start()
+    try:
+        assert video(proxy.url) == recorded[1]["video"]  # from the recording
+        with httpx.Client(base_url=proxy.url) as client:
+            answer = client.post("/mj/submit/imagine", json={"prompt": "an owl at night"}).json()
+            states = [client.get(f"/mj/task/{answer['result']}/fetch").json()["status"]]
+            states.append(client.get(f"/mj/task/{answer['result']}/fetch").json()["status"])
+    finally:
+        proxy.stop()
+        upstream.stop()
+    asked = [entry.endpoint for entry in upstream_state.journal.entries()]
+    assert not any(endpoint.startswith("/v1/videos") for endpoint in asked)
+    assert asked == ["/mj/submit/imagine", *[f"/mj/task/{answer['result']}/fetch"] * 2]
+    assert states == ["IN_PROGRESS", "SUCCESS"]
+    rules = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
+    assert [rule["name"] for rule in rules][-1] == "an-owl-at-night"
+    assert rules[-1]["task"]["id"] == answer["result"]
+    assert main(["validate", str(path)]) == 0
