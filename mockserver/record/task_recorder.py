@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import httpx
 import orjson
 
 from mockserver.core.exchange import Exchange, Message
@@ -25,6 +26,7 @@ from mockserver.record.tasks import (
     Submission,
 )
 
+FETCH_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 EXTENSIONS = {"video/mp4": "mp4", "image/png": "png", "image/jpeg": "jpg", "audio/mpeg": "mp3"}
 
 
@@ -84,8 +86,13 @@ class TaskRecorder:
         recording = self.recordings.get(task_id)
         if recording is None or status != 200 or recording.finished:
             return
-        if recording.saw(read(orjson.loads(body))):
+        state = read(orjson.loads(body))
+        if recording.saw(state):
             self._write(recording)
+        if state is not None and state.url and recording.finished:
+            # Clients fetch it from the vendor, not through the proxy: fetched here once.
+            video = httpx.get(state.url, timeout=FETCH_TIMEOUT).raise_for_status()
+            self.downloaded(task_id, 200, video.headers, video.content)
 
     def downloaded(
         self, task_id: str, status: int, headers: Mapping[str, str], body: bytes

@@ -29,6 +29,7 @@ class State(Struct, frozen=True):
     progress: int = 0
     reason: str = ""
     code: str = ""
+    url: str = ""  # where a finished task's video is, when clients fetch it from the vendor
 
 
 class Submission(Struct, frozen=True):
@@ -139,6 +140,40 @@ def midjourney_state(body: Any) -> State | None:
     return State(status, _percent(body.get("progress")), str(body.get("failReason") or ""))
 
 
+_KLING_STATUS = {
+    "submitted": "SUBMITTED",
+    "processing": "IN_PROGRESS",
+    "succeed": "SUCCESS",
+    "failed": "FAILURE",
+}
+
+
+def kling_state(body: Any) -> State | None:
+    """Kling's task object in its `{code, data}` envelope (no progress: Kling shows none)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    status = _KLING_STATUS.get(str(data.get("task_status"))) if isinstance(data, dict) else None
+    if status is None or not isinstance(data, dict):
+        return None
+    videos = (data.get("task_result") or {}).get("videos") or [{}]
+    url = str(videos[0].get("url") or "") if status == "SUCCESS" else ""
+    return State(status, 0, str(data.get("task_status_msg") or ""), url=url)
+
+
+def _kling_subject(kind: str) -> Callable[[Json], tuple[str, str]]:
+    def subject(fields: Json) -> tuple[str, str]:
+        from mockserver.protocols.kling import videos as kling
+
+        parsed = kling.parse_submit(kind, fields)
+        return str(parsed["model"]), str(parsed["prompt"])
+
+    return subject
+
+
+def _kling_id(body: Any) -> str | None:
+    data = body.get("data") if isinstance(body, dict) else None
+    return _id_in("task_id")(data)
+
+
 def _video_subject(fields: Json) -> tuple[str, str]:
     return str(fields.get("model") or ""), str(fields.get("prompt") or "")
 
@@ -169,6 +204,8 @@ SUBMISSIONS: dict[str, Submission] = {
     "/v1/video/generations": Submission("video", _video_subject, _id_in("task_id", "id")),
     "/suno/submit/music": Submission("suno", _suno_subject, _id_in("data")),
     "/mj/submit/imagine": Submission("midjourney", _midjourney_subject, _id_in("result")),
+    "/kling/v1/videos/text2video": Submission("kling", _kling_subject("text2video"), _kling_id),
+    "/kling/v1/videos/image2video": Submission("kling", _kling_subject("image2video"), _kling_id),
 }
 # GET paths of a task's polls: the family, and the answer's state.
 POLLS: tuple[tuple[re.Pattern[str], Callable[[Any], State | None]], ...] = (
@@ -176,15 +213,22 @@ POLLS: tuple[tuple[re.Pattern[str], Callable[[Any], State | None]], ...] = (
     (re.compile(r"/v1/video/generations/(?P<id>[^/]+)"), task_dto_state),
     (re.compile(r"/suno/fetch/(?P<id>[^/]+)"), task_dto_state),
     (re.compile(r"(?:/[^/]+)?/mj/task/(?P<id>[^/]+)/fetch"), midjourney_state),
+    (re.compile(r"/kling/v1/videos/(?:text2video|image2video)/(?P<id>[^/]+)"), kling_state),
 )
 # Submissions whose answer shows the task's first state; the others' first poll shows the
 # second stage of a replay, so the recording starts with a stage of its own for the submission.
 SUBMIT_STATES: dict[str, Callable[[Any], State | None]] = {
     "/v1/videos": openai_video_state,
     "/v1/video/generations": openai_video_state,
+    "/kling/v1/videos/text2video": kling_state,
+    "/kling/v1/videos/image2video": kling_state,
 }
 UNSEEN_SUBMIT_STATE = State("SUBMITTED")
-CONTENT = re.compile(r"/v1/videos/(?P<id>[^/]+)/content")
+# Downloads of a finished video: OpenAI's content route, Kling's file.
+CONTENTS = (
+    re.compile(r"/v1/videos/(?P<id>[^/]+)/content"),
+    re.compile(r"/kling/files/(?P<id>[^/]+)\.mp4"),
+)
 
 
 def submission(method: str, path: str) -> Submission | None:
@@ -209,7 +253,10 @@ def poll(method: str, path: str) -> tuple[str, Callable[[Any], State | None]] | 
 
 def content(method: str, path: str, query: Json) -> str | None:
     """The task id of a download of a video's content (the video itself, not a thumbnail)."""
-    found = CONTENT.fullmatch(path) if method == "GET" else None
-    if found is None or query.get("variant", "video") != "video":
+    if method != "GET" or query.get("variant", "video") != "video":
         return None
-    return found.group("id")
+    for pattern in CONTENTS:
+        found = pattern.fullmatch(path)
+        if found is not None:
+            return found.group("id")
+    return None

@@ -32,6 +32,9 @@ rules:
   - name: fox
     match: {model: mj_imagine}
     task: {stages: [SUBMITTED, {status: IN_PROGRESS, progress: 60}]}
+  - name: boat
+    match: {model: kling-v1}
+    task: {stages: [SUBMITTED, IN_PROGRESS]}  # Kling shows no progress: one state each
   - name: rain-fails
     match: {model: suno_music}
     task:
@@ -86,10 +89,28 @@ def suno(base: str) -> list[Any]:
     return seen
 
 
+def kling(base: str) -> list[Any]:
+    headers = {"authorization": f"Bearer {KEY}"}
+    with httpx.Client(base_url=base, headers=headers) as client:
+        answer = client.post("/kling/v1/videos/text2video", json={"prompt": "a paper boat"})
+        task_id = answer.json()["data"]["task_id"]
+        seen: list[Any] = [task_id, answer.json()["data"]["task_status"]]
+        for _ in range(POLLS):
+            data = client.get(f"/kling/v1/videos/text2video/{task_id}").json()["data"]
+            seen.append(data["task_status"])
+            if data["task_status"] in ("succeed", "failed"):
+                break
+        url = data["task_result"]["videos"][0]["url"]
+    # Fetched from where the answer points (the vendor's file host, here the server polled).
+    seen.append(hashlib.sha256(httpx.get(url).content).hexdigest())
+    return seen
+
+
 SESSIONS: dict[str, Callable[[str], list[Any]]] = {
     "video": video,
     "midjourney": midjourney,
     "suno": suno,
+    "kling": kling,
 }
 
 
@@ -144,6 +165,9 @@ def test_file_validates_names_the_video_and_holds_no_key(
     assert waves["task"]["id"] == recorded[1]["video"][0]
     media = path.parent / waves["task"]["file"]
     assert hashlib.sha256(media.read_bytes()).hexdigest() == recorded[1]["video"][-1]
+    boat = next(rule for name, rule in rules.items() if name.startswith("a-paper-boat"))
+    kling_file = path.parent / boat["task"]["file"]
+    assert hashlib.sha256(kling_file.read_bytes()).hexdigest() == recorded[1]["kling"][-1]
     rain = next(rule for name, rule in rules.items() if name.startswith("a-song-about-rain"))
     assert rain["task"]["fail_at"] == "IN_PROGRESS"
     assert rain["task"]["reason"] == "the lyrics were refused"
