@@ -11,11 +11,13 @@ own Responses-to-chat ratio went from 1.01x to 0.82x.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from bench.context import Context, progress
+from bench.feed_listener import feed_open
 from bench.report import FigureResult, FigureSpec, Target
 from bench.servers import Unavailable
 from bench.stats import median
@@ -28,10 +30,12 @@ class Side:
     server: Literal["mock", "baseline", "gateway"]
     workload: str
     beside: str = ""  # a run of its own, just before or after this workload's
+    feed: bool = False  # a dashboard page's feed (`GET /_mock/events`) is open during the run
 
     def label(self) -> str:
         where = f" (beside {self.beside})" if self.beside else ""
-        return f"{self.server} {self.workload}{where}"
+        listening = ", dashboard feed open" if self.feed else ""
+        return f"{self.server} {self.workload}{listening}{where}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,13 @@ COMPARISONS = [
         Side("gateway", "gateway-chat"),
         Side("mock", "chat", beside="gateway"),
     ),
+    Comparison(
+        FigureSpec(
+            "feed", "chat, dashboard feed open", Target("min", "≥ 0.95× feed closed", 0.95), "rps"
+        ),
+        Side("mock", "chat", feed=True),
+        Side("mock", "chat", beside="feed"),
+    ),
 ]
 SPECS = [c.spec for c in COMPARISONS]
 
@@ -114,15 +125,17 @@ class Targets:
             "baseline": self.ctx.baseline,
         }
         server = servers[side.server]()
-        before = server.cpu_seconds()
-        result = run_wrk(
-            url,
-            Path(self.script(side.workload)),
-            duration=duration,
-            connections=self.ctx.options.connections,
-            cpus=self.ctx.client_cores,
-        )
-        after = server.cpu_seconds()
+        listening = feed_open(server.port) if side.feed else contextlib.nullcontext()
+        with listening:
+            before = server.cpu_seconds()
+            result = run_wrk(
+                url,
+                Path(self.script(side.workload)),
+                duration=duration,
+                connections=self.ctx.options.connections,
+                cpus=self.ctx.client_cores,
+            )
+            after = server.cpu_seconds()
         if before is not None and after is not None:
             result.server_cpu_s = after - before
         return result

@@ -289,8 +289,6 @@ def serve(args: argparse.Namespace) -> int:
         "log_level": args.log_level,
         "log_config": logging_config(args.log_level),
         "access_log": False,
-        # No route speaks WebSocket; "none" spares importing a WebSocket library (~20 ms).
-        "ws": "none",
         **UVICORN_OPTIONS,
     }
     if settings.workers > 1:

@@ -22,6 +22,7 @@ from collections import Counter
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,6 +30,7 @@ from starlette.routing import BaseRoute, Route
 
 from mockserver.admin.feed import Feed, Listeners, summary
 from mockserver.admin.guard import AdminError
+from mockserver.admin.previews import previews
 from mockserver.http.responses import RawResponse
 from mockserver.protocols.dialect import Inbound
 
@@ -122,18 +124,23 @@ class Dashboard:
         return _json(scenario_usage(self.state))
 
     async def tasks(self, request: Request) -> Response:
-        families = ("video", "midjourney", "suno", "kling")
         unknown = [name for name in request.query_params if name != "family"]
-        family = request.query_params.get("family")
-        if unknown or (family is not None and family not in families):
+        if unknown:
             raise AdminError(
-                400,
-                f"/_mock/tasks takes ?family= one of {', '.join(families)}; got "
-                f"{unknown[0] if unknown else family!r}",
-                "invalid_request",
+                400, f"/_mock/tasks takes ?family= only; got {unknown[0]!r}", "invalid_request"
             )
         repository = self.state.tasks
-        found = [t for f in ([family] if family else families) for t in repository.list(f)]
+        found = repository.everything()
+        family = request.query_params.get("family")
+        if family is not None:
+            families = sorted({task.family for task in found})
+            if family not in families:
+                raise AdminError(
+                    400,
+                    f"no {family!r} tasks; families with tasks: {', '.join(families) or 'none'}",
+                    "invalid_request",
+                )
+            found = [task for task in found if task.family == family]
         found.sort(key=lambda task: task.seq, reverse=True)
         return _json({"now": repository.now(), "tasks": [_task(task) for task in found]})
 
@@ -209,6 +216,7 @@ def scenario_usage(state: MockState) -> dict[str, Any]:
         "unused": [rule["name"] for rule in rules if not rule["hits"]],
         "default_replies": sum(1 for e in entries if e.rule is None and e.status is not None),
         "journal": {"requests": len(entries), "size": state.journal.size},
+        "refused": msgspec.to_builtins(state.published.last_refused()),
     }
 
 
@@ -244,6 +252,8 @@ def _task(task: Any) -> dict[str, Any]:
         "stages": len(task.stages),
         "rule": task.rule,
         "created": task.created,
+        "reason": task.reason,
+        "previews": previews(task),
     }
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 RECORD = "published"
 GENERATION = "generation"
+FAILED = "failed"  # the last load refused, until one succeeds
 
 
 class Conflict(Exception):
@@ -65,10 +66,24 @@ class Published(Struct, frozen=True):
         )
 
 
+class FailedLoad(Struct, frozen=True):
+    """A load the admin API refused: its error and each issue's location (the dashboard shows
+    them until a load succeeds)."""
+
+    message: str
+    issues: tuple[dict[str, Any], ...]
+
+
 class PublishedScenarios:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.table = store.table("scenarios", 2)
+        self.table = store.table("scenarios", 3)
+
+    def refused(self, failure: FailedLoad) -> None:
+        self.table.set(FAILED, failure)
+
+    def last_refused(self) -> FailedLoad | None:
+        return self.table.get(FAILED, FailedLoad)
 
     def generation(self) -> int:
         return self.table.count(GENERATION)
@@ -92,4 +107,5 @@ class PublishedScenarios:
         published = current.then(added, replace=replace, startup=startup)
         self.table.set(RECORD, published)
         self.table.incr(GENERATION)
+        self.table.delete(FAILED)
         return published

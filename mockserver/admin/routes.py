@@ -35,7 +35,7 @@ from starlette.routing import BaseRoute, Route
 
 from mockserver.admin import dashboard
 from mockserver.admin.guard import AdminError, Guard, media_type
-from mockserver.admin.published import Conflict, Source
+from mockserver.admin.published import Conflict, FailedLoad, Source
 from mockserver.core.errors import APIError
 from mockserver.core.limits import MAX_YAML_DEPTH, too_deep
 from mockserver.gateway import admin_api as gateway_admin
@@ -133,6 +133,7 @@ class Admin:
                     raise AdminError(409, "scenarios changed concurrently; try again", "conflict")
             except ScenarioError as error:
                 issues = [_issue_dict(issue) for issue in error.issues]
+                self.state.published.refused(FailedLoad(str(error), tuple(issues)))
                 raise AdminError(400, str(error), "scenario_error", issues=issues) from None
         return _json({**_describe(self.state), "added": [s.source for s in added]})
 

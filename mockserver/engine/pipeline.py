@@ -28,8 +28,7 @@ from mockserver.engine import latency
 from mockserver.engine.compose import depends_on_key
 from mockserver.engine.decide import retry_group
 from mockserver.engine.memo import Prepared, StaticReply
-from mockserver.gateway.errors import REQUEST_ID_HEADER
-from mockserver.http.delivery import Delivery, body_app, error_app, stream_app
+from mockserver.http.delivery import Delivery
 from mockserver.http.responses import RawResponse
 from mockserver.journal.journal import Entry
 from mockserver.protocols import leniency
@@ -38,7 +37,7 @@ from mockserver.scenario import near_misses
 from mockserver.tokens.tokenizer import get_tokenizer
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Receive, Scope
+    from starlette.types import Receive, Scope
 
     from mockserver.engine.decide import Decision
     from mockserver.gateway.admission import Caller
@@ -374,85 +373,3 @@ def content_filtered(reply: ReplySpec | None) -> ReplySpec:
         choices = [c.model_copy(update={"finish_reason": "content_filter"}) for c in reply.choices]
         return reply.model_copy(update={"choices": choices})
     return reply.model_copy(update={"finish_reason": "content_filter"})
-
-
-async def generate(
-    scope: Scope,
-    receive: Receive,
-    dialect: Dialect,
-    state: MockState,
-    path_params: Mapping[str, str] | None = None,
-) -> ASGIApp:
-    """Answer a generation request (chat, messages, responses, generateContent...).
-
-    A request seen before (same path, query, headers and body) skips parsing and pricing, and
-    when its rule's reply doesn't change between occurrences, composing too
-    (`mockserver.engine.memo`).
-    """
-    entry = state.journal.open_raw(scope["method"], scope["path"], scope["headers"])
-    entry.dialect = dialect.name
-    memo = state.memo
-    delivery: Delivery | None = None
-    gateway, charge = state.gateway, None
-    try:
-        caller = gateway.authenticate(scope) if gateway is not None else None
-        raw = await read_gateway_body(scope, receive, state, caller)
-        key = memo.key(scope, raw)
-        prepared = memo.prepared(key)
-        inbound = None
-        if prepared is None:
-            inbound = inbound_from_scope(scope, path_params)
-            body = parse_json(raw, dialect)
-            entry.body = body
-            exchange = parse(state, dialect, body, inbound, entry)
-            prepared = prepare(state, dialect, exchange, body)
-            if dialect.memoizable(exchange):
-                memo.put(key, prepared)
-        if caller is not None:
-            assert gateway is not None
-            charge = gateway.admit(
-                caller,
-                prepared.exchange.model,
-                prepared.prompt_tokens,
-                prepared.exchange.max_tokens,
-                claude=scope["path"].startswith("/v1/messages"),
-                stream=prepared.exchange.stream,
-            )
-        if prepared.static is not None:
-            entry.body = prepared.body
-            entry.notes = prepared.exchange.notes
-            reply = replay(state, dialect, prepared, entry)
-            delivery = Delivery(latency=prepared.static.latency, key=reply.key)
-        else:
-            inbound = inbound or inbound_from_scope(scope, path_params)
-            delivery = Delivery(inbound.headers, inbound.query)
-            entry.body = prepared.body
-            entry.notes = prepared.exchange.notes
-            reply = respond(state, dialect, prepared, entry, delivery)
-    except APIError as error:
-        if gateway is not None:
-            gateway.refund(charge, entry)
-        response = error_response(dialect, error, entry, delivery.headers if delivery else None)
-        return error_app(response, entry, delivery)
-    exchange = prepared.exchange
-    headers = dialect.reply_headers(reply, exchange)
-    headers.update(delivery.headers)
-    if delivery.fault is None or delivery.fault.connection is None:
-        entry.status = 200  # a broken connection answers no status at all
-    if charge is not None:
-        assert gateway is not None
-        headers[REQUEST_ID_HEADER] = charge.caller.request_id
-        if exchange.stream and (delivery.fault is not None or delivery.latency is not None):
-            # It may not go out whole: billed from what was sent, once it has ended.
-            from mockserver.gateway.stream_bill import BilledStream
-
-            app = stream_app(dialect, reply, exchange, headers, entry, delivery)
-            return BilledStream(app, gateway, charge, dialect, reply, exchange, entry)
-        if delivery.fault is not None and delivery.fault.connection is not None:
-            gateway.refund(charge, entry)  # the answer never arrives: a failed request
-        else:
-            gateway.settle(charge, reply.usage, entry)
-    if exchange.stream:
-        return stream_app(dialect, reply, exchange, headers, entry, delivery)
-    body_bytes = dialect.render_body(reply, exchange)
-    return body_app(body_bytes, headers, reply.usage.completion_tokens, entry, delivery)

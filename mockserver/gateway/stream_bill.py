@@ -4,7 +4,8 @@ A stream that may not go out whole — a stream fault cuts it, or it is paced an
 may leave — is settled when it ends: its prompt, plus one completion token per content event
 sent (streams are cut on token boundaries, one piece per event), at most the reply's count;
 one that sent nothing is refunded, as a failed request is.
-A stream that goes out whole in one write is settled before it is sent (`pipeline.generate`).
+A stream that goes out whole in one write is settled before it is sent
+(`mockserver.http.generation`).
 """
 
 from __future__ import annotations

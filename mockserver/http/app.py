@@ -13,17 +13,17 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.admin import routes as admin
 from mockserver.core.errors import APIError
-from mockserver.engine.pipeline import error_response, generate
+from mockserver.engine.pipeline import error_response
 from mockserver.gateway import cors, system_api
 from mockserver.http import endpoints as handlers
-from mockserver.http import request_log, task_endpoints
+from mockserver.http import journaled, task_endpoints
 from mockserver.http.endpoints import Endpoint, Handler, endpoint_of, on_first_use
-from mockserver.journal.journal import Closing
+from mockserver.http.generation import generate
 from mockserver.server_state import MockState
 from mockserver.settings import Settings
 
@@ -51,19 +51,7 @@ class MockApp(Starlette):
         state = self.mock
         if state.shared:  # another worker may have published scenarios
             state.sync()
-        logged = request_log.enabled()
-        if not (state.shared or logged or state.journal.watchers):
-            # The memory journal holds its entries as they fill in: nothing to do once sent
-            # (unless a dashboard watches: it is fed entries as they close).
-            await self._answer(scope, receive, send)
-            return
-        # The journal entries this request opens are complete once it has been answered.
-        with state.journal.closing() as closing:
-            send = closing_before_the_end(send, closing)
-            if logged:
-                await request_log.answer(self._answer, scope, receive, send, closing.entries)
-            else:
-                await self._answer(scope, receive, send)
+        await journaled.closing(state, self._answer, scope, receive, send)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         gateway = self.mock.gateway
@@ -88,18 +76,6 @@ class MockApp(Starlette):
                 await response(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
-
-
-def closing_before_the_end(send: Send, closing: Closing) -> Send:
-    """`send`, closing the request's journal entries before its response's last message: a
-    client that has the whole response finds its request in the journal."""
-
-    async def sending(message: Message) -> None:
-        if message["type"] == "http.response.body" and not message.get("more_body", False):
-            closing.close()
-        await send(message)
-
-    return sending
 
 
 def hot_routes(state: MockState) -> dict[str, Handler]:
@@ -163,9 +139,31 @@ def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
         Route("/v1beta/models/{model:path}", get_model, methods=["GET"]),
         Route("/v1beta/models/{model:path}", gemini, methods=["POST"]),
         Route("/v1/models/{model:path}", gemini, methods=["POST"]),
+        *socket_routes(state),
         *admin.routes(state),
         *task_endpoints.routes(state),  # video, Midjourney (async tasks)
         *system_api.routes(state),  # gateway mode only (404 otherwise)
+    ]
+
+
+def socket_routes(state: MockState) -> list[BaseRoute]:
+    """The WebSocket endpoints (`mockserver.http.sockets`, loaded on the first upgrade): the
+    Realtime API and the Responses API over a socket."""
+
+    def lazy(name: str) -> Any:
+        made: list[Any] = []
+
+        async def endpoint(websocket: Any) -> None:
+            if not made:
+                module = importlib.import_module("mockserver.http.sockets")
+                made.append(getattr(module, name)(state))
+            await made[0](websocket)
+
+        return endpoint
+
+    return [
+        WebSocketRoute("/v1/realtime", lazy("realtime")),
+        WebSocketRoute("/v1/responses", lazy("responses")),
     ]
 
 

@@ -8,13 +8,12 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-from starlette.requests import Request
 from starlette.types import ASGIApp
 
 from mockserver.core import ids
-from mockserver.core.errors import APIError
 from mockserver.engine.media import decide_media
-from mockserver.engine.pipeline import error_response, read_json
+from mockserver.engine.pipeline import parse_json
+from mockserver.http.journaled import Call, journaled_endpoint
 from mockserver.http.media import describe_upload, make_file
 from mockserver.http.responses import EventStream, RawResponse, json_response
 from mockserver.media.files import file_name
@@ -33,30 +32,28 @@ AUDIO_TOKENS_PER_SECOND = 10
 
 
 def speech(state: MockState) -> Endpoint:
-    async def endpoint(request: Request) -> ASGIApp:
+    d = state.dialects.chat
+
+    async def endpoint(call: Call) -> ASGIApp:
         from mockserver.media.audio import CONTENT_TYPES, speech_seconds
         from mockserver.media.recipes import SpeechRecipe
         from mockserver.tokens.tokenizer import get_tokenizer
 
-        d = state.dialects.chat
-        entry = state.journal.open(request.method, request.url.path, request.headers)
-        entry.dialect = "openai.audio.speech"
-        try:
-            body = await read_json(request, state, d)
-            entry.body = body
-            parsed = speech_protocol.parse_speech(body)
-            decide_media(
-                state,
-                d,
-                entry,
-                endpoint=request.url.path,
-                model=parsed.model,
-                prompt=parsed.input,
-                body=body,
-                headers=dict(request.headers),
-            )
-        except APIError as error:
-            return error_response(d, error, entry)
+        request, entry = call.request, call.entry
+        assert request is not None
+        body = parse_json(await call.body(), d)
+        entry.body = body
+        parsed = speech_protocol.parse_speech(body)
+        decide_media(
+            state,
+            d,
+            entry,
+            endpoint=request.url.path,
+            model=parsed.model,
+            prompt=parsed.input,
+            body=body,
+            headers=dict(request.headers),
+        )
         recipe = SpeechRecipe(
             seed=state.engine.seed,
             text=parsed.input,
@@ -80,48 +77,46 @@ def speech(state: MockState) -> Endpoint:
             return EventStream(frames, headers=headers)
         return RawResponse(media.data, 200, headers, media_type=content_type.encode("latin-1"))
 
-    return endpoint
+    return journaled_endpoint(state, "openai.audio.speech", endpoint, d)
 
 
 def transcriptions(state: MockState, *, translate: bool) -> Endpoint:
-    async def endpoint(request: Request) -> ASGIApp:
+    d = state.dialects.chat
+
+    async def endpoint(call: Call) -> ASGIApp:
         from mockserver.engine.content.prose import fake_text
         from mockserver.media.audio import duration_of
         from mockserver.tokens.tokenizer import get_tokenizer
 
-        d = state.dialects.chat
-        entry = state.journal.open(request.method, request.url.path, request.headers)
-        entry.dialect = "openai.audio." + ("translations" if translate else "transcriptions")
+        request, entry = call.request, call.entry
+        assert request is not None
         tokenizer = get_tokenizer("o200k_base")
+        form = await read_form(request, state.settings.max_body_bytes)
+        body: dict[str, Any] = dict(form.fields)
+        for field_name, uploads in form.files.items():
+            body[field_name] = [describe_upload(upload) for upload in uploads]
+        entry.body = body
+        granularities = form.lists.get("timestamp_granularities", [])
+        parsed = transcription_protocol.parse_transcription(
+            form.fields, granularities, translate=translate
+        )
+        upload = form.file("file")
+        if upload is None:
+            raise transcription_protocol.missing_file()
         try:
-            form = await read_form(request, state.settings.max_body_bytes)
-            body: dict[str, Any] = dict(form.fields)
-            for field_name, uploads in form.files.items():
-                body[field_name] = [describe_upload(upload) for upload in uploads]
-            entry.body = body
-            granularities = form.lists.get("timestamp_granularities", [])
-            parsed = transcription_protocol.parse_transcription(
-                form.fields, granularities, translate=translate
-            )
-            upload = form.file("file")
-            if upload is None:
-                raise transcription_protocol.missing_file()
-            try:
-                duration = await anyio.to_thread.run_sync(duration_of, upload.data)
-            except ValueError as error:
-                raise transcription_protocol.unreadable_file(upload.filename, str(error)) from None
-            decision = decide_media(
-                state,
-                d,
-                entry,
-                endpoint=request.url.path,
-                model=parsed.model,
-                prompt=parsed.prompt,
-                body=body,
-                headers=dict(request.headers),
-            )
-        except APIError as error:
-            return error_response(d, error, entry)
+            duration = await anyio.to_thread.run_sync(duration_of, upload.data)
+        except ValueError as error:
+            raise transcription_protocol.unreadable_file(upload.filename, str(error)) from None
+        decision = decide_media(
+            state,
+            d,
+            entry,
+            endpoint=request.url.path,
+            model=parsed.model,
+            prompt=parsed.prompt,
+            body=body,
+            headers=dict(request.headers),
+        )
         text = decision.text()
         if text is None:
             # The same file, model and task give the same words, as many as a speaker says.
@@ -155,4 +150,5 @@ def transcriptions(state: MockState, *, translate: bool) -> Endpoint:
             return json_response(answer, 200, headers)
         return RawResponse(answer, 200, headers, media_type=content_type.encode("latin-1"))
 
-    return endpoint
+    name = "openai.audio." + ("translations" if translate else "transcriptions")
+    return journaled_endpoint(state, name, endpoint, d)

@@ -88,6 +88,24 @@ class ConnectionTap:
         return getattr(self._protocol, name)
 
 
+def websocket_protocol(**options: Any) -> Any:
+    """uvicorn's WebSocket protocol (`websockets-sansio`) for one upgraded connection, given
+    to uvicorn as its `ws` setting: the library is imported on the first upgrade."""
+    from uvicorn.config import WS_PROTOCOLS
+    from uvicorn.importer import import_from_string
+
+    protocol = import_from_string(WS_PROTOCOLS["websockets-sansio"])
+    return protocol(**options)
+
+
+def forget(scope: Scope) -> None:
+    """Stop tracking the connection of `scope`: it was upgraded to a WebSocket, whose
+    protocol, not the tap, now sees it close."""
+    server, client = _address(scope.get("server")), _address(scope.get("client"))
+    if server is not None and client is not None:
+        _transports.pop((server, client), None)
+
+
 def announce_shutdown(loop: asyncio.AbstractEventLoop) -> None:
     """The server on `loop` begins to shut down: long waits on it end now."""
     _stopping.add(loop)

@@ -1,5 +1,6 @@
 """Endpoints that are not generations: token counts, model listings, stored responses, and the
-Gemini `{model}:{action}` dispatcher. Generations go through `pipeline.generate`.
+Gemini `{model}:{action}` dispatcher. Generations go through `mockserver.http.generation`;
+every endpoint is journaled by `mockserver.http.journaled`.
 
 Dialect modules other than Chat Completions' are imported by the endpoints that use them, on
 their first request (`on_first_use` for those that hold a dialect): most servers only ever
@@ -23,14 +24,12 @@ from mockserver.engine.memo import Answered
 from mockserver.engine.pipeline import (
     answer,
     error_response,
-    generate,
     inbound_from_scope,
     inbound_of,
     parse_json,
-    read_gateway_body,
-    read_json,
 )
-from mockserver.gateway.errors import REQUEST_ID_HEADER
+from mockserver.http.generation import generate
+from mockserver.http.journaled import Call, journaled, journaled_endpoint
 from mockserver.http.responses import EventStream, RawResponse, json_response
 from mockserver.journal.journal import Entry
 from mockserver.protocols import leniency
@@ -58,28 +57,25 @@ def count_tokens(
     the unknown-model error when the dialect's default can't (Gemini names action and version).
     """
 
-    async def endpoint(request: Request) -> ASGIApp:
-        entry = state.journal.open(request.method, request.url.path, request.headers)
-        entry.dialect = dialect.name
-        try:
-            body = await read_json(request, state, dialect)
-            entry.body = body
-            with leniency.reading(strict=state.strict_validation) as notes:
-                exchange = parse(body, inbound_of(request))
-            entry.notes = notes
-            entry.model = exchange.model
-            model = state.catalog.get(exchange.model)
-            if model is None:
-                if not_found is not None:
-                    raise not_found(exchange.model, request)
-                raise dialect.model_not_found(exchange.model)
-            result = count(exchange, get_tokenizer(model.encoding))
-        except APIError as error:
-            return error_response(dialect, error, entry)
+    async def answer(call: Call) -> ASGIApp:
+        request, entry = call.request, call.entry
+        assert request is not None
+        body = parse_json(await call.body(), dialect)
+        entry.body = body
+        with leniency.reading(strict=state.strict_validation) as notes:
+            exchange = parse(body, inbound_of(request))
+        entry.notes = notes
+        entry.model = exchange.model
+        model = state.catalog.get(exchange.model)
+        if model is None:
+            if not_found is not None:
+                raise not_found(exchange.model, request)
+            raise dialect.model_not_found(exchange.model)
+        result = count(exchange, get_tokenizer(model.encoding))
         entry.status = 200
         return json_response(result, headers=dialect.reply_headers(None, exchange))
 
-    return endpoint
+    return journaled_endpoint(state, dialect.name, answer, dialect)
 
 
 def _prompt_count(dialect: Dialect, render: Callable[[int], dict[str, Any]]) -> Count:
@@ -224,6 +220,7 @@ def gemini_action(state: MockState) -> Endpoint:
     count = count_tokens(
         state, d, d.parse_count_tokens, gemini_extras.count_tokens_body, count_not_found
     )
+    embed = journaled_endpoint(state, d.name, _gemini_embed, d)
 
     async def endpoint(request: Request) -> ASGIApp:
         model, action = gemini.split_model_action(request.path_params["model"])
@@ -232,39 +229,39 @@ def gemini_action(state: MockState) -> Endpoint:
         if action == "countTokens":
             return await count(request)
         if action in ("embedContent", "batchEmbedContents"):
-            return await _gemini_embed(request, state, model, action)
+            return await embed(request)
         version = gemini.api_version(request.url.path)
         return error_response(d, d.model_not_found(model, action or "generateContent", version))
 
     return endpoint
 
 
-async def _gemini_embed(request: Request, state: MockState, model: str, action: str) -> ASGIApp:
+async def _gemini_embed(call: Call) -> ASGIApp:
     from mockserver.engine.content.embeddings import Embedder, EmbeddingRuleError
     from mockserver.protocols.gemini import extras as gemini_extras
     from mockserver.protocols.gemini import generate as gemini
 
+    state, request, entry = call.state, call.request, call.entry
+    assert request is not None
     d = state.dialects.gemini
-    entry = state.journal.open(request.method, request.url.path, request.headers)
-    entry.dialect, entry.model = d.name, model
+    model, action = gemini.split_model_action(request.path_params["model"])
+    entry.model = model
+    inbound = inbound_of(request)
+    gemini.require_api_key(inbound)
+    body = parse_json(await call.body(), d)
+    entry.body = body
+    info = state.catalog.get(model)
+    if info is None:
+        raise d.model_not_found(model, action, gemini.api_version(request.url.path))
+    with leniency.reading(strict=state.strict_validation) as notes:
+        parsed = gemini_extras.parse_embed_request(body, gemini.api_version(request.url.path))
+    entry.notes = notes
+    dimensions = parsed.output_dimensionality or info.dimensions or 768
     try:
-        inbound = inbound_of(request)
-        gemini.require_api_key(inbound)
-        body = await read_json(request, state, d)
-        entry.body = body
-        info = state.catalog.get(model)
-        if info is None:
-            raise d.model_not_found(model, action, gemini.api_version(request.url.path))
-        with leniency.reading(strict=state.strict_validation) as notes:
-            parsed = gemini_extras.parse_embed_request(body, gemini.api_version(request.url.path))
-        entry.notes = notes
-        dimensions = parsed.output_dimensionality or info.dimensions or 768
         embedder = Embedder(state.engine.seed, state.scenarios.embedding_rules)
         vectors = embedder.vectors(parsed.texts, dimensions)
     except EmbeddingRuleError as error:  # the scenario pinned a vector shorter than asked for
-        return error_response(d, APIError(400, str(error)), entry)
-    except APIError as error:
-        return error_response(d, error, entry)
+        raise APIError(400, str(error)) from None
     entry.status = 200
     if action == "embedContent":
         return json_response(gemini_extras.render_embed(vectors[0]))
@@ -278,40 +275,30 @@ def completions(state: MockState) -> Endpoint:
     """`POST /v1/completions`: one engine answer per prompt, rendered as one text_completion."""
     d = state.dialects.completions
 
-    async def endpoint(request: Request) -> ASGIApp:
-        entry = state.journal.open(request.method, request.url.path, request.headers)
-        entry.dialect = d.name
-        gateway, charge = state.gateway, None
-        try:
-            caller = gateway.authenticate(request.scope) if gateway is not None else None
-            raw = await read_gateway_body(request.scope, request.receive, state, caller)
-            body = parse_json(raw, d)
-            entry.body = body
-            exchanges = d.parse_prompts(body, inbound_of(request))
-            if caller is not None and gateway is not None:
-                first = exchanges[0]
-                charge = gateway.admit(caller, first.model, 0, first.max_tokens)
-            replies = [answer(state, d, exchange, entry) for exchange in exchanges]
-        except APIError as error:
-            if gateway is not None:
-                gateway.refund(charge, entry)
-            return error_response(d, error, entry)
+    async def respond(call: Call) -> ASGIApp:
+        request, entry = call.request, call.entry
+        assert request is not None
+        body = parse_json(await call.body(), d)
+        entry.body = body
+        exchanges = d.parse_prompts(body, inbound_of(request))
+        first = exchanges[0]
+        call.admit(first.model, 0, first.max_tokens)
+        replies = [answer(state, d, exchange, entry) for exchange in exchanges]
         entry.status = 200
-        headers = d.reply_headers(replies[0], exchanges[0])
-        if charge is not None and gateway is not None:
+        headers = d.reply_headers(replies[0], first)
+        if call.charge is not None:
             usage = Usage(
                 sum(r.usage.prompt_tokens for r in replies),
                 sum(r.usage.completion_tokens for r in replies),
             )
-            gateway.settle(charge, usage, entry)
-            headers[REQUEST_ID_HEADER] = charge.caller.request_id
-        if exchanges[0].stream:
+            call.settle(usage, headers)
+        if first.stream:
             frames = d.render_stream_many(replies, exchanges)
             entry.events_sent = len(frames)
             return EventStream(frames, headers=headers)
         return json_response(d.render_many(replies, exchanges), headers=headers)
 
-    return endpoint
+    return journaled_endpoint(state, d.name, respond, d, relay=True)
 
 
 def utility(
@@ -327,42 +314,28 @@ def utility(
     then kept in the memo and sent again as it is."""
     shape = dialect or state.dialects.chat
 
-    async def handle(scope: Scope, receive: Receive) -> ASGIApp:
-        entry = state.journal.open_raw(scope["method"], scope["path"], scope["headers"])
-        entry.dialect = name
-        memo = state.memo
-        gateway, charge = state.gateway, None
-        try:
-            caller = gateway.authenticate(scope) if gateway is not None else None
-            raw = await read_gateway_body(scope, receive, state, caller)
-            key = memo.key(scope, raw) if memoizable and caller is None else None
-            known = memo.answered(key)
-            if known is not None:
-                entry.body, entry.model, entry.status = known.request, known.model, 200
-                return RawResponse(known.body, 200, known.headers)
-            body = parse_json(raw, shape)
-            entry.body = body
-            if isinstance(body, dict) and isinstance(body.get("model"), str):
-                entry.model = body["model"]
-            if caller is not None:
-                assert gateway is not None
-                charge = gateway.admit(caller, entry.model or "", 0, None)
-            result = produce(state, body, inbound_from_scope(scope), entry)
-        except APIError as error:
-            if gateway is not None:
-                gateway.refund(charge, entry)
-            return error_response(shape, error, entry)
+    async def respond(call: Call) -> ASGIApp:
+        scope, entry, memo = call.scope, call.entry, state.memo
+        raw = await call.body()
+        key = memo.key(scope, raw) if memoizable and call.caller is None else None
+        known = memo.answered(key)
+        if known is not None:
+            entry.body, entry.model, entry.status = known.request, known.model, 200
+            return RawResponse(known.body, 200, known.headers)
+        body = parse_json(raw, shape)
+        entry.body = body
+        if isinstance(body, dict) and isinstance(body.get("model"), str):
+            entry.model = body["model"]
+        call.admit(entry.model or "")
+        result = produce(state, body, inbound_from_scope(scope), entry)
         entry.status = 200
         headers = shape.reply_headers(None, None)
-        if charge is not None:
-            assert gateway is not None
-            gateway.settle(charge, usage_of(result), entry)
-            headers[REQUEST_ID_HEADER] = charge.caller.request_id
+        call.settle(usage_of(result), headers)
         response = Answered(orjson.dumps(result), headers, body, entry.model)
         memo.put(key, response)
         return RawResponse(response.body, 200, response.headers)
 
-    return handle
+    return journaled(state, name, respond, shape, relay=True)
 
 
 def usage_of(result: dict[str, Any]) -> Usage:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
 from starlette.types import ASGIApp
 
 from mockserver.core import ids
-from mockserver.core.errors import APIError, invalid_request
+from mockserver.core.errors import invalid_request
 from mockserver.engine.media import decide_media
-from mockserver.engine.pipeline import error_response, read_json
+from mockserver.engine.pipeline import parse_json
+from mockserver.http.journaled import Call, journaled_endpoint
 from mockserver.http.media import describe_upload, file_url, make_file
 from mockserver.http.responses import json_response
 from mockserver.media.files import file_name
@@ -26,67 +26,63 @@ MODEL = "ideogram-v3"
 
 
 def v3(state: MockState) -> Endpoint:
-    async def endpoint(request: Request) -> ASGIApp:
-        action = request.path_params["action"]
-        return await _handle(state, request, action, legacy=False)
+    async def endpoint(call: Call) -> ASGIApp:
+        return await _handle(call, legacy=False)
 
-    return endpoint
+    return journaled_endpoint(state, "ideogram", endpoint, state.dialects.rerank)
 
 
 def legacy(state: MockState) -> Endpoint:
-    async def endpoint(request: Request) -> ASGIApp:
-        action = request.path_params["action"]
-        return await _handle(state, request, action, legacy=True)
+    async def endpoint(call: Call) -> ASGIApp:
+        return await _handle(call, legacy=True)
 
-    return endpoint
+    return journaled_endpoint(state, "ideogram", endpoint, state.dialects.rerank)
 
 
-async def _handle(state: MockState, request: Request, action: str, *, legacy: bool) -> ASGIApp:
+async def _handle(call: Call, *, legacy: bool) -> ASGIApp:
     from mockserver.media.images import image_size
     from mockserver.media.recipes import ImageRecipe
 
+    state, request, entry = call.state, call.request, call.entry
+    assert request is not None
+    action = request.path_params["action"]
     d = state.dialects.rerank  # the gateway's own error shape
-    entry = state.journal.open(request.method, request.url.path, request.headers)
-    entry.dialect = "ideogram"
-    try:
-        if action not in (protocol.LEGACY_ACTIONS if legacy else protocol.V3_ACTIONS):
-            raise protocol.not_found(request.url.path)
-        form = Form()
-        body: Any
-        if legacy and action == "generate":
-            body = await read_json(request, state, d)
-        else:
-            form = await read_form(request, state.settings.max_body_bytes)
-            body = dict(form.fields)
-            for name, uploads in form.files.items():
-                body[name] = [describe_upload(upload) for upload in uploads]
-        entry.body = body
-        upload = form.file("image_file" if legacy else "image")
-        size = None
-        if upload is not None:
-            try:
-                size = image_size(upload.data)[1:3]
-            except ValueError:
-                raise invalid_request("The uploaded image could not be read") from None
-        if legacy:
-            source = body if action == "generate" else form.fields.get("image_request", "")
-            parsed = protocol.parse_legacy(action, source, size)
-        else:
-            parsed = protocol.parse_v3(action, form.fields, size)
-        model = f"ideogram-{'legacy' if legacy else 'v3'}-{action}"
-        decision = decide_media(
-            state,
-            d,
-            entry,
-            endpoint=request.url.path,
-            model=model,
-            prompt=parsed.prompt,
-            body=body if isinstance(body, dict) else {},
-            headers=dict(request.headers),
-            outputs=parsed.num_images,
-        )
-    except APIError as error:
-        return error_response(d, error, entry)
+    if action not in (protocol.LEGACY_ACTIONS if legacy else protocol.V3_ACTIONS):
+        raise protocol.not_found(request.url.path)
+    form = Form()
+    body: Any
+    if legacy and action == "generate":
+        body = parse_json(await call.body(), d)
+    else:
+        form = await read_form(request, state.settings.max_body_bytes)
+        body = dict(form.fields)
+        for name, uploads in form.files.items():
+            body[name] = [describe_upload(upload) for upload in uploads]
+    entry.body = body
+    upload = form.file("image_file" if legacy else "image")
+    size = None
+    if upload is not None:
+        try:
+            size = image_size(upload.data)[1:3]
+        except ValueError:
+            raise invalid_request("The uploaded image could not be read") from None
+    if legacy:
+        source = body if action == "generate" else form.fields.get("image_request", "")
+        parsed = protocol.parse_legacy(action, source, size)
+    else:
+        parsed = protocol.parse_v3(action, form.fields, size)
+    model = f"ideogram-{'legacy' if legacy else 'v3'}-{action}"
+    decision = decide_media(
+        state,
+        d,
+        entry,
+        endpoint=request.url.path,
+        model=model,
+        prompt=parsed.prompt,
+        body=body if isinstance(body, dict) else {},
+        headers=dict(request.headers),
+        outputs=parsed.num_images,
+    )
     entry.status = 200
     if action == "describe":
         text = decision.text() or "A picture of " + (parsed.prompt or "a scene") + "."

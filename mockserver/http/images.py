@@ -11,9 +11,10 @@ from starlette.requests import Request
 from starlette.types import ASGIApp
 
 from mockserver.core import ids
-from mockserver.core.errors import APIError, invalid_request
+from mockserver.core.errors import invalid_request
 from mockserver.engine.media import decide_media
-from mockserver.engine.pipeline import error_response, read_json
+from mockserver.engine.pipeline import parse_json
+from mockserver.http.journaled import Call, journaled_endpoint
 from mockserver.http.media import describe_upload, file_url, make_file
 from mockserver.http.responses import EventStream, json_response
 from mockserver.journal.journal import Entry
@@ -31,50 +32,35 @@ DIALECT = "openai.images"
 
 
 def generations(state: MockState) -> Endpoint:
-    async def endpoint(request: Request) -> ASGIApp:
-        d = state.dialects.chat
-        entry = state.journal.open(request.method, request.url.path, request.headers)
-        entry.dialect = DIALECT
-        try:
-            body = await read_json(request, state, d)
-            entry.body = body
-            parsed = protocol.parse_generation(body)
-            return await answer(state, request, entry, parsed, body, source="")
-        except APIError as error:
-            return error_response(d, error, entry)
+    async def endpoint(call: Call) -> ASGIApp:
+        assert call.request is not None
+        body = parse_json(await call.body(), state.dialects.chat)
+        call.entry.body = body
+        parsed = protocol.parse_generation(body)
+        return await answer(state, call.request, call.entry, parsed, body, source="")
 
-    return endpoint
+    return journaled_endpoint(state, DIALECT, endpoint, state.dialects.chat)
 
 
 def edits(state: MockState) -> Endpoint:
-    async def endpoint(request: Request) -> ASGIApp:
-        d = state.dialects.chat
-        entry = state.journal.open(request.method, request.url.path, request.headers)
-        entry.dialect = DIALECT
-        try:
-            form = await read_form(request, state.settings.max_body_bytes)
-            body: dict[str, Any] = dict(form.fields)
-            for name, uploads in form.files.items():
-                body[name] = [describe_upload(upload) for upload in uploads]
-            entry.body = body
-            images = [
-                _input_image(u.data, u.filename, "image") for u in form.files.get("image", [])
-            ]
-            mask_upload = form.file("mask")
-            mask = (
-                _input_image(mask_upload.data, mask_upload.filename, "mask")
-                if mask_upload
-                else None
-            )
-            parsed = protocol.parse_edit(form.fields, images, mask)
-            source = hashlib.sha256(
-                b"".join(image.data for image in images) + (mask.data if mask else b"")
-            ).hexdigest()
-            return await answer(state, request, entry, parsed, body, source=source)
-        except APIError as error:
-            return error_response(d, error, entry)
+    async def endpoint(call: Call) -> ASGIApp:
+        request = call.request
+        assert request is not None
+        form = await read_form(request, state.settings.max_body_bytes)
+        body: dict[str, Any] = dict(form.fields)
+        for name, uploads in form.files.items():
+            body[name] = [describe_upload(upload) for upload in uploads]
+        call.entry.body = body
+        images = [_input_image(u.data, u.filename, "image") for u in form.files.get("image", [])]
+        mask_upload = form.file("mask")
+        mask = _input_image(mask_upload.data, mask_upload.filename, "mask") if mask_upload else None
+        parsed = protocol.parse_edit(form.fields, images, mask)
+        source = hashlib.sha256(
+            b"".join(image.data for image in images) + (mask.data if mask else b"")
+        ).hexdigest()
+        return await answer(state, request, call.entry, parsed, body, source=source)
 
-    return endpoint
+    return journaled_endpoint(state, DIALECT, endpoint, state.dialects.chat)
 
 
 def _input_image(data: bytes, filename: str, field: str) -> InputImage:

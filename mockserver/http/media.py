@@ -13,12 +13,13 @@ from starlette.types import ASGIApp
 
 from mockserver.core.errors import APIError
 from mockserver.engine.pipeline import error_response
-from mockserver.http.responses import RawResponse, json_response
+from mockserver.http.responses import RawResponse
 from mockserver.media.files import ROUTE_PREFIX, MediaFile, MediaStore
 from mockserver.media.recipes import Recipe
 
 if TYPE_CHECKING:
     from mockserver.http.endpoints import Endpoint
+    from mockserver.http.journaled import Call
     from mockserver.media.multipart import Upload
     from mockserver.server_state import MockState
 
@@ -75,15 +76,9 @@ def media_file(state: MockState) -> Endpoint:
 
 def images_variations(state: MockState) -> Endpoint:
     """The gateway answers `/v1/images/variations` with 501 (new-api's RelayNotImplemented)."""
+    from mockserver.http.journaled import journaled_endpoint
 
-    async def endpoint(request: Request) -> ASGIApp:
-        entry = state.journal.open(request.method, request.url.path, request.headers)
-        entry.dialect = "gateway"
-        error = APIError(
-            501, "API not implemented", type="new_api_error", code="api_not_implemented"
-        )
-        entry.status = 501
-        body = state.dialects.rerank.render_error(error)
-        return json_response(body, 501)
+    async def endpoint(call: Call) -> ASGIApp:
+        raise APIError(501, "API not implemented", type="new_api_error", code="api_not_implemented")
 
-    return endpoint
+    return journaled_endpoint(state, "gateway", endpoint, state.dialects.rerank)

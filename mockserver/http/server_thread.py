@@ -31,6 +31,9 @@ UVICORN_OPTIONS: dict[str, Any] = {
     # (`connection.ConnectionTap`), wrapped to close connections that don't send a request
     # head in time (`head_deadline`).
     "http": "mockserver.http.head_deadline:HeadDeadline",
+    # WebSockets (the Realtime API, Responses over a socket), their library imported on the
+    # first upgrade, not at every start (~90 ms).
+    "ws": "mockserver.http.connection:websocket_protocol",
     # A response that waits on purpose (a stall, a hang) ends when shutdown is announced; one
     # under a server that can't announce it is cancelled after this long.
     "timeout_graceful_shutdown": 3,
@@ -70,8 +73,7 @@ class ServerThread:
         self.sock.bind((host, port))
         self.host = host
         self.port: int = self.sock.getsockname()[1]
-        # No route speaks WebSocket; "none" spares importing a WebSocket library (~20 ms). The
-        # stdlib event loop by default, not uvloop: this server carries a test session's
+        # The stdlib event loop by default, not uvloop: this server carries a test session's
         # requests, not a load test (that is `mockserver serve`), and importing uvloop took
         # ~8 ms of the pytest fixture's start-up. Paced streams keep their timing on either.
         config = uvicorn.Config(
@@ -79,7 +81,6 @@ class ServerThread:
             log_level="warning",
             access_log=False,
             lifespan="off",
-            ws="none",
             loop=loop,
             **UVICORN_OPTIONS,
         )

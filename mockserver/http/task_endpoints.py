@@ -32,23 +32,20 @@ Answer = Callable[[Request, Entry], Awaitable[Response]]
 def journaled(
     state: MockState, family: str, answer: Answer, render: Callable[[APIError], Response]
 ) -> Endpoint:
-    """An endpoint whose call is journaled under `family`; an `APIError` it raises (or the
-    `x-mock-fault` header forces) is sent as `render` words it (each family has its own error
-    shape)."""
+    """An endpoint whose call is journaled under `family` (`mockserver.http.journaled`); an
+    `APIError` it raises (or the `x-mock-fault` header forces) is sent as `render` words it
+    (each family has its own error shape)."""
 
-    async def endpoint(request: Request) -> Response:
-        entry = state.journal.open(request.method, request.url.path, request.headers)
-        entry.dialect = family
-        try:
-            if faults.HEADER in request.headers:
-                forced_fault(state, request, entry)
-            response = await answer(request, entry)
-        except APIError as error:
-            response = render(error)
-        entry.status = response.status_code
-        return response
+    from mockserver.http.journaled import Call, journaled_endpoint
 
-    return endpoint
+    async def respond(call: Call) -> Response:
+        request = call.request
+        assert request is not None
+        if faults.HEADER in request.headers:
+            forced_fault(state, request, call.entry)
+        return await answer(request, call.entry)
+
+    return journaled_endpoint(state, family, respond, render)  # type: ignore[return-value]
 
 
 def forced_fault(state: MockState, request: Request, entry: Entry) -> None:

@@ -223,7 +223,9 @@ class Journal:
         for entry in entries:
             self._in_flight.pop(entry.seq, None)
             entry.done = time.monotonic()
-            self._log.append(entry.seq, entry.scrubbed())
+            # Only a shared log needs the credentials gone now; this process's entries are
+            # redacted when read (`to_dict`), as on the path without `closing`.
+            self._log.append(entry.seq, entry.scrubbed() if self.shared else entry)
 
     def reset(self) -> None:
         self._log.reset()

@@ -2,7 +2,7 @@
 
 A protocol is a `Dialect` subclass in its own module (`protocols/<vendor>/<format>.py`) and a
 line here naming it and the POST paths it answers through the generation flow
-(`engine.pipeline.generate`: parse → match → compose → render). Its module is imported on its
+(`http.generation.generate`: parse → match → compose → render). Its module is imported on its
 first request, not at start-up. Endpoints that are not generations (token counts, model
 listings, stored responses) are routed in `http/app.py`.
 

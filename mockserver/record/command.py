@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(f"mockserver record on http://{args.host}:{args.port} -> {args.upstream}, writing {path}")
     sys.stdout.flush()
+    # The recorder forwards HTTP only: no WebSocket.
     options = {"host": args.host, "port": args.port, "log_level": "warning", "ws": "none"}
-    Server(uvicorn.Config(app, lifespan="off", **options, **UVICORN_OPTIONS)).run()
+    Server(uvicorn.Config(app, lifespan="off", **{**UVICORN_OPTIONS, **options})).run()
     return 0

@@ -100,15 +100,19 @@ class TaskRepository:
         now = self.now()
         return self._move(task_id, lambda task: lifecycle.released(task, now))
 
-    def list(self, family: str) -> list[Task]:
-        """The family's tasks in submission order."""
+    def everything(self) -> list[Task]:
+        """Every family's tasks in submission order."""
         now = self.now()
         found = []
         for task_id in self.tasks.keys():  # noqa: SIM118 (a store table, not a dict)
             task = self.tasks.get(task_id, Task)
-            if task is not None and task.family == family:
+            if task is not None:
                 found.append(lifecycle.current(task, now))
         return sorted(found, key=lambda task: task.seq)
+
+    def list(self, family: str) -> list[Task]:
+        """The family's tasks in submission order."""
+        return [task for task in self.everything() if task.family == family]
 
     def delete(self, task_id: str) -> bool:
         return self.tasks.delete(task_id)

@@ -34,6 +34,9 @@ rules:
 """
 
 
+YAML = {"content-type": "application/yaml"}
+
+
 def client_for(**options: Any) -> TestClient:
     return TestClient(
         create_app(Settings(**options)),
@@ -223,14 +226,54 @@ def test_usage_counts_hits_per_rule_and_lists_rules_never_used(tmp_path: Any) ->
     assert usage["rules"][0]["where"].startswith(str(scenario))
 
 
+def test_usage_shows_a_refused_load_with_its_locations_until_a_load_succeeds() -> None:
+    client = client_for()
+    assert client.get("/_mock/scenarios/usage").json()["refused"] is None
+    bad = (
+        "version: 1\nrules:\n  - name: typo\n    match: {modle: gpt-4o}\n    reply: {content: hi}\n"
+    )
+    refused = client.post("/_mock/scenarios", content=bad, headers=YAML)
+    assert refused.status_code == 400
+    shown = client.get("/_mock/scenarios/usage").json()["refused"]
+    assert shown["message"] == refused.json()["error"]["message"]
+    [issue] = shown["issues"]
+    assert (issue["line"], issue["column"]) == (4, 13) and "modle" in issue["message"]
+    assert "model" in issue["message"]  # the valid alternative named
+    good = bad.replace("modle", "model")
+    assert client.post("/_mock/scenarios", content=good, headers=YAML).status_code == 200
+    assert client.get("/_mock/scenarios/usage").json()["refused"] is None
+
+
 def test_tasks_lists_submitted_tasks_and_refuses_an_unknown_family() -> None:
     client = client_for()
     made = client.post("/v1/videos", json={"model": "sora-2", "prompt": "a cat"})
     assert made.status_code == 200, made.text
     listed = client.get("/_mock/tasks").json()["tasks"]
     assert [(t["family"], t["prompt"]) for t in listed] == [("video", "a cat")]
+    assert listed[0]["previews"] == []  # nothing to show before it succeeds
     refused = client.get("/_mock/tasks?family=cats")
-    assert refused.status_code == 400 and "video, midjourney" in refused.json()["error"]["message"]
+    message = refused.json()["error"]["message"]
+    assert refused.status_code == 400 and message.endswith("families with tasks: video")
+    assert client.get("/_mock/tasks?colour=red").status_code == 400
+
+
+def test_a_finished_task_lists_previews_the_server_answers() -> None:
+    client = client_for()
+    video = client.post("/v1/videos", json={"model": "sora-2", "prompt": "a cat"}).json()
+    imagine = client.post("/mj/submit/imagine", json={"prompt": "a dog"}).json()
+    for _ in range(8):  # advance-on-poll: each fetch moves a task one step
+        client.get(f"/v1/videos/{video['id']}")
+        client.get(f"/mj/task/{imagine['result']}/fetch")
+    listed = {t["family"]: t for t in client.get("/_mock/tasks").json()["tasks"]}
+    assert [p["kind"] for p in listed["video"]["previews"]] == ["video", "image"]
+    assert [p["kind"] for p in listed["midjourney"]["previews"]] == ["image"]
+    expected = {"video": "video/mp4", "image": "image/"}
+    for task in listed.values():
+        assert task["status"] == "SUCCESS"
+        for preview in task["previews"]:
+            served = client.get(preview["url"])
+            assert served.status_code == 200, preview
+            assert served.headers["content-type"].startswith(expected[preview["kind"]]), preview
 
 
 def test_balances_say_when_gateway_mode_is_off_and_list_every_key_when_on(tmp_path: Any) -> None:

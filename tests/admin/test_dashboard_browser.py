@@ -248,6 +248,20 @@ def test_ten_thousand_rows_are_paged_and_the_scenarios_view_counts_hits(
         rules = browser.find_elements(By.CSS_SELECTOR, "#rules tbody tr")
         assert [r.text.split()[0] for r in rules] == ["greeting", "never"]
         assert rules[0].text.endswith("5000")
+
+        # A scenario with a typo, loaded from the page: refused, its issue shown at its place.
+        browser.find_element(By.CSS_SELECTOR, "#load-scenario summary").click()
+        typo = (
+            "version: 1\nrules:\n  - name: typo\n    match: {modle: gpt-4o}\n"
+            "    reply: {content: hi}\n"
+        )
+        browser.find_element(By.ID, "scenario-yaml").send_keys(typo)
+        browser.find_element(By.ID, "load-scenario-button").click()
+        wait_for(browser, lambda d: d.find_element(By.ID, "refused").is_displayed(), "not shown")
+        issue = text_of(browser, "refused-issues")
+        assert issue.startswith("<POST /_mock/scenarios>:4:13 rules[0].match.modle: unknown key")
+        assert "did you mean 'model'?" in issue
+        assert "2 rules" in text_of(browser, "scenario-summary")  # nothing of it was loaded
         screenshot(browser, tmp_path, "dashboard-scenarios")
 
 
@@ -296,6 +310,13 @@ def test_gateway_keys_balances_and_spend_and_a_task_progressing(
         browser.find_element(By.ID, "refresh-tasks").click()
         wait_for(browser, lambda d: "SUCCESS" in text_of(d, "tasks"), "the task never finished")
         assert "3 / 3" in text_of(browser, "tasks")
+        # Its files: the MP4 in a player, the thumbnail drawn (the server answered it).
+        player = browser.find_element(By.CSS_SELECTOR, "#tasks video")
+        assert (player.get_attribute("src") or "").endswith(f"/v1/videos/{video['id']}/content")
+        thumbnail = browser.find_element(By.CSS_SELECTOR, "#tasks .previews img")
+        drawn = "return arguments[0].complete && arguments[0].naturalWidth"
+        wait_for(browser, lambda d: d.execute_script(drawn, thumbnail), "no thumbnail drawn")
+        screenshot(browser, tmp_path, "dashboard-tasks")
 
 
 def test_with_an_admin_token_the_page_asks_for_it_or_takes_it_from_the_link(

@@ -165,7 +165,9 @@ def test_an_entry_in_flight_across_a_reset_is_dropped_when_it_closes() -> None:
 
 def test_two_workers_on_one_state_file_share_one_journal(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
-    first, second = (Journal(100, SqliteStore(path).log("journal", 100)) for _ in range(2))
+    first, second = (
+        Journal(100, SqliteStore(path).log("journal", 100), shared=True) for _ in range(2)
+    )
     with first.closing():
         a = first.open("POST", "/v1/chat/completions", {"authorization": "Bearer sk-secret-1"})
         a.body, a.status, a.near_misses = {"messages": [{"role": "user"}]}, 200, [{"rule": "r"}]

@@ -348,6 +348,33 @@ async function showScenarios() {
   $("scenario-summary").textContent =
     usage.rules.length + " rules, " + usage.unused.length + " never used, " + usage.default_replies +
     " default replies, in the journal's " + usage.journal.requests + " newest requests";
+  showRefused(usage.refused);
+}
+
+// A refused load's issues, each at its place: file:line:column, the key's path, the message
+// (which names the valid alternatives).
+function showRefused(refused) {
+  $("refused").hidden = !refused;
+  if (!refused) return;
+  $("refused-issues").replaceChildren(...refused.issues.map((issue) => {
+    const li = document.createElement("li");
+    const where = Object.assign(document.createElement("code"), { textContent: issue.file + ":" + issue.line + ":" + issue.column });
+    li.append(where, " ", issue.path ? issue.path + ": " : "", issue.message);
+    return li;
+  }));
+}
+
+async function loadScenario() {
+  const response = await call("/_mock/scenarios", {
+    method: "POST",
+    headers: { "content-type": "application/yaml" },
+    body: $("scenario-yaml").value,
+  });
+  const body = await response.json();
+  $("load-scenario-message").textContent = response.ok
+    ? "loaded: the server now has " + body.rules.length + " rules"
+    : "refused: see the issues above";
+  await showScenarios();
 }
 
 async function showTasks() {
@@ -365,14 +392,35 @@ async function showTasks() {
     cell(tr, task.family);
     cell(tr, task.action);
     cell(tr, task.model);
-    cell(tr, task.status);
+    cell(tr, task.reason ? task.status + ": " + task.reason : task.status);
     cell(tr, task.step + 1 + " / " + task.stages);
     cell(tr, task.rule || "default");
     cell(tr, task.prompt, "wrap");
+    tr.append(previewCell(task.previews));
     body.append(tr);
   }
   $("tasks").tBodies[0].replaceWith(body);
   $("task-summary").textContent = found.tasks.length + " tasks";
+}
+
+// A finished task's files, as the browser plays them: small images, audio and video players
+// that load nothing until asked (preload="none"), each linked to the file itself.
+function previewCell(previews) {
+  const td = document.createElement("td");
+  td.className = "previews";
+  for (const preview of previews || []) {
+    const link = Object.assign(document.createElement("a"), { href: preview.url, target: "_blank", rel: "noopener" });
+    link.title = preview.kind + ": " + preview.url;
+    if (preview.kind === "image") {
+      link.append(Object.assign(document.createElement("img"), { src: preview.url, alt: "task image", loading: "lazy" }));
+      td.append(link);
+    } else {
+      const player = Object.assign(document.createElement(preview.kind), { src: preview.url, controls: true, preload: "none" });
+      link.textContent = "open";
+      td.append(player, link);
+    }
+  }
+  return td;
 }
 
 async function showGateway() {
@@ -512,6 +560,7 @@ function start() {
   $("copy-rule").addEventListener("click", copyRule);
   $("load-rule").addEventListener("click", loadRule);
   $("refresh-scenarios").addEventListener("click", showScenarios);
+  $("load-scenario-button").addEventListener("click", loadScenario);
   $("refresh-tasks").addEventListener("click", showTasks);
   $("refresh-gateway").addEventListener("click", showGateway);
   $("login").addEventListener("submit", (event) => {

@@ -1,0 +1,69 @@
+"""What the dashboard shows of a finished task: the files its family serves for it (paths on
+this server), each with the kind of player it needs. A family without an entry here shows
+none; every path is one its own routes answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal, TypedDict
+
+from mockserver.tasks.task import Task
+
+
+class Preview(TypedDict):
+    kind: Literal["image", "audio", "video"]
+    url: str
+
+
+def _video(task: Task) -> list[Preview]:
+    content = f"/v1/videos/{task.id}/content"
+    return [
+        {"kind": "video", "url": content},
+        {"kind": "image", "url": f"{content}?variant=thumbnail"},
+    ]
+
+
+def _midjourney(task: Task) -> list[Preview]:
+    from mockserver.protocols.midjourney import tasks as midjourney
+
+    if task.action == "VIDEO":
+        return [{"kind": "video", "url": midjourney.video_url("", task)}]
+    if task.action in ("DESCRIBE", "SHORTEN"):  # text answers: nothing to show
+        return []
+    return [{"kind": "image", "url": midjourney.image_url("", task)}]
+
+
+def _suno(task: Task) -> list[Preview]:
+    from mockserver.protocols.suno import music
+
+    if task.action != "MUSIC":
+        return []
+    previews: list[Preview] = []
+    for clip in music.render_clips(task, ""):
+        previews += [
+            {"kind": "image", "url": clip["image_url"]},
+            {"kind": "audio", "url": clip["audio_url"]},
+        ]
+    return previews
+
+
+def _kling(task: Task) -> list[Preview]:
+    from mockserver.http.kling_endpoints import video_url
+
+    return [{"kind": "video", "url": video_url("", task)}]
+
+
+PREVIEWS: dict[str, Callable[[Task], list[Preview]]] = {
+    "video": _video,
+    "midjourney": _midjourney,
+    "suno": _suno,
+    "kling": _kling,
+}
+
+
+def previews(task: Task) -> list[Preview]:
+    """The files of `task` once it has succeeded; none before, or for a family not listed."""
+    render = PREVIEWS.get(task.family)
+    if render is None or not task.succeeded:
+        return []
+    return render(task)
