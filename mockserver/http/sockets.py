@@ -26,8 +26,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from mockserver.core.errors import APIError
 from mockserver.core.secrets import redact_text
 from mockserver.engine import pipeline
-from mockserver.http.generation import generate
 from mockserver.http import connection
+from mockserver.http.generation import generate
 from mockserver.protocols.dialect import Inbound
 from mockserver.protocols.openai import responses_socket
 from mockserver.protocols.openai.validation import require_bearer
