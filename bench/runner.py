@@ -14,10 +14,12 @@ from bench import (
     big_prompt,
     fixture_startup,
     latency,
+    media,
     memory,
     multi_worker,
     soak,
     startup,
+    tasks,
     throughput,
 )
 from bench.context import Context, Options, progress
@@ -40,6 +42,9 @@ GROUPS = [
     Group([fixture_startup.SPEC], fixture_startup.run),
     Group(latency.SPECS, latency.run),
     Group([multi_worker.SPEC], multi_worker.run, needs_wrk=True),
+    Group(media.SPECS, media.run, needs_wrk=True),
+    Group(tasks.POLL_SPECS, tasks.run, needs_wrk=True),
+    Group([tasks.MEMORY_SPEC], tasks.run),
     Group([memory.SPEC], memory.run),
     Group([soak.SPEC], soak.run),
 ]

@@ -20,12 +20,14 @@ from bench import (
     baseline_app,
     client,
     fixture_startup,
+    media,
     report,
     runner,
     servers,
     stats,
     steal,
     stream_client,
+    tasks,
     throughput,
     workloads,
     wrk,
@@ -250,6 +252,14 @@ def test_workloads_are_distinct_and_json() -> None:
     assert set(workloads.WORKLOADS) >= {"chat", "stream-20", "stream-200", "default", "anthropic"}
 
 
+def test_media_requests_are_new_every_round() -> None:
+    """The image-new, speech and memory figures time files never made before."""
+    assert len({json.dumps(media.new_image(n)) for n in range(50)}) == 50
+    texts = {media.speech_text(n) for n in range(50)}
+    assert len(texts) == 50
+    assert all(len(text.split()) == media.SPEECH_WORDS for text in texts)
+
+
 def test_every_figure_key_is_selectable() -> None:
     assert runner.KEYS == [
         "nonstream",
@@ -261,11 +271,19 @@ def test_every_figure_key_is_selectable() -> None:
         "gemini",
         "embeddings",
         "gateway",
+        "feed",
         "big-prompt",
         "startup",
         "fixture-startup",
         "latency",
         "multi-worker",
+        "image-repeat",
+        "image-new",
+        "speech",
+        "media-memory",
+        "task-poll",
+        "task-poll-mj",
+        "tasks-memory",
         "memory",
         "soak",
     ]
@@ -337,13 +355,15 @@ def test_each_figure_measures_its_two_sides_one_after_the_other() -> None:
         at = order.index(comparison.subject)
         assert order[at - 1] == comparison.reference
     chats = [side for side in order if side.server == "mock" and side.workload == "chat"]
-    assert [side.beside for side in chats] == [
-        "",
-        "anthropic",
-        "responses",
-        "gemini",
-        "embeddings",
-        "gateway",
+    assert [(side.beside, side.feed) for side in chats] == [
+        ("", False),
+        ("anthropic", False),
+        ("responses", False),
+        ("gemini", False),
+        ("embeddings", False),
+        ("gateway", False),
+        ("feed", False),
+        ("", True),  # the feed figure's subject: chat with a dashboard feed open
     ]
 
 
@@ -439,3 +459,18 @@ def test_stream_client_reports_a_reply_cut_short() -> None:
         loop.close()
     stream_client.parse_reads(timing)
     assert timing.error == "connection closed mid-response (reset)"
+
+
+def test_task_polls_are_gets_without_a_body_beside_chat(tmp_path: Path) -> None:
+    class Ctx:
+        tmp = tmp_path
+
+    targets = tasks.PollTargets(Ctx())  # type: ignore[arg-type]
+    targets.paths["poll-video"] = "/v1/videos/task_x"
+    script = Path(targets.script("poll-video")).read_text()
+    assert 'wrk.method = "GET"' in script
+    assert 'wrk.body = ""' in script
+    assert "Content-Type" not in script
+    spec = next(spec for spec in tasks.POLL_SPECS if spec.key == "task-poll")
+    assert spec.target.limit == 0.8 and spec.unit == "rps"
+    assert tasks.MEMORY_SPEC.target.subject == "measured"

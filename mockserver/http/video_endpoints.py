@@ -23,7 +23,7 @@ from mockserver.http.task_endpoints import (
     task_id,
 )
 from mockserver.journal.journal import Entry
-from mockserver.tasks import artifacts, submission
+from mockserver.tasks import artifacts, billing, submission
 from mockserver.tasks.task import Task
 
 if TYPE_CHECKING:
@@ -108,9 +108,9 @@ def openai_videos(state: MockState) -> list[BaseRoute]:
             prompt=parsed["prompt"],
             params=sized(parsed, parsed["size"], "sora"),
         )
-        task = state.tasks.add(task)
+        task, charged = billing.submit(state, request, task, entry)
         body = render(request, task) | {"task_id": task.id}
-        return json_response(body, headers=video_headers(task))
+        return json_response(body, headers=video_headers(task) | charged)
 
     async def remix(request: Request, entry: Entry) -> Response:
         source_id = request.path_params["video_id"]
@@ -134,9 +134,9 @@ def openai_videos(state: MockState) -> list[BaseRoute]:
         task = video_task(
             decision, action="remix", model=source.model, prompt=prompt, params=params
         )
-        task = state.tasks.add(task)
+        task, charged = billing.submit(state, request, task, entry)
         return json_response(
-            render(request, task) | {"task_id": task.id}, headers=video_headers(task)
+            render(request, task) | {"task_id": task.id}, headers=video_headers(task) | charged
         )
 
     async def retrieve(request: Request, entry: Entry) -> Response:
@@ -233,8 +233,8 @@ def unified_video(state: MockState) -> list[BaseRoute]:
             prompt=parsed["prompt"],
             params=sized(parsed, f"{parsed['width']}x{parsed['height']}", "video"),
         )
-        task = state.tasks.add(task)
-        return json_response(videos.render_video(task) | {"task_id": task.id})
+        task, charged = billing.submit(state, request, task, entry)
+        return json_response(videos.render_video(task) | {"task_id": task.id}, headers=charged)
 
     async def fetch(request: Request, entry: Entry) -> Response:
         task = state.tasks.poll(request.path_params["task_id"], "video")
@@ -268,8 +268,8 @@ def unified_video(state: MockState) -> list[BaseRoute]:
             params=parsed | {"platform": "video"},
             task_id_=video_create.task_id(decision.key, parsed["model"], decision.created),
         )
-        task = state.tasks.add(task)
-        return json_response(video_create.render_created(task))
+        task, charged = billing.submit(state, request, task, entry)
+        return json_response(video_create.render_created(task), headers=charged)
 
     async def query(request: Request, entry: Entry) -> Response:
         from mockserver.protocols.newapi import video_create

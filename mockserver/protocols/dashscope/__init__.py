@@ -1,0 +1,1 @@
+"""Alibaba DashScope (Bailian) wire formats."""

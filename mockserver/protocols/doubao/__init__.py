@@ -1,0 +1,1 @@
+"""Doubao (Volcengine Ark) wire formats."""
