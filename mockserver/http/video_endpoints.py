@@ -4,6 +4,7 @@ delete) as the gateway serves it, and the gateway's unified video APIs
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -178,7 +179,9 @@ def openai_videos(state: MockState) -> list[BaseRoute]:
             message = f"variant must be one of {', '.join(videos.VARIANTS)}; got {variant!r}"
             return json_response(videos.content_error(400, message), 400)
         width, height = task.params["width"], task.params["height"]
-        if variant == "video":
+        if variant == "video" and "file" in task.params:  # recorded: the upstream's bytes
+            data = Path(task.params["file"]).read_bytes()
+        elif variant == "video":
             data = artifacts.video_mp4(task.key, task.params["seconds"], width, height)
         elif variant == "thumbnail":
             data = artifacts.thumbnail(task.key, width, height)
