@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 RECORD = "published"
 GENERATION = "generation"
+NOTICE = "scenarios"  # the store's notice topic of a publication
 
 
 class Conflict(Exception):
@@ -92,4 +93,10 @@ class PublishedScenarios:
         published = current.then(added, replace=replace, startup=startup)
         self.table.set(RECORD, published)
         self.table.incr(GENERATION)
+        self.store.notify(NOTICE)  # every worker's `sync` looks again once this commits
         return published
+
+    def notices(self) -> int:
+        """Moves after each publication (a memory read, no query): `sync` checks the
+        generation only then."""
+        return self.store.notices(NOTICE)
