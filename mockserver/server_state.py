@@ -152,6 +152,7 @@ class MockState:
             self.store.table("prompt_cache", prompt_cache.CAPACITY), self.tasks.now
         )
         self.generation = 0  # of the published scenarios this process serves
+        self._notices = -1  # the store's count of publications when `sync` last looked
         self.gateway: Gateway | None = None  # gateway mode: a scenario's `gateway:` section
         self._install(scenarios)
         if self.published.generation():  # published before: by another worker, or a past run
@@ -244,6 +245,10 @@ class MockState:
 
     def sync(self) -> None:
         """Adopt the scenarios another worker published since this one last looked."""
+        notices = self.published.notices()  # read before the generation: none is missed
+        if notices == self._notices:
+            return
+        self._notices = notices
         if self.published.generation() != self.generation:
             self._adopt()
 
