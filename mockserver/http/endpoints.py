@@ -62,6 +62,8 @@ def count_tokens(
         entry = state.journal.open(request.method, request.url.path, request.headers)
         entry.dialect = dialect.name
         try:
+            if state.gateway is not None:  # a relay route: behind the key (`TokenAuth`)
+                state.gateway.authenticate(request.scope)
             body = await read_json(request, state, dialect)
             entry.body = body
             with leniency.reading(strict=state.strict_validation) as notes:
@@ -191,6 +193,11 @@ def get_model(state: MockState) -> Endpoint:
         model_id = request.path_params["model"].removeprefix("models/")
         vendor = "gemini" if request.url.path.startswith("/v1beta/") else _vendor(request)
         dialect = _dialect_for(state, vendor)
+        if state.gateway is not None:  # behind the key, as the list is (`TokenAuth`)
+            try:
+                state.gateway.authenticate(request.scope)
+            except APIError as error:
+                return error_response(dialect, error)
         info = state.catalog.get(model_id)
         if info is None:
             return error_response(dialect, dialect.model_not_found(model_id))
