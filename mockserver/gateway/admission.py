@@ -12,10 +12,12 @@ model, what it costs, and the bill — as new-api's `TokenAuth`, `Distribute`,
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+import orjson
 from msgspec import Struct
 
 from mockserver.core import ids
@@ -321,25 +323,25 @@ class Gateway:
             charge.price, usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens
         )
         delta = quota - charge.pre_consumed
-        self.accounts.adjust(caller.token.id, caller.user.id, delta, request=True)
-        self.accounts.log(
-            UsageLog(
-                id=0,  # numbered by the log
-                user_id=caller.user.id,
-                token_id=caller.token.id,
-                token_name=caller.token.name,
-                model_name=charge.model,
-                quota=quota,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                created_at=self.clock,
-                request_id=caller.request_id,
-                is_stream=charge.stream,
-                username=caller.user.username,
-                group=caller.group,
-                other=other_info(charge.price, usage.cached_tokens),
-            )
+        record = UsageLog(
+            id=0,  # numbered by the log
+            user_id=caller.user.id,
+            token_id=caller.token.id,
+            token_name=caller.token.name,
+            model_name=charge.model,
+            quota=quota,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            created_at=self.clock,
+            request_id=caller.request_id,
+            is_stream=charge.stream,
+            username=caller.user.username,
+            group=caller.group,
+            other=other_info(charge.price, usage.cached_tokens),
         )
+        with self.accounts.store.transaction():  # the bill and its log: one write
+            self.accounts.adjust(caller.token.id, caller.user.id, delta, request=True)
+            self.accounts.log(record)
         if entry is not None:
             entry.key_name = caller.token.name
             entry.quota = quota
@@ -358,10 +360,9 @@ class Gateway:
             entry.cost = 0.0
 
 
+@functools.lru_cache(maxsize=1024)  # a scenario's few prices: the same text every request
 def other_info(price: pricing.Price, cached_tokens: int) -> str:
     """The log's `other` (`GenerateTextOtherInfo`, user-visible part): what it was billed at."""
-    import orjson
-
     other = {
         "model_ratio": price.model_ratio,
         "group_ratio": price.group_ratio,
@@ -383,9 +384,10 @@ def key_of(scope: Scope) -> str:
     `x-goog-api-key` on Gemini paths, else `Authorization: Bearer`, else `mj-api-secret`;
     without `sk-` and anything after a `-` (a channel pin)."""
     path: str = scope["path"]
-    headers = {
-        k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in KEY_HEADERS
-    }
+    headers: dict[str, str] = {}
+    for name, value in scope["headers"]:  # only the few key headers are decoded
+        if name in KEY_HEADERS:
+            headers[name.decode("latin-1")] = value.decode("latin-1")
     authorization = headers.get("authorization", "")
     if "/v1/messages" in path or "/v1/models" in path:
         authorization = _bearer(headers.get("x-api-key")) or authorization

@@ -55,6 +55,7 @@ def pre_consume(price: Price, prompt_tokens: int, max_tokens: int | None) -> int
     return int(tokens * (price.model_ratio * price.group_ratio))
 
 
+@functools.lru_cache(maxsize=4096)  # a replayed answer has the same usage every time
 def quota(
     price: Price,
     prompt_tokens: int,

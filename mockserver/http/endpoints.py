@@ -75,7 +75,8 @@ def count_tokens(
         entry.status = 200
         return json_response(result, headers=dialect.reply_headers(None, exchange))
 
-    return journaled_endpoint(state, dialect.name, answer, dialect)
+    # A relay route: behind the key in gateway mode (the gateway's `TokenAuth`).
+    return journaled_endpoint(state, dialect.name, answer, dialect, relay=True)
 
 
 def _prompt_count(dialect: Dialect, render: Callable[[int], dict[str, Any]]) -> Count:
@@ -187,6 +188,11 @@ def get_model(state: MockState) -> Endpoint:
         model_id = request.path_params["model"].removeprefix("models/")
         vendor = "gemini" if request.url.path.startswith("/v1beta/") else _vendor(request)
         dialect = _dialect_for(state, vendor)
+        if state.gateway is not None:  # behind the key, as the list is (`TokenAuth`)
+            try:
+                state.gateway.authenticate(request.scope)
+            except APIError as error:
+                return error_response(dialect, error)
         info = state.catalog.get(model_id)
         if info is None:
             return error_response(dialect, dialect.model_not_found(model_id))

@@ -122,7 +122,7 @@ class Store(ABC):
         """The log `name`, keeping its newest `capacity` records."""
 
     @abstractmethod
-    def transaction(self) -> AbstractContextManager[None]:
+    def transaction(self) -> AbstractContextManager[object]:
         """Every table and log operation inside the block is one atomic step (nestable; an
         exception undoes the block where the backend can: SQLite rolls back)."""
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from operator import itemgetter
 from typing import Any, TypeVar
 
@@ -197,10 +197,9 @@ class MemoryStore(Store):
                 log = self._logs[name] = MemoryLog(name, capacity, self._lock)
             return log
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._lock:
-            yield
+    def transaction(self) -> AbstractContextManager[object]:
+        # The lock itself (a context manager): a generator-made one costs every bill ~1 µs.
+        return self._lock
 
     def notify(self, topic: str) -> None:
         with self._lock:

@@ -404,6 +404,36 @@ def test_model_lists_show_what_the_key_may_use(server: ServerThread) -> None:
     assert_middleware_error(refused, 401, "Invalid token", "")
 
 
+def test_token_counts_and_model_details_need_a_key(server: ServerThread) -> None:
+    """Relay routes all: behind `TokenAuth` like the generations (gateway mode only)."""
+    claude = anthropic.Anthropic(base_url=server.url, api_key=KEYS["main"], max_retries=0)
+    messages: Any = [{"role": "user", "content": "hello"}]
+    counted = claude.messages.count_tokens(model="claude-3-5-haiku-20241022", messages=messages)
+    assert counted.input_tokens > 0
+    stranger = anthropic.Anthropic(base_url=server.url, api_key="sk-nope", max_retries=0)
+    with pytest.raises(anthropic.AuthenticationError) as refused_count:
+        stranger.messages.count_tokens(model="claude-3-5-haiku-20241022", messages=messages)
+    assert_middleware_error(refused_count.value.response, 401, "Invalid token", "")
+
+    gemini_count = "/v1beta/models/gemini-2.5-flash:countTokens"
+    body = {"contents": [{"role": "user", "parts": [{"text": "hello"}]}]}
+    good = http.post(f"{server.url}{gemini_count}?key={KEYS['main']}", json=body)
+    assert good.status_code == 200 and good.json()["totalTokens"] > 0
+    off = http.post(
+        f"{server.url}{gemini_count}", json=body, headers={"x-goog-api-key": KEYS["off"]}
+    )
+    assert_middleware_error(off, 401, "Invalid token", "")
+
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=KEYS["main"], max_retries=0)
+    assert client.models.retrieve("gpt-4o-mini").id == "gpt-4o-mini"
+    nobody = openai.OpenAI(base_url=f"{server.url}/v1", api_key="sk-nope", max_retries=0)
+    with pytest.raises(openai.AuthenticationError) as refused_model:
+        nobody.models.retrieve("gpt-4o-mini")
+    assert_middleware_error(refused_model.value.response, 401, "Invalid token", "")
+    detail = http.get(f"{server.url}/v1beta/models/gemini-2.5-flash?key={KEYS['old']}")
+    assert_middleware_error(detail, 401, "Invalid token", "")
+
+
 def test_cors_as_new_api_answers_it(server: ServerThread) -> None:
     preflight = http.options(
         f"{server.url}/v1/chat/completions",
