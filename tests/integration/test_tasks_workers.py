@@ -33,7 +33,7 @@ def test_a_task_is_polled_on_either_worker_and_kept_across_a_restart(tmp_path: P
     with serve(*args, logs=tmp_path / "first") as first, first.client() as client:
         assert client.post("/_mock/scenarios", content=SLOW).status_code == 200
         workers: set[int] = set()
-        for _ in range(10):  # until both workers answered polls (the kernel usually alternates)
+        for _ in range(40):  # until both workers answered polls (the kernel usually alternates)
             task_id = client.post(
                 "/mj/submit/imagine", json={"prompt": "slow owl"}, headers=AUTH
             ).json()["result"]
