@@ -14,6 +14,7 @@ from bench import (
     big_prompt,
     fixture_startup,
     latency,
+    media,
     memory,
     multi_worker,
     soak,
@@ -40,6 +41,7 @@ GROUPS = [
     Group([fixture_startup.SPEC], fixture_startup.run),
     Group(latency.SPECS, latency.run),
     Group([multi_worker.SPEC], multi_worker.run, needs_wrk=True),
+    Group(media.SPECS, media.run, needs_wrk=True),
     Group([memory.SPEC], memory.run),
     Group([soak.SPEC], soak.run),
 ]

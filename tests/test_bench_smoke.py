@@ -20,6 +20,7 @@ from bench import (
     baseline_app,
     client,
     fixture_startup,
+    media,
     report,
     runner,
     servers,
@@ -250,6 +251,14 @@ def test_workloads_are_distinct_and_json() -> None:
     assert set(workloads.WORKLOADS) >= {"chat", "stream-20", "stream-200", "default", "anthropic"}
 
 
+def test_media_requests_are_new_every_round() -> None:
+    """The image-new, speech and memory figures time files never made before."""
+    assert len({json.dumps(media.new_image(n)) for n in range(50)}) == 50
+    texts = {media.speech_text(n) for n in range(50)}
+    assert len(texts) == 50
+    assert all(len(text.split()) == media.SPEECH_WORDS for text in texts)
+
+
 def test_every_figure_key_is_selectable() -> None:
     assert runner.KEYS == [
         "nonstream",
@@ -261,11 +270,16 @@ def test_every_figure_key_is_selectable() -> None:
         "gemini",
         "embeddings",
         "gateway",
+        "feed",
         "big-prompt",
         "startup",
         "fixture-startup",
         "latency",
         "multi-worker",
+        "image-repeat",
+        "image-new",
+        "speech",
+        "media-memory",
         "memory",
         "soak",
     ]
@@ -337,13 +351,15 @@ def test_each_figure_measures_its_two_sides_one_after_the_other() -> None:
         at = order.index(comparison.subject)
         assert order[at - 1] == comparison.reference
     chats = [side for side in order if side.server == "mock" and side.workload == "chat"]
-    assert [side.beside for side in chats] == [
-        "",
-        "anthropic",
-        "responses",
-        "gemini",
-        "embeddings",
-        "gateway",
+    assert [(side.beside, side.feed) for side in chats] == [
+        ("", False),
+        ("anthropic", False),
+        ("responses", False),
+        ("gemini", False),
+        ("embeddings", False),
+        ("gateway", False),
+        ("feed", False),
+        ("", True),  # the feed figure's subject: chat with a dashboard feed open
     ]
 
 

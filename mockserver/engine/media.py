@@ -15,13 +15,50 @@ from msgspec import Struct, field
 from mockserver import faults
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, Message
+from mockserver.engine.decide import retry_group
 from mockserver.faults.vendor import api_key_of
 from mockserver.scenario import near_misses
 
 if TYPE_CHECKING:
     from mockserver.journal.journal import Entry
     from mockserver.protocols.dialect import Dialect
+    from mockserver.scenario import NearMiss
     from mockserver.server_state import MockState
+
+
+class MediaPrepared(Struct):
+    """What a media request's content decides, kept in the memo (`engine.memo`) so that the
+    same request sent again is neither parsed nor matched again."""
+
+    exchange: Exchange
+    retry_group: str
+    request: Any  # the endpoint's parsed request (e.g. `protocols.openai.images.ImageRequest`)
+    body: Any  # the parsed JSON, for the journal
+    near_misses: list[NearMiss] | None = None  # known once matching found no rule
+    outputs: list[Any] = field(default_factory=list)  # what the endpoint derives per output
+
+
+def prepare_media(
+    *,
+    dialect: str,
+    endpoint: str,
+    model: str,
+    prompt: str,
+    body: Mapping[str, Any],
+    headers: Mapping[str, str],
+    request: Any,
+    outputs: int = 1,
+) -> MediaPrepared:
+    exchange = Exchange(
+        dialect=dialect,
+        endpoint=endpoint,
+        model=model,
+        messages=[Message(role="user", text=prompt)],
+        body=body,
+        headers=headers,
+        n=outputs,
+    )
+    return MediaPrepared(exchange, retry_group(exchange), request, body)
 
 
 class MediaDecision(Struct):
@@ -29,9 +66,14 @@ class MediaDecision(Struct):
     created: int
     rule: str | None = None
     texts: list[str | None] = field(default_factory=list)  # scripted text per output, or None
+    files: list[str | None] = field(default_factory=list)  # a file from disk per output
 
     def text(self, index: int = 0) -> str | None:
         return self.texts[index] if index < len(self.texts) else None
+
+    def file(self, index: int = 0) -> str | None:
+        """The absolute path of the rule's `file:` for this output (None: generate one)."""
+        return self.files[index] if index < len(self.files) else None
 
 
 def decide_media(
@@ -46,26 +88,31 @@ def decide_media(
     headers: Mapping[str, str],
     outputs: int = 1,
     content_policy: APIError | None = None,
+    prepared: MediaPrepared | None = None,
 ) -> MediaDecision:
     """The rule answering a media request and its scripted texts (`outputs` of them). A status
     fault is raised as the vendor's `APIError`; `content_policy` is what the `content_filter`
-    preset answers with (an image API refuses the prompt rather than cutting a reply)."""
-    exchange = Exchange(
-        dialect=dialect.name,
-        endpoint=endpoint,
-        model=model,
-        messages=[Message(role="user", text=prompt)],
-        body=body,
-        headers=headers,
-        n=outputs,
-    )
+    preset answers with (an image API refuses the prompt rather than cutting a reply).
+    `prepared`: the request as the memo kept it (its exchange, retry group, near misses)."""
+    if prepared is None:
+        prepared = prepare_media(
+            dialect=dialect.name,
+            endpoint=endpoint,
+            model=model,
+            prompt=prompt,
+            body=body,
+            headers=headers,
+            request=None,
+            outputs=outputs,
+        )
+    exchange = prepared.exchange
     engine = state.engine
     forced = faults.fault_from_headers(headers) if faults.HEADER in headers else None
     entry.model = model
     if engine.rate_limiter is not None:
         _limit(state, dialect, entry, model, headers)
     try:
-        decision = engine.decide(exchange, forced)
+        decision = engine.decide(exchange, forced, prepared.retry_group, prepared.near_misses)
     except APIError as error:
         if error.code == "mock_no_matching_rule":
             entry.strict_miss = True
@@ -74,6 +121,8 @@ def decide_media(
     entry.rule = decision.rule
     entry.retry_group = decision.retry_group
     entry.near_misses = [m.to_dict() for m in decision.near_misses]
+    if decision.rule is None and forced is None:
+        prepared.near_misses = decision.near_misses  # no rule matches this content
     fault = decision.fault
     if fault is not None:
         entry.fault = faults.summarize(fault, decision.fault_source)
@@ -88,7 +137,11 @@ def decide_media(
     texts: list[str | None] = [None] * outputs
     if decision.reply is not None and _writes_text(decision.reply):
         texts = _scripted_texts(state, decision, exchange)
-    return MediaDecision(decision.key, decision.created, decision.rule, texts)
+    files: list[str | None] = []
+    if decision.reply is not None:
+        choices = decision.reply.alternatives()  # cycled over the outputs, as texts are
+        files = [choices[index % len(choices)].file for index in range(outputs)]
+    return MediaDecision(decision.key, decision.created, decision.rule, texts, files)
 
 
 def _limit(

@@ -13,7 +13,7 @@ A memo belongs to one scenario set and catalog: `MockState.load` starts a new on
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from msgspec import Struct
 
@@ -40,6 +40,7 @@ VOLATILE_HEADERS = frozenset(
 FAULT_HEADER = b"x-mock-fault"
 
 Key = tuple[str, bytes, tuple[tuple[bytes, bytes], ...], bytes]
+Kept = TypeVar("Kept", bound=Struct)
 
 
 class StaticReply(Struct, frozen=True):
@@ -78,7 +79,7 @@ class Memo:
     """A bounded map from request to what it gives; the oldest entry goes first when full."""
 
     def __init__(self, matched_headers: Iterable[str] = ()) -> None:
-        self._entries: FifoMap[Key, Prepared | Answered] = FifoMap(MAX_ENTRIES)
+        self._entries: FifoMap[Key, Struct] = FifoMap(MAX_ENTRIES)
         self._ignored = VOLATILE_HEADERS - {name.encode("latin-1") for name in matched_headers}
 
     def __len__(self) -> int:
@@ -108,6 +109,11 @@ class Memo:
         found = None if key is None else self._entries.get(key)
         return found if isinstance(found, Answered) else None
 
-    def put(self, key: Key | None, value: Prepared | Answered) -> None:
+    def kept(self, key: Key | None, kind: type[Kept]) -> Kept | None:
+        """What another kind of endpoint kept for this request (`engine.media.MediaPrepared`)."""
+        found = None if key is None else self._entries.get(key)
+        return found if isinstance(found, kind) else None
+
+    def put(self, key: Key | None, value: Struct) -> None:
         if key is not None:
             self._entries.put(key, value)

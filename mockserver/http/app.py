@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -88,7 +89,21 @@ def hot_routes(state: MockState) -> dict[str, Handler]:
     }
     routes["/v1/embeddings"] = handlers.embeddings_handler(state)
     routes["/v1/rerank"] = handlers.rerank_handler(state)
+    # Image generations too: a repeated one is answered from the memo and the file cache.
+    generations = on_first_use(
+        lambda: importlib.import_module("mockserver.http.images").generations(state)
+    )
+    routes["/v1/images/generations"] = handler_of(generations)
     return routes
+
+
+def handler_of(endpoint: Endpoint) -> Handler:
+    """A hot-route handler for a Starlette endpoint (its `Request` made here, no router)."""
+
+    async def handle(scope: Scope, receive: Receive) -> ASGIApp:
+        return await endpoint(Request(scope, receive))
+
+    return handle
 
 
 def generation_handler(state: MockState, protocol: str) -> Handler:
@@ -139,10 +154,35 @@ def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
         Route("/v1beta/models/{model:path}", get_model, methods=["GET"]),
         Route("/v1beta/models/{model:path}", gemini, methods=["POST"]),
         Route("/v1/models/{model:path}", gemini, methods=["POST"]),
+        *gemini_caches_routes(state),
         *socket_routes(state),
         *admin.routes(state),
         *task_endpoints.routes(state),  # video, Midjourney (async tasks)
         *system_api.routes(state),  # gateway mode only (404 otherwise)
+    ]
+
+
+def gemini_caches_routes(state: MockState) -> list[BaseRoute]:
+    """Gemini's explicit caches (`mockserver.http.gemini_caches`, loaded on first use)."""
+
+    def lazy(name: str) -> Endpoint:
+        def make() -> Endpoint:
+            found = importlib.import_module("mockserver.http.gemini_caches")
+            endpoint: Endpoint = getattr(found, name)(state)
+            return endpoint
+
+        return on_first_use(make)
+
+    collection, item = lazy("collection_endpoint"), lazy("item_endpoint")
+    return [
+        route
+        for version in ("v1beta", "v1")
+        for route in (
+            Route(f"/{version}/cachedContents", collection, methods=["GET", "POST"]),
+            Route(
+                f"/{version}/cachedContents/{{cache_id}}", item, methods=["GET", "PATCH", "DELETE"]
+            ),
+        )
     ]
 
 
@@ -181,7 +221,6 @@ def media_routes(state: MockState) -> list[BaseRoute]:
 
     post = ["POST"]
     return [
-        Route("/v1/images/generations", lazy("images", "generations"), methods=post),
         Route("/v1/images/edits", lazy("images", "edits"), methods=post),
         Route("/v1/images/variations", lazy("media", "images_variations"), methods=post),
         Route("/v1/audio/speech", lazy("audio", "speech"), methods=post),
@@ -196,7 +235,33 @@ def media_routes(state: MockState) -> list[BaseRoute]:
         Route("/_mock/files/{name}", lazy("media", "media_file"), methods=["GET"]),
         Route("/ideogram/v1/ideogram-v3/{action}", lazy("ideogram", "v3"), methods=post),
         Route("/ideogram/{action}", lazy("ideogram", "legacy"), methods=post),
+        # Doubao's Ark shape, and Qwen-Image / Wan in DashScope's (sync and async)
+        *(
+            Route(f"{prefix}/images/generations", lazy("ark_images", "generations"), methods=post)
+            for prefix in ("/api/v3", "/volc/api/v3", "/volc/v1")
+        ),
+        *dashscope_image_routes(lazy),
     ]
+
+
+def dashscope_image_routes(lazy: Callable[..., Endpoint]) -> list[BaseRoute]:
+    """DashScope's image routes, bare and under the gateway's `/alibailian` prefix."""
+    routes: list[BaseRoute] = []
+    for prefix in ("/api/v1", "/alibailian/api/v1"):
+        routes += [
+            Route(
+                f"{prefix}/services/aigc/multimodal-generation/generation",
+                lazy("dashscope_images", "multimodal_generation"),
+                methods=["POST"],
+            ),
+            Route(
+                f"{prefix}/services/aigc/text2image/image-synthesis",
+                lazy("dashscope_images", "image_synthesis"),
+                methods=["POST"],
+            ),
+            Route(f"{prefix}/tasks/{{task_id}}", lazy("dashscope_images", "task"), methods=["GET"]),
+        ]
+    return routes
 
 
 def create_app(settings: Settings | None = None, state: MockState | None = None) -> Starlette:

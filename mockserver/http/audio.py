@@ -36,7 +36,7 @@ def speech(state: MockState) -> Endpoint:
 
     async def endpoint(call: Call) -> ASGIApp:
         from mockserver.media.audio import CONTENT_TYPES, speech_seconds
-        from mockserver.media.recipes import SpeechRecipe
+        from mockserver.media.recipes import DiskRecipe, Recipe, SpeechRecipe
         from mockserver.tokens.tokenizer import get_tokenizer
 
         request, entry = call.request, call.entry
@@ -44,7 +44,7 @@ def speech(state: MockState) -> Endpoint:
         body = parse_json(await call.body(), d)
         entry.body = body
         parsed = speech_protocol.parse_speech(body)
-        decide_media(
+        decision = decide_media(
             state,
             d,
             entry,
@@ -54,14 +54,21 @@ def speech(state: MockState) -> Endpoint:
             body=body,
             headers=dict(request.headers),
         )
-        recipe = SpeechRecipe(
-            seed=state.engine.seed,
-            text=parsed.input,
-            voice=parsed.voice,
-            format=parsed.format,  # type: ignore[arg-type]
-            speed=parsed.speed,
-            instructions=parsed.instructions,
-        )
+        on_disk = decision.file()
+        recipe: Recipe
+        if on_disk is not None:  # the rule's `file:`, in the asked format
+            from mockserver.media.disk import digest_of
+
+            recipe = DiskRecipe(on_disk, digest_of(on_disk), "audio", parsed.format)
+        else:
+            recipe = SpeechRecipe(
+                seed=state.engine.seed,
+                text=parsed.input,
+                voice=parsed.voice,
+                format=parsed.format,  # type: ignore[arg-type]
+                speed=parsed.speed,
+                instructions=parsed.instructions,
+            )
         content_type = CONTENT_TYPES[parsed.format]
         name = file_name("speech", recipe.key, parsed.format)
         media = await make_file(state.media, name, content_type, recipe)
@@ -70,6 +77,8 @@ def speech(state: MockState) -> Endpoint:
         if parsed.sse:
             input_tokens = get_tokenizer("o200k_base").count(parsed.input)
             seconds = speech_seconds(parsed.input, parsed.speed)
+            if on_disk is not None:
+                seconds = _seconds_of(media.data, parsed.format)
             output_tokens = round(seconds * AUDIO_TOKENS_PER_SECOND)
             events = speech_protocol.sse_events(media.data, input_tokens, output_tokens)
             frames = [sse_frame(event) for event in events]
@@ -78,6 +87,13 @@ def speech(state: MockState) -> Endpoint:
         return RawResponse(media.data, 200, headers, media_type=content_type.encode("latin-1"))
 
     return journaled_endpoint(state, "openai.audio.speech", endpoint, d)
+
+
+def _seconds_of(data: bytes, fmt: str) -> float:
+    """How long a file from disk speaks (raw `pcm` is 16-bit mono at the speech rate)."""
+    from mockserver.media.audio import SAMPLE_RATE, duration_of
+
+    return len(data) / 2 / SAMPLE_RATE if fmt == "pcm" else duration_of(data)
 
 
 def transcriptions(state: MockState, *, translate: bool) -> Endpoint:

@@ -1,5 +1,6 @@
 """DashScope's Wan video synthesis under the gateway's `/alibailian`: the asynchronous
-submission (`X-DashScope-Async: enable`), `GET /alibailian/api/v1/tasks/{id}`, and the MP4."""
+submission (`X-DashScope-Async: enable`), its task as `GET /alibailian/api/v1/tasks/{id}`
+shows it (that route is `dashscope_images`', shared by every DashScope task), and the MP4."""
 
 from __future__ import annotations
 
@@ -28,6 +29,18 @@ def render_error(error: APIError) -> Response:
     return json_response(dashscope.render_error(error), error.status, error.headers)
 
 
+def video_task(state: MockState, request: Request, entry: Entry) -> Response | None:
+    """`GET …/tasks/{task_id}` when the id is a Wan video task's: one more stage. (The route is
+    `dashscope_images`' — one URL for every DashScope task — which asks here first; None for
+    any other id.)"""
+    task = state.tasks.poll(request.path_params["task_id"], FAMILY)
+    if task is None:
+        return None
+    entry.dialect, entry.model = FAMILY, task.model
+    url = vendor_video.file_url(FILES, task)
+    return json_response(dashscope.render_task(task, url, f"{task.key}:{task.step}"))
+
+
 def routes(state: MockState) -> list[BaseRoute]:
     async def create(request: Request, entry: Entry) -> Response:
         body = await json_body(request, state)
@@ -39,15 +52,6 @@ def routes(state: MockState) -> list[BaseRoute]:
         )  # fmt: skip
         return json_response(dashscope.submitted(task))
 
-    async def get(request: Request, entry: Entry) -> Response:
-        task_id = request.path_params["task_id"]
-        task = state.tasks.poll(task_id, FAMILY)
-        if task is None:
-            return json_response(dashscope.unknown(task_id, f"unknown:{task_id}"))
-        entry.model = task.model
-        url = vendor_video.file_url(FILES, task)
-        return json_response(dashscope.render_task(task, url, f"{task.key}:{task.step}"))
-
     def missing() -> APIError:
         return dashscope.dashscope_error(404, "NotFound", "The requested file does not exist.")
 
@@ -56,6 +60,5 @@ def routes(state: MockState) -> list[BaseRoute]:
 
     return [
         route(f"{API}/services/aigc/video-generation/video-synthesis", create),
-        route(f"{API}/tasks/{{task_id}}", get, "GET"),
         route(f"{FILES}/files/{{name}}", vendor_video.video_file(state, FAMILY, missing), "GET"),
     ]

@@ -11,10 +11,12 @@ from mockserver.core import ids
 from mockserver.core.errors import invalid_request
 from mockserver.engine.media import decide_media
 from mockserver.engine.pipeline import parse_json
+from mockserver.http.images import from_disk
 from mockserver.http.journaled import Call, journaled_endpoint
 from mockserver.http.media import describe_upload, file_url, make_file
 from mockserver.http.responses import json_response
 from mockserver.media.files import file_name
+from mockserver.media.links import IDEOGRAM_IMAGES
 from mockserver.media.multipart import Form, read_form
 from mockserver.protocols.ideogram import images as protocol
 
@@ -41,7 +43,7 @@ def legacy(state: MockState) -> Endpoint:
 
 async def _handle(call: Call, *, legacy: bool) -> ASGIApp:
     from mockserver.media.images import image_size
-    from mockserver.media.recipes import ImageRecipe
+    from mockserver.media.recipes import DiskRecipe, ImageRecipe
 
     state, request, entry = call.state, call.request, call.entry
     assert request is not None
@@ -95,16 +97,21 @@ async def _handle(call: Call, *, legacy: bool) -> ASGIApp:
             if parsed.seed is not None
             else int(ids.hex_digest(ids.digest(state.engine.seed, body), f"seed{index}", 6), 16)
         )
-        recipe = ImageRecipe(
-            seed=seed,
-            prompt=parsed.prompt,
-            width=parsed.width,
-            height=parsed.height,
-            variant=index,
-            caption=f"ideogram {action}",
-        )
-        name = file_name("ideogram", recipe.key, "png")
+        on_disk = decision.file(index)
+        recipe: ImageRecipe | DiskRecipe
+        if on_disk is not None:  # the rule's `file:`, as a PNG of the asked size
+            recipe, name = from_disk(on_disk, parsed.width, parsed.height, "png")
+        else:
+            recipe = ImageRecipe(
+                seed=seed,
+                prompt=parsed.prompt,
+                width=parsed.width,
+                height=parsed.height,
+                variant=index,
+                caption=f"ideogram {action}",
+            )
+            name = file_name("ideogram", recipe.key, "png")
         await make_file(state.media, name, "image/png", recipe)
-        urls.append(file_url(request, name))
+        urls.append(file_url(request, name, (state, IDEOGRAM_IMAGES, "image/png")))
         seeds.append(seed)
     return json_response(protocol.render(parsed, urls, seeds, prompt, decision.created))

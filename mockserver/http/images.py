@@ -12,14 +12,16 @@ from starlette.types import ASGIApp
 
 from mockserver.core import ids
 from mockserver.core.errors import invalid_request
-from mockserver.engine.media import decide_media
+from mockserver.engine.media import MediaPrepared, decide_media, prepare_media
 from mockserver.engine.pipeline import parse_json
 from mockserver.http.journaled import Call, journaled_endpoint
 from mockserver.http.media import describe_upload, file_url, make_file
 from mockserver.http.responses import EventStream, json_response
 from mockserver.journal.journal import Entry
 from mockserver.media.files import file_name
+from mockserver.media.links import OPENAI_IMAGES
 from mockserver.media.multipart import read_form
+from mockserver.media.recipes import DiskRecipe
 from mockserver.protocols.dialect import sse_frame
 from mockserver.protocols.openai import images as protocol
 from mockserver.protocols.openai.images import ImageRequest, InputImage, Picture
@@ -33,11 +35,19 @@ DIALECT = "openai.images"
 
 def generations(state: MockState) -> Endpoint:
     async def endpoint(call: Call) -> ASGIApp:
-        assert call.request is not None
-        body = parse_json(await call.body(), state.dialects.chat)
-        call.entry.body = body
-        parsed = protocol.parse_generation(body)
-        return await answer(state, call.request, call.entry, parsed, body, source="")
+        request = call.request
+        assert request is not None
+        raw = await call.body()
+        key = state.memo.key(call.scope, raw)
+        prepared = state.memo.kept(key, MediaPrepared)
+        if prepared is None:
+            body = parse_json(raw, state.dialects.chat)
+            call.entry.body = body  # journaled even when the request is refused
+            parsed = protocol.parse_generation(body)
+            prepared = _prepare(request, parsed, body)
+            state.memo.put(key, prepared)
+        call.entry.body = prepared.body
+        return await answer(state, request, call.entry, prepared, source="")
 
     return journaled_endpoint(state, DIALECT, endpoint, state.dialects.chat)
 
@@ -58,7 +68,8 @@ def edits(state: MockState) -> Endpoint:
         source = hashlib.sha256(
             b"".join(image.data for image in images) + (mask.data if mask else b"")
         ).hexdigest()
-        return await answer(state, request, call.entry, parsed, body, source=source)
+        prepared = _prepare(request, parsed, body)
+        return await answer(state, request, call.entry, prepared, source=source)
 
     return journaled_endpoint(state, DIALECT, endpoint, state.dialects.chat)
 
@@ -78,12 +89,42 @@ def _input_image(data: bytes, filename: str, field: str) -> InputImage:
     return InputImage(data, fmt, width, height, mode, filename)
 
 
+def _prepare(request: Request, parsed: ImageRequest, body: dict[str, Any]) -> MediaPrepared:
+    return prepare_media(
+        dialect="openai.chat",
+        endpoint=request.url.path,
+        model=parsed.model,
+        prompt=parsed.prompt,
+        body=body,
+        headers=dict(request.headers),
+        request=parsed,
+        outputs=parsed.n,
+    )
+
+
+def from_disk(
+    path: str, width: int, height: int, fmt: str, quality: int = 90
+) -> tuple[DiskRecipe, str]:
+    """A rule's `file:` as a request asks for it, and the name it is served under."""
+    from mockserver.media.disk import digest_of
+
+    recipe = DiskRecipe(
+        path=path,
+        sha256=digest_of(path),
+        kind="image",
+        format=fmt,
+        width=width,
+        height=height,
+        quality=quality,
+    )
+    return recipe, file_name("img", recipe.key, fmt)
+
+
 async def answer(
     state: MockState,
     request: Request,
     entry: Entry,
-    parsed: ImageRequest,
-    body: dict[str, Any],
+    prepared: MediaPrepared,
     *,
     source: str,
 ) -> ASGIApp:
@@ -92,18 +133,20 @@ async def answer(
     from mockserver.tokens.tokenizer import get_tokenizer
 
     d = state.dialects.chat
+    parsed: ImageRequest = prepared.request
     edit = bool(source)
     decision = decide_media(
         state,
         d,
         entry,
-        endpoint=request.url.path,
+        endpoint=prepared.exchange.endpoint,
         model=parsed.model,
         prompt=parsed.prompt,
-        body=body,
-        headers=dict(request.headers),
+        body=prepared.body,
+        headers=prepared.exchange.headers,
         outputs=parsed.n,
         content_policy=protocol.content_policy_error(),
+        prepared=prepared,
     )
     seed = state.engine.seed
     extension = parsed.output_format
@@ -129,19 +172,32 @@ async def answer(
         media = await make_file(state.media, name, content_type, made)
         return media.data
 
-    pictures: list[Picture] = []
     rules = parsed.rules
-    for index in range(parsed.n):
-        made = recipe(index)
-        data = await picture(index)
-        revised = decision.text(index)
-        if revised is None and rules is not None and rules.revises_prompt:
-            pick = int(ids.hex_digest(made.key, "revision", 8), 16)
-            revised = protocol.revised_prompt(parsed.prompt, pick)
-        if rules is not None and not rules.revises_prompt:
-            revised = None
-        name = file_name("img", made.key, extension)
-        pictures.append(Picture(data, file_url(request, name), revised))
+    if not prepared.outputs:  # what each picture is, kept with the memoized request
+        for index in range(parsed.n):
+            made = recipe(index)
+            revision = None
+            if rules is not None and rules.revises_prompt:
+                pick = int(ids.hex_digest(made.key, "revision", 8), 16)
+                revision = protocol.revised_prompt(parsed.prompt, pick)
+            prepared.outputs.append((made, file_name("img", made.key, extension), revision))
+    pictures: list[Picture] = []
+    for index, (made, name, revision) in enumerate(prepared.outputs):
+        on_disk = decision.file(index)
+        source_recipe: ImageRecipe | DiskRecipe = made
+        if on_disk is not None:  # the rule's `file:`, in the asked size and format
+            source_recipe, name = from_disk(
+                on_disk,
+                parsed.width,
+                parsed.height,
+                extension,
+                parsed.compression if extension != "png" else 90,
+            )
+        media = await make_file(state.media, name, content_type, source_recipe)
+        text = decision.text(index) if rules is None or rules.revises_prompt else None
+        revised = text if text is not None else revision
+        url = file_url(request, name, (state, OPENAI_IMAGES, content_type))
+        pictures.append(Picture(media.data, url, revised))
     text_tokens = get_tokenizer("o200k_base").count(parsed.prompt) if rules else 0
     entry.status = 200
     headers = d.reply_headers(None, None)

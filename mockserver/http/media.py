@@ -14,7 +14,9 @@ from starlette.types import ASGIApp
 from mockserver.core.errors import APIError
 from mockserver.engine.pipeline import error_response
 from mockserver.http.responses import RawResponse
+from mockserver.media import links
 from mockserver.media.files import ROUTE_PREFIX, MediaFile, MediaStore
+from mockserver.media.links import LinkStyle
 from mockserver.media.recipes import Recipe
 
 if TYPE_CHECKING:
@@ -32,9 +34,25 @@ async def make_file(store: MediaStore, name: str, content_type: str, recipe: Rec
     return await anyio.to_thread.run_sync(store.get_or_make, name, content_type, recipe)
 
 
-def file_url(request: Request, name: str) -> str:
-    """Where this server serves `name`, as the client reached it (its Host header)."""
-    return str(request.base_url).rstrip("/") + ROUTE_PREFIX + name
+def file_url(
+    request: Request,
+    name: str,
+    signed: tuple[MockState, LinkStyle, str] | None = None,
+) -> str:
+    """Where this server serves `name`, as the client reached it (its Host header). With
+    `signed` (the state, the vendor's link style, the file's content type): a link that
+    expires as the vendor's do, on the scenario's clock (`mockserver.media.links`)."""
+    url = str(request.base_url).rstrip("/") + ROUTE_PREFIX + name
+    if signed is None:
+        return url
+    state, style, content_type = signed
+    query = links.signed_query(style, state.engine.seed, name, content_type, scenario_now(state))
+    return f"{url}?{query}"
+
+
+def scenario_now(state: MockState) -> int:
+    """Epoch seconds on the scenario's clock: its `clock` plus the task clock's advances."""
+    return state.engine.clock + int(state.tasks.now())
 
 
 def describe_upload(upload: Upload) -> dict[str, Any]:
@@ -52,6 +70,16 @@ def media_file(state: MockState) -> Endpoint:
 
     async def endpoint(request: Request) -> ASGIApp:
         name = request.path_params["name"]
+        query = request.query_params
+        if query:
+            denial = links.check(query, state.engine.seed, name, scenario_now(state))
+            if denial is not None:
+                return RawResponse(
+                    denial.body,
+                    denial.status,
+                    denial.headers,
+                    media_type=denial.content_type.encode("latin-1"),
+                )
         media = state.media.file_if_cached(name)
         if media is None:
             media = await anyio.to_thread.run_sync(state.media.file, name)

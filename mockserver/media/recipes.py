@@ -45,7 +45,25 @@ class SpeechRecipe(Struct, frozen=True, tag="speech"):
         return ids.digest("speech", self)
 
 
-Recipe = ImageRecipe | SpeechRecipe
+class DiskRecipe(Struct, frozen=True, tag="disk"):
+    """A scenario's file from disk (`reply: {file: ...}`) as a request asks for it."""
+
+    path: str
+    sha256: str  # of the file when it was asked for: an edited file is a new recipe
+    kind: Literal["image", "audio"]
+    format: str  # an ImageFormat or an AudioFormat
+    width: int = 0
+    height: int = 0
+    quality: int = 90
+
+    @property
+    def key(self) -> str:
+        return ids.digest(
+            "disk", self.sha256, self.kind, self.format, self.width, self.height, self.quality
+        )
+
+
+Recipe = ImageRecipe | SpeechRecipe | DiskRecipe
 
 
 def make(recipe: Recipe) -> bytes:
@@ -54,6 +72,10 @@ def make(recipe: Recipe) -> bytes:
         from mockserver.media.images import draw
 
         return draw(recipe)
+    if isinstance(recipe, DiskRecipe):
+        from mockserver.media.disk import convert
+
+        return convert(recipe)
     from mockserver.media.audio import synthesize
 
     return synthesize(recipe)

@@ -304,7 +304,9 @@ def _validate(parsed: _Parsed) -> Scenario:
             f"at the top level; got {_kind(data)}"
         )
         raise ScenarioError([ScenarioIssue(source, *parsed.location(()), "", message)])
-    context: dict[str, Any] = {}
+    # `file:` paths are relative to the scenario file's folder (`scenario.media_files`).
+    path = Path(source)
+    context: dict[str, Any] = {"base_dir": path.parent if path.is_file() else None}
     try:
         scenario = Scenario.model_validate(data, context=context)
     except ValidationError as exc:

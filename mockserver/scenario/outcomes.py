@@ -14,6 +14,7 @@ from pydantic import (
     NonNegativeInt,
     PositiveFloat,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -221,6 +222,18 @@ class ChoiceSpec(Spec):
     # What hosted code execution ran / URL context read (else a fake run / the prompt's URLs).
     code_execution: list[CodeRunSpec] | None = None
     url_context: list[UrlFetchSpec] | None = None
+    # Image and speech endpoints: answer with this file (its path relative to the scenario
+    # file), converted to the asked size and format when it differs. Checked at load.
+    file: str | None = None
+
+    @field_validator("file")
+    @classmethod
+    def _file_on_disk(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        from mockserver.scenario.media_files import resolve
+
+        return resolve(value, (info.context or {}).get("base_dir"))
 
 
 class UsageSpec(Spec):

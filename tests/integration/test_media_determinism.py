@@ -53,12 +53,33 @@ def media_sequence(base_url: str) -> list[bytes]:
             ).content
             for f in ("mp3", "opus", "aac")
         ]
+        # Doubao's and DashScope's own shapes: the whole body, this server's address left out.
+        ark = client.post(
+            "/api/v3/images/generations",
+            json={"model": "doubao-seedream-4-0-250828", "prompt": "a tidal island", "size": "1K"},
+        ).content.replace(base_url.encode(), b"")
+        qwen = client.post(
+            "/api/v1/services/aigc/multimodal-generation/generation",
+            json={
+                "model": "qwen-image",
+                "input": {"messages": [{"role": "user", "content": [{"text": "a tidal island"}]}]},
+            },
+        ).content.replace(base_url.encode(), b"")
+        assert b'"generated_images":1' in ark and b'"image_count":1' in qwen, (ark, qwen)
         transcript = client.post(
             "/v1/audio/transcriptions",
             data={"model": "whisper-1", "response_format": "verbose_json"},
             files={"file": ("a.wav", wav_upload(), "audio/wav")},
         ).content
-    return [url.partition("/_mock/")[2].encode(), picture, gpt_image, *speech, transcript]
+    return [
+        url.partition("/_mock/")[2].encode(),
+        picture,
+        gpt_image,
+        *speech,
+        transcript,
+        ark,
+        qwen,
+    ]
 
 
 def test_two_apps_with_one_seed_make_the_same_files(start_server: StartServer) -> None:

@@ -54,3 +54,22 @@ def test_file_names_are_stable() -> None:
     assert file_name("img", "k", "png") == file_name("img", "k", "png")
     assert file_name("img", "k", "png").startswith("img-")
     assert file_name("img", "k", "png") != file_name("img", "l", "png")
+
+
+def test_a_file_from_disk_is_shared_by_its_recipe(tmp_path: Path) -> None:
+    """A rule's `file:` converted for one worker is made the same by another."""
+    from PIL import Image
+
+    from mockserver.media.disk import digest_of
+    from mockserver.media.recipes import DiskRecipe
+
+    picture = tmp_path / "logo.png"
+    Image.new("RGB", (300, 200), (10, 200, 30)).save(picture)
+    recipe = DiskRecipe(str(picture), digest_of(str(picture)), "image", "jpeg", 128, 128)
+    path = str(tmp_path / "state.db")
+    first = MediaStore(1 << 20, SqliteStore(path).table("media", 100))
+    second = MediaStore(1 << 20, SqliteStore(path).table("media", 100))
+    made = first.get_or_make("img-disk.jpeg", "image/jpeg", recipe)
+    served = second.file("img-disk.jpeg")
+    assert served is not None and served.data == made.data
+    assert made.data.startswith(b"\xff\xd8")  # converted to JPEG

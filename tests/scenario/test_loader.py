@@ -100,7 +100,7 @@ def test_load_data_for_dicts() -> None:
     assert str(caught.value) == (
         "test_x: unknown key 'contnet' at rules[0].reply; did you mean 'content'? "
         "(valid keys: content, tool_calls, reasoning, reasoning_redacted, refusal, json, "
-        "finish_reason, web_search, code_execution, url_context, choices, usage)"
+        "finish_reason, web_search, code_execution, url_context, file, choices, usage)"
     )
 
 

@@ -1,1 +1,1 @@
-"""Alibaba Cloud Model Studio (DashScope) APIs under the gateway's `/alibailian` prefix."""
+"""Alibaba DashScope (Bailian) wire formats."""

@@ -1,2 +1,1 @@
-"""ByteDance Volcengine Ark (Doubao) APIs under the gateway's `/volc` prefix and Ark's own
-`/api/v3`."""
+"""Doubao (Volcengine Ark) wire formats."""

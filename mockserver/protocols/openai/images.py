@@ -436,7 +436,12 @@ def render(
 
 
 def _item(request: ImageRequest, picture: Picture) -> dict[str, Any]:
-    b64 = base64.b64encode(picture.data).decode("ascii")
+    # Encoded only when sent (a 1024x1024 picture is ~15 µs of base64 per request).
+    b64 = (
+        base64.b64encode(picture.data).decode("ascii")
+        if request.response_format == "b64_json"
+        else ""
+    )
     if request.rules is None:  # converted by the gateway: all three keys, "" when unused
         return {
             "url": picture.url if request.response_format == "url" else "",
