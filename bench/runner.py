@@ -19,6 +19,7 @@ from bench import (
     multi_worker,
     soak,
     startup,
+    tasks,
     throughput,
 )
 from bench.context import Context, Options, progress
@@ -42,6 +43,8 @@ GROUPS = [
     Group(latency.SPECS, latency.run),
     Group([multi_worker.SPEC], multi_worker.run, needs_wrk=True),
     Group(media.SPECS, media.run, needs_wrk=True),
+    Group(tasks.POLL_SPECS, tasks.run, needs_wrk=True),
+    Group([tasks.MEMORY_SPEC], tasks.run),
     Group([memory.SPEC], memory.run),
     Group([soak.SPEC], soak.run),
 ]

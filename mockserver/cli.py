@@ -100,9 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--latency",
-        choices=["none", "realistic"],
-        default="none",
-        help="default pacing: none (instant) or a plausible per-model profile",
+        choices=["none", "realistic", "recorded"],
+        default=None,
+        help="default pacing: none (instant; the default unless a scenario's `latency:` says "
+        "otherwise), a plausible per-model profile, or recorded (the timing a recording wrote)",
     )
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument(

@@ -146,11 +146,13 @@ class MockState:
             self.store.table("tasks", repository.CAPACITY),
             self.store.table("task_counters", 16),
             on_change=self.task_changed,
+            on_finish=self.task_finished,
         )
         self.prompt_cache = PromptCache(
             self.store.table("prompt_cache", prompt_cache.CAPACITY), self.tasks.now
         )
         self.generation = 0  # of the published scenarios this process serves
+        self._notices = -1  # the store's count of publications when `sync` last looked
         self.gateway: Gateway | None = None  # gateway mode: a scenario's `gateway:` section
         self._install(scenarios)
         if self.published.generation():  # published before: by another worker, or a past run
@@ -173,6 +175,12 @@ class MockState:
 
         if task.callback_url:
             self.notifier.send(task.callback_url, callback_body(task), task.callback_retries)
+
+    def task_finished(self, task: Task) -> None:
+        """A task ended: in gateway mode a failed one's charge goes back."""
+        from mockserver.tasks import billing
+
+        billing.finished(self, task)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MockState:
@@ -237,6 +245,10 @@ class MockState:
 
     def sync(self) -> None:
         """Adopt the scenarios another worker published since this one last looked."""
+        notices = self.published.notices()  # read before the generation: none is missed
+        if notices == self._notices:
+            return
+        self._notices = notices
         if self.published.generation() != self.generation:
             self._adopt()
 

@@ -26,7 +26,7 @@ class Settings(Struct):
     admin_token: str | None = None
     journal_size: int = 1000  # requests the journal keeps, the newest (bodies included)
     max_body_bytes: int = 32 * 1024 * 1024
-    latency: str = "none"  # "none" | "realistic"
+    latency: str | None = None  # "none" | "realistic" | "recorded"; None: the scenarios' say
     workers: int = 1
     # State shared by workers and kept across restarts (`mockserver.store`): None keeps it in
     # memory; `serve --workers N` without `--state` uses a temporary file.

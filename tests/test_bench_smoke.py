@@ -27,6 +27,7 @@ from bench import (
     stats,
     steal,
     stream_client,
+    tasks,
     throughput,
     workloads,
     wrk,
@@ -280,6 +281,9 @@ def test_every_figure_key_is_selectable() -> None:
         "image-new",
         "speech",
         "media-memory",
+        "task-poll",
+        "task-poll-mj",
+        "tasks-memory",
         "memory",
         "soak",
     ]
@@ -455,3 +459,18 @@ def test_stream_client_reports_a_reply_cut_short() -> None:
         loop.close()
     stream_client.parse_reads(timing)
     assert timing.error == "connection closed mid-response (reset)"
+
+
+def test_task_polls_are_gets_without_a_body_beside_chat(tmp_path: Path) -> None:
+    class Ctx:
+        tmp = tmp_path
+
+    targets = tasks.PollTargets(Ctx())  # type: ignore[arg-type]
+    targets.paths["poll-video"] = "/v1/videos/task_x"
+    script = Path(targets.script("poll-video")).read_text()
+    assert 'wrk.method = "GET"' in script
+    assert 'wrk.body = ""' in script
+    assert "Content-Type" not in script
+    spec = next(spec for spec in tasks.POLL_SPECS if spec.key == "task-poll")
+    assert spec.target.limit == 0.8 and spec.unit == "rps"
+    assert tasks.MEMORY_SPEC.target.subject == "measured"

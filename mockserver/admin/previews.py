@@ -53,11 +53,41 @@ def _kling(task: Task) -> list[Preview]:
     return [{"kind": "video", "url": video_url("", task)}]
 
 
+def _vendor_video(prefix: str) -> Callable[[Task], list[Preview]]:
+    """A pass-through video family's MP4 (`http/vendor_video`), under the family's prefix."""
+
+    def render(task: Task) -> list[Preview]:
+        from mockserver.http.vendor_video import file_url
+
+        return [{"kind": "video", "url": file_url(prefix, task)}]
+
+    return render
+
+
+def _prediction(prefix: str) -> Callable[[Task], list[Preview]]:
+    """Replicate's and fal's output: an MP4 for a video model, else a PNG."""
+
+    def render(task: Task) -> list[Preview]:
+        if task.params.get("video"):
+            return [{"kind": "video", "url": f"{prefix}/files/{task.id}.mp4"}]
+        return [{"kind": "image", "url": f"{prefix}/files/{task.id}.png"}]
+
+    return render
+
+
 PREVIEWS: dict[str, Callable[[Task], list[Preview]]] = {
     "video": _video,
     "midjourney": _midjourney,
     "suno": _suno,
     "kling": _kling,
+    "dashscope": _vendor_video("/alibailian"),
+    "doubao": _vendor_video("/volc"),
+    "jimeng": _vendor_video("/jimeng"),
+    "luma": _vendor_video("/luma"),
+    "minimax": _vendor_video("/minimax"),
+    "runway": _vendor_video("/runwayml"),
+    "replicate": _prediction("/replicate"),
+    "fal": _prediction("/fal-ai"),
 }
 
 

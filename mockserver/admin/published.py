@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 RECORD = "published"
 GENERATION = "generation"
 FAILED = "failed"  # the last load refused, until one succeeds
+NOTICE = "scenarios"  # the store's notice topic of a publication
 
 
 class Conflict(Exception):
@@ -108,4 +109,10 @@ class PublishedScenarios:
         self.table.set(RECORD, published)
         self.table.incr(GENERATION)
         self.table.delete(FAILED)
+        self.store.notify(NOTICE)  # every worker's `sync` looks again once this commits
         return published
+
+    def notices(self) -> int:
+        """Moves after each publication (a memory read, no query): `sync` checks the
+        generation only then."""
+        return self.store.notices(NOTICE)

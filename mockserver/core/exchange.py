@@ -38,6 +38,8 @@ class Attachment(Struct):
     # An image's pixel size when its bytes came with the request (0: unknown, e.g. remote).
     width: int = 0
     height: int = 0
+    # An audio clip's decoded length in seconds when its bytes came with the request (0: unknown).
+    seconds: float = 0.0
 
 
 class Message(Struct):

@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from mockserver.scenario import Distribution, LatencySpec
 
 PROFILES_RESOURCE = "data/latency_profiles.yaml"
-LATENCY_MODES = ("none", "realistic")
+# none: only what rules, models and faults script; realistic: a per-model profile under them;
+# recorded: none, but timing a recording wrote (`latency: {recorded: true}`) is kept.
+LATENCY_MODES = ("none", "realistic", "recorded")
 _RATES = ("tokens_per_second", "chunk_interval")  # two ways to say one thing: the later wins
 
 
@@ -84,6 +86,18 @@ def _steady_schedule(ttft: float, interval: float, count: int, lead: int) -> tup
     so it is computed once (a tuple, as it is shared)."""
     slots = (ttft + max(0, index - lead) * interval for index in range(count))
     return tuple(itertools.accumulate(slots, max))
+
+
+def mode_of(server: str | None, scenarios: str | None) -> str:
+    """The latency mode in force: the server's (`--latency`) when set, else the scenarios'."""
+    return server or scenarios or "none"
+
+
+def applied(spec: LatencySpec | None, mode: str) -> LatencySpec | None:
+    """A rule's latency as `mode` applies it: recorded timing only when latency is on."""
+    if spec is not None and spec.recorded and mode == "none":
+        return None
+    return spec
 
 
 def merge(*specs: LatencySpec | None) -> LatencySpec | None:

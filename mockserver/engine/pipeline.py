@@ -235,9 +235,11 @@ def respond(
         prepared.near_misses = decision.near_misses
     entry.near_misses = [m.to_dict() for m in decision.near_misses]
     delivery.key = decision.key
-    realistic = latency.realistic(model.id) if state.settings.latency == "realistic" else None
-    if realistic or model.latency or decision.latency:
-        delivery.latency = latency.merge(realistic, model.latency, decision.latency)
+    mode = latency.mode_of(state.settings.latency, state.scenarios.latency)
+    realistic = latency.realistic(model.id) if mode == "realistic" else None
+    rule_latency = latency.applied(decision.latency, mode)
+    if realistic or model.latency or rule_latency:
+        delivery.latency = latency.merge(realistic, model.latency, rule_latency)
     if decision.fault is not None:
         context = faults.ErrorContext(
             dialect, exchange.model, delivery.api_key, model.context_window, prepared.prompt_tokens

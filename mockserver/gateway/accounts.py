@@ -94,6 +94,7 @@ class UsageLog(Struct, frozen=True):
     username: str = ""
     group: str = ""
     other: str = "{}"  # JSON: the ratios it was billed at (`GenerateTextOtherInfo`)
+    content: str = ""  # a system log's words (a failed task's refund)
 
     def to_api(self, number: int) -> dict[str, Any]:
         """As new-api lists a log to its user (`formatUserLogs`: numbered anew from 1 in the
@@ -103,7 +104,7 @@ class UsageLog(Struct, frozen=True):
             "user_id": self.user_id,
             "created_at": self.created_at,
             "type": self.type,
-            "content": "",
+            "content": self.content,
             "username": self.username,
             "token_name": self.token_name,
             "model_name": self.model_name,

@@ -233,9 +233,11 @@ class Gateway:
         *,
         claude: bool = False,
         stream: bool = False,
+        quota: int | None = None,
     ) -> Charge:
         """The token may use `model`, a channel serves it to the caller's group, and the
-        pre-charge is taken; the gateway's 403/503 otherwise."""
+        pre-charge is taken; the gateway's 403/503 otherwise. `quota`: the pre-charge when
+        the caller priced the request itself (a task's, with its other ratios)."""
         token, request_id = caller.token, caller.request_id
         if token.model_limits_enabled and model not in token.model_limits.split(","):
             raise errors.middleware_error(
@@ -247,7 +249,8 @@ class Gateway:
                 f"No available channel for model {model} under group {caller.group} (distributor)"
             )
             raise errors.middleware_error(503, message, request_id, "model_not_found")
-        quota = pricing.pre_consume(price, prompt_tokens, max_tokens)
+        if quota is None:
+            quota = pricing.pre_consume(price, prompt_tokens, max_tokens)
         charge = Charge(caller, model, price, 0, stream)
         if price.free:
             return charge
@@ -281,6 +284,10 @@ class Gateway:
             raise errors.relay_error(403, message, "insufficient_user_quota", request_id, claude)
         charge.pre_consumed = quota
         return charge
+
+    def price_of(self, model: str, group: str) -> pricing.Price | None:
+        """The model's price in the group; None when no channel serves it there."""
+        return self._price(model, group)
 
     def _price(self, model: str, group: str) -> pricing.Price | None:
         """The model's price in the group; None when no channel serves it there."""

@@ -25,6 +25,7 @@ from mockserver.http import endpoints as handlers
 from mockserver.http import journaled, task_endpoints
 from mockserver.http.endpoints import Endpoint, Handler, endpoint_of, on_first_use
 from mockserver.http.generation import generate
+from mockserver.http.hot_gets import POLLS, HotGets
 from mockserver.server_state import MockState
 from mockserver.settings import Settings
 
@@ -44,6 +45,7 @@ class MockApp(Starlette):
         self.state.mock = state  # for handlers and tests that reach it through the app
         self.mock = state  # the same, without Starlette's `State` lookup on the hot path
         self.hot_routes = hot
+        self.hot_gets = HotGets(self.routes, POLLS)  # task polls (`mockserver.http.hot_gets`)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,6 +77,12 @@ class MockApp(Starlette):
             if response is not None:
                 scope["app"] = self
                 await response(scope, receive, send)
+                return
+        elif scope["method"] == "GET":
+            poll = self.hot_gets.match(scope)
+            if poll is not None:
+                scope["app"] = self
+                await (await poll(Request(scope, receive)))(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
 

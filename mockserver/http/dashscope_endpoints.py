@@ -1,6 +1,6 @@
 """DashScope's Wan video synthesis under the gateway's `/alibailian`: the asynchronous
-submission (`X-DashScope-Async: enable`), its task as `GET /alibailian/api/v1/tasks/{id}`
-shows it (that route is `dashscope_images`', shared by every DashScope task), and the MP4."""
+submission (`X-DashScope-Async: enable`), its polls (`poll`, through the one DashScope tasks
+route of `dashscope_images`), and the MP4."""
 
 from __future__ import annotations
 
@@ -29,14 +29,15 @@ def render_error(error: APIError) -> Response:
     return json_response(dashscope.render_error(error), error.status, error.headers)
 
 
-def video_task(state: MockState, request: Request, entry: Entry) -> Response | None:
-    """`GET …/tasks/{task_id}` when the id is a Wan video task's: one more stage. (The route is
-    `dashscope_images`' — one URL for every DashScope task — which asks here first; None for
-    any other id.)"""
-    task = state.tasks.poll(request.path_params["task_id"], FAMILY)
-    if task is None:
+def poll(state: MockState, task_id: str, entry: Entry) -> Response | None:
+    """A Wan video task's `GET /api/v1/tasks/{id}` (one route serves every DashScope task:
+    `http/dashscope_images.task` asks here first); None when `task_id` is no video task."""
+    known = state.tasks.get(task_id, FAMILY)
+    if known is None:
         return None
-    entry.dialect, entry.model = FAMILY, task.model
+    task = state.tasks.poll(task_id, FAMILY)
+    assert task is not None
+    entry.model = task.model
     url = vendor_video.file_url(FILES, task)
     return json_response(dashscope.render_task(task, url, f"{task.key}:{task.step}"))
 

@@ -166,15 +166,16 @@ def image_synthesis(state: MockState) -> Endpoint:
 
 
 def task(state: MockState) -> Endpoint:
-    """`GET …/tasks/{task_id}`: one more stage per fetch (or by the task clock); a task it
-    doesn't know is DashScope's `UNKNOWN`."""
+    """`GET …/tasks/{task_id}` of every DashScope task (image synthesis here, Wan video in
+    `dashscope_endpoints`): one more stage per fetch (or by the task clock); a task it doesn't
+    know is DashScope's `UNKNOWN`."""
 
     async def endpoint(call: Call) -> ASGIApp:
         request, entry = call.request, call.entry
         assert request is not None
         task_id = request.path_params["task_id"]
-        video = dashscope_endpoints.video_task(state, request, entry)  # a Wan video's id
-        if video is not None:
+        video = dashscope_endpoints.poll(state, task_id, entry)
+        if video is not None:  # a Wan video task: the same route answers it
             entry.status = 200
             return video
         found = state.tasks.poll(task_id, FAMILY)

@@ -6,7 +6,7 @@ Journaling, the gateway's key check and errors are the wrapper's (`mockserver.ht
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING
 
 from mockserver.engine.pipeline import (
@@ -27,21 +27,21 @@ if TYPE_CHECKING:
     from mockserver.server_state import MockState
 
 
-async def generate(
+def generate(
     scope: Scope,
     receive: Receive,
     dialect: Dialect,
     state: MockState,
     path_params: Mapping[str, str] | None = None,
-) -> ASGIApp:
+) -> Awaitable[ASGIApp]:
     """Answer a generation request in `dialect`'s format.
 
     A request seen before (same path, query, headers and body) skips parsing and pricing, and
     when its rule's reply doesn't change between occurrences, composing too
-    (`mockserver.engine.memo`).
+    (`mockserver.engine.memo`). Returns `run`'s coroutine: one frame less on the hot path.
     """
     call = Call(state, scope, receive, dialect.name, dialect, path_params)
-    return await run(call, _generation, True)
+    return run(call, _generation, True)
 
 
 async def _generation(call: Call) -> ASGIApp:

@@ -83,9 +83,10 @@ class Call:
         self.charge: Charge | None = None
         self.delivery: Delivery | None = None
 
-    async def body(self) -> bytes:
-        """The request body (a 413 past the size limit, the gateway's error in gateway mode)."""
-        return await read_gateway_body(self.scope, self.receive, self.state, self.caller)
+    def body(self) -> Awaitable[bytes]:
+        """The request body (a 413 past the size limit, the gateway's error in gateway mode).
+        (The reader's own coroutine, returned: one frame less on the hot path.)"""
+        return read_gateway_body(self.scope, self.receive, self.state, self.caller)
 
     def admit(
         self,
@@ -164,8 +165,8 @@ def journaled(
 ) -> Handler:
     """An ASGI-level handler (a hot route) answering with `answer`, journaled under `name`."""
 
-    async def handle(scope: Scope, receive: Receive) -> ASGIApp:
-        return await run(Call(state, scope, receive, name, errors), answer, relay)
+    def handle(scope: Scope, receive: Receive) -> Awaitable[ASGIApp]:
+        return run(Call(state, scope, receive, name, errors), answer, relay)
 
     return handle
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -14,7 +15,7 @@ from mockserver.http.responses import RawResponse, json_response
 from mockserver.http.task_endpoints import Answer, journaled, json_body, origin
 from mockserver.journal.journal import Entry
 from mockserver.protocols.kling import videos as kling
-from mockserver.tasks import artifacts, submission
+from mockserver.tasks import artifacts, billing, submission
 from mockserver.tasks.task import Task
 
 if TYPE_CHECKING:
@@ -53,8 +54,9 @@ def routes(state: MockState) -> list[BaseRoute]:
             params=parsed | {"origin": origin(request)},
             callback_url=parsed["callback_url"],
         )
-        task = state.tasks.add(task)
-        return json_response(kling.envelope(task.key, kling.render_task(task, "", full=False)))
+        task, charged = billing.submit(state, request, task, entry)
+        body = kling.envelope(task.key, kling.render_task(task, "", full=False))
+        return json_response(body, headers=charged)
 
     async def query(request: Request, entry: Entry) -> Response:
         task = state.tasks.poll(request.path_params["task_id"], FAMILY)
@@ -70,6 +72,8 @@ def routes(state: MockState) -> list[BaseRoute]:
         if task is None or not task.succeeded:
             raise kling.kling_error(404, 1203, "The requested resource does not exist")
         p = task.params
+        if "file" in p:  # a recorded task's: the upstream's bytes
+            return RawResponse(Path(p["file"]).read_bytes(), media_type=b"video/mp4")
         return RawResponse(
             artifacts.video_mp4(task.key, p["seconds"], p["width"], p["height"]),
             media_type=b"video/mp4",

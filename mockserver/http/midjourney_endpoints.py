@@ -17,7 +17,7 @@ from mockserver.http.task_endpoints import Answer, journaled, json_body, origin
 from mockserver.journal.journal import Entry
 from mockserver.protocols.midjourney import actions
 from mockserver.protocols.midjourney import tasks as mj
-from mockserver.tasks import artifacts, submission
+from mockserver.tasks import artifacts, billing, submission
 from mockserver.tasks.task import Task
 
 if TYPE_CHECKING:
@@ -57,8 +57,8 @@ def routes(state: MockState) -> list[BaseRoute]:
             callback_url=str(body.get("notifyHook") or "") or None,
         )
         task.held = held
-        task = state.tasks.add(task)
-        return json_response(mj.submitted(task))
+        task, charged = billing.submit(state, request, task, entry)
+        return json_response(mj.submitted(task), headers=charged)
 
     async def object_body(request: Request, entry: Entry) -> dict[str, Any]:
         body = await json_body(request, state)

@@ -22,7 +22,7 @@ from mockserver.http.task_endpoints import (
 from mockserver.journal.journal import Entry
 from mockserver.protocols.newapi import tasks as gateway
 from mockserver.protocols.suno import music as suno
-from mockserver.tasks import artifacts, submission
+from mockserver.tasks import artifacts, billing, submission
 from mockserver.tasks.task import Task
 
 if TYPE_CHECKING:
@@ -59,8 +59,8 @@ def routes(state: MockState) -> list[BaseRoute]:
             defaults=suno.STAGES,
             params=params,
         )
-        task = state.tasks.add(task)
-        return json_response(gateway.envelope(task.id))
+        task, charged = billing.submit(state, request, task, entry)
+        return json_response(gateway.envelope(task.id), headers=charged)
 
     async def fetch_one(request: Request, entry: Entry) -> Response:
         task = state.tasks.poll(request.path_params["task_id"], FAMILY)

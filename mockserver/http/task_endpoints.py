@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 from mockserver import faults
 from mockserver.core import ids
 from mockserver.core.errors import APIError
+from mockserver.gateway.errors import GatewayError
 from mockserver.http.responses import json_response
 from mockserver.journal.journal import Entry
 
@@ -38,14 +39,23 @@ def journaled(
 
     from mockserver.http.journaled import Call, journaled_endpoint
 
+    def words(error: APIError) -> Response:
+        if isinstance(error, GatewayError):  # the gateway's own body, whatever the family
+            return json_response(error.body, error.status, error.headers)
+        return render(error)
+
     async def respond(call: Call) -> Response:
         request = call.request
         assert request is not None
+        if call.gateway is not None:  # the key first, as the gateway's middleware
+            from mockserver.tasks import billing
+
+            call.caller = billing.authenticate(state, request.scope)
         if faults.HEADER in request.headers:
             forced_fault(state, request, call.entry)
         return await answer(request, call.entry)
 
-    return journaled_endpoint(state, family, respond, render)  # type: ignore[return-value]
+    return journaled_endpoint(state, family, respond, words)  # type: ignore[return-value]
 
 
 def forced_fault(state: MockState, request: Request, entry: Entry) -> None:

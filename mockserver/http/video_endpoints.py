@@ -4,6 +4,7 @@ delete) as the gateway serves it, and the gateway's unified video APIs
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -22,7 +23,7 @@ from mockserver.http.task_endpoints import (
     task_id,
 )
 from mockserver.journal.journal import Entry
-from mockserver.tasks import artifacts, submission
+from mockserver.tasks import artifacts, billing, submission
 from mockserver.tasks.task import Task
 
 if TYPE_CHECKING:
@@ -107,9 +108,9 @@ def openai_videos(state: MockState) -> list[BaseRoute]:
             prompt=parsed["prompt"],
             params=sized(parsed, parsed["size"], "sora"),
         )
-        task = state.tasks.add(task)
+        task, charged = billing.submit(state, request, task, entry)
         body = render(request, task) | {"task_id": task.id}
-        return json_response(body, headers=video_headers(task))
+        return json_response(body, headers=video_headers(task) | charged)
 
     async def remix(request: Request, entry: Entry) -> Response:
         source_id = request.path_params["video_id"]
@@ -133,9 +134,9 @@ def openai_videos(state: MockState) -> list[BaseRoute]:
         task = video_task(
             decision, action="remix", model=source.model, prompt=prompt, params=params
         )
-        task = state.tasks.add(task)
+        task, charged = billing.submit(state, request, task, entry)
         return json_response(
-            render(request, task) | {"task_id": task.id}, headers=video_headers(task)
+            render(request, task) | {"task_id": task.id}, headers=video_headers(task) | charged
         )
 
     async def retrieve(request: Request, entry: Entry) -> Response:
@@ -178,7 +179,9 @@ def openai_videos(state: MockState) -> list[BaseRoute]:
             message = f"variant must be one of {', '.join(videos.VARIANTS)}; got {variant!r}"
             return json_response(videos.content_error(400, message), 400)
         width, height = task.params["width"], task.params["height"]
-        if variant == "video":
+        if variant == "video" and "file" in task.params:  # recorded: the upstream's bytes
+            data = Path(task.params["file"]).read_bytes()
+        elif variant == "video":
             data = artifacts.video_mp4(task.key, task.params["seconds"], width, height)
         elif variant == "thumbnail":
             data = artifacts.thumbnail(task.key, width, height)
@@ -230,8 +233,8 @@ def unified_video(state: MockState) -> list[BaseRoute]:
             prompt=parsed["prompt"],
             params=sized(parsed, f"{parsed['width']}x{parsed['height']}", "video"),
         )
-        task = state.tasks.add(task)
-        return json_response(videos.render_video(task) | {"task_id": task.id})
+        task, charged = billing.submit(state, request, task, entry)
+        return json_response(videos.render_video(task) | {"task_id": task.id}, headers=charged)
 
     async def fetch(request: Request, entry: Entry) -> Response:
         task = state.tasks.poll(request.path_params["task_id"], "video")
@@ -265,8 +268,8 @@ def unified_video(state: MockState) -> list[BaseRoute]:
             params=parsed | {"platform": "video"},
             task_id_=video_create.task_id(decision.key, parsed["model"], decision.created),
         )
-        task = state.tasks.add(task)
-        return json_response(video_create.render_created(task))
+        task, charged = billing.submit(state, request, task, entry)
+        return json_response(video_create.render_created(task), headers=charged)
 
     async def query(request: Request, entry: Entry) -> Response:
         from mockserver.protocols.newapi import video_create

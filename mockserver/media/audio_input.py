@@ -27,8 +27,10 @@ PCM_RATE = 24_000  # raw `pcm16` clips: 16-bit mono at 24 kHz, as OpenAI's audio
 def clip_seconds(data: str | bytes, fmt: str | None = None) -> float | None:
     """Seconds of audio in a clip (base64 text or bytes); None when it is not audio."""
     if isinstance(data, str):
+        text = data.partition(",")[2] if data.startswith("data:") else data
+        text = text.replace("-", "+").replace("_", "/")  # URL-safe base64 too (google-genai's)
         try:
-            raw = base64.b64decode(data.partition(",")[2] if data.startswith("data:") else data)
+            raw = base64.b64decode(text + "=" * (-len(text) % 4))
         except (binascii.Error, ValueError):
             return None
     else:

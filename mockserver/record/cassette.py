@@ -9,6 +9,7 @@ session keeps what it got.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ HEADER = (
     "# Edit freely: widen a match (equals -> contains / regex), change a reply, drop a rule.\n"
 )
 OUTCOMES = ("reply", "fault")
+MEDIA_FOLDER = "media"  # recorded pictures, speech and videos, beside the recording
 
 
 class _Dumper(yaml.SafeDumper):
@@ -73,7 +75,7 @@ class Cassette:
         match: dict[str, Any],
         outcome: str,
         spec: dict[str, Any],
-        latency: dict[str, float] | None,
+        latency: dict[str, float | bool] | None,
     ) -> None:
         """Append a rule, or a step to the rule with the same match."""
         for rule in self.rules:
@@ -101,7 +103,7 @@ class Cassette:
         match: dict[str, Any],
         fault: dict[str, Any],
         partial: dict[str, Any],
-        latency: dict[str, float] | None,
+        latency: dict[str, float | bool] | None,
     ) -> None:
         """A stream that failed half-way: `fail_times: 1` streams `partial` (the reply up to
         the error) and cuts it with `fault`; a later request with the same match is a step."""
@@ -113,6 +115,25 @@ class Cassette:
         if latency:
             added["latency"] = latency
         self.rules.append(added)
+
+    def put_task(self, name: str, match: dict[str, Any], task: dict[str, Any]) -> None:
+        """A recorded task's rule, added or (as its polls show more) rewritten in place."""
+        for rule in self.rules:
+            if rule.get("name") == name:
+                rule["task"] = task
+                return
+        self.rules.append({"name": name, "match": match, "task": task})
+
+    def keep(self, data: bytes, extension: str) -> str:
+        """Write a recorded file beside the recording (`media/<sha256>.<ext>`), atomically;
+        the path relative to the recording, as a rule's `file:` names it."""
+        relative = f"{MEDIA_FOLDER}/{hashlib.sha256(data).hexdigest()[:16]}.{extension}"
+        target = self.path.parent / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_bytes(data)
+        os.replace(partial, target)
+        return relative
 
     def pin(self, text: str, vector: list[float]) -> None:
         pinned = self.data.setdefault("embeddings", {}).setdefault("pinned", {})

@@ -15,15 +15,16 @@ from urllib.parse import parse_qsl
 
 import httpx
 import orjson
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, ToolCall
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Inbound
-from mockserver.record import routes
+from mockserver.record import routes, side_calls
 from mockserver.record.capture import Capture
 from mockserver.record.cassette import Cassette
+from mockserver.record.media import MediaRecorder
 from mockserver.record.modes import RecordMode
 from mockserver.record.replies import RecordedReply, embeddings_of, reply_of
 from mockserver.record.rules import (
@@ -35,6 +36,7 @@ from mockserver.record.rules import (
     stream_fault_spec,
 )
 from mockserver.record.stream_events import carries_content, stream_error
+from mockserver.record.task_recorder import TaskRecorder
 from mockserver.server_state import MockState
 
 # Not forwarded: hop-by-hop, recomputed by httpx, or a compression we could not read back.
@@ -52,6 +54,8 @@ class Recorder:
         self.cassette = cassette
         self.replay = replay  # the recording as loaded at start, for replay and new_episodes
         self.timing = timing
+        self.tasks = TaskRecorder(cassette)
+        self.media = MediaRecorder(cassette)
 
     def parse(self, kind: str, body: Any, scope: Scope, headers: Mapping[str, str]) -> Exchange:
         assert self.replay is not None
@@ -153,6 +157,15 @@ class RecordingProxy:
         body = await _read_body(receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         kind = routes.recorded_kind(scope["method"], scope["path"])
+        if kind is None:
+            other_call = await side_calls.media_or_task_call(self, scope, headers, body)
+            if other_call is not None:
+                replayed, record_other = other_call
+                if replayed:
+                    await self.replay_app(scope, side_calls.replayed(body, receive), send)
+                else:
+                    await self._forward(scope, headers, body, send, record_other)
+                return
         parsed: Any = None
         exchange: Exchange | None = None
         if kind is not None:
@@ -177,7 +190,7 @@ class RecordingProxy:
                 and (kind is None or self.recorder.recorded(kind, parsed, exchange))
             )
         ):
-            await self.replay_app(scope, _replayed(body, receive), send)
+            await self.replay_app(scope, side_calls.replayed(body, receive), send)
             return
         recordable = kind is not None and (exchange is not None or kind == routes.EMBEDDINGS)
 
@@ -247,21 +260,6 @@ async def _read_body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _replayed(body: bytes, receive: Receive) -> Receive:
-    """A `receive` giving the already-read body once, then the client's own (which reports
-    the disconnect a paced answer watches for)."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
 
 
 async def _plain(send: Send, status: int, text: bytes) -> None:

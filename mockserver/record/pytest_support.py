@@ -86,8 +86,8 @@ class TestRecording:
         from mockserver.http.server_thread import ServerThread
         from mockserver.record.session import recording_app
 
-        # No timing: a replayed suite should not wait as long as the real API made it wait.
-        app = recording_app(path, recording.mode, upstream, timing=False)
+        # Timing is written `recorded`: a replayed suite waits only if it turns latency on.
+        app = recording_app(path, recording.mode, upstream)
         recording.proxy = ServerThread(app).start()
         return recording
 

@@ -98,13 +98,16 @@ def reply_spec(reply: RecordedReply) -> dict[str, Any]:
     return spec
 
 
-def latency_spec(timing: tuple[float, float] | None, total: float | None) -> dict[str, float]:
-    """A stream's `ttft` and `chunk_interval`; a body's `delay` (the whole wait)."""
+def latency_spec(
+    timing: tuple[float, float] | None, total: float | None
+) -> dict[str, float | bool]:
+    """A stream's `ttft` and `chunk_interval`; a body's `delay` (the whole wait). Marked
+    `recorded`: a replay waits so only when latency is on (`--latency recorded`)."""
     if timing is not None:
         ttft, interval = timing
-        return {"ttft": ttft, "chunk_interval": interval}
+        return {"recorded": True, "ttft": ttft, "chunk_interval": interval}
     if total is not None:
-        return {"delay": round(total, 3)}
+        return {"recorded": True, "delay": round(total, 3)}
     return {}
 
 

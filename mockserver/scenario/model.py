@@ -171,6 +171,8 @@ class Scenario(Spec):
     # family's model); "strict" validation: unknown request fields get the vendor's 400.
     catalog: Literal["open", "strict"] = "open"
     validation: Literal["lenient", "strict"] = "lenient"
+    # Default pacing when the server sets none: "recorded" applies `latency: {recorded: true}`.
+    latency: Literal["none", "realistic", "recorded"] | None = None
     models: list[ModelEntry] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     chaos: list[ChaosEntry] = Field(default_factory=list)

@@ -90,6 +90,9 @@ class LatencySpec(Spec):
     tokens_per_second: PositiveFloat | None = None
     chunk_interval: NonNegativeFloat | None = None
     jitter: NonNegativeFloat | None = None
+    # Timing recorded from a real API (`mockserver record`): applied only when latency is on
+    # (`serve --latency recorded|realistic`, a scenario's `latency:`), so a replay is fast.
+    recorded: bool = False
 
     @model_validator(mode="after")
     def _not_empty(self) -> LatencySpec:
@@ -325,6 +328,19 @@ class TaskSpec(Spec):
     # POST the task to the hook the request names (Midjourney's `notifyHook`) on each change
     callbacks: bool = False
     callback_retries: Annotated[int, Field(ge=0, le=10)] = 3
+    # A recorded task (`mockserver record`): the upstream's task id, and the file its finished
+    # video is (relative to the scenario file; checked at load).
+    id: Annotated[str, Field(min_length=1)] | None = None
+    file: str | None = None
+
+    @field_validator("file")
+    @classmethod
+    def _file_on_disk(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        from mockserver.scenario.media_files import resolve
+
+        return resolve(value, (info.context or {}).get("base_dir"))
 
     @model_validator(mode="after")
     def _fail_at_a_stage(self) -> TaskSpec:

@@ -111,6 +111,7 @@ class ScenarioSet(Struct, frozen=True):
     strict: bool = False
     strict_catalog: bool = False
     strict_validation: bool = False
+    latency: str | None = None  # the first scenario's `latency:` that says one
     # None when no scenario pins embeddings or flags moderations (their modules stay unloaded)
     embedding_rules: EmbeddingRules | None = None
     moderation_rules: ModerationRules | None = None
@@ -148,6 +149,7 @@ class ScenarioSet(Struct, frozen=True):
             strict=first.strict if first else False,
             strict_catalog=any(s.catalog == "strict" for s in scenarios),
             strict_validation=any(s.validation == "strict" for s in scenarios),
+            latency=next((s.latency for s in scenarios if s.latency is not None), None),
             embedding_rules=_embedding_rules(scenarios),
             moderation_rules=_moderation_rules(scenarios),
             gateway=_gateway(scenarios),

@@ -127,6 +127,16 @@ class Store(ABC):
         exception undoes the block where the backend can: SQLite rolls back)."""
 
     @abstractmethod
+    def notify(self, topic: str) -> None:
+        """Tell every process that what `topic` stands for changed (once the transaction in
+        progress, if any, has committed)."""
+
+    @abstractmethod
+    def notices(self, topic: str) -> int:
+        """A number that changes whenever `topic` is notified, read without a query: a process
+        re-reads what it keeps of a rarely changed table only when this number moved."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the backend's resources (files stay)."""
 

@@ -181,6 +181,7 @@ class MemoryStore(Store):
         self._clock = clock
         self._tables: dict[str, MemoryTable] = {}
         self._logs: dict[str, MemoryLog] = {}
+        self._notices: dict[str, int] = {}
 
     def table(self, name: str, capacity: int) -> MemoryTable:
         with self._lock:
@@ -200,6 +201,13 @@ class MemoryStore(Store):
     def transaction(self) -> Iterator[None]:
         with self._lock:
             yield
+
+    def notify(self, topic: str) -> None:
+        with self._lock:
+            self._notices[topic] = self._notices.get(topic, 0) + 1
+
+    def notices(self, topic: str) -> int:
+        return self._notices.get(topic, 0)
 
     def close(self) -> None:
         """Nothing to release."""

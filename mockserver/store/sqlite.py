@@ -7,6 +7,11 @@ statement is atomic by itself; `update` and `transaction()` run in `BEGIN IMMEDI
 transactions, which take the write lock first, so a read-modify-write never has to be
 retried. Values and records are msgpack (msgspec), decoded as the type the reader names.
 
+Notices (`notify`, `notices`) are counters in a small file beside the database
+(`FILE-notices`), mapped into every process's memory: a worker learns that the scenarios were
+published with a memory read instead of a query on every request. A counter moves only after
+the transaction that changed its topic has committed.
+
 Capacities are enforced every few writes of a process (`TRIM_EVERY`), so a table holds at
 most its capacity plus that many keys per worker; readers of a log see exactly its newest
 `capacity` records. A key's last write is timed by the machine's clock in nanoseconds (the
@@ -15,10 +20,14 @@ same in every process): what the least recently written keys are.
 
 from __future__ import annotations
 
+import fcntl
+import mmap
 import os
 import sqlite3
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +42,9 @@ T = TypeVar("T")
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 10.0  # seconds a worker waits for another's write lock before failing
 TRIM_EVERY = 64  # writes of one process between two capacity checks of a table or log
+NOTICE_SLOTS = 512
+NOTICE_BYTES = NOTICE_SLOTS * 8
+_COUNTER = struct.Struct("<Q")
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS kv (
@@ -251,6 +263,47 @@ class _Local(threading.local):
     connection: sqlite3.Connection | None = None
     pid = 0
     depth = 0  # nesting of `transaction()` blocks
+    notify: list[str] | None = None  # topics to notify once the transaction commits
+
+
+class Notices:
+    """`NOTICE_SLOTS` counters in a memory-mapped file shared by every process: one per topic
+    (by a hash of its name; two topics in one slot only cost extra re-reads)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.pid = 0
+        self._fd = -1
+        self._map: mmap.mmap | None = None
+
+    def _mapped(self) -> mmap.mmap:
+        if self._map is None or self.pid != os.getpid():
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            if os.fstat(fd).st_size < NOTICE_BYTES:
+                os.ftruncate(fd, NOTICE_BYTES)  # zeros; the same size whoever does it
+            self._fd, self._map, self.pid = fd, mmap.mmap(fd, NOTICE_BYTES), os.getpid()
+        return self._map
+
+    @staticmethod
+    def _offset(topic: str) -> int:
+        return (zlib.crc32(topic.encode()) % NOTICE_SLOTS) * 8
+
+    def read(self, topic: str) -> int:
+        return int(_COUNTER.unpack_from(self._mapped(), self._offset(topic))[0])
+
+    def bump(self, topic: str) -> None:
+        mapped, offset = self._mapped(), self._offset(topic)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)  # another process's bump must not be lost
+        try:
+            _COUNTER.pack_into(mapped, offset, _COUNTER.unpack_from(mapped, offset)[0] + 1)
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._map is not None and self.pid == os.getpid():
+            self._map.close()
+            os.close(self._fd)
+        self._map = None
 
 
 class SqliteStore(Store):
@@ -274,6 +327,7 @@ class SqliteStore(Store):
         self._lock = threading.Lock()
         self._tables: dict[str, SqliteTable] = {}
         self._logs: dict[str, SqliteLog] = {}
+        self._notices = Notices(self.path + "-notices")
         with self.transaction():
             for statement in SCHEMA:
                 self.execute(statement)
@@ -327,7 +381,7 @@ class SqliteStore(Store):
                 local.depth -= 1
             return
         connection.execute("BEGIN IMMEDIATE")
-        local.depth = 1
+        local.depth, local.notify = 1, None
         try:
             yield
         except BaseException:
@@ -335,8 +389,21 @@ class SqliteStore(Store):
             raise
         else:
             connection.execute("COMMIT")
+            topics: list[str] = local.notify or []
+            for topic in topics:
+                self._notices.bump(topic)
         finally:
-            local.depth = 0
+            local.depth, local.notify = 0, None
+
+    def notify(self, topic: str) -> None:
+        local = self._local
+        if local.depth:
+            local.notify = [*(local.notify or ()), topic]
+        else:
+            self._notices.bump(topic)
+
+    def notices(self, topic: str) -> int:
+        return self._notices.read(topic)
 
     def close(self) -> None:
         """Close this thread's connection (others close when their threads end)."""
@@ -344,3 +411,4 @@ class SqliteStore(Store):
         if connection is not None and self._local.pid == os.getpid():
             connection.close()
         self._local.connection = None
+        self._notices.close()

@@ -27,6 +27,7 @@ class TaskRepository:
         tasks: Table | None = None,
         counters: Table | None = None,
         on_change: Callable[[Task], None] | None = None,
+        on_finish: Callable[[Task], None] | None = None,
     ) -> None:
         if tasks is None or counters is None:
             store = MemoryStore()
@@ -36,6 +37,8 @@ class TaskRepository:
         self.counters: Table = counters
         # told of every change of a task that has a callback URL (`mockserver.tasks.callbacks`)
         self.on_change = on_change
+        # told once when a change ends a task, by whichever worker made it (refunds)
+        self.on_finish = on_finish
 
     # --- The task clock ------------------------------------------------------------------
 
@@ -47,10 +50,13 @@ class TaskRepository:
         if seconds < 0:
             raise ValueError(f"the task clock only moves forward; got {seconds} seconds")
         now = self.counters.incr(CLOCK_KEY, round(seconds * 1000)) / 1000
-        if self.on_change is not None:  # clock-driven tasks with callbacks change now
+        if self.on_change is not None or self.on_finish is not None:
+            # clock-driven tasks with callbacks or a charge change now (not at their next poll)
             for task_id in self.tasks.keys():  # noqa: SIM118 (a store table, not a dict)
                 task = self.tasks.get(task_id, Task)
-                if task is not None and task.callback_url and task.advance == "clock":
+                if task is None or task.advance != "clock" or task.finished:
+                    continue
+                if task.callback_url or task.bill is not None:
                     self._move(task_id, lambda task: lifecycle.current(task, now))
         return now
 
@@ -71,10 +77,16 @@ class TaskRepository:
         return lifecycle.current(task, self.now())
 
     def poll(self, task_id: str, family: str | None = None) -> Task | None:
-        """The task after one more fetch (`lifecycle.polled`), moved atomically."""
-        if self.get(task_id, family) is None:
+        """The task after one more fetch (`lifecycle.polled`), moved atomically. A poll that
+        moves nothing (a finished or held task, a clock-driven one still in its stage) is one
+        read: no write, and the clock read only for clock-driven tasks."""
+        task = self.tasks.get(task_id, Task)
+        if task is None or (family is not None and task.family != family):
             return None
-        now = self.now()
+        now = self.now() if task.advance == "clock" else 0.0
+        moved = lifecycle.polled(task, now)
+        if moved.step == task.step and moved.held == task.held:
+            return moved
         return self._move(task_id, lambda task: lifecycle.polled(task, now))
 
     def _move(self, task_id: str, move: Callable[[Task], Task]) -> Task | None:
@@ -83,6 +95,7 @@ class TaskRepository:
         changed: list[Task] = []
 
         def change(task: Task | None) -> Task | None:
+            changed.clear()  # (a backend may run this again on a retried transaction)
             if task is None:
                 return None
             moved = move(task)
@@ -93,6 +106,8 @@ class TaskRepository:
         result = self.tasks.update(task_id, Task, change)
         if changed and changed[0].callback_url and self.on_change is not None:
             self.on_change(changed[0])
+        if changed and changed[0].finished and self.on_finish is not None:
+            self.on_finish(changed[0])  # this update ended it: no other worker's did
         return result
 
     def release(self, task_id: str) -> Task | None:

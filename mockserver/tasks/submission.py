@@ -70,8 +70,11 @@ def new_task(
     `callback_url` (the request's hook) is kept when the script asks for callbacks."""
     spec = decision.task
     calls_back = spec is not None and spec.callbacks and bool(callback_url)
+    params = dict(params or {})
+    if spec is not None and spec.file is not None:
+        params["file"] = spec.file  # a recorded task's artifact, served as it was downloaded
     return Task(
-        id=task_id,
+        id=spec.id if spec is not None and spec.id is not None else task_id,
         family=family,
         action=action,
         model=model,
@@ -84,7 +87,7 @@ def new_task(
         code=spec.code if spec is not None else "",
         poll_after_ms=spec.poll_after_ms if spec is not None else 0,
         rule=decision.rule,
-        params=params or {},
+        params=params,
         callback_url=callback_url if calls_back else None,
         callback_retries=spec.callback_retries if spec is not None and calls_back else 0,
     )

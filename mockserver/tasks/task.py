@@ -23,6 +23,16 @@ class Stage(Struct, frozen=True, array_like=True):
     start: float  # seconds after submission
 
 
+class Bill(Struct, frozen=True, array_like=True):
+    """What a task's submission was charged in gateway mode (`mockserver.tasks.billing`):
+    given back once if the task ends in FAILURE."""
+
+    token_id: int
+    user_id: int
+    token_name: str
+    quota: int
+
+
 class Task(Struct, kw_only=True):
     """One submitted task. `params` holds what its family needs to render it (seconds and size
     of a video, the parent and index of a Midjourney action...)."""
@@ -47,6 +57,7 @@ class Task(Struct, kw_only=True):
     callback_retries: int = 0
     rule: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    bill: Bill | None = None  # gateway mode: the submission's charge
 
     @property
     def stage(self) -> Stage:

@@ -30,7 +30,7 @@ import io
 import math
 from typing import NamedTuple
 
-from mockserver.core.exchange import Attachment
+from mockserver.core.exchange import Attachment, Exchange
 
 # URL-safe letters to the standard ones; line breaks (MIME-wrapped base64) dropped.
 _URLSAFE = str.maketrans("-_", "+/", " \t\r\n")
@@ -200,5 +200,28 @@ def image_tokens(attachment: Attachment, vendor: str, model: str = "") -> int:
 
 
 def audio_tokens(attachment: Attachment, vendor: str) -> int:
-    """An audio part's input tokens (fixed until the media work decodes durations)."""
+    """An audio part's input tokens: from its decoded length at the vendor's rate
+    (`media.audio_input`); a clip that couldn't be decoded counts a fixed amount."""
+    if attachment.seconds > 0:
+        from mockserver.media.audio_input import input_audio_tokens
+
+        return input_audio_tokens(attachment.seconds, vendor)
     return GEMINI_AUDIO_TOKENS if vendor == "gemini" else OPENAI_AUDIO_TOKENS
+
+
+def prompt_audio_tokens(exchange: Exchange, vendor: str) -> int:
+    """The prompt's audio tokens: every audio part of its messages (a usage detail)."""
+    return sum(
+        audio_tokens(attachment, vendor)
+        for message in exchange.messages
+        for attachment in message.attachments
+        if attachment.kind == "audio"
+    )
+
+
+def timed(attachment: Attachment, data: str, fmt: str | None = None) -> Attachment:
+    """`attachment` with the decoded length of its audio `data` (base64, or a data URL)."""
+    from mockserver.media.audio_input import clip_seconds
+
+    attachment.seconds = (clip_seconds(data, fmt) or 0.0) if data else 0.0
+    return attachment

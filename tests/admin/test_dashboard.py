@@ -289,6 +289,17 @@ def test_a_finished_task_lists_previews_the_server_answers() -> None:
     listed = {t["family"]: t for t in client.get("/_mock/tasks").json()["tasks"]}
     assert [p["kind"] for p in listed["video"]["previews"]] == ["video", "image"]
     assert [p["kind"] for p in listed["midjourney"]["previews"]] == ["image"]
+    seedance = client.post(
+        "/volc/v1/contents/generations/tasks",
+        json={
+            "model": "doubao-seedance-1-0-pro-250528",
+            "content": [{"type": "text", "text": "x"}],
+        },
+    ).json()
+    for _ in range(8):
+        client.get(f"/volc/v1/contents/generations/tasks/{seedance['id']}")
+    listed = {t["family"]: t for t in client.get("/_mock/tasks").json()["tasks"]}
+    assert [p["kind"] for p in listed["doubao"]["previews"]] == ["video"]
     expected = {"video": "video/mp4", "image": "image/"}
     for task in listed.values():
         assert task["status"] == "SUCCESS"

@@ -272,7 +272,9 @@ def test_gateway_keys_balances_and_spend_and_a_task_progressing(
 
     from tests.gateway.gateway_scenario import KEYS, SCENARIO
 
-    server = start_server(SCENARIO)
+    # a channel for the video model too: tasks are billed like any request (503 without one)
+    priced = "gpt-4.1: {model_price: 0.02}"
+    server = start_server(SCENARIO.replace(priced, priced + "\n    sora-2: {model_price: 0.1}"))
     with chromium(tmp_path / "chromium-profile") as browser:
         open_page(browser, server)
         for key, model in (("main", "gpt-4o-mini"), ("vip", "gpt-4o"), ("main", "gpt-4o-mini")):

@@ -63,5 +63,5 @@ def test_a_bad_latency_key_lists_the_latency_keys() -> None:
         parse_fault_header("latency.speed=3")
     assert raised.value.message.endswith(
         "Keys: latency.delay, latency.ttft, latency.tokens_per_second, latency.chunk_interval, "
-        "latency.jitter."
+        "latency.jitter, latency.recorded."
     )

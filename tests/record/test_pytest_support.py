@@ -81,7 +81,8 @@ def test_record_once_then_replay_with_the_upstream_gone(
     assert KEY not in text
     rules = yaml.safe_load(text)["rules"]
     assert [r["reply"]["content"] for r in rules] == ["real: hello", "real: second"]
-    assert all("latency" not in rule for rule in rules)  # a replayed suite does not wait
+    # Timing kept, but marked recorded: a replayed suite does not wait unless latency is on.
+    assert all(rule["latency"]["recorded"] is True for rule in rules)
 
     real.stop()
     project.runpytest("--mockserver-record-mode=replay").assert_outcomes(passed=1)

@@ -255,8 +255,8 @@ def test_file_reads_as_a_person_would_write_it(recorded: tuple[Path, dict[str, A
     assert second["match"]["turn"] == 1
     assert second["match"]["tool_result"] == {"name": "get_weather"}
     assert "{% raw %}" in second["reply"]["content"]  # recorded braces are not a template
-    assert set(second["latency"]) == {"ttft", "chunk_interval"}  # streamed
-    assert set(first["latency"]) == {"delay"}  # not streamed
+    assert set(second["latency"]) == {"recorded", "ttft", "chunk_interval"}  # streamed
+    assert set(first["latency"]) == {"recorded", "delay"}  # not streamed
     paced = [r for r in document["rules"] if "paced" in r["match"].get("last_user", {})["equals"]]
     assert paced and all(r["latency"]["ttft"] >= 0.05 for r in paced if "ttft" in r["latency"])
     assert len(document["embeddings"]["pinned"]["alpha"]) == 1536
@@ -315,3 +315,54 @@ async def test_async_clients_record_and_replay(tmp_path: Path, start_server: Sta
     assert recorded[0] == "A paced answer of several words for the stream timing."
     with ServerThread(recording_app(path, RecordMode.REPLAY, None)) as replay:
         assert await async_session(replay.url) == recorded
+
+
+@pytest.mark.parametrize(
+    ("server_latency", "scenario_latency", "paced"),
+    [
+        (None, None, False),  # the default: a replay answers at once
+        ("recorded", None, True),
+        ("realistic", None, True),  # recorded timing over the realistic profile
+        (None, "recorded", True),  # the scenario turns it on
+        ("none", "recorded", False),  # the server's word wins
+    ],
+)
+def test_recorded_timing_is_replayed_only_when_latency_is_on(
+    recorded: tuple[Path, dict[str, Any]],
+    tmp_path: Path,
+    server_latency: str | None,
+    scenario_latency: str | None,
+    paced: bool,
+) -> None:
+    from mockserver.http.app import create_app
+    from mockserver.scenario import load_paths
+    from mockserver.server_state import MockState
+    from mockserver.settings import Settings
+
+    document = yaml.safe_load(recorded[0].read_text(encoding="utf-8"))
+    rule = next(
+        r
+        for r in document["rules"]
+        if r["match"].get("last_user", {}).get("equals") == "A paced story, please."
+    )
+    written = rule["latency"]
+    assert written["recorded"] is True and written["ttft"] >= 0.05
+    if scenario_latency is not None:
+        document["latency"] = scenario_latency
+    path = tmp_path / "replay.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    state = MockState(
+        Settings(scenario_paths=[str(path)], latency=server_latency), load_paths([path])
+    )
+    with ServerThread(create_app(state=state)) as server:
+        client = openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=0)
+        with client.responses.stream(model="gpt-4.1", input="A paced story, please.") as stream:
+            text = stream.get_final_response().output_text
+        client.close()
+    assert text.startswith("A paced answer")
+    entry = [e for e in state.journal.entries() if e.endpoint == "/v1/responses"][-1]
+    if paced:
+        assert entry.timeline is not None
+        assert max(entry.timeline) >= written["ttft"] * 1000  # due times, not measured ones
+    else:
+        assert entry.timeline is None  # unpaced: every frame at once

@@ -124,8 +124,8 @@ def test_unknown_key_with_did_you_mean() -> None:
 def test_unknown_top_level_key() -> None:
     assert issues_of("version: 1\nrulez: []\n") == [
         "x.yaml:2:1: unknown key 'rulez' at the top level; did you mean 'rules'? "
-        "(valid keys: version, seed, clock, strict, catalog, validation, models, rules, chaos, "
-        "rate_limits, embeddings, moderation, gateway)"
+        "(valid keys: version, seed, clock, strict, catalog, validation, latency, models, rules, "
+        "chaos, rate_limits, embeddings, moderation, gateway)"
     ]
 
 
@@ -295,8 +295,8 @@ def test_empty_file() -> None:
 def test_top_level_list() -> None:
     assert issues_of("- name: a\n") == [
         "x.yaml:1:1: expected a mapping of scenario keys (version, seed, clock, strict, catalog, "
-        "validation, models, rules, chaos, rate_limits, embeddings, moderation, gateway) at the "
-        "top level; got a list"
+        "validation, latency, models, rules, chaos, rate_limits, embeddings, moderation, gateway) "
+        "at the top level; got a list"
     ]
 
 

@@ -295,3 +295,51 @@ def test_sqlite_refuses_a_state_file_of_another_schema(tmp_path: Path) -> None:
         connection.execute("PRAGMA user_version = 99")
     with pytest.raises(ValueError, match="schema version 99; this mockserver reads version 1"):
         SqliteStore(path)
+
+
+# --- Notices ----------------------------------------------------------------------------------
+
+
+def test_a_notice_moves_once_its_transaction_has_committed(store: Store) -> None:
+    before = store.notices("scenarios")
+    other = store.notices("tasks")
+    with store.transaction():
+        store.notify("scenarios")
+        if store.shared:  # other processes must not look before the change is there to read
+            assert store.notices("scenarios") == before
+    assert store.notices("scenarios") != before
+    assert store.notices("tasks") == other
+    moved = store.notices("scenarios")
+    store.notify("scenarios")  # outside a transaction: at once
+    assert store.notices("scenarios") != moved
+
+
+def test_a_rolled_back_notice_never_moves(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.sqlite")
+    before = store.notices("scenarios")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.notify("scenarios")
+        raise RuntimeError("undone")
+    assert store.notices("scenarios") == before
+
+
+def _notify_in_another_process(path: str, times: int) -> None:
+    store = SqliteStore(path)
+    for _ in range(times):
+        store.notify("scenarios")
+
+
+def test_sqlite_notices_reach_every_store_on_the_file_and_none_is_lost(tmp_path: Path) -> None:
+    path = str(tmp_path / "state.sqlite")
+    watcher = SqliteStore(path)
+    assert watcher.notices("scenarios") == 0
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_notify_in_another_process, args=(path, 200)) for _ in range(2)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    assert watcher.notices("scenarios") == 400  # read from the shared map, no query

@@ -1,1 +1,2 @@
-"""Alibaba DashScope (Bailian) wire formats."""
+"""Alibaba Cloud Model Studio (DashScope) wire formats, bare and under the gateway's
+`/alibailian` prefix."""

@@ -1,1 +1,2 @@
-"""Doubao (Volcengine Ark) wire formats."""
+"""ByteDance Volcengine Ark (Doubao) wire formats, under the gateway's `/volc` prefix and
+Ark's own `/api/v3`."""

@@ -198,6 +198,8 @@ def _attachment(blob: Mapping[str, Any]) -> Attachment:
     attachment = Attachment(kind, mime_type=mime, size=size)
     if kind == "image" and isinstance(data, str):
         media_tokens.sized(attachment, media_tokens.base64_image_size(data))
+    elif kind == "audio" and isinstance(data, str):
+        media_tokens.timed(attachment, data)
     return attachment
 
 

@@ -29,6 +29,7 @@ from mockserver.protocols.dialect import Dialect, Inbound, per_reply
 from mockserver.protocols.openai import chat_outputs, prompt_caching, web_search
 from mockserver.protocols.openai import chat_request as req
 from mockserver.protocols.openai import validation as v
+from mockserver.tokens import media_tokens
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
@@ -355,7 +356,10 @@ def usage_body(reply: Reply, exchange: Exchange | None = None) -> dict[str, Any]
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "total_tokens": usage.total_tokens,
-        "prompt_tokens_details": {"cached_tokens": usage.cached_tokens, "audio_tokens": 0},
+        "prompt_tokens_details": {
+            "cached_tokens": usage.cached_tokens,
+            "audio_tokens": media_tokens.prompt_audio_tokens(exchange, "openai") if exchange else 0,
+        },
         "completion_tokens_details": {
             "reasoning_tokens": usage.reasoning_tokens,
             "audio_tokens": 0,

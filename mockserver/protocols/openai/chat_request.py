@@ -174,7 +174,8 @@ def _content(content: Any, where: str) -> tuple[str, list[Attachment]]:
             audio = part.get("input_audio") or part.get("audio") or {}
             fmt = audio.get("format") if isinstance(audio, dict) else None
             data = audio.get("data", "") if isinstance(audio, dict) else ""
-            attachments.append(Attachment("audio", f"audio/{fmt}" if fmt else None, size=len(data)))
+            clip = Attachment("audio", f"audio/{fmt}" if fmt else None, size=len(data))
+            attachments.append(media_tokens.timed(clip, str(data), fmt))
         else:
             file = part.get("file") or {}
             data = file.get("file_data", "") if isinstance(file, dict) else ""

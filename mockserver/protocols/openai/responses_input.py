@@ -200,7 +200,8 @@ def content_text(
             audio = part.get("input_audio")
             audio = audio if isinstance(audio, dict) else {}
             fmt, data = audio.get("format"), str(audio.get("data") or "")
-            attachments.append(Attachment("audio", f"audio/{fmt}" if fmt else None, size=len(data)))
+            clip = Attachment("audio", f"audio/{fmt}" if fmt else None, size=len(data))
+            attachments.append(media_tokens.timed(clip, data, fmt))
         elif kind == "input_file":
             file_data = part.get("file_data")
             file_data = file_data if isinstance(file_data, str) else ""
