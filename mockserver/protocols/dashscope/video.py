@@ -138,11 +138,3 @@ def render_task(task: Task, video_url: str, poll_key: str) -> dict[str, Any]:
         output["message"] = task.reason
     answer["output"] = output
     return answer
-
-
-def unknown(task_id: str, poll_key: str) -> dict[str, Any]:
-    """What DashScope answers for an id it does not know: status UNKNOWN (200)."""
-    return {
-        "request_id": uuid_of(poll_key, "dashscope-request"),
-        "output": {"task_id": task_id, "task_status": "UNKNOWN"},
-    }
