@@ -13,7 +13,7 @@ from starlette.responses import Response
 from mockserver.http.responses import RawResponse
 from mockserver.http.task_endpoints import Answer, origin
 from mockserver.journal.journal import Entry
-from mockserver.tasks import artifacts, submission
+from mockserver.tasks import artifacts, billing, submission
 from mockserver.tasks.task import Task
 
 if TYPE_CHECKING:
@@ -35,7 +35,8 @@ def submit(
     action: str = "generate",
 ) -> Task:
     """A video task for a parsed submission (`model`, `prompt`, `seconds`, `width`, `height`,
-    and `callback_url` if the request names one), stored. A scripted fault is raised here."""
+    and `callback_url` if the request names one), stored, and in gateway mode charged. A
+    scripted fault, or the gateway's refusal, is raised here."""
     entry.model = parsed["model"]
     decision = submission.decide(
         state, family, request.url.path, parsed["model"], parsed["prompt"],
@@ -52,7 +53,10 @@ def submit(
         params=parsed | {"origin": origin(request)},
         callback_url=parsed.get("callback_url") or None,
     )
-    return state.tasks.add(task)
+    # Charged at submission in gateway mode, refunded on FAILURE (`tasks.billing`); these
+    # vendor-shaped relays send none of new-api's own task headers.
+    task, _ = billing.submit(state, request, task, entry)
+    return task
 
 
 def file_url(prefix: str, task: Task) -> str:

@@ -39,6 +39,7 @@ gateway:
     sora-2: {{model_price: 0.1}}
     mj_imagine: {{model_price: 0.05}}
     suno_music: {{model_price: 0.2}}
+    doubao-seedance-1-0-pro-250528: {{model_price: 0.05}}
   tokens:
     - {{name: main, key: {MAIN}, remain_quota: 1000000}}
     - {{name: tight, key: {TIGHT}, remain_quota: 300000}}
@@ -145,6 +146,37 @@ def test_a_failed_task_is_refunded_once(server: ServerThread) -> None:
     assert user_quota(server) == before
     refunds = [log for log in logs(server) if log["type"] == 4]
     assert len(refunds) == 1 and video_id in refunds[0]["content"]
+
+
+def test_a_vendor_shaped_family_is_charged_and_refunded_the_same_way(
+    server: ServerThread,
+) -> None:
+    tasks = f"{server.url}/volc/v1/contents/generations/tasks"
+
+    def seedance(text: str) -> str:
+        body = {
+            "model": "doubao-seedance-1-0-pro-250528",
+            "content": [{"type": "text", "text": text + " --dur 5"}],
+        }
+        made = http.post(tasks, json=body, headers=bearer(MAIN))
+        assert made.status_code == 200, made.text
+        task_id: str = made.json()["id"]
+        return task_id
+
+    kept = seedance("a quiet harbour")
+    assert used(server, MAIN) == price(0.05, seconds=5)
+    doomed = seedance("a doomed harbour")
+    assert used(server, MAIN) == 2 * price(0.05, seconds=5)
+    states = {
+        task_id: [
+            http.get(f"{tasks}/{task_id}", headers=bearer(MAIN)).json()["status"] for _ in range(5)
+        ][-1]
+        for task_id in (kept, doomed)
+    }
+    assert states == {kept: "succeeded", doomed: "failed"}
+    assert used(server, MAIN) == price(0.05, seconds=5)  # the failed one given back
+    unpaid = http.post(tasks, json={"model": "doubao-seedance-1-0-pro-250528"}, headers={})
+    assert unpaid.status_code == 401  # the key first, as on every relay route
 
 
 def test_a_timeout_on_the_task_clock_is_refunded_without_a_poll(server: ServerThread) -> None:
