@@ -13,10 +13,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from mockserver.core.errors import APIError
-from mockserver.engine.media import decide_media
 from mockserver.http.images import from_disk
 from mockserver.http.journaled import Call, journaled_endpoint
-from mockserver.http.media import file_url, make_file
+from mockserver.http.media import decide_request, file_url, make_file
 from mockserver.http.responses import EventStream, json_response
 from mockserver.media.files import file_name
 from mockserver.media.links import ARK_IMAGES
@@ -74,15 +73,13 @@ def generations(state: MockState) -> Endpoint:
         if "seededit" in parsed.model:  # size "adaptive": the input image's own
             parsed.width, parsed.height = _input_size(parsed.images[0])
         count = pictures_asked(parsed)
-        decision = decide_media(
+        decision = decide_request(
             state,
-            state.dialects.chat,
+            request,
             entry,
-            endpoint=request.url.path,
             model=parsed.model,
             prompt=parsed.prompt,
             body=body,
-            headers=dict(request.headers),
             outputs=count,
             content_policy=ark.content_policy_error(),
         )

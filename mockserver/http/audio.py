@@ -11,10 +11,9 @@ import anyio.to_thread
 from starlette.types import ASGIApp
 
 from mockserver.core import ids
-from mockserver.engine.media import decide_media
 from mockserver.engine.pipeline import parse_json
 from mockserver.http.journaled import Call, journaled_endpoint
-from mockserver.http.media import describe_upload, make_file
+from mockserver.http.media import decide_request, describe_upload, make_file
 from mockserver.http.responses import EventStream, RawResponse, json_response
 from mockserver.media.files import file_name
 from mockserver.media.multipart import read_form
@@ -44,15 +43,13 @@ def speech(state: MockState) -> Endpoint:
         body = parse_json(await call.body(), d)
         entry.body = body
         parsed = speech_protocol.parse_speech(body)
-        decision = decide_media(
+        decision = decide_request(
             state,
-            d,
+            request,
             entry,
-            endpoint=request.url.path,
             model=parsed.model,
             prompt=parsed.input,
             body=body,
-            headers=dict(request.headers),
         )
         on_disk = decision.file()
         recipe: Recipe
@@ -123,15 +120,13 @@ def transcriptions(state: MockState, *, translate: bool) -> Endpoint:
             duration = await anyio.to_thread.run_sync(duration_of, upload.data)
         except ValueError as error:
             raise transcription_protocol.unreadable_file(upload.filename, str(error)) from None
-        decision = decide_media(
+        decision = decide_request(
             state,
-            d,
+            request,
             entry,
-            endpoint=request.url.path,
             model=parsed.model,
             prompt=parsed.prompt,
             body=body,
-            headers=dict(request.headers),
         )
         text = decision.text()
         if text is None:

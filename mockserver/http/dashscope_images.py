@@ -17,11 +17,10 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from mockserver.core.errors import APIError
-from mockserver.engine.media import decide_media
 from mockserver.http import dashscope_endpoints
 from mockserver.http.images import from_disk
 from mockserver.http.journaled import Call, journaled_endpoint
-from mockserver.http.media import file_url, make_file
+from mockserver.http.media import decide_request, file_url, make_file
 from mockserver.http.responses import json_response
 from mockserver.media.files import file_name
 from mockserver.media.links import DASHSCOPE_IMAGES
@@ -90,15 +89,13 @@ def multimodal_generation(state: MockState) -> Endpoint:
         assert request is not None
         body = await _json(call)
         parsed = dashscope.parse_multimodal(body)
-        decision = decide_media(
+        decision = decide_request(
             state,
-            state.dialects.chat,
+            request,
             entry,
-            endpoint=request.url.path,
             model=parsed.model,
             prompt=parsed.prompt,
             body=body,
-            headers=dict(request.headers),
             outputs=parsed.n,
             content_policy=dashscope.content_policy_error(),
         )

@@ -9,11 +9,10 @@ from starlette.types import ASGIApp
 
 from mockserver.core import ids
 from mockserver.core.errors import invalid_request
-from mockserver.engine.media import decide_media
 from mockserver.engine.pipeline import parse_json
 from mockserver.http.images import from_disk
 from mockserver.http.journaled import Call, journaled_endpoint
-from mockserver.http.media import describe_upload, file_url, make_file
+from mockserver.http.media import decide_request, describe_upload, file_url, make_file
 from mockserver.http.responses import json_response
 from mockserver.media.files import file_name
 from mockserver.media.links import IDEOGRAM_IMAGES
@@ -74,16 +73,15 @@ async def _handle(call: Call, *, legacy: bool) -> ASGIApp:
     else:
         parsed = protocol.parse_v3(action, form.fields, size)
     model = f"ideogram-{'legacy' if legacy else 'v3'}-{action}"
-    decision = decide_media(
+    decision = decide_request(
         state,
-        d,
+        request,
         entry,
-        endpoint=request.url.path,
         model=model,
         prompt=parsed.prompt,
         body=body if isinstance(body, dict) else {},
-        headers=dict(request.headers),
         outputs=parsed.num_images,
+        dialect=d,
     )
     entry.status = 200
     if action == "describe":

@@ -20,9 +20,14 @@ from mockserver.media.links import LinkStyle
 from mockserver.media.recipes import Recipe
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from mockserver.engine.media import MediaDecision
     from mockserver.http.endpoints import Endpoint
     from mockserver.http.journaled import Call
+    from mockserver.journal.journal import Entry
     from mockserver.media.multipart import Upload
+    from mockserver.protocols.dialect import Dialect
     from mockserver.server_state import MockState
 
 
@@ -48,6 +53,36 @@ def file_url(
     state, style, content_type = signed
     query = links.signed_query(style, state.engine.seed, name, content_type, scenario_now(state))
     return f"{url}?{query}"
+
+
+def decide_request(
+    state: MockState,
+    request: Request,
+    entry: Entry,
+    *,
+    model: str,
+    prompt: str,
+    body: Mapping[str, Any],
+    outputs: int = 1,
+    content_policy: APIError | None = None,
+    dialect: Dialect | None = None,
+) -> MediaDecision:
+    """`decide_media` for a media endpoint's request (its path and headers); errors in
+    `dialect`'s words, OpenAI's (the chat dialect's) unless the route has its own."""
+    from mockserver.engine.media import decide_media
+
+    return decide_media(
+        state,
+        dialect or state.dialects.chat,
+        entry,
+        endpoint=request.url.path,
+        model=model,
+        prompt=prompt,
+        body=body,
+        headers=dict(request.headers),
+        outputs=outputs,
+        content_policy=content_policy,
+    )
 
 
 def scenario_now(state: MockState) -> int:
