@@ -83,7 +83,7 @@ def speech(state: MockState) -> Endpoint:
             return EventStream(frames, headers=headers)
         return RawResponse(media.data, 200, headers, media_type=content_type.encode("latin-1"))
 
-    return journaled_endpoint(state, "openai.audio.speech", endpoint, d)
+    return journaled_endpoint(state, "openai.audio.speech", endpoint, d, relay=True)
 
 
 def _seconds_of(data: bytes, fmt: str) -> float:
@@ -162,4 +162,4 @@ def transcriptions(state: MockState, *, translate: bool) -> Endpoint:
         return RawResponse(answer, 200, headers, media_type=content_type.encode("latin-1"))
 
     name = "openai.audio." + ("translations" if translate else "transcriptions")
-    return journaled_endpoint(state, name, endpoint, d)
+    return journaled_endpoint(state, name, endpoint, d, relay=True)

@@ -30,14 +30,14 @@ def v3(state: MockState) -> Endpoint:
     async def endpoint(call: Call) -> ASGIApp:
         return await _handle(call, legacy=False)
 
-    return journaled_endpoint(state, "ideogram", endpoint, state.dialects.rerank)
+    return journaled_endpoint(state, "ideogram", endpoint, state.dialects.rerank, relay=True)
 
 
 def legacy(state: MockState) -> Endpoint:
     async def endpoint(call: Call) -> ASGIApp:
         return await _handle(call, legacy=True)
 
-    return journaled_endpoint(state, "ideogram", endpoint, state.dialects.rerank)
+    return journaled_endpoint(state, "ideogram", endpoint, state.dialects.rerank, relay=True)
 
 
 async def _handle(call: Call, *, legacy: bool) -> ASGIApp:

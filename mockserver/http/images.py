@@ -49,7 +49,7 @@ def generations(state: MockState) -> Endpoint:
         call.entry.body = prepared.body
         return await answer(state, request, call.entry, prepared, source="")
 
-    return journaled_endpoint(state, DIALECT, endpoint, state.dialects.chat)
+    return journaled_endpoint(state, DIALECT, endpoint, state.dialects.chat, relay=True)
 
 
 def edits(state: MockState) -> Endpoint:
@@ -71,7 +71,7 @@ def edits(state: MockState) -> Endpoint:
         prepared = _prepare(request, parsed, body)
         return await answer(state, request, call.entry, prepared, source=source)
 
-    return journaled_endpoint(state, DIALECT, endpoint, state.dialects.chat)
+    return journaled_endpoint(state, DIALECT, endpoint, state.dialects.chat, relay=True)
 
 
 def _input_image(data: bytes, filename: str, field: str) -> InputImage:

@@ -434,6 +434,25 @@ def test_token_counts_and_model_details_need_a_key(server: ServerThread) -> None
     assert_middleware_error(detail, 401, "Invalid token", "")
 
 
+def test_image_and_audio_routes_need_a_key(server: ServerThread) -> None:
+    """The media relay routes sit behind `TokenAuth` too: the gateway's 401 for a bad key."""
+    nobody = openai.OpenAI(base_url=f"{server.url}/v1", api_key="sk-nope", max_retries=0)
+    with pytest.raises(openai.AuthenticationError) as image:
+        nobody.images.generate(model="dall-e-3", prompt="an owl")
+    assert_middleware_error(image.value.response, 401, "Invalid token", "")
+    with pytest.raises(openai.AuthenticationError) as speech:
+        nobody.audio.speech.create(model="tts-1", voice="alloy", input="hello")
+    assert_middleware_error(speech.value.response, 401, "Invalid token", "")
+    ideogram = http.post(
+        f"{server.url}/ideogram/generate",
+        json={"image_request": {"prompt": "an owl"}},
+        headers={"Authorization": f"Bearer {KEYS['off']}"},
+    )
+    assert_middleware_error(ideogram, 401, "Invalid token", "")
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=KEYS["main"], max_retries=0)
+    assert client.images.generate(model="dall-e-3", prompt="an owl").data
+
+
 def test_cors_as_new_api_answers_it(server: ServerThread) -> None:
     preflight = http.options(
         f"{server.url}/v1/chat/completions",
