@@ -122,3 +122,38 @@ def test_gpt_4o_image_models_link_to_a_served_png(
     streamed = ask_streamed(client, model)
     assert streamed == content
     assert httpx.get(LINK_IMAGE.findall(streamed)[0]).content == response.content
+
+
+def test_modalities_is_not_needed_and_changes_nothing(client: openai.OpenAI) -> None:
+    # new-api asks Gemini for images by model name; it doesn't read `modalities`.
+    plain = ask(client, "gemini-2.5-flash-image")
+    assert ask(client, "gemini-2.5-flash-image", modalities=["image", "text"]) == plain
+
+
+@pytest.mark.parametrize(
+    ("google", "wrong", "right"),
+    [
+        ({"imageConfig": {"aspectRatio": "16:9"}}, "imageConfig", "image_config"),
+        (
+            {"image_config": {"aspectRatio": "16:9"}},
+            "image_config.aspectRatio",
+            "image_config.aspect_ratio",
+        ),
+        (
+            {"image_config": {"imageSize": "2K"}},
+            "image_config.imageSize",
+            "image_config.image_size",
+        ),
+    ],
+)
+def test_gemini_camel_case_image_config_is_refused_as_new_api_does(
+    client: openai.OpenAI, google: dict[str, Any], wrong: str, right: str
+) -> None:
+    with pytest.raises(openai.InternalServerError) as refused:
+        ask(client, "gemini-2.5-flash-image", extra_body={"extra_body": {"google": google}})
+    error = refused.value.body
+    assert isinstance(error, dict)
+    assert error["message"] == (
+        f"extra_body.google.{wrong} is not supported, use extra_body.google.{right} instead"
+    )
+    assert error["code"] == "convert_request_failed"

@@ -136,6 +136,8 @@ class ChatDialect(Dialect):
         logprobs; its other models refuse `reasoning_effort`; only search models take
         `web_search_options` (errors worded as the API sends them)."""
         if vendor_of(exchange.model) != "openai":
+            if chat_images.image_kind(exchange.model) == "inline":
+                chat_images.check_image_config(exchange.body)
             return
         body = exchange.body
         if info.reasoning:

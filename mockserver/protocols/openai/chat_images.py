@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.core import ids
+from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
 from mockserver.media.files import ROUTE_PREFIX, file_name
 from mockserver.media.recipes import ImageRecipe
@@ -51,6 +52,32 @@ def _image_config(body: Mapping[str, Any]) -> Mapping[str, Any]:
         google = body["extra_body"].get("google")
     config = google.get("image_config") if isinstance(google, dict) else None
     return config if isinstance(config, dict) else {}
+
+
+def check_image_config(body: Mapping[str, Any]) -> None:
+    """new-api refuses Gemini's own camelCase names in `extra_body.google` (it wants
+    `image_config`, `aspect_ratio`, `image_size`): a 500 `convert_request_failed`."""
+    google = body.get("google")
+    if google is None and isinstance(body.get("extra_body"), dict):
+        google = body["extra_body"].get("google")
+    if not isinstance(google, dict):
+        return
+    wrong = None
+    if "imageConfig" in google:
+        wrong = ("imageConfig", "image_config")
+    config = google.get("image_config")
+    if isinstance(config, dict):
+        for camel, snake in (("aspectRatio", "aspect_ratio"), ("imageSize", "image_size")):
+            if wrong is None and camel in config:
+                wrong = (f"image_config.{camel}", f"image_config.{snake}")
+    if wrong is not None:
+        raise APIError(
+            500,
+            f"extra_body.google.{wrong[0]} is not supported, "
+            f"use extra_body.google.{wrong[1]} instead",
+            type="new_api_error",
+            code="convert_request_failed",
+        )
 
 
 def gemini_size(exchange: Exchange) -> tuple[int, int]:
