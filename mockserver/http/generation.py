@@ -62,6 +62,10 @@ async def _generation(call: Call) -> ASGIApp:
         if dialect.memoizable(exchange):
             memo.put(key, prepared)
     exchange = prepared.exchange
+    if "chat_image_files" in exchange.derived:  # a chat answer links to pictures served here
+        from mockserver.protocols.openai.chat_images import register_files
+
+        register_files(state.media, exchange)
     if call.caller is not None:
         call.admit(
             exchange.model,

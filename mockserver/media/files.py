@@ -65,6 +65,11 @@ class MediaStore:
             self._keep(media)
         return media
 
+    def remember(self, name: str, content_type: str, recipe: Recipe) -> None:
+        """Make `name` servable without drawing it now (a link named before it is fetched)."""
+        if self.file_if_cached(name) is None:
+            self._recipes.set(name, Shared(content_type, recipe))
+
     def file_if_cached(self, name: str) -> MediaFile | None:
         with self._lock:
             cached = self._files.get(name)

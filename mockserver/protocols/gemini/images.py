@@ -72,7 +72,7 @@ def image_part(exchange: Exchange, index: int) -> dict[str, Any]:
     edit = bool(exchange.messages) and any(
         a.kind == "image" for a in exchange.messages[-1].attachments
     )
-    data = _picture(exchange.model, exchange.last_user, width, height, index, edit)
+    data = picture(exchange.model, exchange.last_user, width, height, index, edit)
     return {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(data).decode()}}
 
 
@@ -107,7 +107,7 @@ def image_chunks(chunks: list[dict[str, Any]], exchange: Exchange) -> list[dict[
 
 
 @functools.lru_cache(maxsize=16)  # bounded: a request repeated soon is drawn once
-def _picture(model: str, prompt: str, width: int, height: int, index: int, edit: bool) -> bytes:
+def picture(model: str, prompt: str, width: int, height: int, index: int, edit: bool) -> bytes:
     from mockserver.media.images import draw
     from mockserver.media.recipes import ImageRecipe
 

@@ -26,7 +26,7 @@ from mockserver.core.exchange import Exchange, ToolCall
 from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
-from mockserver.protocols.openai import chat_outputs, prompt_caching, web_search
+from mockserver.protocols.openai import chat_images, chat_outputs, prompt_caching, web_search
 from mockserver.protocols.openai import chat_request as req
 from mockserver.protocols.openai import validation as v
 from mockserver.tokens import media_tokens
@@ -103,7 +103,7 @@ class ChatDialect(Dialect):
         v.typed(body, "logprobs", "boolean")
         top_logprobs = v.typed(body, "top_logprobs", "integer")
         v.in_range(top_logprobs, "top_logprobs", minimum=0, maximum=20, integer=True)
-        return Exchange(
+        exchange = Exchange(
             dialect=self.name,
             endpoint=inbound.path,
             model=model,
@@ -122,6 +122,9 @@ class ChatDialect(Dialect):
             reasoning_budget=budget if budget is not None and budget > 0 else None,
             seed=body.get("seed"),
         )
+        if chat_images.image_kind(model) == "link":
+            chat_images.note_files(exchange)
+        return exchange
 
     def cache_request(self, exchange: Exchange, tokenizer: Tokenizer) -> CacheRequest | None:
         return prompt_caching.cache_request(
@@ -133,6 +136,8 @@ class ChatDialect(Dialect):
         logprobs; its other models refuse `reasoning_effort`; only search models take
         `web_search_options` (errors worded as the API sends them)."""
         if vendor_of(exchange.model) != "openai":
+            if chat_images.image_kind(exchange.model) == "inline":
+                chat_images.check_image_config(exchange.body)
             return
         body = exchange.body
         if info.reasoning:
@@ -301,6 +306,9 @@ def _chunk_rests(reply: Reply, include_usage: bool, exchange: Exchange) -> list[
 
         if chat_audio.wants_audio(exchange):
             chat_audio.speak_deltas(deltas, usage, reply, exchange)
+    pictures = chat_images.image_kind(exchange.model)
+    if pictures is not None:
+        chat_images.add_to_deltas(deltas, exchange, pictures)
     rests = [orjson.dumps(choice_delta) + b"]" + tail for choice_delta in interleave(deltas)]
     if include_usage:
         rests.append(b'],"usage":' + orjson.dumps(usage) + b"}\n\n")
@@ -333,6 +341,9 @@ def _completion_rest(reply: Reply, exchange: Exchange) -> dict[str, Any]:
 
         if chat_audio.wants_audio(exchange):
             chat_audio.add_audio(rest, reply, exchange)
+    pictures = chat_images.image_kind(exchange.model)
+    if pictures is not None:
+        chat_images.add_to_message(rest, exchange, pictures)
     return rest
 
 
