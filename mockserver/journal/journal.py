@@ -30,7 +30,7 @@ redact = mask  # the name this module gave it first
 _pending: ContextVar[list[Entry] | None] = ContextVar("mockserver_journal_pending", default=None)
 WORKER = os.getpid()  # journaled with each entry: which worker process answered
 TIMELINE_POINTS = 500  # stream events whose due times an entry keeps
-RESPONSE_BYTES = 64 * 1024  # of a response body an entry shows and keeps
+RESPONSE_BYTES = 8 * 1024  # of a response body an entry shows and keeps (x journal size)
 
 
 def _forked() -> None:
