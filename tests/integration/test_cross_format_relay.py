@@ -208,3 +208,23 @@ def test_claude_on_chat_is_billed_with_claudes_ratios(
     quotas = [log["quota"] for log in logs.json()["data"]]
     assert quotas == [expected_quota(prompt, completion, "1.5", "5")]
     assert quotas != [expected_quota(prompt, completion, "0.075", "4")]
+
+
+# --- Usage as the upstream vendor counts it ----------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["claude-sonnet-4-5", "gpt-4o"])
+def test_prompt_is_counted_as_the_models_own_api_counts_it(
+    mockserver: MockServer, model: str
+) -> None:
+    """new-api passes the upstream's usage on: a Claude model on chat reports Claude's
+    `input_tokens`, an OpenAI model on Messages OpenAI's `prompt_tokens`."""
+    system = "You are terse."
+    chat = mockserver.openai_client().chat.completions.create(
+        model=model, messages=[{"role": "system", "content": system}, *ASK]
+    )
+    message = mockserver.anthropic_client().messages.create(
+        model=model, max_tokens=256, system=system, messages=ASK
+    )
+    assert chat.usage is not None
+    assert chat.usage.prompt_tokens == message.usage.input_tokens

@@ -190,6 +190,13 @@ class AnthropicDialect(Dialect):
         return APIError(400, message, type="invalid_request_error")
 
     def prompt_tokens(self, exchange: Exchange, tokenizer: Tokenizer) -> int:
+        """An OpenAI model relayed by the gateway reports OpenAI's `prompt_tokens` as
+        `input_tokens`: its prompt is counted with OpenAI's chat framing (text and images;
+        documents keep Anthropic's counting)."""
+        if vendor_of(exchange.model) == "openai" and all(
+            a.kind == "image" for m in exchange.messages for a in m.attachments
+        ):
+            return super().prompt_tokens(exchange, tokenizer)
         return prompt_tokens(exchange, tokenizer)
 
     def error_headers(self, error: APIError) -> dict[str, str]:

@@ -128,6 +128,16 @@ class ChatDialect(Dialect):
             exchange, tokenizer, v.bearer_key(exchange.headers) or ""
         )
 
+    def prompt_tokens(self, exchange: Exchange, tokenizer: Tokenizer) -> int:
+        """A Claude model relayed by the gateway reports Claude's own `input_tokens` as
+        `prompt_tokens` (new-api converts the upstream usage), so its prompt is counted with
+        Anthropic's framing; audio and files keep OpenAI's counting (Claude takes neither)."""
+        if vendor_of(exchange.model) == "anthropic" and _images_only(exchange):
+            from mockserver.protocols.anthropic.messages import prompt_tokens
+
+            return prompt_tokens(exchange, tokenizer)
+        return super().prompt_tokens(exchange, tokenizer)
+
     def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
         """OpenAI's reasoning models refuse `max_tokens`, a temperature other than 1 and
         logprobs; its other models refuse `reasoning_effort`; only search models take
@@ -205,6 +215,10 @@ class ChatDialect(Dialect):
 
     def reply_headers(self, reply: Reply | None, exchange: Exchange | None) -> dict[str, str]:
         return openai_headers(reply.key if reply is not None else None)
+
+
+def _images_only(exchange: Exchange) -> bool:
+    return all(a.kind == "image" for m in exchange.messages for a in m.attachments)
 
 
 class Style(NamedTuple):
