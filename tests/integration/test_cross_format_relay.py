@@ -213,12 +213,13 @@ def test_claude_on_chat_is_billed_with_claudes_ratios(
 # --- Usage as the upstream vendor counts it ----------------------------------------------------
 
 
-@pytest.mark.parametrize("model", ["claude-sonnet-4-5", "gpt-4o"])
+@pytest.mark.parametrize("model", ["claude-sonnet-4-5", "gpt-4o", "gemini-2.5-flash"])
 def test_prompt_is_counted_as_the_models_own_api_counts_it(
     mockserver: MockServer, model: str
 ) -> None:
     """new-api passes the upstream's usage on: a Claude model on chat reports Claude's
-    `input_tokens`, an OpenAI model on Messages OpenAI's `prompt_tokens`."""
+    `input_tokens`, an OpenAI model on Messages OpenAI's `prompt_tokens`, a Gemini model
+    Gemini's `promptTokenCount` on both."""
     system = "You are terse."
     chat = mockserver.openai_client().chat.completions.create(
         model=model, messages=[{"role": "system", "content": system}, *ASK]
@@ -228,3 +229,11 @@ def test_prompt_is_counted_as_the_models_own_api_counts_it(
     )
     assert chat.usage is not None
     assert chat.usage.prompt_tokens == message.usage.input_tokens
+    if model.startswith("gemini"):
+        native = mockserver.genai_client().models.generate_content(
+            model=model,
+            contents=ASK[0]["content"],
+            config={"system_instruction": system},
+        )
+        assert native.usage_metadata is not None
+        assert native.usage_metadata.prompt_token_count == chat.usage.prompt_tokens

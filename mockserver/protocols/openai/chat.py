@@ -129,13 +129,18 @@ class ChatDialect(Dialect):
         )
 
     def prompt_tokens(self, exchange: Exchange, tokenizer: Tokenizer) -> int:
-        """A Claude model relayed by the gateway reports Claude's own `input_tokens` as
-        `prompt_tokens` (new-api converts the upstream usage), so its prompt is counted with
-        Anthropic's framing; audio and files keep OpenAI's counting (Claude takes neither)."""
-        if vendor_of(exchange.model) == "anthropic" and _images_only(exchange):
+        """A Claude or Gemini model relayed by the gateway reports its own API's input count
+        as `prompt_tokens` (new-api converts the upstream usage), so its prompt is counted as
+        that API counts it; audio and files keep OpenAI's counting."""
+        vendor = vendor_of(exchange.model)
+        if vendor == "anthropic" and _images_only(exchange):
             from mockserver.protocols.anthropic.messages import prompt_tokens
 
             return prompt_tokens(exchange, tokenizer)
+        if vendor == "google" and _images_only(exchange):
+            from mockserver.protocols.gemini.extras import gemini_prompt_tokens
+
+            return gemini_prompt_tokens(exchange, tokenizer)
         return super().prompt_tokens(exchange, tokenizer)
 
     def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
