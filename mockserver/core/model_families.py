@@ -137,7 +137,7 @@ def vendor_of(name: str) -> str:
 
 # new-api's model-name suffixes: "claude-sonnet-4-5-thinking" turns thinking on,
 # "gemini-2.5-flash-thinking-1024" with a budget, "gemini-2.5-flash-nothinking" off.
-_THINKING_SUFFIX = re.compile(r"-(no)?thinking(?:-\d+)?$")
+_THINKING_SUFFIX = re.compile(r"-(no)?thinking(?:-(\d+))?$")
 
 
 def thinking_suffix(name: str) -> tuple[str, bool] | None:
@@ -146,6 +146,16 @@ def thinking_suffix(name: str) -> tuple[str, bool] | None:
     if found is None or found.start() == 0:
         return None
     return name[: found.start()], found.group(1) is None
+
+
+@functools.lru_cache(maxsize=1024)  # asked for every reasoning reply; names repeat
+def thinking_suffix_budget(name: str) -> int | None:
+    """The budget a "-thinking-<budget>" suffix gives ("gemini-2.5-flash-thinking-1024" ->
+    1024), as new-api sets Gemini's `thinkingBudget` and Claude's `budget_tokens` from it."""
+    found = _THINKING_SUFFIX.search(name)
+    if found is None or found.group(1) is not None or found.group(2) is None:
+        return None
+    return int(found.group(2))
 
 
 def fine_tuned_base(name: str) -> str | None:

@@ -15,6 +15,7 @@ from mockserver.core import ids
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, ToolCall
 from mockserver.core.hosted import CODE_EXECUTION, URL_CONTEXT
+from mockserver.core.model_families import thinking_suffix_budget
 from mockserver.core.reply import Choice
 from mockserver.core.search import WEB_SEARCH
 from mockserver.engine.content.prose import default_reply_length, fake_pieces, fake_text
@@ -117,6 +118,9 @@ def reasoning_length(exchange: Exchange) -> int:
     length = REASONING_BY_EFFORT.get(exchange.reasoning_effort or "medium", 128)
     if exchange.reasoning_budget is not None:
         length = min(length, exchange.reasoning_budget)
+    suffix_budget = thinking_suffix_budget(exchange.model)  # "-thinking-<budget>"
+    if suffix_budget is not None:
+        length = min(length, suffix_budget)
     return length
 
 

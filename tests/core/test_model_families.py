@@ -133,3 +133,17 @@ def test_vendor_of() -> None:
     assert model_families.vendor_of("deepseek-reasoner") == "deepseek"
     assert model_families.vendor_of("vendor/claude-x") == "anthropic"
     assert model_families.vendor_of("mystery") == "custom"
+
+
+@pytest.mark.parametrize(
+    ("name", "budget"),
+    [
+        ("gemini-2.5-flash-thinking-1024", 1024),
+        ("claude-sonnet-4-5-thinking-2048", 2048),
+        ("claude-sonnet-4-5-thinking", None),
+        ("gemini-2.5-flash-nothinking", None),
+        ("gpt-4o", None),
+    ],
+)
+def test_the_thinking_suffix_budget(name: str, budget: int | None) -> None:
+    assert model_families.thinking_suffix_budget(name) == budget

@@ -190,6 +190,18 @@ class AnthropicDialect(Dialect):
         return APIError(400, message, type="invalid_request_error")
 
     def prompt_tokens(self, exchange: Exchange, tokenizer: Tokenizer) -> int:
+        """An OpenAI or Gemini model relayed by the gateway reports its own API's input count
+        as `input_tokens` (new-api converts the upstream usage): its prompt is counted as that
+        API counts it (text and images; documents keep Anthropic's counting)."""
+        vendor = vendor_of(exchange.model)
+        if vendor in ("openai", "google") and all(
+            a.kind == "image" for m in exchange.messages for a in m.attachments
+        ):
+            if vendor == "openai":
+                return super().prompt_tokens(exchange, tokenizer)
+            from mockserver.protocols.gemini.extras import gemini_prompt_tokens
+
+            return gemini_prompt_tokens(exchange, tokenizer)
         return prompt_tokens(exchange, tokenizer)
 
     def error_headers(self, error: APIError) -> dict[str, str]:

@@ -25,6 +25,7 @@ import orjson
 
 from mockserver.core import ids
 from mockserver.core.exchange import Exchange, ToolCall
+from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.anthropic import citations, web_search
 from mockserver.protocols.dialect import sse_frame
@@ -128,26 +129,40 @@ def _tool_input(call: ToolCall) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _wants_text_block(choice: Choice, text: str) -> bool:
+def _wants_text_block(choice: Choice, text: str, thinking: str | None) -> bool:
     # An answer with nothing else still carries one (empty) text block, as the refusal stream does.
-    return bool(text) or not (choice.reasoning or choice.tool_calls)
+    return bool(text) or not (thinking or choice.tool_calls)
+
+
+def shown_thinking(choice: Choice, exchange: Exchange) -> str | None:
+    """The reasoning shown as a thinking block. A model that isn't Claude, relayed by the
+    gateway (an OpenAI o-series model thinks unasked, its reasoning hidden upstream), shows a
+    block only when the request asks for thinking; its reasoning tokens are billed either way."""
+    if not choice.reasoning:
+        return None
+    if vendor_of(exchange.model) == "anthropic":
+        return choice.reasoning
+    thinking = exchange.body.get("thinking")
+    asked = isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive")
+    return choice.reasoning if asked else None
 
 
 def message_body(reply: Reply, exchange: Exchange) -> dict[str, Any]:
     """The non-stream `message`: thinking first, then text, then tool_use blocks."""
     choice = reply.choices[0]
     content: list[dict[str, Any]] = []
-    if choice.reasoning and choice.reasoning_redacted:
-        content.append(redacted_thinking(reply.key, choice.reasoning))
-    elif choice.reasoning:
-        signature = thinking_signature(reply.key, choice.reasoning)
-        content.append({"type": "thinking", "thinking": choice.reasoning, "signature": signature})
+    thinking = shown_thinking(choice, exchange)
+    if thinking and choice.reasoning_redacted:
+        content.append(redacted_thinking(reply.key, thinking))
+    elif thinking:
+        signature = thinking_signature(reply.key, thinking)
+        content.append({"type": "thinking", "thinking": thinking, "signature": signature})
     text, _ = _visible_text(choice)
     if choice.search is not None:
         content.append(web_search.server_tool_use(reply.key, choice.search))
         content.append(web_search.search_result(reply.key, choice.search))
         content.extend(block for block, _ in web_search.text_blocks(choice, text, [text]))
-    elif _wants_text_block(choice, text):
+    elif _wants_text_block(choice, text, thinking):
         cited = citations.document_citation(exchange.body) if text else None
         block: dict[str, Any] = {"type": "text", "text": text}
         if cited is not None:
@@ -226,14 +241,15 @@ def stream_frames(reply: Reply, exchange: Exchange) -> list[bytes]:
     }
     frames = [sse_frame({"type": "message_start", "message": start_message}, event="message_start")]
     index = 0
-    if choice.reasoning and choice.reasoning_redacted:
-        frames.extend(_block(index, redacted_thinking(reply.key, choice.reasoning), []))
+    thinking = shown_thinking(choice, exchange)
+    if thinking and choice.reasoning_redacted:
+        frames.extend(_block(index, redacted_thinking(reply.key, thinking), []))
         index += 1
-    elif choice.reasoning:
+    elif thinking:
         deltas = _deltas(index, b"thinking_delta", b"thinking", choice.reasoning_pieces)
         if not deltas:
-            deltas = _deltas(index, b"thinking_delta", b"thinking", [choice.reasoning])
-        signature = thinking_signature(reply.key, choice.reasoning)
+            deltas = _deltas(index, b"thinking_delta", b"thinking", [thinking])
+        signature = thinking_signature(reply.key, thinking)
         deltas.extend(_deltas(index, b"signature_delta", b"signature", [signature]))
         start = {"type": "thinking", "thinking": "", "signature": ""}
         frames.extend(_block(index, start, deltas))
@@ -242,7 +258,7 @@ def stream_frames(reply: Reply, exchange: Exchange) -> list[bytes]:
     if choice.search is not None:
         frames.extend(_search_frames(index, reply.key, choice, text, pieces))
         index += 2 + len(web_search.text_blocks(choice, text, pieces))
-    elif _wants_text_block(choice, text):
+    elif _wants_text_block(choice, text, thinking):
         cited = citations.document_citation(exchange.body) if text else None
         start_text: dict[str, Any] = {"type": "text", "text": ""}
         deltas = []

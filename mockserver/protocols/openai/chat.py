@@ -131,6 +131,21 @@ class ChatDialect(Dialect):
             exchange, tokenizer, v.bearer_key(exchange.headers) or ""
         )
 
+    def prompt_tokens(self, exchange: Exchange, tokenizer: Tokenizer) -> int:
+        """A Claude or Gemini model relayed by the gateway reports its own API's input count
+        as `prompt_tokens` (new-api converts the upstream usage), so its prompt is counted as
+        that API counts it; audio and files keep OpenAI's counting."""
+        vendor = vendor_of(exchange.model)
+        if vendor == "anthropic" and _images_only(exchange):
+            from mockserver.protocols.anthropic.messages import prompt_tokens
+
+            return prompt_tokens(exchange, tokenizer)
+        if vendor == "google" and _images_only(exchange):
+            from mockserver.protocols.gemini.extras import gemini_prompt_tokens
+
+            return gemini_prompt_tokens(exchange, tokenizer)
+        return super().prompt_tokens(exchange, tokenizer)
+
     def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
         """OpenAI's reasoning models refuse `max_tokens`, a temperature other than 1 and
         logprobs; its other models refuse `reasoning_effort`; only search models take
@@ -210,6 +225,10 @@ class ChatDialect(Dialect):
 
     def reply_headers(self, reply: Reply | None, exchange: Exchange | None) -> dict[str, str]:
         return openai_headers(reply.key if reply is not None else None)
+
+
+def _images_only(exchange: Exchange) -> bool:
+    return all(a.kind == "image" for m in exchange.messages for a in m.attachments)
 
 
 class Style(NamedTuple):
