@@ -107,7 +107,7 @@ class Dashboard:
     async def detail(self, request: Request) -> Response:
         _no_query(request)
         entry = self._entry(request)
-        shown = {**entry.to_dict(), **summary(entry), "timeline": entry.timeline}
+        shown = {**entry.to_dict(), **summary(entry)}
         try:
             orjson.dumps(shown, default=str)
         except orjson.JSONEncodeError as error:  # past JSON's nesting: say so, show the rest
