@@ -24,11 +24,13 @@ from mockserver.engine.prompt_cache import PromptCache
 from mockserver.journal.journal import Journal
 from mockserver.media import files as media_files
 from mockserver.media.files import MediaStore
+from mockserver.protocols.gemini import cached_contents
+from mockserver.protocols.gemini.cached_contents import CachedContents
 from mockserver.protocols.openai.response_store import ResponseStore
 from mockserver.protocols.registry import PROTOCOLS, Protocol, by_name, load_dialect
 from mockserver.scenario import ScenarioError, ScenarioSet, load_paths
 from mockserver.settings import Settings
-from mockserver.store import Store, open_store
+from mockserver.store import MemoryStore, Store, open_store
 from mockserver.tasks import repository
 
 if TYPE_CHECKING:
@@ -55,9 +57,14 @@ class Dialects:
         self,
         protocols: Iterable[Protocol] = PROTOCOLS,
         response_store: ResponseStore | None = None,
+        gemini_caches: CachedContents | None = None,
     ) -> None:
         self.protocols = by_name(protocols)
         self.response_store = response_store if response_store is not None else ResponseStore()
+        if gemini_caches is None:  # a private table, on a clock that never moves
+            table = MemoryStore().table("gemini_caches", cached_contents.CAPACITY)
+            gemini_caches = CachedContents(table, lambda: 0.0, lambda: 0)
+        self.gemini_caches = gemini_caches
         self._made: dict[str, Dialect] = {}
         self.chat = self.get("openai.chat")
 
@@ -91,8 +98,10 @@ class Dialects:
         return self.get("gateway")  # type: ignore[return-value]
 
     def reset(self) -> None:
-        """Forget the responses kept for `previous_response_id` (by any worker)."""
+        """Forget the responses kept for `previous_response_id` and Gemini's explicit caches
+        (by any worker)."""
         self.response_store.clear()
+        self.gemini_caches.clear()
 
     def for_path(self, path: str) -> Dialect:
         """The dialect whose error shape a path's errors (404, 405, 413) should take."""
@@ -121,7 +130,7 @@ class MockState:
         self.published = PublishedScenarios(self.store)
         self.counters = Counters(self.store, settings.counters_size)
         responses = self.store.table("responses", settings.responses_size)
-        self.dialects = Dialects(protocols, ResponseStore(responses))
+        self.dialects = Dialects(protocols, ResponseStore(responses), self._gemini_caches())
         self.journal = Journal(
             settings.journal_size,
             self.store.log("journal", settings.journal_size),
@@ -147,6 +156,11 @@ class MockState:
         self._install(scenarios)
         if self.published.generation():  # published before: by another worker, or a past run
             self._adopt()
+
+    def _gemini_caches(self) -> CachedContents:
+        """Gemini's explicit caches: expiring on the task clock, shown from the scenario's."""
+        table = self.store.table("gemini_caches", cached_contents.CAPACITY)
+        return CachedContents(table, lambda: self.tasks.now(), lambda: self.scenarios.clock)
 
     @functools.cached_property
     def notifier(self) -> Notifier:

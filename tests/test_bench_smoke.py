@@ -342,15 +342,15 @@ def test_each_figure_measures_its_two_sides_one_after_the_other() -> None:
         at = order.index(comparison.subject)
         assert order[at - 1] == comparison.reference
     chats = [side for side in order if side.server == "mock" and side.workload == "chat"]
-    assert [side.beside for side in chats] == [
-        "",
-        "anthropic",
-        "responses",
-        "gemini",
-        "embeddings",
-        "gateway",
-        "feed",
-        "",  # the feed figure's subject: chat with a dashboard feed open
+    assert [(side.beside, side.feed) for side in chats] == [
+        ("", False),
+        ("anthropic", False),
+        ("responses", False),
+        ("gemini", False),
+        ("embeddings", False),
+        ("gateway", False),
+        ("feed", False),
+        ("", True),  # the feed figure's subject: chat with a dashboard feed open
     ]
 
 

@@ -35,6 +35,9 @@ class Attachment(Struct):
     mime_type: str | None = None
     detail: str | None = None
     size: int = 0
+    # An image's pixel size when its bytes came with the request (0: unknown, e.g. remote).
+    width: int = 0
+    height: int = 0
 
 
 class Message(Struct):

@@ -43,21 +43,29 @@ def build_choices(
     choices: list[Choice] = []
     specs = _choice_specs(decision.reply, exchange.n)
     context = template_context(exchange, decision.variables) if decision.reply else {}
+    # A request `seed` makes the content repeat for the same request (OpenAI's best-effort
+    # determinism); ids still come from the reply key, new on every occurrence.
+    seeded = (
+        ids.digest("seed", exchange.seed, decision.retry_group)
+        if exchange.seed is not None
+        else decision.key
+    )
     for index in range(exchange.n):
         key = decision.key if index == 0 else ids.digest(decision.key, "choice", index)
+        content_key = seeded if index == 0 else ids.digest(seeded, "choice", index)
         spec = specs[index] if specs else None
         if spec is None:
-            choice = default_choice(exchange, key, tokenizer)
+            choice = default_choice(exchange, content_key, tokenizer)
         else:
             try:
-                choice = scripted_choice(spec, context, exchange, key, tokenizer)
+                choice = scripted_choice(spec, context, exchange, content_key, tokenizer)
             except TemplateRenderError as error:
                 raise template_failed(decision.rule, error) from None
         if not reasons:
             choice.reasoning = None
         elif choice.reasoning is None and spec is None:
             choice.reasoning = fake_text(
-                ids.digest(key, "reasoning"), reasoning_length(exchange), tokenizer
+                ids.digest(content_key, "reasoning"), reasoning_length(exchange), tokenizer
             )
         if WEB_SEARCH in exchange.server_tools and choice.text and not choice.tool_calls:
             from mockserver.engine.content.web_search import search_for  # offered: on demand

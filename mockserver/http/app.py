@@ -147,10 +147,35 @@ def build_routes(state: MockState, hot: dict[str, Handler]) -> list[BaseRoute]:
         Route("/v1beta/models/{model:path}", get_model, methods=["GET"]),
         Route("/v1beta/models/{model:path}", gemini, methods=["POST"]),
         Route("/v1/models/{model:path}", gemini, methods=["POST"]),
+        *gemini_caches_routes(state),
         *socket_routes(state),
         *admin.routes(state),
         *task_endpoints.routes(state),  # video, Midjourney (async tasks)
         *system_api.routes(state),  # gateway mode only (404 otherwise)
+    ]
+
+
+def gemini_caches_routes(state: MockState) -> list[BaseRoute]:
+    """Gemini's explicit caches (`mockserver.http.gemini_caches`, loaded on first use)."""
+
+    def lazy(name: str) -> Endpoint:
+        def make() -> Endpoint:
+            found = importlib.import_module("mockserver.http.gemini_caches")
+            endpoint: Endpoint = getattr(found, name)(state)
+            return endpoint
+
+        return on_first_use(make)
+
+    collection, item = lazy("collection_endpoint"), lazy("item_endpoint")
+    return [
+        route
+        for version in ("v1beta", "v1")
+        for route in (
+            Route(f"/{version}/cachedContents", collection, methods=["GET", "POST"]),
+            Route(
+                f"/{version}/cachedContents/{{cache_id}}", item, methods=["GET", "PATCH", "DELETE"]
+            ),
+        )
     ]
 
 

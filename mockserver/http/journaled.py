@@ -27,6 +27,7 @@ from mockserver.engine.pipeline import error_response, read_gateway_body
 from mockserver.gateway.errors import REQUEST_ID_HEADER
 from mockserver.http import request_log
 from mockserver.http.delivery import error_app
+from mockserver.http.responses import sent_chunks
 from mockserver.protocols.dialect import Dialect
 
 if TYPE_CHECKING:
@@ -150,9 +151,11 @@ async def run(call: Call, answer: Answer, relay: bool) -> ASGIApp:
             call.caller = call.gateway.authenticate(call.scope)
         response = await answer(call)
     except APIError as error:
-        return call.failed(error)
-    if call.entry.status is None and isinstance(response, Response):
-        call.entry.status = response.status_code
+        response = call.failed(error)
+    else:
+        if call.entry.status is None and isinstance(response, Response):
+            call.entry.status = response.status_code
+    call.entry.response = sent_chunks(response)
     return response
 
 

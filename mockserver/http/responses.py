@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.http.connection import Connection
 from mockserver.http.pacer import PacedStream, pacer_for
-from mockserver.journal.journal import TIMELINE_POINTS
+from mockserver.journal.journal import RESPONSE_BYTES, TIMELINE_POINTS
 
 if TYPE_CHECKING:
     from mockserver.journal.journal import Entry
@@ -152,6 +152,7 @@ class EventStream:
             self.entry.timeline = [
                 round((self.delay + offset) * 1000, 1) for offset in offsets[:TIMELINE_POINTS]
             ]
+            self.entry.sent_at = []
         loop = asyncio.get_running_loop()
         start = loop.time() + remaining(self.delay, self.arrived)  # of the response, loop time
         if start > loop.time() and not await connection.sleep(start - loop.time()):
@@ -160,7 +161,7 @@ class EventStream:
         await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
         if self.schedule is None:
             await send(_more(b"".join(self.frames)))
-            self._count(len(self.frames))
+            self._count_measured(len(self.frames))
         elif not await self._pace(connection, send, start):
             await self._stop(connection)
             return
@@ -185,7 +186,7 @@ class EventStream:
             [start + offset for offset in self.schedule],
             send,
             finished,
-            sent=self._count,
+            sent=self._count_measured,
             should_stop=connection.gone,
         )
         pacer = pacer_for(loop)
@@ -209,6 +210,16 @@ class EventStream:
         self.sent += frames
         if self.entry is not None:
             self.entry.events_sent = self.sent
+
+    def _count_measured(self, frames: int) -> None:
+        """`_count`, and when each of the frames left (the slow path's journal timeline)."""
+        self._count(frames)
+        entry = self.entry
+        if entry is not None and entry.sent_at is not None:
+            room = TIMELINE_POINTS - len(entry.sent_at)
+            if room > 0:
+                since = round((time.monotonic() - entry.at) * 1000, 1)
+                entry.sent_at.extend([since] * min(frames, room))
 
 
 class Delayed:
@@ -316,3 +327,27 @@ def mark(entry: Entry | None) -> None:
 
 def _more(body: bytes) -> dict[str, Any]:
     return {"type": "http.response.body", "body": body, "more_body": True}
+
+
+def sent_chunks(app: Any) -> list[bytes] | None:
+    """What the journal keeps of `app`'s body: its one body, or its stream's frames (kept by
+    reference: no copy on the way out), cut to `RESPONSE_BYTES` when longer; None for an
+    answer that isn't bytes known up front (a broken connection, a body made as it goes)."""
+    if isinstance(app, Delayed):
+        return sent_chunks(app.app)
+    if isinstance(app, EventStream):
+        chunks = list(app.frames) if not isinstance(app.frames, list) else app.frames
+    elif isinstance(getattr(app, "body", None), bytes):  # a Response (not a streaming one)
+        chunks = [app.body]
+    else:
+        return None
+    if sum(map(len, chunks)) <= RESPONSE_BYTES:
+        return chunks
+    kept: list[bytes] = []
+    room = RESPONSE_BYTES
+    for chunk in chunks:  # whole frames while they fit, so `events_sent` still slices them
+        kept.append(chunk[:room])
+        room -= len(kept[-1])
+        if room <= 0:
+            break
+    return kept

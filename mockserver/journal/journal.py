@@ -30,6 +30,7 @@ redact = mask  # the name this module gave it first
 _pending: ContextVar[list[Entry] | None] = ContextVar("mockserver_journal_pending", default=None)
 WORKER = os.getpid()  # journaled with each entry: which worker process answered
 TIMELINE_POINTS = 500  # stream events whose due times an entry keeps
+RESPONSE_BYTES = 64 * 1024  # of a response body an entry shows and keeps
 
 
 def _forked() -> None:
@@ -104,6 +105,11 @@ class Entry(Struct):
     # A paced or delayed stream: when each event was due, in ms from the request's arrival
     # (its first `TIMELINE_POINTS`); the dashboard draws it with `events_sent`.
     timeline: list[float] | None = None
+    # ...and when each left, measured, in ms from the request's arrival (same bound).
+    sent_at: list[float] | None = None
+    # The response's body as sent: one chunk, or a stream's frames (of which `events_sent`
+    # went out); at most `RESPONSE_BYTES` of it (`shown_response`).
+    response: list[bytes] | None = None
 
     @property
     def unmatched(self) -> bool:
@@ -119,14 +125,25 @@ class Entry(Struct):
             for miss in self.near_misses
         ]
 
+    def shown_response(self) -> str | None:
+        """The response body as the client got it (a stream: the events sent), as text with
+        every credential masked; None when it wasn't journaled."""
+        if self.response is None:
+            return None
+        chunks = self.response[: self.events_sent] if self.stream else self.response
+        text = b"".join(chunks)[:RESPONSE_BYTES].decode("utf-8", errors="replace")
+        return redact_text(text, self.secrets)
+
     def scrubbed(self) -> Entry:
         """This entry with its credential values masked where they could appear and then
         forgotten: what may be written where other processes (or a file) keep it."""
         if not self.secrets:
             return self
+        shown = self.shown_response()
         return replace(
             self,
             body=redact_value(self.body, self.secrets),
+            response=None if shown is None else [shown.encode()],
             near_misses=self.shown_near_misses(),
             fault=redact_value(self.fault, self.secrets),
             secrets=(),
@@ -157,6 +174,9 @@ class Entry(Struct):
             "key_name": self.key_name,
             "quota": self.quota,
             "cost": self.cost,
+            "response": self.shown_response(),
+            "timeline": self.timeline,
+            "sent_at": self.sent_at,
         }
 
 

@@ -1,9 +1,10 @@
 """Prompt tokens of a chat request: OpenAI's chat framing around the counted texts.
 
 Follows the OpenAI cookbook "How_to_count_tokens_with_tiktoken": every message is wrapped in a
-few tokens, tool definitions cost the notebook's `num_tokens_for_tools` arithmetic, and
-attachments cost fixed amounts. For the cookbook's six-message example `chat_prompt_tokens`
-gives 124 with o200k_base and 129 with cl100k_base, as the API reports.
+few tokens, tool definitions cost the notebook's `num_tokens_for_tools` arithmetic, images
+cost OpenAI's published formula for their size (`media_tokens`), other attachments fixed
+amounts. For the cookbook's six-message example `chat_prompt_tokens` gives 124 with o200k_base
+and 129 with cl100k_base, as the API reports.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from mockserver.core.exchange import Attachment, Exchange, Message, ResponseFormat, Tool
+from mockserver.tokens import media_tokens
 from mockserver.tokens.tokenizer import Tokenizer
 
 # OpenAI cookbook "How_to_count_tokens_with_tiktoken", verified there against the API for
@@ -22,12 +24,7 @@ TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 REPLY_PRIMING = 3
 
-# Images as OpenAI prices them: "low" detail is a flat 85; otherwise 85 + 170 per 512 px tile.
-# The pixel size is unknown here, so high/auto count as a 1024x1024 image (4 tiles).
-IMAGE_LOW_DETAIL_TOKENS = 85
-IMAGE_DEFAULT_TOKENS = 85 + 170 * 4
-# No public formula fits audio or documents without decoding them: fixed, plausible constants.
-AUDIO_TOKENS = 200  # about 20 s of speech at gpt-4o-audio's ~10 input tokens per second
+# Images are counted from their size (media_tokens); audio and documents at fixed amounts.
 FILE_TOKENS = 1000  # about two pages of text
 
 
@@ -47,13 +44,15 @@ _TOOL_OVERHEAD = {
 }
 
 
-def attachment_tokens(attachment: Attachment) -> int:
+def attachment_tokens(attachment: Attachment, model: str = "") -> int:
     if attachment.kind == "image":
-        return IMAGE_LOW_DETAIL_TOKENS if attachment.detail == "low" else IMAGE_DEFAULT_TOKENS
-    return AUDIO_TOKENS if attachment.kind == "audio" else FILE_TOKENS
+        return media_tokens.image_tokens(attachment, "openai", model)
+    if attachment.kind == "audio":
+        return media_tokens.audio_tokens(attachment, "openai")
+    return FILE_TOKENS
 
 
-def message_tokens(message: Message, tokenizer: Tokenizer) -> int:
+def message_tokens(message: Message, tokenizer: Tokenizer, model: str = "") -> int:
     """One message with its framing; a tool call in the history counts its name and arguments
     (an approximation: the hidden wrapping of calls is not published)."""
     total = TOKENS_PER_MESSAGE + tokenizer.count(message.role) + tokenizer.count(message.text)
@@ -61,7 +60,7 @@ def message_tokens(message: Message, tokenizer: Tokenizer) -> int:
         total += TOKENS_PER_NAME + tokenizer.count(message.name)
     for call in message.tool_calls:
         total += tokenizer.count(call.name) + tokenizer.count(call.arguments)
-    return total + sum(attachment_tokens(a) for a in message.attachments)
+    return total + sum(attachment_tokens(a, model) for a in message.attachments)
 
 
 def _without_final_period(text: str) -> str:
@@ -122,7 +121,7 @@ def response_format_tokens(response_format: ResponseFormat, tokenizer: Tokenizer
 def chat_prompt_tokens(exchange: Exchange, tokenizer: Tokenizer) -> int:
     """Prompt tokens of a chat request: messages, tool definitions and response schema."""
     return (
-        sum(message_tokens(m, tokenizer) for m in exchange.messages)
+        sum(message_tokens(m, tokenizer, exchange.model) for m in exchange.messages)
         + REPLY_PRIMING
         + tools_tokens(exchange.tools, tokenizer)
         + response_format_tokens(exchange.response_format, tokenizer)

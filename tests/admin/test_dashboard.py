@@ -206,6 +206,28 @@ def test_a_paced_stream_s_detail_carries_its_timeline_and_where_a_fault_cut_it(
     assert due == sorted(due) and len(due) == paced["events_sent"] > 3
     assert cut["fault"] and cut["events_sent"] == 3, cut
     assert cut["timeline"] == due[:3]  # the same plan, cut where the fault says
+    # Measured: when each event left, never before it was due; the response as sent.
+    sent = paced["sent_at"]
+    assert len(sent) == paced["events_sent"] and sent == sorted(sent)
+    assert all(left >= planned - 1.0 for left, planned in zip(sent, due, strict=True))
+    assert len(cut["sent_at"]) == 3
+    assert paced["response"].endswith("data: [DONE]\n\n")
+    assert cut["response"].count("data: ") == 3  # only the three events that went out
+
+
+def test_the_journal_keeps_each_response_body_as_sent_credentials_masked() -> None:
+    client = client_for()
+    secret = "sk-" + "x" * 40
+    client.post(
+        "/v1/chat/completions",
+        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": secret}]},
+        headers={"authorization": "Bearer " + secret},
+    )
+    refused = client.post("/v1/chat/completions", json={"model": "gpt-4o-mini"})
+    answered, error = client.get("/_mock/requests").json()["requests"]
+    assert answered["response"].startswith('{"id":"chatcmpl-')
+    assert error["response"] == refused.text  # the error the client got, byte for byte
+    assert secret not in str(answered)
 
 
 # --- Scenarios and tasks -----------------------------------------------------------------------

@@ -362,7 +362,12 @@ def test_a_paced_stream_shows_its_timeline(start_server: StartServer, tmp_path: 
         wait_for(browser, lambda d: "TTFT" in text_of(d, "detail-stream"), "no timeline")
         stream = text_of(browser, "detail-stream")
         assert "3 events sent" in stream and "disconnect_after=3" in stream
-        assert "first event due at 20 ms (TTFT)" in stream
+        assert "due: first event at 20 ms (TTFT)" in stream
+        assert "sent: first event at " in stream  # measured, beside the plan
         ticks = browser.find_elements(By.CSS_SELECTOR, "#detail-stream svg line.sent")
         assert len(ticks) == 3
+        measured = browser.find_elements(By.CSS_SELECTOR, "#detail-stream svg line.measured")
+        assert len(measured) == 3
+        response = text_of(browser, "detail-response")  # the three events the client got
+        assert response.count("data: ") == 3 and "chat.completion.chunk" in response
         screenshot(browser, tmp_path, "dashboard-stream")

@@ -439,3 +439,13 @@ def test_gemini_is_billed_by_the_formula(server: ServerThread) -> None:
     completion = usage.candidates_token_count + (usage.thoughts_token_count or 0)
     expected = expected_quota(usage.prompt_token_count, completion, "0.15", "8.33")
     assert token_usage(server, KEYS["main"])["total_used"] == expected
+
+
+def test_gemini_caches_are_not_relayed(server: ServerThread) -> None:
+    """new-api relays Gemini's `models/*` actions only: `cachedContents` is its unknown URL."""
+    for method, path in (("GET", "/v1beta/cachedContents"), ("POST", "/v1/cachedContents")):
+        response = http.request(
+            method, f"{server.url}{path}", headers={"x-goog-api-key": KEYS["main"]}, json={}
+        )
+        assert response.status_code == 404
+        assert response.json()["error"]["message"] == f"Invalid URL ({method} {path})"

@@ -212,9 +212,16 @@ def test_chat_strict_validation_refuses_with_openais_words(strict_clients: Clien
         (
             "gpt-4o",
             {"reasoning_effort": "low"},
-            "Unrecognized request argument supplied: reasoning_effort",
-            None,
-            None,
+            "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+            "reasoning_effort",
+            "unsupported_parameter",
+        ),
+        (
+            "gpt-4.1",
+            {"reasoning_effort": "high"},
+            "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+            "reasoning_effort",
+            "unsupported_parameter",
         ),
     ],
 )

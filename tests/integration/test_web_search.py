@@ -79,7 +79,7 @@ def test_chat_without_search_gets_the_offline_rule(oai: openai.OpenAI) -> None:
 
 def test_chat_stream_sends_annotations_after_the_text(server: ServerThread) -> None:
     body = {
-        "model": "gpt-4o-mini",
+        "model": "gpt-4o-mini-search-preview",
         "stream": True,
         "web_search_options": {},
         "messages": [{"role": "user", "content": QUESTION}],

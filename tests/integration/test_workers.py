@@ -239,3 +239,33 @@ def test_a_prompt_cached_by_one_worker_is_read_by_the_other(server: Served) -> N
     assert written > 1024 and usages[0]["cache_read_input_tokens"] == 0
     assert all(u["cache_read_input_tokens"] == written for u in usages[1:])
     assert all(u["cache_creation_input_tokens"] == 0 for u in usages[1:])
+
+
+def test_a_gemini_cache_made_on_one_worker_is_read_on_every_worker(server: Served) -> None:
+    gemini = {"x-goog-api-key": KEY}
+    handbook = "Section: every employee reads the security policy first. " * 150
+    cache_body = {
+        "model": "models/gemini-2.5-flash",
+        "contents": [{"role": "user", "parts": [{"text": handbook}]}],
+        "ttl": "600s",
+    }
+    counts: list[int] = []
+    with server.client() as client:
+        created = client.post("/v1beta/cachedContents", json=cache_body, headers=gemini)
+        assert created.status_code == 200, created.text
+        cache = created.json()
+
+        def generate(n: int) -> None:
+            body = {
+                "contents": [{"role": "user", "parts": [{"text": f"question {n}"}]}],
+                "cachedContent": cache["name"],
+            }
+            path = "/v1beta/models/gemini-2.5-flash:generateContent"
+            answer = client.post(path, json=body, headers=gemini)
+            assert answer.status_code == 200, answer.text
+            counts.append(answer.json()["usageMetadata"]["cachedContentTokenCount"])
+
+        until_both_workers(client, generate, 4)
+        listed = client.get("/v1beta/cachedContents", headers=gemini).json()
+    assert set(counts) == {cache["usageMetadata"]["totalTokenCount"]}
+    assert [c["name"] for c in listed["cachedContents"]] == [cache["name"]]

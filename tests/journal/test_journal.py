@@ -137,6 +137,9 @@ def test_to_dict_names_every_recorded_fact() -> None:
         "key_name",
         "quota",
         "cost",
+        "response",
+        "timeline",
+        "sent_at",
     }
 
 

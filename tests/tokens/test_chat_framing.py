@@ -15,11 +15,11 @@ from mockserver.core.exchange import (
     ToolCall,
 )
 from mockserver.tokens.chat_framing import (
-    AUDIO_TOKENS,
     FILE_TOKENS,
     chat_prompt_tokens,
     tools_tokens,
 )
+from mockserver.tokens.media_tokens import OPENAI_AUDIO_TOKENS as AUDIO_TOKENS
 from mockserver.tokens.tokenizer import get_tokenizer
 
 

@@ -238,48 +238,71 @@ async function openDetail(seq) {
   $("detail-misses").replaceChildren(...misses);
   $("detail-stream").replaceChildren(...streamFacts(entry));
   $("detail-body").textContent = typeof entry.body === "string" ? entry.body : JSON.stringify(entry.body, null, 2);
+  $("detail-response").textContent = responseText(entry.response);
   $("detail-headers").textContent = JSON.stringify(entry.headers, null, 2);
 }
 
-// A stream's events: how many went out, and for a paced one when each was due (TTFT, the
-// gaps between events, where a fault or the client cut it), as text and a strip of ticks.
+// A stream's events: how many went out, and for a paced one when each was due and when each
+// left, measured (TTFT, the gaps between events, where a fault or the client cut it), as
+// text and a strip of ticks: due above, sent below.
 function streamFacts(entry) {
   if (!entry.stream) return [document.createTextNode("not a stream")];
   const ending = entry.disconnected ? "the client disconnected" : entry.fault ? "fault: " + faultText(entry.fault) : "completed";
   const lines = [entry.events_sent + " events sent; " + ending];
   const due = entry.timeline || [];
+  const sent = entry.sent_at || [];
   if (!due.length) {
     lines.push("sent at once (no pacing): no timeline");
     return lines.map((line) => Object.assign(document.createElement("div"), { textContent: line }));
   }
-  const gaps = due.slice(1).map((at, i) => at - due[i]).sort((a, b) => a - b);
-  const median = gaps.length ? gaps[Math.floor(gaps.length / 2)] : 0;
-  lines.push("first event due at " + due[0] + " ms (TTFT); last at " + due[due.length - 1] + " ms");
-  if (gaps.length) lines.push("gaps between events: " + gaps[0].toFixed(1) + " – " + gaps[gaps.length - 1].toFixed(1) + " ms, median " + median.toFixed(1) + " ms");
+  lines.push("due: first event at " + due[0] + " ms (TTFT), last at " + due[due.length - 1] + " ms; " + gapsText(due));
+  if (sent.length) {
+    const late = Math.max(...sent.map((at, i) => at - due[i]));
+    lines.push("sent: first event at " + sent[0] + " ms, last at " + sent[sent.length - 1] + " ms; " + gapsText(sent) + "; at most " + late.toFixed(1) + " ms after due");
+  }
   if (entry.events_sent < due.length) lines.push("cut after event " + entry.events_sent + " of " + due.length + " (at " + (entry.events_sent ? due[entry.events_sent - 1] : 0) + " ms)");
   const found = lines.map((line) => Object.assign(document.createElement("div"), { textContent: line }));
-  found.push(timelineStrip(due, entry.events_sent));
+  found.push(timelineStrip(due, sent, entry.events_sent));
   return found;
 }
 
-function timelineStrip(due, sent) {
+// The response as sent: JSON pretty-printed, a stream's events as they came.
+function responseText(text) {
+  if (text === null || text === undefined) return "(not journaled: a file, or a broken connection)";
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch (error) {
+    return text;
+  }
+}
+
+function gapsText(times) {
+  const gaps = times.slice(1).map((at, i) => at - times[i]).sort((a, b) => a - b);
+  if (!gaps.length) return "one event";
+  const median = gaps[Math.floor(gaps.length / 2)];
+  return "gaps " + gaps[0].toFixed(1) + " – " + gaps[gaps.length - 1].toFixed(1) + " ms, median " + median.toFixed(1) + " ms";
+}
+
+function timelineStrip(due, sentAt, sent) {
   const svgNs = "http://www.w3.org/2000/svg";
-  const width = 420, height = 28, end = Math.max(1, due[due.length - 1]);
+  const width = 420, height = 28, end = Math.max(1, due[due.length - 1], sentAt.length ? sentAt[sentAt.length - 1] : 0);
   const svg = document.createElementNS(svgNs, "svg");
   svg.setAttribute("viewBox", "0 0 " + width + " " + height);
   svg.setAttribute("class", "timeline");
   svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", "stream events over time");
-  due.forEach((at, index) => {
-    const tick = document.createElementNS(svgNs, "line");
+  svg.setAttribute("aria-label", "stream events over time: due above, sent below");
+  const tick = (at, top, bottom, className) => {
+    const line = document.createElementNS(svgNs, "line");
     const x = 4 + ((width - 8) * at) / end;
-    tick.setAttribute("x1", String(x));
-    tick.setAttribute("x2", String(x));
-    tick.setAttribute("y1", "4");
-    tick.setAttribute("y2", String(height - 4));
-    tick.setAttribute("class", index < sent ? "sent" : "unsent");
-    svg.append(tick);
-  });
+    line.setAttribute("x1", String(x));
+    line.setAttribute("x2", String(x));
+    line.setAttribute("y1", String(top));
+    line.setAttribute("y2", String(bottom));
+    line.setAttribute("class", className);
+    svg.append(line);
+  };
+  due.forEach((at, index) => tick(at, 3, height / 2 - 1, index < sent ? "sent" : "unsent"));
+  sentAt.forEach((at) => tick(at, height / 2 + 1, height - 3, "measured"));
   return svg;
 }
 

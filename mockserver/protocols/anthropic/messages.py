@@ -26,6 +26,7 @@ from mockserver.protocols.anthropic import errors as anthropic_errors
 from mockserver.protocols.anthropic import parse as parsing
 from mockserver.protocols.anthropic.stream import message_body, message_id, stream_frames
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply, sse_frame
+from mockserver.tokens import media_tokens
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
@@ -62,9 +63,8 @@ REPLY_PRIMING = 3
 # The hidden tool-use system prompt, per the docs' pricing table for the Claude 4 family.
 TOOL_PROMPT_AUTO = 346  # tool_choice auto / none
 TOOL_PROMPT_FORCED = 313  # tool_choice any / tool
-# Images cost (width * height) / 750 tokens; the size is unknown here, so every image counts as
-# the largest one sent without resizing, 1092 x 1092 px.
-IMAGE_TOKENS = 1092 * 1092 // 750
+# Images cost (width * height) / 750 tokens after Anthropic's resizing (media_tokens); one
+# whose size is unknown (a URL or file source) counts as a 1024 x 1024 picture.
 # A PDF page is billed as its text plus its image (1,500-3,000 tokens); one page is assumed.
 PDF_TOKENS = 2000
 TEXT_DOCUMENT_BYTES_PER_TOKEN = 4
@@ -302,7 +302,7 @@ def prompt_tokens(exchange: Exchange, tokenizer: Tokenizer) -> int:
             total += tokenizer.count(call.name) + tokenizer.count(call.arguments)
         for attachment in message.attachments:
             if attachment.kind == "image":
-                total += IMAGE_TOKENS
+                total += media_tokens.image_tokens(attachment, "anthropic")
             elif attachment.mime_type == "text/plain":
                 total += -(-attachment.size // TEXT_DOCUMENT_BYTES_PER_TOKEN)
             else:

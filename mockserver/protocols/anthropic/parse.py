@@ -38,6 +38,7 @@ from mockserver.core.exchange import (
     ToolChoice,
 )
 from mockserver.protocols import leniency
+from mockserver.tokens import media_tokens
 
 
 def _names(words: str) -> frozenset[str]:
@@ -220,7 +221,7 @@ def parse_request(body: Any, *, counting: bool, betas: frozenset[str] = frozense
     if tier is not None and tier not in ("auto", "standard_only"):
         raise bad("service_tier: Input should be 'auto' or 'standard_only'")
     parse_output_config(body, request)
-    parse_thinking(body.get("thinking"), request, temperature)
+    parse_thinking(body.get("thinking"), request, temperature, body.get("top_k"))
     return request
 
 
@@ -244,7 +245,9 @@ def parse_output_config(body: Mapping[str, Any], request: Request) -> None:
     request.response_format = ResponseFormat(type="json_schema", schema=schema, strict=True)
 
 
-def parse_thinking(raw: Any, request: Request, temperature: float | None) -> None:
+def parse_thinking(
+    raw: Any, request: Request, temperature: float | None, top_k: Any = None
+) -> None:
     """`thinking` maps to a reasoning budget (enabled) or effort (adaptive); effort alone
     (output_config.effort without thinking) shapes answers, it doesn't make Claude think."""
     effort, request.reasoning_effort = request.reasoning_effort, None
@@ -273,6 +276,11 @@ def parse_thinking(raw: Any, request: Request, temperature: float | None) -> Non
         raise bad(
             "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode. "
             f"Please consult our documentation at {THINKING_DOCS}"
+        )
+    if top_k is not None:
+        raise bad(
+            "`top_k` must be unset when thinking is enabled. Please consult our documentation "
+            f"at {THINKING_DOCS}#important-considerations-when-using-extended-thinking"
         )
 
 
@@ -514,6 +522,9 @@ def _source(source: Mapping[str, Any], loc: str, media_types: Mapping[str, str])
 def _image(source: Mapping[str, Any], loc: str) -> Attachment:
     attachment = _source(source, f"{loc}.image.source", IMAGE_SOURCES)
     attachment.kind = "image"
+    data = source.get("data")
+    if source.get("type") == "base64" and isinstance(data, str):
+        media_tokens.sized(attachment, media_tokens.base64_image_size(data))
     return attachment
 
 

@@ -26,7 +26,7 @@ import orjson
 from mockserver.core import ids
 from mockserver.core.exchange import Exchange, ToolCall
 from mockserver.core.reply import Choice, Reply
-from mockserver.protocols.anthropic import web_search
+from mockserver.protocols.anthropic import citations, web_search
 from mockserver.protocols.dialect import sse_frame
 
 STOP_REASONS = {
@@ -148,7 +148,11 @@ def message_body(reply: Reply, exchange: Exchange) -> dict[str, Any]:
         content.append(web_search.search_result(reply.key, choice.search))
         content.extend(block for block, _ in web_search.text_blocks(choice, text, [text]))
     elif _wants_text_block(choice, text):
-        content.append({"type": "text", "text": text})
+        cited = citations.document_citation(exchange.body) if text else None
+        block: dict[str, Any] = {"type": "text", "text": text}
+        if cited is not None:
+            block["citations"] = [cited]
+        content.append(block)
     for call in choice.tool_calls:
         content.append(
             {
@@ -239,11 +243,16 @@ def stream_frames(reply: Reply, exchange: Exchange) -> list[bytes]:
         frames.extend(_search_frames(index, reply.key, choice, text, pieces))
         index += 2 + len(web_search.text_blocks(choice, text, pieces))
     elif _wants_text_block(choice, text):
-        frames.extend(
-            _block(
-                index, {"type": "text", "text": ""}, _deltas(index, b"text_delta", b"text", pieces)
-            )
-        )
+        cited = citations.document_citation(exchange.body) if text else None
+        start_text: dict[str, Any] = {"type": "text", "text": ""}
+        deltas = []
+        if cited is not None:  # the citation before the text it backs, as with web search
+            start_text["citations"] = []
+            cite = {"type": "citations_delta", "citation": cited}
+            frame = {"type": "content_block_delta", "index": index, "delta": cite}
+            deltas.append(sse_frame(frame, event="content_block_delta"))
+        deltas.extend(_deltas(index, b"text_delta", b"text", pieces))
+        frames.extend(_block(index, start_text, deltas))
         index += 1
     for number, call in enumerate(choice.tool_calls):
         arguments = choice.argument_pieces[number] if number < len(choice.argument_pieces) else []

@@ -4,7 +4,7 @@ reports the shared part as `usageMetadata.cachedContentTokenCount`, with nothing
 The prompt is read as system instruction, then each content; a prefix ends at each one's end
 and is cached when at least the model's minimum long (1024 tokens; 4096 for the Pro models).
 It lives five minutes of the task clock (`mockserver.engine.prompt_cache`). Explicit caches
-(`cachedContents`) are not emulated.
+(`cachedContents`) are `cached_contents.py`'s; a request naming one reads no implicit cache.
 """
 
 from __future__ import annotations

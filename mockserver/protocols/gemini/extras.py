@@ -27,6 +27,7 @@ from mockserver.core.catalog import ModelInfo
 from mockserver.core.exchange import Attachment, Exchange
 from mockserver.protocols.gemini import errors
 from mockserver.protocols.gemini.proto import Reader, names
+from mockserver.tokens import media_tokens
 
 if TYPE_CHECKING:
     from mockserver.tokens.tokenizer import Tokenizer
@@ -54,9 +55,9 @@ EMBEDDING_METHODS = ("embedContent", "countTextTokens", "countTokens", "asyncBat
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 _VERSION_SUFFIX = re.compile(r"-(\d{3})$")
-# Gemini's documented input costs: 258 tokens per image (up to 384 px a side), 32 per second
-# of audio, 263 per second of video, 258 per PDF page. Sizes and durations are not decoded
-# here, so a clip counts as 10 s and a document as 2 pages.
+# Gemini's documented input costs: images by their size (media_tokens: 258 up to 384 px a
+# side, else 258 per 768 px tile), 32 per second of audio, 263 per second of video, 258 per
+# PDF page. Durations and pages are not decoded here: a clip counts as 10 s, a document 2 pages.
 MEDIA_TOKENS = {"IMAGE": 258, "AUDIO": 320, "VIDEO": 2630, "DOCUMENT": 516}
 
 
@@ -130,12 +131,20 @@ def media_modality(attachment: Attachment) -> str:
     return "VIDEO" if mime.startswith("video/") else "DOCUMENT"
 
 
+def _attachment_tokens(attachment: Attachment, modality: str) -> int:
+    if modality == "IMAGE":
+        return media_tokens.image_tokens(attachment, "gemini")
+    if modality == "AUDIO":
+        return media_tokens.audio_tokens(attachment, "gemini")
+    return MEDIA_TOKENS[modality]
+
+
 def _media_tokens(exchange: Exchange) -> dict[str, int]:
     spent: dict[str, int] = {}
     for message in exchange.messages:
         for attachment in message.attachments:
             modality = media_modality(attachment)
-            spent[modality] = spent.get(modality, 0) + MEDIA_TOKENS[modality]
+            spent[modality] = spent.get(modality, 0) + _attachment_tokens(attachment, modality)
     return spent
 
 

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
+from msgspec import structs
 
 from mockserver.core import ids
 from mockserver.core.errors import APIError
@@ -33,6 +34,13 @@ from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
 from mockserver.protocols.gemini import errors, grounding, hosted_tools
 from mockserver.protocols.gemini import images as gemini_images
+from mockserver.protocols.gemini import logprobs as gemini_logprobs
+from mockserver.protocols.gemini.cached_contents import (
+    CACHED_TOKENS,
+    NOT_FOUND,
+    CachedContents,
+    read_into,
+)
 from mockserver.protocols.gemini.extras import gemini_prompt_tokens, prompt_details
 from mockserver.protocols.gemini.proto import names, pick
 from mockserver.protocols.gemini.request import read_generate_request
@@ -42,6 +50,7 @@ if TYPE_CHECKING:
     from mockserver.engine.prompt_cache import CacheRequest
     from mockserver.faults.presets import ErrorContext
     from mockserver.gateway.ratelimit import Admission, Refusal
+    from mockserver.server_state import Dialects
     from mockserver.tokens.tokenizer import Tokenizer
 
 GENERATE = "generateContent"
@@ -97,6 +106,17 @@ def api_key(inbound: Inbound) -> str | None:
     return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
+def thinking_budget_range(model: str) -> tuple[int, int] | None:
+    """Google's documented `thinkingBudget` range of a 2.5 model (0 and -1 aside)."""
+    if "2.5-pro" in model:
+        return 128, 32768
+    if "2.5-flash-lite" in model:
+        return 512, 24576
+    if "2.5-flash" in model:
+        return 1, 24576
+    return None
+
+
 def require_api_key(inbound: Inbound) -> str:
     key = api_key(inbound)
     if key is None:
@@ -120,6 +140,10 @@ def _before_id(reply: Reply, exchange: Exchange) -> dict[str, Any]:
     thoughts = include_thoughts(exchange)
     usage = reply.usage
     candidates = [_candidate(i, _parts(c, thoughts), c) for i, c in enumerate(reply.choices)]
+    top = gemini_logprobs.requested(exchange.body)
+    if top is not None:
+        for index, (candidate, choice) in enumerate(zip(candidates, reply.choices, strict=True)):
+            gemini_logprobs.add_logprobs(candidate, choice, index, top)
     if gemini_images.wants_image(exchange):
         gemini_images.add_images(candidates, exchange)
     return {
@@ -170,7 +194,9 @@ class GeminiDialect(Dialect):
         endpoint = inbound.path + (
             SSE_SUFFIX if stream and inbound.query.get("alt") == "sse" else ""
         )
-        return self._exchange(body, inbound, model, endpoint, stream, "GenerateContentRequest")
+        exchange = self._exchange(body, inbound, model, endpoint, stream, "GenerateContentRequest")
+        self._read_cache(exchange, inbound)
+        return exchange
 
     def parse_count_tokens(self, body: Any, inbound: Inbound) -> Exchange:
         """`:countTokens` with `{"contents": [...]}` or `{"generateContentRequest": {...}}`."""
@@ -183,7 +209,9 @@ class GeminiDialect(Dialect):
         inner = pick(body, "generateContentRequest")
         if isinstance(inner, dict):
             where = "CountTokensRequest.generate_content_request"
-            return self._exchange(inner, inbound, model, inbound.path, False, where)
+            exchange = self._exchange(inner, inbound, model, inbound.path, False, where)
+            self._read_cache(exchange, inbound)
+            return exchange
         contents = {"contents": body["contents"]} if "contents" in body else {}
         return self._exchange(contents, inbound, model, inbound.path, False, "CountTokensRequest")
 
@@ -212,7 +240,30 @@ class GeminiDialect(Dialect):
             seed=parsed.seed,
         )
 
+    caches: CachedContents | None = None  # explicit caches, shared by every worker
+
+    def use_state(self, dialects: Dialects) -> None:
+        self.caches = dialects.gemini_caches
+
+    def _read_cache(self, exchange: Exchange, inbound: Inbound) -> None:
+        if "cachedContent" not in exchange.body:
+            return
+        if self.caches is None:  # a dialect used on its own knows no cache
+            raise errors.GeminiError(403, NOT_FOUND)
+        read_into(exchange, self.caches, ids.digest(api_key(inbound) or ""))
+
+    def memoizable(self, exchange: Exchange) -> bool:
+        return "cachedContent" not in exchange.body  # a cache comes and goes
+
+    def remember(self, reply: Reply, exchange: Exchange) -> None:
+        """A request naming a cache reads all of it (`cachedContentTokenCount`)."""
+        cached = exchange.derived.get(CACHED_TOKENS)
+        if cached:
+            reply.usage = structs.replace(reply.usage, cached_tokens=cached)
+
     def cache_request(self, exchange: Exchange, tokenizer: Tokenizer) -> CacheRequest | None:
+        if CACHED_TOKENS in exchange.derived:
+            return None  # explicitly cached: nothing implicit on top
         from mockserver.protocols.gemini import caching  # counted when a reply is
 
         headers = exchange.headers  # a `?key=` key isn't kept: such callers share one cache
@@ -220,11 +271,16 @@ class GeminiDialect(Dialect):
         return caching.cache_request(exchange, tokenizer, key)
 
     def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
-        """Gemini 2.5 Pro only works thinking: a budget of 0 is Google's 400."""
-        if exchange.reasoning_budget == 0 and "2.5-pro" in exchange.model:
+        """Gemini 2.5 Pro only works thinking: a budget of 0 is Google's 400; a budget out of
+        a 2.5 model's documented range too."""
+        budget = exchange.reasoning_budget
+        if budget == 0 and "2.5-pro" in exchange.model:
             raise errors.GeminiError(
                 400, "Budget 0 is invalid. This model only works in thinking mode."
             )
+        limits = thinking_budget_range(exchange.model)
+        if budget and limits is not None and not limits[0] <= budget <= limits[1]:
+            raise errors.GeminiError(400, f"The thinking budget ({budget}) is invalid.")
 
     def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
         return {**_before_id(reply, exchange), "responseId": response_id(reply)}

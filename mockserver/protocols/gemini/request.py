@@ -21,6 +21,7 @@ from msgspec import Struct, field
 from mockserver.core import ids
 from mockserver.core.exchange import Attachment, Message, ResponseFormat, Tool, ToolCall, ToolChoice
 from mockserver.protocols.gemini.proto import Reader, camel, names, pick, snake
+from mockserver.tokens import media_tokens
 
 ROLES = ("user", "model", "function")  # "function": the legacy role of function responses
 PART_DATA = (
@@ -194,7 +195,10 @@ def _attachment(blob: Mapping[str, Any]) -> Attachment:
     kind: Literal["image", "audio", "file"] = (
         "image" if major == "image" else "audio" if major == "audio" else "file"
     )
-    return Attachment(kind, mime_type=mime, size=size)
+    attachment = Attachment(kind, mime_type=mime, size=size)
+    if kind == "image" and isinstance(data, str):
+        media_tokens.sized(attachment, media_tokens.base64_image_size(data))
+    return attachment
 
 
 def _history_call(r: Reader, call: Mapping[str, Any], at: str, origin: tuple[str, int]) -> ToolCall:

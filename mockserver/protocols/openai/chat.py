@@ -26,8 +26,8 @@ from mockserver.core.exchange import Exchange, ToolCall
 from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
+from mockserver.protocols.openai import chat_outputs, prompt_caching, web_search
 from mockserver.protocols.openai import chat_request as req
-from mockserver.protocols.openai import prompt_caching, web_search
 from mockserver.protocols.openai import validation as v
 
 if TYPE_CHECKING:
@@ -128,8 +128,9 @@ class ChatDialect(Dialect):
         )
 
     def check_request(self, info: ModelInfo, exchange: Exchange) -> None:
-        """OpenAI's reasoning models refuse `max_tokens` and a temperature other than 1; its
-        other models refuse `reasoning_effort` (documented errors, worded as the API does)."""
+        """OpenAI's reasoning models refuse `max_tokens`, a temperature other than 1 and
+        logprobs; its other models refuse `reasoning_effort`; only search models take
+        `web_search_options` (errors worded as the API sends them)."""
         if vendor_of(exchange.model) != "openai":
             return
         body = exchange.body
@@ -139,8 +140,16 @@ class ChatDialect(Dialect):
             temperature = body.get("temperature")
             if temperature is not None and temperature != 1:
                 raise unsupported_value("temperature", temperature)
+            if body.get("logprobs") is True:
+                raise APIError(403, LOGPROBS_NOT_ALLOWED, type="invalid_request_error")
         elif body.get("reasoning_effort") is not None:
-            raise v.bad("Unrecognized request argument supplied: reasoning_effort", None, None)
+            raise unsupported_parameter("reasoning_effort")
+        if "web_search_options" in body and not web_search.is_search_model(exchange.model):
+            raise v.bad(
+                "Unknown parameter: 'web_search_options'.",
+                "web_search_options",
+                "unknown_parameter",
+            )
 
     def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
         return {
@@ -170,7 +179,7 @@ class ChatDialect(Dialect):
                 "object": "chat.completion.chunk",
                 "created": reply.created,
                 "model": exchange.model,
-                "service_tier": "default",
+                "service_tier": service_tier(exchange.body.get("service_tier")),
                 "system_fingerprint": reply.fingerprint,
             }
         )[:-1]
@@ -250,6 +259,14 @@ def google_thinking(body: Any) -> tuple[bool | None, int | None]:
     )
 
 
+LOGPROBS_NOT_ALLOWED = "You are not allowed to request logprobs from this model"
+
+
+def service_tier(requested: Any) -> str:
+    """The tier that served the request: "auto" (and none) is answered with "default"."""
+    return requested if requested in ("flex", "scale", "priority") else "default"
+
+
 def unsupported_parameter(param: str, hint: str = "") -> APIError:
     return v.bad(
         f"Unsupported parameter: '{param}' is not supported with this model.{hint}",
@@ -273,7 +290,11 @@ def _chunk_rests(reply: Reply, include_usage: bool, exchange: Exchange) -> list[
     tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
     style = Style.of(exchange)
     deltas = [_choice_deltas(i, c, style) for i, c in enumerate(reply.choices)]
-    usage = usage_body(reply)
+    top = chat_outputs.top_logprobs(exchange)
+    if top is not None:
+        for index, (choice, choice_deltas) in enumerate(zip(reply.choices, deltas, strict=True)):
+            _stream_logprobs(choice_deltas, chat_outputs.token_entries(choice, index, top))
+    usage = usage_body(reply, exchange)
     if "modalities" in exchange.body:  # an audio model asked to speak
         from mockserver.protocols.openai import chat_audio
 
@@ -288,19 +309,22 @@ def _chunk_rests(reply: Reply, include_usage: bool, exchange: Exchange) -> list[
 def _completion_rest(reply: Reply, exchange: Exchange) -> dict[str, Any]:
     """A chat completion's fields after `created`."""
     style = Style.of(exchange)
+    top = chat_outputs.top_logprobs(exchange)
     rest = {
         "model": exchange.model,
         "choices": [
             {
                 "index": index,
                 "message": _message(choice, style),
-                "logprobs": None,
+                "logprobs": None
+                if top is None
+                else chat_outputs.choice_logprobs(choice, index, top),
                 "finish_reason": _finish_reason(choice, style),
             }
             for index, choice in enumerate(reply.choices)
         ],
-        "usage": usage_body(reply),
-        "service_tier": "default",
+        "usage": usage_body(reply, exchange),
+        "service_tier": service_tier(exchange.body.get("service_tier")),
         "system_fingerprint": reply.fingerprint,
     }
     if "modalities" in exchange.body:  # an audio model asked to speak
@@ -321,8 +345,12 @@ def completion_id(reply: Reply) -> str:
     return ids.derive_id(reply.key, "chatcmpl", 29, sep="-")
 
 
-def usage_body(reply: Reply) -> dict[str, Any]:
+def usage_body(reply: Reply, exchange: Exchange | None = None) -> dict[str, Any]:
     usage = reply.usage
+    accepted = rejected = 0
+    if exchange is not None and "prediction" in exchange.body:
+        first = reply.choices[0] if reply.choices else None
+        accepted, rejected = chat_outputs.prediction_counts(exchange, first)
     return {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
@@ -331,10 +359,17 @@ def usage_body(reply: Reply) -> dict[str, Any]:
         "completion_tokens_details": {
             "reasoning_tokens": usage.reasoning_tokens,
             "audio_tokens": 0,
-            "accepted_prediction_tokens": 0,
-            "rejected_prediction_tokens": 0,
+            "accepted_prediction_tokens": accepted,
+            "rejected_prediction_tokens": rejected,
         },
     }
+
+
+def _stream_logprobs(deltas: list[dict[str, Any]], entries: list[dict[str, Any]]) -> None:
+    """Each content chunk carries the logprob of the token it brings."""
+    content = [d for d in deltas if d["delta"].get("content")]
+    for delta, entry in zip(content, entries, strict=False):
+        delta["logprobs"] = {"content": [entry], "refusal": None}
 
 
 def interleave(streams: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:

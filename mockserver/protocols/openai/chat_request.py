@@ -16,6 +16,7 @@ from mockserver.core.errors import APIError
 from mockserver.core.exchange import Attachment, Message, ResponseFormat, Tool, ToolCall, ToolChoice
 from mockserver.protocols import leniency
 from mockserver.protocols.openai import validation as v
+from mockserver.tokens import media_tokens
 
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 PART_TYPES = ("text", "image_url", "input_audio", "refusal", "audio", "file")
@@ -164,7 +165,11 @@ def _content(content: Any, where: str) -> tuple[str, list[Attachment]]:
             image = part.get("image_url")
             if not isinstance(image, dict) or not isinstance(image.get("url"), str):
                 raise v.missing(f"{part_where}.image_url.url")
-            attachments.append(Attachment("image", v.data_mime(image["url"]), image.get("detail")))
+            url = image["url"]
+            image_part = Attachment("image", v.data_mime(url), image.get("detail"))
+            attachments.append(
+                media_tokens.sized(image_part, media_tokens.data_url_image_size(url))
+            )
         elif kind in ("input_audio", "audio"):
             audio = part.get("input_audio") or part.get("audio") or {}
             fmt = audio.get("format") if isinstance(audio, dict) else None

@@ -27,9 +27,9 @@ from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols import leniency
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply, sse_frame
-from mockserver.protocols.openai import prompt_caching, web_search
+from mockserver.protocols.openai import chat_outputs, prompt_caching, web_search
 from mockserver.protocols.openai import validation as v
-from mockserver.protocols.openai.chat import openai_headers, unsupported_parameter
+from mockserver.protocols.openai.chat import openai_headers, service_tier, unsupported_parameter
 from mockserver.protocols.openai.response_store import ResponseStore, StoredResponse
 from mockserver.protocols.openai.responses_input import (
     input_tools,
@@ -380,7 +380,7 @@ def _echoed_settings(exchange: Exchange) -> dict[str, Any]:
         "prompt_cache_key": body.get("prompt_cache_key"),
         "reasoning": {"effort": reasoning.get("effort"), "summary": _summary_mode(body)},
         "safety_identifier": body.get("safety_identifier"),
-        "service_tier": _service_tier(body.get("service_tier")),
+        "service_tier": service_tier(body.get("service_tier")),
         "store": body.get("store") is not False,
         "temperature": _number(body.get("temperature"), 1.0),
         "text": _text_config(body.get("text")),
@@ -421,10 +421,11 @@ def _unnamed_items(
         if choice.refusal is not None:
             part: dict[str, Any] = {"type": "refusal", "refusal": choice.refusal}
         else:
+            top = chat_outputs.responses_top_logprobs(exchange)
             part = {
                 "type": "output_text",
                 "annotations": web_search.citations(choice, nested=False),
-                "logprobs": [],
+                "logprobs": [] if top is None else chat_outputs.token_entries(choice, 0, top),
                 "text": choice.text or "",
             }
         message = {"type": "message", "status": "completed", "content": [part], "role": "assistant"}
@@ -549,11 +550,6 @@ def _summary_mode(body: Mapping[str, Any]) -> str | None:
         return None
     mode = reasoning.get("summary") or reasoning.get("generate_summary")
     return mode if isinstance(mode, str) else None
-
-
-def _service_tier(requested: Any) -> str:
-    # The live API answers "auto" (and no tier) with the tier it actually used.
-    return requested if requested in ("flex", "scale", "priority") else "default"
 
 
 def _number(value: Any, default: float) -> float:

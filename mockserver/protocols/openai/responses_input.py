@@ -22,6 +22,7 @@ from mockserver.core.errors import APIError
 from mockserver.core.exchange import Attachment, Message, Tool, ToolCall, ToolChoice
 from mockserver.protocols import leniency
 from mockserver.protocols.openai import validation as v
+from mockserver.tokens import media_tokens
 
 ROLES = ("assistant", "system", "developer", "user")
 PART_TYPES = (
@@ -192,7 +193,9 @@ def content_text(
         elif kind in ("input_image", "computer_screenshot"):
             url = part.get("image_url")
             mime = v.data_mime(url) if isinstance(url, str) else None
-            attachments.append(Attachment("image", mime, part.get("detail") or "auto"))
+            image = Attachment("image", mime, part.get("detail") or "auto")
+            size = media_tokens.data_url_image_size(url) if isinstance(url, str) else None
+            attachments.append(media_tokens.sized(image, size))
         elif kind == "input_audio":
             audio = part.get("input_audio")
             audio = audio if isinstance(audio, dict) else {}

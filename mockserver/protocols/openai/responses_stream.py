@@ -153,13 +153,19 @@ def _message_events(
         else:
             writer.emit("response.content_part.added", {**at, "part": {**part, "text": ""}})
             pieces = _pieces(choice.text_pieces if choice else [], part["text"])
-            writer.deltas("response.output_text.delta", at, pieces, b',"logprobs":[]')
+            if part["logprobs"] and len(part["logprobs"]) == len(pieces):  # asked for
+                for piece, entry in zip(pieces, part["logprobs"], strict=True):
+                    fields = {**at, "delta": piece, "logprobs": [entry]}
+                    writer.emit("response.output_text.delta", fields)
+            else:
+                writer.deltas("response.output_text.delta", at, pieces, b',"logprobs":[]')
             for annotation_index, annotation in enumerate(part["annotations"]):
                 writer.emit(
                     "response.output_text.annotation.added",
                     {**at, "annotation_index": annotation_index, "annotation": annotation},
                 )
-            writer.emit("response.output_text.done", {**at, "text": part["text"], "logprobs": []})
+            done = {**at, "text": part["text"], "logprobs": part["logprobs"]}
+            writer.emit("response.output_text.done", done)
         writer.emit("response.content_part.done", {**at, "part": part})
     writer.emit("response.output_item.done", {"output_index": output_index, "item": item})
 

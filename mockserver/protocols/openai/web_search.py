@@ -16,11 +16,16 @@ from mockserver.core.search import WEB_SEARCH, cited_spans
 RESPONSES_TOOLS = ("web_search", "web_search_preview", "web_search_2025_08_26")
 
 
+def is_search_model(model: str) -> bool:
+    """`gpt-4o-search-preview`, `gpt-5-search-api`...: the models that search in Chat."""
+    return "-search-" in model or model.endswith("-search")
+
+
 def chat_searches(model: str, body: Any) -> list[str]:
-    """Search models always search (`gpt-4o-search-preview`, `gpt-5-search-api`...); others
-    when `web_search_options` is given."""
+    """Search models always search; others (other vendors' models, through the gateway) when
+    `web_search_options` is given (OpenAI's own refuse it: `ChatDialect.check_request`)."""
     asked = isinstance(body.get("web_search_options"), dict)  # `{}` asks too
-    if "-search-" in model or model.endswith("-search") or asked:
+    if is_search_model(model) or asked:
         return [WEB_SEARCH]
     return []
 

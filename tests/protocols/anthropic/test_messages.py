@@ -576,7 +576,8 @@ def test_prompt_tokens_reproduce_the_documented_example_and_count_everything() -
     assert module.render_count_tokens(14) == {"input_tokens": 14}
     image = block("image", source("url", url="https://x/y.png"))
     with_image = parse(body(user(text("Hello, Claude"), image), system="You are a scientist"))
-    assert prompt_tokens(with_image, TOKENIZER) == 14 + module.IMAGE_TOKENS
+    # A URL can't be fetched offline: counted as 1024 x 1024 px, ceil(1024 * 1024 / 750).
+    assert prompt_tokens(with_image, TOKENIZER) == 14 + 1399
     auto = prompt_tokens(parse(body(tools=[TOOL])), TOKENIZER)
     forced = prompt_tokens(parse(body(**FORCED)), TOKENIZER)
     assert auto - forced == module.TOOL_PROMPT_AUTO - module.TOOL_PROMPT_FORCED

@@ -264,7 +264,6 @@ def test_rest_body_with_camel_and_snake_case_fields() -> None:
             "responseMimeType": "application/json",
         },
         "safetySettings": [],
-        "cachedContent": "cachedContents/abc",
     }
     exchange = parse(body)
     assert [(m.role, m.text) for m in exchange.messages] == [("system", "A\nB"), ("user", "hello")]
