@@ -20,6 +20,7 @@ from mockserver.http.responses import EventStream, json_response
 from mockserver.media.files import file_name
 from mockserver.media.links import ARK_IMAGES
 from mockserver.protocols.dialect import sse_frame
+from mockserver.protocols.doubao import errors as ark_errors
 from mockserver.protocols.doubao import images as ark
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def pictures_asked(request: ark.ArkImageRequest) -> int:
 
 
 def render_error(error: APIError) -> Response:
-    return json_response(ark.render_error(error), error.status, error.headers)
+    return json_response(ark_errors.render_error(error), error.status, error.headers)
 
 
 def generations(state: MockState) -> Endpoint:
@@ -65,7 +66,7 @@ def generations(state: MockState) -> Endpoint:
         try:
             body = orjson.loads(await call.body())
         except orjson.JSONDecodeError:
-            raise ark.ark_error(
+            raise ark_errors.ark_error(
                 400, "InvalidParameter", "The request body is not valid JSON."
             ) from None
         entry.body = body
@@ -88,7 +89,7 @@ def generations(state: MockState) -> Endpoint:
             for index in range(count)
         ]
         entry.status = 200
-        headers = {"x-request-id": ark.request_id(decision.key)}
+        headers = {"x-request-id": ark_errors.request_id(decision.key)}
         tokens = ark.output_tokens(parsed.width, parsed.height, count)
         entry.usage = {"prompt_tokens": 0, "completion_tokens": tokens, "reasoning_tokens": 0}
         if parsed.stream:
@@ -114,7 +115,7 @@ def _input_size(image: str) -> tuple[int, int]:
     try:
         _, width, height, _ = image_size(base64.b64decode(image.partition(",")[2]))
     except (ValueError, binascii.Error):
-        raise ark.invalid("image", "the base64 data is not an image") from None
+        raise ark_errors.invalid("image", "the base64 data is not an image") from None
     return width, height
 
 

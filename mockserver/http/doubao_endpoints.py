@@ -14,6 +14,7 @@ from mockserver.http import vendor_video
 from mockserver.http.responses import json_response
 from mockserver.http.task_endpoints import Answer, journaled, json_body
 from mockserver.journal.journal import Entry
+from mockserver.protocols.doubao import errors as ark_errors
 from mockserver.protocols.doubao import video as doubao
 from mockserver.tasks.task import Task
 
@@ -26,7 +27,7 @@ FILES = "/volc"
 
 
 def render_error(error: APIError) -> Response:
-    return json_response(doubao.render_error(error), error.status, error.headers)
+    return json_response(ark_errors.render_error(error), error.status, error.headers)
 
 
 def callback_body(task: Task) -> dict[str, object]:
@@ -49,7 +50,7 @@ def routes(state: MockState) -> list[BaseRoute]:
     async def get(request: Request, entry: Entry) -> Response:
         task = state.tasks.poll(request.path_params["task_id"], FAMILY)
         if task is None:
-            raise doubao.not_found(request.path_params["task_id"])
+            raise ark_errors.not_found(request.path_params["task_id"])
         entry.model = task.model
         return json_response(doubao.render_task(task, vendor_video.file_url(FILES, task)))
 
@@ -70,9 +71,9 @@ def routes(state: MockState) -> list[BaseRoute]:
         task_id = request.path_params["task_id"]
         task = state.tasks.get(task_id, FAMILY)
         if task is None:
-            raise doubao.not_found(task_id)
+            raise ark_errors.not_found(task_id)
         if task.status == "IN_PROGRESS":
-            raise doubao.ark_error(
+            raise ark_errors.ark_error(
                 409, "OperationDenied.RunningTask",
                 f"The task `{task_id}` is running and cannot be cancelled or deleted.",
             )  # fmt: skip
@@ -82,7 +83,7 @@ def routes(state: MockState) -> list[BaseRoute]:
             state.tasks.cancel(task_id)
         return json_response({})
 
-    video_file = vendor_video.video_file(state, FAMILY, lambda: doubao.not_found("file"))
+    video_file = vendor_video.video_file(state, FAMILY, lambda: ark_errors.not_found("file"))
 
     def route(path: str, answer: Answer, method: str) -> Route:
         return Route(path, journaled(state, FAMILY, answer, render_error), methods=[method])

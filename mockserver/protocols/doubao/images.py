@@ -24,8 +24,8 @@ from typing import Any
 
 from msgspec import Struct, field
 
-from mockserver.core import ids
 from mockserver.core.errors import APIError
+from mockserver.protocols.doubao.errors import ark_error, invalid
 
 DEFAULT_MODEL = "doubao-seedream-4-0-250828"
 MAX_IMAGES = 15  # sequential_image_generation_options.max_images
@@ -48,62 +48,12 @@ class ArkImageRequest(Struct):
     stream: bool = False
 
 
-def ark_error(
-    status: int, code: str, message: str, param: str | None = None, kind: str = "BadRequest"
-) -> APIError:
-    """Ark's error: `code` and `type` ride on the neutral error's code and type."""
-    return APIError(status, message, type=kind, code=code, param=param)
-
-
-def invalid(param: str, detail: str) -> APIError:
-    return ark_error(
-        400,
-        "InvalidParameter",
-        f"The parameter `{param}` specified in the request is not valid: {detail}",
-        param,
-    )
-
-
-ARK_KINDS = ("BadRequest", "Unauthorized", "Forbidden", "NotFound", "TooManyRequests")
-ARK_CODES = {
-    400: "InvalidParameter",
-    401: "AuthenticationError",
-    403: "AccessDenied",
-    404: "InvalidEndpointOrModel.NotFound",
-    429: "RateLimitExceeded.EndpointRPMExceeded",
-}
-
-
-def render_error(error: APIError, request_key: str = "") -> dict[str, Any]:
-    """Ark's envelope; an error from elsewhere (a scripted fault, OpenAI's words) gets Ark's
-    code and type for its status."""
-    code = error.code if error.code and "_" not in error.code else None
-    code = code or ARK_CODES.get(error.status, "InternalServiceError")
-    kind = error.type if error.type in ARK_KINDS else _kind(error.status)
-    message = f"{error.message} Request id: {request_id(request_key or error.message)}"
-    body: dict[str, Any] = {"code": code, "message": message}
-    if error.param:
-        body["param"] = error.param
-    body["type"] = kind
-    return {"error": body}
-
-
 def content_policy_error() -> APIError:
     return ark_error(
         400,
         "InputTextSensitiveContentDetected",
         "The request failed because the input text may contain sensitive information.",
     )
-
-
-def _kind(status: int) -> str:
-    kinds = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 429: "TooManyRequests"}
-    return kinds.get(status, "InternalServiceError" if status >= 500 else "BadRequest")
-
-
-def request_id(key: str) -> str:
-    """Ark's request id: 20 digits of time and 24 hex characters (here from the request)."""
-    return "0217" + ids.hex_digest(key, "ark-request", 16) + ids.hex_digest(key, "ark-rid", 24)
 
 
 def is_ark_image_model(model: str) -> bool:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mockserver.core import ids
-from mockserver.core.errors import APIError
+from mockserver.protocols.doubao.errors import invalid, missing
 from mockserver.tasks.task import Task
 
 STAGES = ("QUEUED", "IN_PROGRESS")
@@ -35,57 +35,6 @@ COMMAND_NAMES = {"rs": "resolution", "rt": "ratio", "dur": "duration", "cf": "ca
                  "wm": "watermark"}  # fmt: skip
 CHINA = timedelta(hours=8)  # Ark stamps ids in Beijing time
 STATUS_FILTERS = ("queued", "running", "cancelled", "succeeded", "failed")
-
-
-def ark_error(status: int, code: str, message: str, param: str = "") -> APIError:
-    return APIError(status, message, code=code, param=param or None)
-
-
-def missing(param: str) -> APIError:
-    return ark_error(
-        400,
-        "MissingParameter",
-        f"The request failed because it is missing one or multiple required parameters: `{param}`.",
-        param,
-    )
-
-
-def invalid(param: str, detail: str) -> APIError:
-    return ark_error(
-        400,
-        "InvalidParameter",
-        f"The parameter `{param}` specified in the request is not valid: {detail}",
-        param,
-    )
-
-
-def not_found(task_id: str) -> APIError:
-    return ark_error(
-        404,
-        "ResourceNotFound",
-        f"The specified task `{task_id}` is not found.",
-        "task_id",
-    )
-
-
-def render_error(error: APIError, key: str = "") -> dict[str, Any]:
-    """Ark's error body: `{"error": {"code", "message", "param", "type"}}`."""
-    kinds = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
-             429: "TooManyRequests"}  # fmt: skip
-    code = error.code or "InternalServiceError"
-    if code.isdigit() or not code[:1].isupper():  # a scripted fault: Ark's words for it
-        code = {429: "RateLimitExceeded", 401: "AuthenticationError"}.get(
-            error.status, "InternalServiceError"
-        )
-    suffix = f" Request id: {ids.hex_digest(key or error.message, 'ark-request', 32)}"
-    return {
-        "error": {
-            "code": code,
-            "message": error.message + suffix,
-            "param": error.param or "",
-            "type": kinds.get(error.status, "InternalServerError"),
-        }
-    }
 
 
 def _prompt_and_commands(text: str) -> tuple[str, dict[str, str]]:

@@ -34,18 +34,6 @@ def test_seededit_needs_an_image_and_is_adaptive() -> None:
         )
 
 
-def test_errors_render_in_arks_envelope() -> None:
-    error = ark.invalid("size", "too small")
-    body = ark.render_error(error, "k")["error"]
-    assert (body["code"], body["param"], body["type"]) == ("InvalidParameter", "size", "BadRequest")
-    assert body["message"].startswith("The parameter `size` specified in the request is not valid")
-    scripted = ark.render_error(APIError(429, "slow down", code="rate_limit_exceeded"))["error"]
-    assert (scripted["code"], scripted["type"]) == (
-        "RateLimitExceeded.EndpointRPMExceeded",
-        "TooManyRequests",
-    )
-
-
 def test_usage_counts_pixels_over_256() -> None:
     request = ark.parse({"model": "doubao-seedream-4-0-250828", "prompt": "x", "size": "1K"})
     body = ark.render(request, 1, [(b"", "u1"), (b"", "u2")])
