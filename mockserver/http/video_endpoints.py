@@ -4,6 +4,7 @@ delete) as the gateway serves it, and the gateway's unified video APIs
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,19 +34,28 @@ if TYPE_CHECKING:
 VIDEO_STAGES = ("QUEUED", "IN_PROGRESS")
 
 
-def video_task(
-    decision: Decision,
+def submit_video(
+    state: MockState,
+    request: Request,
+    entry: Entry,
     *,
-    action: str,
+    endpoint: str,
     model: str,
     prompt: str,
+    body: dict[str, Any],
     params: dict[str, Any],
-    task_id_: str | None = None,
-) -> Task:
-    """A video task for the decision, with the video family's stages (every video route's)."""
-    return submission.new_task(
+    action: str = "generate",
+    task_id_of: Callable[[Decision], str] | None = None,
+) -> tuple[Task, dict[str, str]]:
+    """Every video route's submission: the engine's decision (a scripted fault raised), the
+    task with the video family's stages, stored — charged in gateway mode, whose headers come
+    back to be sent."""
+    decision = submission.decide(
+        state, "video", endpoint, model, prompt, body, dict(request.headers), entry
+    )
+    task = submission.new_task(
         decision,
-        task_id=task_id_ or task_id(decision.key),
+        task_id=task_id_of(decision) if task_id_of else task_id(decision.key),
         family="video",
         action=action,
         model=model,
@@ -53,6 +63,7 @@ def video_task(
         defaults=VIDEO_STAGES,
         params=params,
     )
+    return billing.submit(state, request, task, entry)
 
 
 def sized(parsed: dict[str, Any], size: str, platform: str) -> dict[str, Any]:
@@ -91,24 +102,16 @@ def openai_videos(state: MockState) -> list[BaseRoute]:
         parsed = videos.parse_create(fields, "input_reference" in files)
         entry.model = parsed["model"]
         hashed = dict(fields) | {name: ids.digest(data) for name, data in files.items()}
-        decision = submission.decide(
+        task, charged = submit_video(
             state,
-            "video",
-            "/v1/videos",
-            parsed["model"],
-            parsed["prompt"],
-            hashed,
-            dict(request.headers),
+            request,
             entry,
-        )
-        task = video_task(
-            decision,
-            action="generate",
+            endpoint="/v1/videos",
             model=parsed["model"],
             prompt=parsed["prompt"],
+            body=hashed,
             params=sized(parsed, parsed["size"], "sora"),
         )
-        task, charged = billing.submit(state, request, task, entry)
         body = render(request, task) | {"task_id": task.id}
         return json_response(body, headers=video_headers(task) | charged)
 
@@ -126,15 +129,17 @@ def openai_videos(state: MockState) -> list[BaseRoute]:
                 f"video {source_id} can be remixed once completed; it is {status}"
             )
         entry.model = source.model
-        endpoint = f"/v1/videos/{source_id}/remix"
-        decision = submission.decide(
-            state, "video", endpoint, source.model, prompt, body, dict(request.headers), entry
+        task, charged = submit_video(
+            state,
+            request,
+            entry,
+            endpoint=f"/v1/videos/{source_id}/remix",
+            model=source.model,
+            prompt=prompt,
+            body=body,
+            params=dict(source.params) | {"remixed_from": source.id},
+            action="remix",
         )
-        params = dict(source.params) | {"remixed_from": source.id}
-        task = video_task(
-            decision, action="remix", model=source.model, prompt=prompt, params=params
-        )
-        task, charged = billing.submit(state, request, task, entry)
         return json_response(
             render(request, task) | {"task_id": task.id}, headers=video_headers(task) | charged
         )
@@ -216,24 +221,16 @@ def unified_video(state: MockState) -> list[BaseRoute]:
         entry.body = body
         parsed = gateway.parse_video_generation(body)
         entry.model = parsed["model"]
-        decision = submission.decide(
+        task, charged = submit_video(
             state,
-            "video",
-            "/v1/video/generations",
-            parsed["model"],
-            parsed["prompt"],
-            body,
-            dict(request.headers),
+            request,
             entry,
-        )
-        task = video_task(
-            decision,
-            action="generate",
+            endpoint="/v1/video/generations",
             model=parsed["model"],
             prompt=parsed["prompt"],
+            body=body,
             params=sized(parsed, f"{parsed['width']}x{parsed['height']}", "video"),
         )
-        task, charged = billing.submit(state, request, task, entry)
         return json_response(videos.render_video(task) | {"task_id": task.id}, headers=charged)
 
     async def fetch(request: Request, entry: Entry) -> Response:
@@ -250,25 +247,19 @@ def unified_video(state: MockState) -> list[BaseRoute]:
         entry.body = body
         parsed = video_create.parse_create(body)
         entry.model = parsed["model"]
-        decision = submission.decide(
+        task, charged = submit_video(
             state,
-            "video",
-            "/v1/video/create",
-            parsed["model"],
-            parsed["prompt"],
-            body,
-            dict(request.headers),
+            request,
             entry,
-        )
-        task = video_task(
-            decision,
-            action="generate",
+            endpoint="/v1/video/create",
             model=parsed["model"],
             prompt=parsed["prompt"],
+            body=body,
             params=parsed | {"platform": "video"},
-            task_id_=video_create.task_id(decision.key, parsed["model"], decision.created),
+            task_id_of=lambda decision: video_create.task_id(
+                decision.key, parsed["model"], decision.created
+            ),
         )
-        task, charged = billing.submit(state, request, task, entry)
         return json_response(video_create.render_created(task), headers=charged)
 
     async def query(request: Request, entry: Entry) -> Response:
