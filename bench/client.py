@@ -9,8 +9,9 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,3 +120,37 @@ def carries_text(event: bytes) -> bool:
         if (choices[0].get("delta") or {}).get("content"):
             return True
     return False
+
+
+def send_numbered(
+    port: int,
+    path: str,
+    body_of: Callable[[int], bytes],
+    headers: Mapping[str, str],
+    numbers: range,
+    connections: int,
+) -> None:
+    """POST `body_of(n)` to `path` for every n of `numbers`, spread over `connections`
+    keep-alive connections (one thread each); the first non-200 answers raise, after all end."""
+    errors: list[str] = []
+
+    def worker(offset: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            for n in numbers[offset::connections]:
+                connection.request("POST", path, body_of(n), dict(headers))
+                answer = connection.getresponse()
+                answer.read()
+                if answer.status != 200:
+                    errors.append(f"request {n}: {answer.status}")
+                    return
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError("; ".join(errors[:3]))

@@ -8,11 +8,10 @@ is memory, not speed.
 
 from __future__ import annotations
 
-import http.client
 import json
-import threading
 from pathlib import Path
 
+from bench.client import send_numbered
 from bench.context import Context, progress
 from bench.report import FigureResult, FigureSpec, Target
 from bench.servers import ServerProcess, free_port, mock_argv
@@ -39,33 +38,17 @@ def current_rss_mb(pid: int) -> float:
 
 def send_unique(port: int, start: int, count: int) -> None:
     """`count` chat requests numbered from `start`, spread over CONNECTIONS threads."""
-    errors: list[str] = []
 
-    def worker(offset: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            for n in range(start + offset, start + count, CONNECTIONS):
-                body = {
-                    "model": CHAT_MODEL,
-                    "messages": [{"role": "user", "content": f"soak request {n}: say something"}],
-                    "max_tokens": 16,
-                }
-                connection.request("POST", "/v1/chat/completions", json.dumps(body), AUTH)
-                answer = connection.getresponse()
-                answer.read()
-                if answer.status != 200:
-                    errors.append(f"request {n}: {answer.status}")
-                    return
-        finally:
-            connection.close()
+    def body_of(n: int) -> bytes:
+        body = {
+            "model": CHAT_MODEL,
+            "messages": [{"role": "user", "content": f"soak request {n}: say something"}],
+            "max_tokens": 16,
+        }
+        return json.dumps(body).encode()
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CONNECTIONS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise RuntimeError("; ".join(errors[:3]))
+    path = "/v1/chat/completions"
+    send_numbered(port, path, body_of, AUTH, range(start, start + count), CONNECTIONS)
 
 
 def run(ctx: Context, keys: set[str]) -> list[FigureResult]:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
 
 from bench import throughput
+from bench.client import send_numbered
 from bench.context import Context, progress
 from bench.report import FigureResult, FigureSpec, Target
 from bench.servers import ServerProcess, Unavailable, free_port, mock_argv
@@ -138,29 +138,11 @@ def get(port: int, path: str) -> None:
 def submit_videos(port: int, start: int, count: int) -> None:
     """`count` video submissions numbered from `start` (each prompt new), over CONNECTIONS
     keep-alive connections."""
-    errors: list[str] = []
 
-    def worker(offset: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            for n in range(start + offset, start + count, CONNECTIONS):
-                body = VIDEO | {"prompt": f"bench task {n}: a fox crossing a snowy field"}
-                connection.request("POST", "/v1/videos", encode_json(body), AUTH)
-                answer = connection.getresponse()
-                answer.read()
-                if answer.status != 200:
-                    errors.append(f"task {n}: {answer.status}")
-                    return
-        finally:
-            connection.close()
+    def body_of(n: int) -> bytes:
+        return encode_json(VIDEO | {"prompt": f"bench task {n}: a fox crossing a snowy field"})
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CONNECTIONS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise RuntimeError("; ".join(errors[:3]))
+    send_numbered(port, "/v1/videos", body_of, AUTH, range(start, start + count), CONNECTIONS)
 
 
 def run_memory(ctx: Context) -> FigureResult:
