@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import json
+from collections.abc import Mapping
 
 from bench import throughput
 from bench.client import send_numbered
@@ -81,7 +82,7 @@ class PollTargets(throughput.Targets):
         return f"http://127.0.0.1:{self.ctx.mock().port}{self.paths[side.workload]}"
 
 
-def post(port: int, path: str, body: dict[str, object]) -> dict[str, object]:
+def post(port: int, path: str, body: Mapping[str, object]) -> dict[str, object]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         connection.request("POST", path, encode_json(body), AUTH)
