@@ -125,7 +125,7 @@ def submit(
             created_at=gateway.clock,
             request_id=caller.request_id,
             username=user.username,
-            group=caller.group,
+            group=charge.group,
             other=orjson.dumps(other | ratios).decode(),
         )
     )
