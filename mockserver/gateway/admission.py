@@ -288,33 +288,34 @@ class Gateway:
         return charge
 
     def price_of(self, model: str, group: str) -> pricing.Price | None:
-        """The model's price in the group (for `auto`, the first of the auto groups serving
-        it); None when no channel serves it there."""
-        if group == AUTO_GROUP:
-            for listed in self.spec.auto_groups:
-                price = self._price(model, listed)
-                if price is not None:
-                    return price
-            return None
-        return self._price(model, group)
+        """The model's price in the group (for `auto`, in the first of the auto groups that
+        serves it); None when no channel serves it there."""
+        found = self._served(model, group)
+        return found[1] if found is not None else None
 
-    def route(self, model: str, caller: Caller) -> tuple[str, pricing.Price]:
-        """The group a request is served and billed in, and the model's price there: the
-        caller's group, or for an `auto` token the first of `auto_groups` with a channel for
-        the model (`CacheGetRandomSatisfiedChannel`); the distributor's 503 when none has."""
-        group = caller.group
-        candidates = self.spec.auto_groups if group == AUTO_GROUP else [group]
-        for listed in candidates:
+    def _served(self, model: str, group: str) -> tuple[str, pricing.Price] | None:
+        """The group a request is served and billed in, and the model's price there: `group`,
+        or for `auto` the first of `auto_groups` with a channel for the model
+        (`CacheGetRandomSatisfiedChannel`)."""
+        for listed in self.spec.auto_groups if group == AUTO_GROUP else (group,):
             price = self._price(model, listed)
             if price is not None:
                 return listed, price
-        if group == AUTO_GROUP and not candidates:
+        return None
+
+    def route(self, model: str, caller: Caller) -> tuple[str, pricing.Price]:
+        """`_served` for the caller's group; the distributor's 503 when no group serves it."""
+        found = self._served(model, caller.group)
+        if found is not None:
+            return found
+        message = f"No available channel for model {model} under group {caller.group}"
+        if caller.group == AUTO_GROUP and not self.spec.auto_groups:
             message = (
                 f"Failed to get available channel for model {model} under group auto(auto) "
                 "(distributor): auto groups is not enabled"
             )
         else:
-            message = f"No available channel for model {model} under group {group} (distributor)"
+            message += " (distributor)"
         raise errors.middleware_error(503, message, caller.request_id, "model_not_found")
 
     def _price(self, model: str, group: str) -> pricing.Price | None:
