@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import orjson
 from msgspec import Struct
 
 from mockserver.core import ids
-from mockserver.gateway import errors, pricing
+from mockserver.gateway import errors, media_pricing, pricing
 from mockserver.gateway.accounts import (
     DISABLED,
     ENABLED,
@@ -36,6 +36,7 @@ from mockserver.gateway.accounts import (
     derive_key,
 )
 from mockserver.gateway.errors import GatewayError
+from mockserver.scenario.gateway import AUTO_GROUP
 
 if TYPE_CHECKING:
     from starlette.types import Scope
@@ -64,6 +65,7 @@ class Charge(Struct):
     pre_consumed: int
     stream: bool = False
     done: bool = False
+    group: str = ""  # the group it is billed in: the caller's, or the one `auto` chose
 
 
 class Gateway:
@@ -235,25 +237,23 @@ class Gateway:
         *,
         claude: bool = False,
         stream: bool = False,
-        quota: int | None = None,
+        quota: int | Callable[[pricing.Price], int] | None = None,
     ) -> Charge:
         """The token may use `model`, a channel serves it to the caller's group, and the
         pre-charge is taken; the gateway's 403/503 otherwise. `quota`: the pre-charge when
-        the caller priced the request itself (a task's, with its other ratios)."""
+        the caller prices the request itself (a task's with its other ratios, a picture's
+        with its size), or how it prices it from the group's price."""
         token, request_id = caller.token, caller.request_id
         if token.model_limits_enabled and model not in token.model_limits.split(","):
             raise errors.middleware_error(
                 403, f"This token has no access to model {model}", request_id
             )
-        price = self._price(model, caller.group)
-        if price is None:
-            message = (
-                f"No available channel for model {model} under group {caller.group} (distributor)"
-            )
-            raise errors.middleware_error(503, message, request_id, "model_not_found")
+        group, price = self.route(model, caller)
         if quota is None:
             quota = pricing.pre_consume(price, prompt_tokens, max_tokens)
-        charge = Charge(caller, model, price, 0, stream)
+        elif callable(quota):  # priced by the caller, once the group's price is known
+            quota = quota(price)
+        charge = Charge(caller, model, price, 0, stream, group=group)
         if price.free:
             return charge
         user, current = caller.user, token  # as read by `authenticate`, a moment ago
@@ -288,8 +288,35 @@ class Gateway:
         return charge
 
     def price_of(self, model: str, group: str) -> pricing.Price | None:
-        """The model's price in the group; None when no channel serves it there."""
-        return self._price(model, group)
+        """The model's price in the group (for `auto`, in the first of the auto groups that
+        serves it); None when no channel serves it there."""
+        found = self._served(model, group)
+        return found[1] if found is not None else None
+
+    def _served(self, model: str, group: str) -> tuple[str, pricing.Price] | None:
+        """The group a request is served and billed in, and the model's price there: `group`,
+        or for `auto` the first of `auto_groups` with a channel for the model
+        (`CacheGetRandomSatisfiedChannel`)."""
+        for listed in self.spec.auto_groups if group == AUTO_GROUP else (group,):
+            price = self._price(model, listed)
+            if price is not None:
+                return listed, price
+        return None
+
+    def route(self, model: str, caller: Caller) -> tuple[str, pricing.Price]:
+        """`_served` for the caller's group; the distributor's 503 when no group serves it."""
+        found = self._served(model, caller.group)
+        if found is not None:
+            return found
+        message = f"No available channel for model {model} under group {caller.group}"
+        if caller.group == AUTO_GROUP and not self.spec.auto_groups:
+            message = (
+                f"Failed to get available channel for model {model} under group auto(auto) "
+                "(distributor): auto groups is not enabled"
+            )
+        else:
+            message += " (distributor)"
+        raise errors.middleware_error(503, message, caller.request_id, "model_not_found")
 
     def _price(self, model: str, group: str) -> pricing.Price | None:
         """The model's price in the group; None when no channel serves it there."""
@@ -299,12 +326,21 @@ class Gateway:
         entry = self.spec.models.get(model)
         price = None
         if entry is not None and (entry.groups is None or group in entry.groups):
+            audio_ratio = entry.audio_ratio
+            if audio_ratio is None:
+                audio_ratio = media_pricing.DEFAULT_AUDIO_RATIO.get(model, 1.0)
+            audio_completion_ratio = entry.audio_completion_ratio
+            if audio_completion_ratio is None:
+                defaults = media_pricing.DEFAULT_AUDIO_COMPLETION_RATIO
+                audio_completion_ratio = defaults.get(model, 1.0)
             price = pricing.Price(
                 group_ratio=self.spec.groups.get(group, 1.0),
                 model_ratio=entry.model_ratio or 0.0,
                 completion_ratio=entry.completion_ratio,
                 cache_ratio=entry.cache_ratio,
                 image_ratio=entry.image_ratio,
+                audio_ratio=audio_ratio,
+                audio_completion_ratio=audio_completion_ratio,
                 model_price=entry.model_price,
             )
         if len(self._prices) < 4096:  # models × groups: bounded by the scenario
@@ -313,15 +349,19 @@ class Gateway:
 
     # --- settlement --------------------------------------------------------------------------
 
-    def settle(self, charge: Charge, usage: Usage, entry: Entry | None = None) -> int:
-        """Charge what the answer cost (the pre-charge adjusted), log it, journal it."""
+    def settle(
+        self, charge: Charge, usage: Usage, entry: Entry | None = None, quota: int | None = None
+    ) -> int:
+        """Charge what the answer cost (the pre-charge adjusted), log it, journal it.
+        `quota`: the cost when the route priced the answer itself (pictures, speech)."""
         if charge.done:
             return 0
         charge.done = True
         caller = charge.caller
-        quota = pricing.quota(
-            charge.price, usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens
-        )
+        if quota is None:
+            quota = pricing.quota(
+                charge.price, usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens
+            )
         delta = quota - charge.pre_consumed
         record = UsageLog(
             id=0,  # numbered by the log
@@ -336,7 +376,7 @@ class Gateway:
             request_id=caller.request_id,
             is_stream=charge.stream,
             username=caller.user.username,
-            group=caller.group,
+            group=charge.group or caller.group,
             other=other_info(charge.price, usage.cached_tokens),
         )
         with self.accounts.store.transaction():  # the bill and its log: one write

@@ -27,10 +27,12 @@ def usable_models(gateway: Gateway, caller: Caller) -> list[str]:
     if token.model_limits_enabled:
         limits = [m for m in token.model_limits.split(",") if m]
         return [m for m in limits if m in gateway.spec.models]  # priced ones only
+    # An `auto` token sees what any of the auto groups serves (`ListModels`).
+    groups = gateway.spec.auto_groups if caller.group == "auto" else [caller.group]
     return [
         name
         for name, price in gateway.spec.models.items()
-        if price.groups is None or caller.group in price.groups
+        if groups and (price.groups is None or any(g in price.groups for g in groups))
     ]
 
 

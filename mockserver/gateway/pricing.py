@@ -32,6 +32,8 @@ class Price(Struct, frozen=True):
     completion_ratio: float = 1.0
     cache_ratio: float = 1.0
     image_ratio: float = 1.0
+    audio_ratio: float = 1.0
+    audio_completion_ratio: float = 1.0
     model_price: float | None = None  # dollars per call
 
     @property

@@ -13,6 +13,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from mockserver.core.errors import APIError
+from mockserver.gateway.errors import GatewayError
+from mockserver.http import media_billing
 from mockserver.http.images import from_disk
 from mockserver.http.journaled import Call, journaled_endpoint
 from mockserver.http.media import decide_request, file_url, make_file
@@ -54,6 +56,8 @@ def pictures_asked(request: ark.ArkImageRequest) -> int:
 
 
 def render_error(error: APIError) -> Response:
+    if isinstance(error, GatewayError):  # the key's check: the gateway's own envelope
+        return json_response(error.body, error.status, error.headers)
     return json_response(ark_errors.render_error(error), error.status, error.headers)
 
 
@@ -74,6 +78,7 @@ def generations(state: MockState) -> Endpoint:
         if "seededit" in parsed.model:  # size "adaptive": the input image's own
             parsed.width, parsed.height = _input_size(parsed.images[0])
         count = pictures_asked(parsed)
+        price_ratio = media_billing.admit_pictures(call, parsed.model, parsed.prompt)
         decision = decide_request(
             state,
             request,
@@ -92,6 +97,8 @@ def generations(state: MockState) -> Endpoint:
         headers = {"x-request-id": ark_errors.request_id(decision.key)}
         tokens = ark.output_tokens(parsed.width, parsed.height, count)
         entry.usage = {"prompt_tokens": 0, "completion_tokens": tokens, "reasoning_tokens": 0}
+        usage = {"output_tokens": tokens, "total_tokens": tokens}
+        media_billing.settle_pictures(call, headers, price_ratio, count, usage)
         if parsed.stream:
             events = ark.stream_events(parsed, decision.created, pictures)
             frames = [sse_frame(event, event["type"]) for event in events]
@@ -100,7 +107,7 @@ def generations(state: MockState) -> Endpoint:
             return EventStream(frames, headers=headers)
         return json_response(ark.render(parsed, decision.created, pictures), 200, headers)
 
-    return journaled_endpoint(state, DIALECT, endpoint, render_error)
+    return journaled_endpoint(state, DIALECT, endpoint, render_error, relay=True)
 
 
 def _input_size(image: str) -> tuple[int, int]:

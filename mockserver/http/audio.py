@@ -11,7 +11,9 @@ import anyio.to_thread
 from starlette.types import ASGIApp
 
 from mockserver.core import ids
+from mockserver.core.reply import Usage
 from mockserver.engine.pipeline import parse_json
+from mockserver.http import media_billing
 from mockserver.http.journaled import Call, journaled_endpoint
 from mockserver.http.media import decide_request, describe_upload, make_file
 from mockserver.http.responses import EventStream, RawResponse, json_response
@@ -43,6 +45,7 @@ def speech(state: MockState) -> Endpoint:
         body = parse_json(await call.body(), d)
         entry.body = body
         parsed = speech_protocol.parse_speech(body)
+        text_tokens = media_billing.admit_speech(call, parsed.model, parsed.input)
         decision = decide_request(
             state,
             request,
@@ -80,7 +83,12 @@ def speech(state: MockState) -> Endpoint:
             events = speech_protocol.sse_events(media.data, input_tokens, output_tokens)
             frames = [sse_frame(event) for event in events]
             entry.stream, entry.events_sent = True, len(frames)
+            usage = Usage(input_tokens, output_tokens)
+            media_billing.settle_speech(call, headers, text_tokens, None, usage)
             return EventStream(frames, headers=headers)
+        if call.charge is not None:  # billed by how long the file plays, as new-api reads it
+            seconds = await anyio.to_thread.run_sync(_seconds_of, media.data, parsed.format)
+            media_billing.settle_speech(call, headers, text_tokens, seconds, Usage())
         return RawResponse(media.data, 200, headers, media_type=content_type.encode("latin-1"))
 
     return journaled_endpoint(state, "openai.audio.speech", endpoint, d, relay=True)
@@ -120,6 +128,7 @@ def transcriptions(state: MockState, *, translate: bool) -> Endpoint:
             duration = await anyio.to_thread.run_sync(duration_of, upload.data)
         except ValueError as error:
             raise transcription_protocol.unreadable_file(upload.filename, str(error)) from None
+        estimate = media_billing.admit_transcription(call, parsed.model, duration)
         decision = decide_request(
             state,
             request,
@@ -155,8 +164,11 @@ def transcriptions(state: MockState, *, translate: bool) -> Endpoint:
             events = transcription_protocol.stream_events(text, tokenizer.pieces(text), usage)
             frames = [sse_frame(event) for event in events]
             entry.stream, entry.events_sent = True, len(frames)
+            # new-api reads the answer as one JSON body: a stream is billed by the estimate.
+            media_billing.settle_transcription(call, headers, None, estimate)
             return EventStream(frames, headers=headers)
         answer, content_type = transcription_protocol.render(parsed, text, duration, usage)
+        media_billing.settle_transcription(call, headers, answer, estimate)
         if isinstance(answer, dict):
             return json_response(answer, 200, headers)
         return RawResponse(answer, 200, headers, media_type=content_type.encode("latin-1"))

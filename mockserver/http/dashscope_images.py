@@ -17,7 +17,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from mockserver.core.errors import APIError
-from mockserver.http import dashscope_endpoints
+from mockserver.gateway.errors import GatewayError
+from mockserver.http import dashscope_endpoints, media_billing
 from mockserver.http.images import from_disk
 from mockserver.http.journaled import Call, journaled_endpoint
 from mockserver.http.media import decide_request, file_url, make_file
@@ -25,6 +26,7 @@ from mockserver.http.responses import json_response
 from mockserver.media.files import file_name
 from mockserver.media.links import DASHSCOPE_IMAGES
 from mockserver.protocols.dashscope import images as dashscope
+from mockserver.tasks import billing
 
 if TYPE_CHECKING:
     from mockserver.http.endpoints import Endpoint
@@ -45,6 +47,8 @@ async def _json(call: Call) -> Any:
 
 
 def render_error(error: APIError) -> Response:
+    if isinstance(error, GatewayError):  # the key's check: the gateway's own envelope
+        return json_response(error.body, error.status, error.headers)
     return json_response(dashscope.render_error(error), error.status, error.headers)
 
 
@@ -89,6 +93,7 @@ def multimodal_generation(state: MockState) -> Endpoint:
         assert request is not None
         body = await _json(call)
         parsed = dashscope.parse_multimodal(body)
+        price_ratio = media_billing.admit_pictures(call, parsed.model, parsed.prompt)
         decision = decide_request(
             state,
             request,
@@ -102,9 +107,12 @@ def multimodal_generation(state: MockState) -> Endpoint:
         files = [decision.file(index) for index in range(parsed.n)]
         urls = await _pictures(state, request, parsed, files, state.engine.seed)
         entry.status = 200
-        return json_response(dashscope.render_multimodal(parsed, urls, decision.key))
+        headers: dict[str, str] = {}
+        media_billing.settle_pictures(call, headers, price_ratio, parsed.n)
+        answer = dashscope.render_multimodal(parsed, urls, decision.key)
+        return json_response(answer, 200, headers)
 
-    return journaled_endpoint(state, DIALECT, endpoint, render_error)
+    return journaled_endpoint(state, DIALECT, endpoint, render_error, relay=True)
 
 
 def image_synthesis(state: MockState) -> Endpoint:
@@ -116,6 +124,7 @@ def image_synthesis(state: MockState) -> Endpoint:
 
         request, entry = call.request, call.entry
         assert request is not None
+        billing.authenticate(state, request.scope)  # the key, before anything else
         if request.headers.get("x-dashscope-async", "").lower() != "enable":
             raise dashscope.dashscope_error(
                 403, "AccessDenied", "current user api does not support synchronous calls"
@@ -155,7 +164,7 @@ def image_synthesis(state: MockState) -> Endpoint:
             defaults=dashscope.STAGES,
             params=params,
         )
-        task = state.tasks.add(task)
+        task, _ = billing.submit(state, request, task, entry)  # charged in gateway mode
         entry.status = 200
         return json_response(dashscope.render_submitted(task))
 
@@ -170,6 +179,7 @@ def task(state: MockState) -> Endpoint:
     async def endpoint(call: Call) -> ASGIApp:
         request, entry = call.request, call.entry
         assert request is not None
+        billing.authenticate(state, request.scope)
         task_id = request.path_params["task_id"]
         video = dashscope_endpoints.poll(state, task_id, entry)
         if video is not None:  # a Wan video task: the same route answers it

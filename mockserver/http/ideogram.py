@@ -10,6 +10,7 @@ from starlette.types import ASGIApp
 from mockserver.core import ids
 from mockserver.core.errors import invalid_request
 from mockserver.engine.pipeline import parse_json
+from mockserver.http import media_billing
 from mockserver.http.images import from_disk
 from mockserver.http.journaled import Call, journaled_endpoint
 from mockserver.http.media import decide_request, describe_upload, file_url, make_file
@@ -73,6 +74,7 @@ async def _handle(call: Call, *, legacy: bool) -> ASGIApp:
     else:
         parsed = protocol.parse_v3(action, form.fields, size)
     model = f"ideogram-{'legacy' if legacy else 'v3'}-{action}"
+    price_ratio = media_billing.admit_pictures(call, model, parsed.prompt or "")
     decision = decide_request(
         state,
         request,
@@ -84,9 +86,11 @@ async def _handle(call: Call, *, legacy: bool) -> ASGIApp:
         dialect=d,
     )
     entry.status = 200
+    headers: dict[str, str] = {}
     if action == "describe":
         text = decision.text() or "A picture of " + (parsed.prompt or "a scene") + "."
-        return json_response(protocol.render_describe(text))
+        media_billing.settle_pictures(call, headers, price_ratio, 1)
+        return json_response(protocol.render_describe(text), 200, headers)
     prompt = decision.text() or parsed.prompt
     urls, seeds = [], []
     for index in range(parsed.num_images):
@@ -112,4 +116,7 @@ async def _handle(call: Call, *, legacy: bool) -> ASGIApp:
         await make_file(state.media, name, "image/png", recipe)
         urls.append(file_url(request, name, (state, IDEOGRAM_IMAGES, "image/png")))
         seeds.append(seed)
-    return json_response(protocol.render(parsed, urls, seeds, prompt, decision.created))
+    media_billing.settle_pictures(call, headers, price_ratio, parsed.num_images)
+    return json_response(
+        protocol.render(parsed, urls, seeds, prompt, decision.created), 200, headers
+    )

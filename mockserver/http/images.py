@@ -14,10 +14,10 @@ from mockserver.core import ids
 from mockserver.core.errors import invalid_request
 from mockserver.engine.media import MediaPrepared, decide_media, prepare_media
 from mockserver.engine.pipeline import parse_json
+from mockserver.http import media_billing
 from mockserver.http.journaled import Call, journaled_endpoint
 from mockserver.http.media import describe_upload, file_url, make_file
 from mockserver.http.responses import EventStream, json_response
-from mockserver.journal.journal import Entry
 from mockserver.media.files import file_name
 from mockserver.media.links import OPENAI_IMAGES
 from mockserver.media.multipart import read_form
@@ -47,7 +47,7 @@ def generations(state: MockState) -> Endpoint:
             prepared = _prepare(request, parsed, body)
             state.memo.put(key, prepared)
         call.entry.body = prepared.body
-        return await answer(state, request, call.entry, prepared, source="")
+        return await answer(call, prepared, source="")
 
     return journaled_endpoint(state, DIALECT, endpoint, state.dialects.chat, relay=True)
 
@@ -69,7 +69,7 @@ def edits(state: MockState) -> Endpoint:
             b"".join(image.data for image in images) + (mask.data if mask else b"")
         ).hexdigest()
         prepared = _prepare(request, parsed, body)
-        return await answer(state, request, call.entry, prepared, source=source)
+        return await answer(call, prepared, source=source)
 
     return journaled_endpoint(state, DIALECT, endpoint, state.dialects.chat, relay=True)
 
@@ -120,21 +120,20 @@ def from_disk(
     return recipe, file_name("img", recipe.key, fmt)
 
 
-async def answer(
-    state: MockState,
-    request: Request,
-    entry: Entry,
-    prepared: MediaPrepared,
-    *,
-    source: str,
-) -> ASGIApp:
+async def answer(call: Call, prepared: MediaPrepared, *, source: str) -> ASGIApp:
     from mockserver.media.images import CONTENT_TYPES
     from mockserver.media.recipes import ImageRecipe
     from mockserver.tokens.tokenizer import get_tokenizer
 
+    state, request, entry = call.state, call.request, call.entry
+    assert request is not None
     d = state.dialects.chat
     parsed: ImageRequest = prepared.request
     edit = bool(source)
+    body = prepared.body
+    price_ratio = media_billing.admit_pictures(
+        call, parsed.model, parsed.prompt, body.get("size"), body.get("quality")
+    )
     decision = decide_media(
         state,
         d,
@@ -201,6 +200,7 @@ async def answer(
     text_tokens = get_tokenizer("o200k_base").count(parsed.prompt) if rules else 0
     entry.status = 200
     headers = d.reply_headers(None, None)
+    usage = None
     if rules is not None and rules.gpt_image:
         usage = protocol.usage(parsed, text_tokens)
         entry.usage = {
@@ -208,6 +208,7 @@ async def answer(
             "completion_tokens": usage["output_tokens"],
             "reasoning_tokens": 0,
         }
+    media_billing.settle_pictures(call, headers, price_ratio, parsed.n, usage)
     if parsed.stream:
         partials = [
             await picture(0, f" · partial {index + 1}") for index in range(parsed.partial_images)

@@ -32,6 +32,7 @@ from mockserver.protocols.dialect import Dialect
 
 if TYPE_CHECKING:
     from mockserver.gateway.admission import Caller, Charge, Gateway
+    from mockserver.gateway.pricing import Price
     from mockserver.http.delivery import Delivery
     from mockserver.journal.journal import Closing, Entry
     from mockserver.server_state import MockState
@@ -96,20 +97,35 @@ class Call:
         *,
         claude: bool = False,
         stream: bool = False,
+        quota: Callable[[Price], int] | None = None,
     ) -> None:
         """The gateway's admission of an authenticated caller: the key may use `model`, and
-        its pre-charge is taken (refunded if the answer fails). Nothing outside gateway mode."""
+        its pre-charge is taken (refunded if the answer fails). Nothing outside gateway mode.
+        `quota`: the pre-charge from the model's price, when the route prices it itself."""
         if self.caller is not None:
             assert self.gateway is not None
             self.charge = self.gateway.admit(
-                self.caller, model, prompt_tokens, max_tokens, claude=claude, stream=stream
+                self.caller,
+                model,
+                prompt_tokens,
+                max_tokens,
+                claude=claude,
+                stream=stream,
+                quota=quota,
             )
 
-    def settle(self, usage: Usage, headers: dict[str, str]) -> None:
-        """Bill what the answer used, and name the gateway's request id in its headers."""
+    def settle(
+        self,
+        usage: Usage,
+        headers: dict[str, str],
+        quota: Callable[[Price], int] | None = None,
+    ) -> None:
+        """Bill what the answer used, and name the gateway's request id in its headers.
+        `quota`: what it cost from the model's price, when the route prices it itself."""
         if self.charge is not None:
             assert self.gateway is not None
-            self.gateway.settle(self.charge, usage, self.entry)
+            cost = quota(self.charge.price) if quota is not None else None
+            self.gateway.settle(self.charge, usage, self.entry, cost)
             self.name_request(headers)
 
     def name_request(self, headers: dict[str, str]) -> None:

@@ -138,10 +138,11 @@ def media_file(state: MockState) -> Endpoint:
 
 
 def images_variations(state: MockState) -> Endpoint:
-    """The gateway answers `/v1/images/variations` with 501 (new-api's RelayNotImplemented)."""
+    """The gateway answers `/v1/images/variations` with 501 (new-api's RelayNotImplemented),
+    behind its key check."""
     from mockserver.http.journaled import journaled_endpoint
 
     async def endpoint(call: Call) -> ASGIApp:
         raise APIError(501, "API not implemented", type="new_api_error", code="api_not_implemented")
 
-    return journaled_endpoint(state, "gateway", endpoint, state.dialects.rerank)
+    return journaled_endpoint(state, "gateway", endpoint, state.dialects.rerank, relay=True)

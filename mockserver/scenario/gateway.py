@@ -9,6 +9,8 @@
         dall-e-3: {model_price: 0.04}            # dollars per call
       tokens:
         - {name: ci, user: 1, remain_quota: 200000, model_limits: [gpt-4o-mini]}
+        - {name: any, user: 1, unlimited_quota: true, group: auto}  # routed by auto_groups
+      auto_groups: [default, vip]               # new-api's AutoGroups, in order
 
 With the section present, every relay route asks for a key of `tokens` and bills it as
 new-api does (`mockserver.gateway`); without it, any key is accepted and nothing is counted.
@@ -27,6 +29,7 @@ TokenStatus = Literal["enabled", "disabled", "expired", "exhausted"]
 UserStatus = Literal["enabled", "disabled"]
 
 DEFAULT_GROUP = "default"
+AUTO_GROUP = "auto"  # a token's group that picks one of `auto_groups` per request
 DEFAULT_USER_QUOTA = 100_000_000  # $200
 
 
@@ -52,6 +55,9 @@ class ModelPricing(Spec):
     cache_ratio: NonNegativeFloat = 1.0
     cache_creation_ratio: NonNegativeFloat = 1.0
     image_ratio: NonNegativeFloat = 1.0
+    # Text-to-speech's audio tokens; absent: new-api's defaults for the model's name, else 1.
+    audio_ratio: NonNegativeFloat | None = None
+    audio_completion_ratio: NonNegativeFloat | None = None
     model_price: NonNegativeFloat | None = None
     groups: list[str] | None = None
 
@@ -75,7 +81,7 @@ class GatewayToken(Spec):
     unlimited_quota: bool = False
     model_limits: list[str] | None = None  # absent: every model
     allow_ips: list[str] = Field(default_factory=list)
-    group: str = ""  # empty: the user's group
+    group: str = ""  # empty: the user's; `auto`: the first of `auto_groups` serving the model
 
     @model_validator(mode="after")
     def _some_quota(self) -> GatewayToken:
@@ -93,6 +99,8 @@ class GatewaySpec(Spec):
     users: list[GatewayUser] = Field(default_factory=lambda: [GatewayUser(id=1)])
     models: dict[str, ModelPricing] = Field(default_factory=dict)
     tokens: list[GatewayToken] = Field(default_factory=list)
+    # new-api's `AutoGroups` setting: the groups an `auto` token tries, in order (its default).
+    auto_groups: list[str] = Field(default_factory=lambda: [DEFAULT_GROUP])
     cors: bool = True  # new-api answers preflights and allows every origin
 
     def reference_issues(self) -> list[tuple[tuple[str | int, ...], str]]:
@@ -114,6 +122,14 @@ class GatewaySpec(Spec):
             issues.append((("gateway", "users"), "two gateway users share an id"))
         for index, user in enumerate(self.users):
             group(("users", index, "group"), user.group, f"user {user.id}")
+        if "auto_groups" in self.model_fields_set:  # the default names a group few declare
+            for number, listed in enumerate(self.auto_groups):
+                if listed not in self.groups:
+                    message = (
+                        f"auto_groups names group {listed!r}, which gateway.groups does not "
+                        f"list (groups: {', '.join(groups)})"
+                    )
+                    issues.append((("gateway", "auto_groups", number), message))
         for name, pricing in self.models.items():
             for number, listed in enumerate(pricing.groups or ()):
                 group(("models", name, "groups", number), listed, f"model {name!r}")
@@ -127,7 +143,7 @@ class GatewaySpec(Spec):
                     f"does not list (ids: {', '.join(map(str, users))})"
                 )
                 issues.append(((*where, "user"), message))
-            if token.group:
+            if token.group and token.group != AUTO_GROUP:
                 group(("tokens", index, "group"), token.group, f"token {token.name!r}")
             if token.key is not None:
                 key = token.key.removeprefix("sk-")

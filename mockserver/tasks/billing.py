@@ -59,7 +59,10 @@ def authenticate(state: MockState, scope: Scope) -> Caller | None:
 
 
 def other_ratios(task: Task) -> dict[str, float]:
-    """The ratios beside the model's price: a video's length in seconds."""
+    """The ratios beside the model's price: a video's length in seconds; the number of
+    pictures of a DashScope image task (new-api's `n`, as its Wan image relay sets it)."""
+    if task.family == "dashscope-image":
+        return {"n": task.params.get("n", 1)}
     seconds = task.params.get("seconds")
     return {"seconds": seconds} if isinstance(seconds, int | float) else {}
 
@@ -125,7 +128,7 @@ def submit(
             created_at=gateway.clock,
             request_id=caller.request_id,
             username=user.username,
-            group=caller.group,
+            group=charge.group,
             other=orjson.dumps(other | ratios).decode(),
         )
     )

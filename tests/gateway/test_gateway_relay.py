@@ -450,7 +450,10 @@ def test_image_and_audio_routes_need_a_key(server: ServerThread) -> None:
     )
     assert_middleware_error(ideogram, 401, "Invalid token", "")
     client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=KEYS["main"], max_retries=0)
-    assert client.images.generate(model="dall-e-3", prompt="an owl").data
+    with pytest.raises(openai.InternalServerError) as unpriced:  # a good key: on to admission
+        client.images.generate(model="dall-e-3", prompt="an owl")
+    message = "No available channel for model dall-e-3 under group default (distributor)"
+    assert_middleware_error(unpriced.value.response, 503, message, "model_not_found")
 
 
 def test_cors_as_new_api_answers_it(server: ServerThread) -> None:

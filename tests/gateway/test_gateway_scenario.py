@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from mockserver.gateway.accounts import derive_key
-from mockserver.gateway.admission import Gateway
+from mockserver.gateway.admission import Caller, Gateway
+from mockserver.gateway.errors import GatewayError
 from mockserver.scenario.issues import ScenarioError
 from mockserver.scenario.loader import load_text
 from mockserver.scenario.scenario_set import load_paths
@@ -110,3 +111,67 @@ def test_keys_are_derived_from_the_seed_when_not_given() -> None:
     assert len(key) == 51
     assert Gateway(scenario.gateway, 3, 0, MemoryStore()).keys["ci"] == key
     assert Gateway(scenario.gateway, 4, 0, MemoryStore()).keys["ci"] != key
+
+
+def test_auto_groups_are_checked_against_the_groups(tmp_path: Path) -> None:
+    issues = set_issues(
+        tmp_path,
+        """
+        version: 1
+        gateway:
+          groups: {default: 1, vip: 0.5}
+          auto_groups: [vip, gold]
+          tokens:
+            - {name: a, remain_quota: 10, group: auto}
+        """,
+    )
+    assert issues == [
+        f"{tmp_path}/s0.yaml:5:22: auto_groups names group 'gold', which gateway.groups does "
+        "not list (groups: default, vip)"
+    ]
+
+
+def auto_caller(auto_groups: str) -> tuple[Gateway, Caller]:
+    text = (
+        "version: 1\ngateway:\n  groups: {default: 1, vip: 0.5}\n"
+        f"  auto_groups: {auto_groups}\n"
+        "  models:\n    m: {model_ratio: 1, groups: [vip]}\n"
+        "  tokens:\n    - {name: a, key: sk-autoauto1, unlimited_quota: true, group: auto}\n"
+    )
+    scenario = load_text(text, "x")
+    assert scenario.gateway is not None
+    gateway = Gateway(scenario.gateway, 1, 0, MemoryStore())
+    scope = {
+        "path": "/v1/chat/completions",
+        "headers": [(b"authorization", b"Bearer sk-autoauto1")],
+    }
+    return gateway, gateway.authenticate(scope)  # type: ignore[arg-type]
+
+
+def test_an_auto_token_takes_the_first_auto_group_serving_the_model() -> None:
+    gateway, caller = auto_caller("[default, vip]")
+    assert caller.group == "auto"
+    charge = gateway.admit(caller, "m", 10, None)
+    assert (charge.group, charge.price.group_ratio) == ("vip", 0.5)
+
+
+@pytest.mark.parametrize(
+    ("auto_groups", "message"),
+    [
+        ("[default]", "No available channel for model m under group auto (distributor)"),
+        (
+            "[]",
+            "Failed to get available channel for model m under group auto(auto) "
+            "(distributor): auto groups is not enabled",
+        ),
+    ],
+)
+def test_no_auto_group_serving_the_model_is_the_distributors_503(
+    auto_groups: str, message: str
+) -> None:
+    gateway, caller = auto_caller(auto_groups)
+    with pytest.raises(GatewayError) as caught:
+        gateway.admit(caller, "m", 10, None)
+    assert caught.value.status == 503
+    assert caught.value.body["error"]["code"] == "model_not_found"
+    assert caught.value.body["error"]["message"].startswith(message + " (request id: ")

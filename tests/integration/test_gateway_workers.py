@@ -72,6 +72,24 @@ def test_a_small_quota_is_shared_by_both_workers(two_workers: Served) -> None:
     assert sum(e["quota"] for e in entries["requests"]) == served * cost
 
 
+def test_pictures_are_billed_once_across_both_workers(two_workers: Served) -> None:
+    """$0.02 × 0.4 (256x256) a picture, 14000 quota: three pictures, then the 403."""
+    scenario = GATEWAY.replace("  tokens:", "    dall-e-2: {model_price: 0.02}\n  tokens:").replace(
+        "remain_quota: 45", "remain_quota: 14000"
+    )
+    body = {"model": "dall-e-2", "prompt": "an owl", "size": "256x256"}
+    with two_workers.client() as client:
+        assert client.post("/_mock/scenarios?replace=1", content=scenario).status_code == 200
+        assert client.post("/_mock/reset").status_code == 200
+        statuses = [
+            client.post("/v1/images/generations", json=body, headers=AUTH).status_code
+            for _ in range(4)
+        ]
+        left = usage(client)
+    assert statuses == [200, 200, 200, 403]
+    assert (left["total_used"], left["total_available"]) == (12_000, 2_000)
+
+
 def test_balances_survive_a_restart_on_the_state_file(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
     args = ("--workers", "2", "--state", str(state))
