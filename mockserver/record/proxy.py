@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -55,7 +55,7 @@ class Recorder:
         self.replay = replay  # the recording as loaded at start, for replay and new_episodes
         self.timing = timing
         self.tasks = TaskRecorder(cassette)
-        self.media = MediaRecorder(cassette)
+        self.media = MediaRecorder(cassette, timing)
 
     def parse(self, kind: str, body: Any, scope: Scope, headers: Mapping[str, str]) -> Exchange:
         assert self.replay is not None
@@ -209,7 +209,7 @@ class RecordingProxy:
         headers: dict[str, str],
         body: bytes,
         send: Send,
-        finished: Callable[[int, dict[str, str], Capture], None] | None,
+        finished: side_calls.Recorded | None,
     ) -> None:
         """Send the request upstream and its answer back as it arrives; `finished` is called
         once the answer is complete, before the client sees its end (so a client that reads
@@ -247,7 +247,9 @@ class RecordingProxy:
                 # Compressed despite asking for identity: passed on, not recorded.
                 identity = response.headers.get("content-encoding", "identity") == "identity"
                 if finished is not None and identity:
-                    finished(response.status_code, dict(response.headers), capture)
+                    written = finished(response.status_code, dict(response.headers), capture)
+                    if written is not None:
+                        await written
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
             finally:
                 await response.aclose()
