@@ -21,7 +21,7 @@ from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, ToolCall
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Inbound
-from mockserver.record import routes, side_calls
+from mockserver.record import inline_images, routes, side_calls
 from mockserver.record.capture import Capture
 from mockserver.record.cassette import Cassette
 from mockserver.record.media import MediaRecorder
@@ -110,6 +110,7 @@ class Recorder:
             streamed = "text/event-stream" in headers.get("content-type", "")
             events = capture.events() if streamed else None
             reply = reply_of(kind, None if streamed else capture.body, events)
+            inline_images.keep(reply, cassette)
             timing = capture.timing(carries_content(kind)) if streamed else None
             latency = latency_spec(timing, capture.finished) if self.timing else None
             failed = stream_error([orjson.loads(event) for event in events or ()])
