@@ -12,7 +12,13 @@ from mockserver.core.errors import invalid_request
 from mockserver.engine.pipeline import parse_json
 from mockserver.http.images import from_disk
 from mockserver.http.journaled import Call, journaled_endpoint
-from mockserver.http.media import decide_request, describe_upload, file_url, make_file
+from mockserver.http.media import (
+    decide_request,
+    describe_upload,
+    file_url,
+    make_file,
+    paced_body,
+)
 from mockserver.http.responses import json_response
 from mockserver.media.files import file_name
 from mockserver.media.links import IDEOGRAM_IMAGES
@@ -112,4 +118,5 @@ async def _handle(call: Call, *, legacy: bool) -> ASGIApp:
         await make_file(state.media, name, "image/png", recipe)
         urls.append(file_url(request, name, (state, IDEOGRAM_IMAGES, "image/png")))
         seeds.append(seed)
-    return json_response(protocol.render(parsed, urls, seeds, prompt, decision.created))
+    answer = json_response(protocol.render(parsed, urls, seeds, prompt, decision.created))
+    return paced_body(answer, decision, entry)

@@ -99,9 +99,10 @@ class MediaRecorder:
         streamed = "text/event-stream" in headers.get("content-type", "")
         events = capture.events() if streamed else []
         failure = media_streams.stream_failure(events) if streamed else None
-        latency = None
-        if self.timing and streamed:
-            latency = latency_spec(capture.timing(media_streams.carries_media), capture.finished)
+        # A stream's time to its first picture or audio delta and the interval between them;
+        # a body's whole wait (plain audio, read in chunks, is a body: replayed in one piece).
+        timing = capture.timing(media_streams.carries_media) if streamed else None
+        latency = latency_spec(timing, capture.finished) if self.timing else None
         if status >= 400:
             fault = fault_spec(status, body, self.cassette.redactor.headers_kept(headers))
             self.cassette.add(name, match, "fault", fault, None)
@@ -111,9 +112,9 @@ class MediaRecorder:
             pictures = [self._picture(data) for data in media_streams.pictures_of(events)]
             self.cassette.add(name, match, "reply", _reply(pictures), latency)
         elif kind == IMAGES:
-            self.cassette.add(name, match, "reply", await self._pictures(body), None)
+            self.cassette.add(name, match, "reply", await self._pictures(body), latency)
         elif kind == IDEOGRAM:
-            self.cassette.add(name, match, "reply", await self._ideogram(path, body), None)
+            self.cassette.add(name, match, "reply", await self._ideogram(path, body), latency)
         elif kind == SPEECH:
             audio = media_streams.speech_of(events) if streamed else body
             if not audio:
@@ -122,7 +123,8 @@ class MediaRecorder:
             reply = {"file": self.cassette.keep(audio, extension)}
             self.cassette.add(name, match, "reply", reply, latency)
         else:
-            self.cassette.add(name, match, "reply", {"content": literal(_transcript(body))}, None)
+            text = media_streams.transcript_of(events) if streamed else _transcript(body)
+            self.cassette.add(name, match, "reply", {"content": literal(text)}, latency)
         self.cassette.save()
 
     def _picture(self, data: bytes, revised: str | None = None) -> dict[str, Any]:

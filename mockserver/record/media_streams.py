@@ -1,6 +1,7 @@
 """Streamed pictures and speech, read back from the events the client was passed: the final
 artifact of each stream (the pictures of its `*.completed` events, the audio of its
-`speech.audio.delta` events put together) and which events time the stream.
+`speech.audio.delta` events put together, a transcription's text) and which events time the
+stream.
 
     pictures_of([{"type": "image_generation.partial_image", ...},
                  {"type": "image_generation.completed", "b64_json": ...}])  ->  [b"\x89PNG..."]
@@ -19,6 +20,7 @@ import orjson
 
 _PICTURE_DONE = ("image_generation.completed", "image_edit.completed")
 _PICTURE_EVENTS = (*_PICTURE_DONE, "image_generation.partial_image", "image_edit.partial_image")
+_PIECES = ("speech.audio.delta", "transcript.text.delta")
 
 
 def _decoded(events: Sequence[str]) -> list[dict[str, Any]]:
@@ -51,6 +53,19 @@ def speech_of(events: Sequence[str]) -> bytes:
     )
 
 
+def transcript_of(events: Sequence[str]) -> str:
+    """The text of a streamed transcription: its `transcript.text.done`, else its deltas."""
+    decoded = _decoded(events)
+    for event in decoded:
+        if event.get("type") == "transcript.text.done" and isinstance(event.get("text"), str):
+            return str(event["text"])
+    return "".join(
+        str(event.get("delta") or "")
+        for event in decoded
+        if event.get("type") == "transcript.text.delta"
+    )
+
+
 def stream_failure(events: Sequence[str]) -> dict[str, Any] | None:
     """The error event of a media stream that failed half-way (`{"type": "error", ...}` or
     `{"error": {...}}`), or None."""
@@ -65,11 +80,11 @@ def stream_failure(events: Sequence[str]) -> dict[str, Any] | None:
 
 def carries_media(payload: str) -> bool:
     """Whether an event carries a piece of the artifact: what the recorded "time to first
-    token" and interval time (a picture preview or the picture; an audio delta)."""
+    token" and interval time (a picture preview or the picture; an audio or text delta)."""
     try:
         event = orjson.loads(payload)
     except orjson.JSONDecodeError:
         return False
     if not isinstance(event, dict):
         return False
-    return event.get("type") in _PICTURE_EVENTS or event.get("type") == "speech.audio.delta"
+    return event.get("type") in (*_PICTURE_EVENTS, *_PIECES)

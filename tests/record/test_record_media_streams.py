@@ -22,6 +22,7 @@ from mockserver.http.server_thread import ServerThread
 from mockserver.record.modes import RecordMode
 from mockserver.record.session import recording_app
 from tests.record.test_record_ideogram import png
+from tests.record.test_record_media import wav_bytes
 
 UPSTREAM = """
 version: 1
@@ -75,6 +76,15 @@ def session(base: str) -> dict[str, Any]:
         model="gpt-4o-mini-tts", voice="ash", input="Chunk by chunk.", response_format="wav"
     ) as response:
         seen["chunked"] = sha(b"".join(response.iter_bytes(chunk_size=1024)))
+    transcribed = list(
+        client.audio.transcriptions.create(
+            model="gpt-4o-transcribe", file=("a.wav", wav_bytes()), stream=True
+        )
+    )
+    seen["transcribed"] = [event.type for event in transcribed][-1:]
+    seen["transcript"] = "".join(
+        event.delta for event in transcribed if event.type == "transcript.text.delta"
+    )
     client.close()
     return seen
 
@@ -99,8 +109,9 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, d
 
 
 def rules_of(path: Path) -> dict[str, dict[str, Any]]:
+    """The rules by the prompt they match (a transcription without one, by its model)."""
     rules = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
-    return {rule["match"]["last_user"]["equals"]: rule for rule in rules}
+    return {rule["match"]["last_user"]["equals"] or rule["match"]["model"]: rule for rule in rules}
 
 
 def test_streams_pass_through_and_keep_the_final_artifact(
@@ -125,11 +136,15 @@ def test_streams_pass_through_and_keep_the_final_artifact(
     assert spoken["reply"]["file"].endswith(".mp3")
     chunked = rules["Chunk by chunk."]
     assert sha((path.parent / chunked["reply"]["file"]).read_bytes()) == seen["chunked"]
-    # The stream's timing, for a replay with latency on.
-    for streamed in (kite, spoken):
+    transcript = rules["gpt-4o-transcribe"]
+    assert transcript["reply"] == {"content": seen["transcript"]}
+    assert seen["transcribed"] == ["transcript.text.done"]
+    # The stream's timing, for a replay with latency on; a body's whole wait.
+    for streamed in (kite, spoken, transcript):
         latency = streamed["latency"]
         assert latency["recorded"] is True
         assert latency["ttft"] >= 0 and latency["chunk_interval"] >= 0
+    assert chunked["latency"]["recorded"] is True and chunked["latency"]["delay"] >= 0
 
 
 def test_replayed_as_streams_with_the_same_bytes_and_usage(
@@ -147,3 +162,21 @@ def test_file_validates_and_holds_no_key(recorded: tuple[Path, dict[str, Any]]) 
     for written in path.parent.rglob("*"):
         if written.is_file():
             assert KEY.encode() not in written.read_bytes(), written
+
+
+def test_replayed_with_the_recorded_timing(
+    recorded: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """With latency on (a scenario's `latency: recorded`), the streams are paced by their
+    recorded timing and still carry the same bytes."""
+    import shutil
+
+    path, seen = recorded
+    copy = tmp_path / "recordings"
+    shutil.copytree(path.parent, copy)
+    paced = copy / path.name
+    paced.write_text("latency: recorded\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["validate", str(paced)]) == 0
+    with ServerThread(recording_app(paced, RecordMode.REPLAY, None)) as replay:
+        again = session(replay.url)
+    assert again == seen
