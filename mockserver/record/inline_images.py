@@ -15,6 +15,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mockserver.core.exchange import Exchange
     from mockserver.record.cassette import Cassette
     from mockserver.record.replies import RecordedReply
 
@@ -49,12 +50,16 @@ def image_part(part: dict[str, Any]) -> bytes | None:
     return base64.b64decode(blob["data"])
 
 
-def keep(reply: RecordedReply, cassette: Cassette) -> None:
-    """Write each choice's picture beside the recording and name it in the choice. A choice
+def keep(kind: str, exchange: Exchange, reply: RecordedReply, cassette: Cassette) -> None:
+    """Write each choice's picture beside the recording and name it in the choice (a chat
+    answer's are taken out of its text, for the models whose replay puts them back). A choice
     answers with one picture: a second one in the same choice is not kept."""
+    from mockserver.protocols.openai.chat_images import image_kind
     from mockserver.record.media import picture_extension
 
     for choice in reply.choices:
+        if kind == "chat" and image_kind(exchange.model) == "inline":
+            choice.content, choice.pictures = taken(choice.content)
         if choice.pictures:
             data = choice.pictures[0]
             choice.file = cassette.keep(data, picture_extension(data))

@@ -110,7 +110,7 @@ class Recorder:
             streamed = "text/event-stream" in headers.get("content-type", "")
             events = capture.events() if streamed else None
             reply = reply_of(kind, None if streamed else capture.body, events)
-            inline_images.keep(reply, cassette)
+            inline_images.keep(kind, exchange, reply, cassette)
             timing = capture.timing(carries_content(kind)) if streamed else None
             latency = latency_spec(timing, capture.finished) if self.timing else None
             failed = stream_error([orjson.loads(event) for event in events or ()])

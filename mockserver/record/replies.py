@@ -54,9 +54,6 @@ def reply_of(dialect: str, body: bytes | None, events: Sequence[str] | None) -> 
     else:
         assert body is not None
         reply = BODIES[dialect](orjson.loads(body))
-    if dialect == "chat":  # a Gemini image model's pictures, as the gateway puts them
-        for choice in reply.choices:
-            choice.content, choice.pictures = inline_images.taken(choice.content)
     return reply
 
 
