@@ -180,3 +180,57 @@ def test_replayed_with_the_recorded_timing(
     with ServerThread(recording_app(paced, RecordMode.REPLAY, None)) as replay:
         again = session(replay.url)
     assert again == seen
+
+
+def test_streams_pass_through_unchanged(tmp_path: Path) -> None:
+    """What the client reads through the proxy is, byte for byte, what the upstream sends
+    (compared with a fresh upstream asked directly: the same request, the same stream)."""
+    import httpx
+
+    from mockserver.http.app import create_app
+    from mockserver.settings import Settings
+
+    (tmp_path / "upstream.yaml").write_text(UPSTREAM)
+    requests = [
+        (
+            "/v1/images/generations",
+            {
+                "model": "gpt-image-1",
+                "prompt": "a kite",
+                "stream": True,
+                "partial_images": 1,
+                "size": "1024x1024",
+            },
+        ),
+        (
+            "/v1/audio/speech",
+            {"model": "gpt-4o-mini-tts", "voice": "ash", "input": SPOKEN, "stream_format": "sse"},
+        ),
+    ]
+
+    def read(base: str) -> list[bytes]:
+        headers = {"authorization": f"Bearer {KEY}"}
+        return [
+            httpx.post(base + path, json=body, headers=headers).content for path, body in requests
+        ]
+
+    def upstream() -> ServerThread:
+        app = create_app(Settings(scenario_paths=[str(tmp_path / "upstream.yaml")]))
+        return ServerThread(app).start()
+
+    first = upstream()
+    proxy = ServerThread(
+        recording_app(tmp_path / "r" / "s.yaml", RecordMode.RECORD, first.url)
+    ).start()
+    try:
+        through = read(proxy.url)
+    finally:
+        proxy.stop()
+        first.stop()
+    second = upstream()
+    try:
+        direct = read(second.url)
+    finally:
+        second.stop()
+    assert through == direct
+    assert through[0].count(b"event: image_generation.") == 2
