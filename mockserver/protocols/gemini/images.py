@@ -77,10 +77,8 @@ def image_part(exchange: Exchange, index: int, file: str | None = None) -> dict[
         edit = bool(exchange.messages) and any(
             a.kind == "image" for a in exchange.messages[-1].attachments
         )
-        mime, data = (
-            "image/png",
-            picture(exchange.model, exchange.last_user, width, height, index, edit),
-        )
+        mime = "image/png"
+        data = picture(exchange.model, exchange.last_user, width, height, index, edit)
     return {"inlineData": {"mimeType": mime, "data": base64.b64encode(data).decode()}}
 
 
