@@ -48,6 +48,8 @@ class Choice(Struct):
     # Code the model ran and pages it read with hosted tools (Gemini's), in order.
     code_runs: list[CodeRun] = field(default_factory=list)
     url_fetches: list[UrlFetch] = field(default_factory=list)
+    # A picture from disk (a reply's `file:`, absolute) that an image model's answer carries.
+    file: str | None = None
 
 
 class Usage(Struct):

@@ -176,6 +176,7 @@ def scripted_choice(
     if choice.text is None and not choice.tool_calls and choice.refusal is None:
         # A reply that scripts only reasoning or a finish reason still answers something.
         choice.text = _default_text(exchange, key, tokenizer)
+    choice.file = spec.file
     if spec.finish_reason is not None:
         choice.finish_reason = spec.finish_reason
     elif choice.tool_calls:

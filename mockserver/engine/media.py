@@ -15,6 +15,7 @@ from msgspec import Struct, field
 from mockserver import faults
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, Message
+from mockserver.engine import latency
 from mockserver.engine.decide import retry_group
 from mockserver.faults.vendor import api_key_of
 from mockserver.scenario import near_misses
@@ -22,7 +23,7 @@ from mockserver.scenario import near_misses
 if TYPE_CHECKING:
     from mockserver.journal.journal import Entry
     from mockserver.protocols.dialect import Dialect
-    from mockserver.scenario import NearMiss
+    from mockserver.scenario import LatencySpec, NearMiss
     from mockserver.server_state import MockState
 
 
@@ -67,6 +68,9 @@ class MediaDecision(Struct):
     rule: str | None = None
     texts: list[str | None] = field(default_factory=list)  # scripted text per output, or None
     files: list[str | None] = field(default_factory=list)  # a file from disk per output
+    # The rule's `latency:` as the latency mode applies it (a recording's timing only with
+    # latency on): how the answer is paced.
+    latency: LatencySpec | None = None
 
     def text(self, index: int = 0) -> str | None:
         return self.texts[index] if index < len(self.texts) else None
@@ -141,7 +145,9 @@ def decide_media(
     if decision.reply is not None:
         choices = decision.reply.alternatives()  # cycled over the outputs, as texts are
         files = [choices[index % len(choices)].file for index in range(outputs)]
-    return MediaDecision(decision.key, decision.created, decision.rule, texts, files)
+    mode = latency.mode_of(state.settings.latency, state.scenarios.latency)
+    paced = latency.applied(decision.latency, mode)
+    return MediaDecision(decision.key, decision.created, decision.rule, texts, files, paced)
 
 
 def _limit(

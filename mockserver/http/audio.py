@@ -15,8 +15,14 @@ from mockserver.core.reply import Usage
 from mockserver.engine.pipeline import parse_json
 from mockserver.http import media_billing
 from mockserver.http.journaled import Call, journaled_endpoint
-from mockserver.http.media import decide_request, describe_upload, make_file
-from mockserver.http.responses import EventStream, RawResponse, json_response
+from mockserver.http.media import (
+    decide_request,
+    describe_upload,
+    make_file,
+    paced_body,
+    paced_events,
+)
+from mockserver.http.responses import RawResponse, json_response
 from mockserver.media.files import file_name
 from mockserver.media.multipart import read_form
 from mockserver.protocols.dialect import sse_frame
@@ -82,14 +88,14 @@ def speech(state: MockState) -> Endpoint:
             output_tokens = round(seconds * AUDIO_TOKENS_PER_SECOND)
             events = speech_protocol.sse_events(media.data, input_tokens, output_tokens)
             frames = [sse_frame(event) for event in events]
-            entry.stream, entry.events_sent = True, len(frames)
             usage = Usage(input_tokens, output_tokens)
             media_billing.settle_speech(call, headers, text_tokens, None, usage)
-            return EventStream(frames, headers=headers)
+            return paced_events(frames, headers, decision, entry)
         if call.charge is not None:  # billed by how long the file plays, as new-api reads it
             seconds = await anyio.to_thread.run_sync(_seconds_of, media.data, parsed.format)
             media_billing.settle_speech(call, headers, text_tokens, seconds, Usage())
-        return RawResponse(media.data, 200, headers, media_type=content_type.encode("latin-1"))
+        answer = RawResponse(media.data, 200, headers, media_type=content_type.encode("latin-1"))
+        return paced_body(answer, decision, entry)
 
     return journaled_endpoint(state, "openai.audio.speech", endpoint, d, relay=True)
 
@@ -163,15 +169,15 @@ def transcriptions(state: MockState, *, translate: bool) -> Endpoint:
         if parsed.stream:
             events = transcription_protocol.stream_events(text, tokenizer.pieces(text), usage)
             frames = [sse_frame(event) for event in events]
-            entry.stream, entry.events_sent = True, len(frames)
             # new-api reads the answer as one JSON body: a stream is billed by the estimate.
             media_billing.settle_transcription(call, headers, None, estimate)
-            return EventStream(frames, headers=headers)
+            return paced_events(frames, headers, decision, entry)
         answer, content_type = transcription_protocol.render(parsed, text, duration, usage)
         media_billing.settle_transcription(call, headers, answer, estimate)
         if isinstance(answer, dict):
-            return json_response(answer, 200, headers)
-        return RawResponse(answer, 200, headers, media_type=content_type.encode("latin-1"))
+            return paced_body(json_response(answer, 200, headers), decision, entry)
+        raw = RawResponse(answer, 200, headers, media_type=content_type.encode("latin-1"))
+        return paced_body(raw, decision, entry)
 
     name = "openai.audio." + ("translations" if translate else "transcriptions")
     return journaled_endpoint(state, name, endpoint, d, relay=True)

@@ -13,7 +13,13 @@ from mockserver.engine.pipeline import parse_json
 from mockserver.http import media_billing
 from mockserver.http.images import from_disk
 from mockserver.http.journaled import Call, journaled_endpoint
-from mockserver.http.media import decide_request, describe_upload, file_url, make_file
+from mockserver.http.media import (
+    decide_request,
+    describe_upload,
+    file_url,
+    make_file,
+    paced_body,
+)
 from mockserver.http.responses import json_response
 from mockserver.media.files import file_name
 from mockserver.media.links import IDEOGRAM_IMAGES
@@ -117,6 +123,7 @@ async def _handle(call: Call, *, legacy: bool) -> ASGIApp:
         urls.append(file_url(request, name, (state, IDEOGRAM_IMAGES, "image/png")))
         seeds.append(seed)
     media_billing.settle_pictures(call, headers, price_ratio, parsed.num_images)
-    return json_response(
+    answer = json_response(
         protocol.render(parsed, urls, seeds, prompt, decision.created), 200, headers
     )
+    return paced_body(answer, decision, entry)

@@ -16,8 +16,8 @@ from mockserver.engine.media import MediaPrepared, decide_media, prepare_media
 from mockserver.engine.pipeline import parse_json
 from mockserver.http import media_billing
 from mockserver.http.journaled import Call, journaled_endpoint
-from mockserver.http.media import describe_upload, file_url, make_file
-from mockserver.http.responses import EventStream, json_response
+from mockserver.http.media import describe_upload, file_url, make_file, paced_body, paced_events
+from mockserver.http.responses import json_response
 from mockserver.media.files import file_name
 from mockserver.media.links import OPENAI_IMAGES
 from mockserver.media.multipart import read_form
@@ -217,9 +217,11 @@ async def answer(call: Call, prepared: MediaPrepared, *, source: str) -> ASGIApp
             parsed, partials, pictures, decision.created, text_tokens, edit=edit
         )
         frames = [sse_frame(payload, event) for event, payload in events]
-        entry.stream = True
-        entry.events_sent = len(frames)
-        return EventStream(frames, headers=headers)
-    return json_response(
-        protocol.render(parsed, pictures, decision.created, text_tokens), 200, headers
+        return paced_events(frames, headers, decision, entry)
+    return paced_body(
+        json_response(
+            protocol.render(parsed, pictures, decision.created, text_tokens), 200, headers
+        ),
+        decision,
+        entry,
     )

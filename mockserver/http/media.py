@@ -5,6 +5,7 @@ gateway doesn't implement)."""
 from __future__ import annotations
 
 import hashlib
+import random
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -22,6 +23,7 @@ from mockserver.media.recipes import Recipe
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from mockserver.engine.latency import Pacing
     from mockserver.engine.media import MediaDecision
     from mockserver.http.endpoints import Endpoint
     from mockserver.http.journaled import Call
@@ -83,6 +85,45 @@ def decide_request(
         outputs=outputs,
         content_policy=content_policy,
     )
+
+
+def paced_events(
+    frames: list[bytes], headers: dict[str, str], decision: MediaDecision, entry: Entry
+) -> ASGIApp:
+    """A media answer's event stream, paced by the rule's `latency:` (a recorded stream's
+    time to its first picture or audio delta, and the interval between them)."""
+    from mockserver.http.responses import EventStream
+
+    entry.stream, entry.events_sent = True, len(frames)
+    if decision.latency is None:
+        return EventStream(frames, headers=headers)
+    pacing, rng = _pacing(decision)
+    return EventStream(
+        frames,
+        headers=headers,
+        schedule=pacing.schedule(len(frames), 0, rng),
+        delay=pacing.delay,
+        entry=entry,
+        arrived=entry.at,
+    )
+
+
+def paced_body(response: ASGIApp, decision: MediaDecision, entry: Entry) -> ASGIApp:
+    """A media answer that is one body, sent after the rule's `latency:` (`delay` + `ttft`)."""
+    from mockserver.http.responses import Delayed
+
+    if decision.latency is None:
+        return response
+    pacing, rng = _pacing(decision)
+    wait = pacing.body_wait(0, rng)
+    return Delayed(response, wait, entry, entry.at) if wait > 0 else response
+
+
+def _pacing(decision: MediaDecision) -> tuple[Pacing, random.Random]:
+    from mockserver.engine import latency
+
+    rng = latency.rng_for(decision.key)
+    return latency.pacing(decision.latency, rng), rng
 
 
 def scenario_now(state: MockState) -> int:

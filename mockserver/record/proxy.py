@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -21,7 +21,7 @@ from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange, ToolCall
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Inbound
-from mockserver.record import routes, side_calls
+from mockserver.record import inline_images, routes, side_calls
 from mockserver.record.capture import Capture
 from mockserver.record.cassette import Cassette
 from mockserver.record.media import MediaRecorder
@@ -55,7 +55,7 @@ class Recorder:
         self.replay = replay  # the recording as loaded at start, for replay and new_episodes
         self.timing = timing
         self.tasks = TaskRecorder(cassette)
-        self.media = MediaRecorder(cassette)
+        self.media = MediaRecorder(cassette, timing)
 
     def parse(self, kind: str, body: Any, scope: Scope, headers: Mapping[str, str]) -> Exchange:
         assert self.replay is not None
@@ -110,6 +110,7 @@ class Recorder:
             streamed = "text/event-stream" in headers.get("content-type", "")
             events = capture.events() if streamed else None
             reply = reply_of(kind, None if streamed else capture.body, events)
+            inline_images.keep(kind, exchange, reply, cassette)
             timing = capture.timing(carries_content(kind)) if streamed else None
             latency = latency_spec(timing, capture.finished) if self.timing else None
             failed = stream_error([orjson.loads(event) for event in events or ()])
@@ -209,7 +210,7 @@ class RecordingProxy:
         headers: dict[str, str],
         body: bytes,
         send: Send,
-        finished: Callable[[int, dict[str, str], Capture], None] | None,
+        finished: side_calls.Recorded | None,
     ) -> None:
         """Send the request upstream and its answer back as it arrives; `finished` is called
         once the answer is complete, before the client sees its end (so a client that reads
@@ -247,7 +248,9 @@ class RecordingProxy:
                 # Compressed despite asking for identity: passed on, not recorded.
                 identity = response.headers.get("content-encoding", "identity") == "identity"
                 if finished is not None and identity:
-                    finished(response.status_code, dict(response.headers), capture)
+                    written = finished(response.status_code, dict(response.headers), capture)
+                    if written is not None:
+                        await written
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
             finally:
                 await response.aclose()

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from msgspec import Struct, field
 
+from mockserver.record import inline_images
 from mockserver.record.stream_events import stream_error
 
 Json = dict[str, Any]
@@ -33,6 +34,8 @@ class RecordedChoice(Struct):
     reasoning: str | None = None
     refusal: str | None = None
     finish_reason: str | None = None
+    pictures: list[bytes] = field(default_factory=list)  # an image model's, as answered
+    file: str | None = None  # where the first picture was kept, relative to the recording
 
 
 class RecordedReply(Struct):
@@ -47,9 +50,11 @@ def reply_of(dialect: str, body: bytes | None, events: Sequence[str] | None) -> 
     if events is not None:
         decoded = [orjson.loads(event) for event in events]
         failed = stream_error(decoded)
-        return STREAMS[dialect](decoded[: failed[0]] if failed else decoded)
-    assert body is not None
-    return BODIES[dialect](orjson.loads(body))
+        reply = STREAMS[dialect](decoded[: failed[0]] if failed else decoded)
+    else:
+        assert body is not None
+        reply = BODIES[dialect](orjson.loads(body))
+    return reply
 
 
 def _arguments(text: str | None) -> Any:
@@ -309,6 +314,7 @@ def gemini_stream(chunks: list[Json]) -> RecordedReply:
     stream of one."""
     text: dict[int, list[str]] = {}
     thoughts: dict[int, list[str]] = {}
+    pictures: dict[int, list[bytes]] = {}
     calls: dict[int, list[RecordedCall]] = {}
     finish: dict[int, str | None] = {}
     usage: Json = {}
@@ -325,6 +331,8 @@ def gemini_stream(chunks: list[Json]) -> RecordedReply:
                     )
                 elif part.get("thought"):
                     thoughts.setdefault(index, []).append(part.get("text", ""))
+                elif (picture := inline_images.image_part(part)) is not None:
+                    pictures.setdefault(index, []).append(picture)
                 elif "text" in part:
                     text[index].append(part["text"])
             if candidate.get("finishReason"):
@@ -338,6 +346,7 @@ def gemini_stream(chunks: list[Json]) -> RecordedReply:
             tool_calls=calls.get(index, []),
             reasoning=_joined(thoughts.get(index, [])),
             finish_reason=finish.get(index),
+            pictures=pictures.get(index, []),
         )
         for index in sorted(text)
     ]

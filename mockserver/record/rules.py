@@ -68,6 +68,8 @@ def choice_spec(choice: RecordedChoice) -> dict[str, Any]:
         spec["reasoning"] = literal(choice.reasoning)
     if choice.content or not (choice.tool_calls or choice.refusal):
         spec["content"] = literal(choice.content or "")  # "": not the engine's default text
+    if choice.file:
+        spec["file"] = choice.file  # an image model's picture, kept beside the recording
     if choice.tool_calls:
         calls = []
         for call in choice.tool_calls:

@@ -7,7 +7,7 @@ answer once it is complete.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -23,7 +23,8 @@ from mockserver.record.task_recorder import exchange_of
 if TYPE_CHECKING:
     from mockserver.record.proxy import RecordingProxy
 
-Recorded = Callable[[int, dict[str, str], Capture], None]
+# Records an answer once it is complete (a coroutine when recording it fetches more).
+Recorded = Callable[[int, dict[str, str], Capture], Awaitable[None] | None]
 
 
 async def media_or_task_call(
@@ -44,10 +45,12 @@ async def media_or_task_call(
             proxy, media.exchange_of(media_kind, path, form)
         )
 
-        def answered_media(status: int, answer: dict[str, str], capture: Capture) -> None:
+        async def answered_media(status: int, answer: dict[str, str], capture: Capture) -> None:
             assert media_kind is not None and form is not None
-            record = proxy.recorder.media.answered
-            _safely(record, media_kind, path, form, status, answer, capture.body)
+            try:  # fetches what the answer links to: awaited, not blocking the other calls
+                await proxy.recorder.media.answered(media_kind, path, form, status, answer, capture)
+            except Exception as error:
+                print(f"mockserver record: not recorded ({error!r})", file=sys.stderr)
 
         return replayed, answered_media
     submission = tasks.submission(method, path)

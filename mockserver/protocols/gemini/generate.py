@@ -145,7 +145,7 @@ def _before_id(reply: Reply, exchange: Exchange) -> dict[str, Any]:
         for index, (candidate, choice) in enumerate(zip(candidates, reply.choices, strict=True)):
             gemini_logprobs.add_logprobs(candidate, choice, index, top)
     if gemini_images.wants_image(exchange):
-        gemini_images.add_images(candidates, exchange)
+        gemini_images.add_images(candidates, exchange, [c.file for c in reply.choices])
     return {
         "candidates": candidates,
         "usageMetadata": _usage(
@@ -501,5 +501,5 @@ def stream_chunks(reply: Reply, exchange: Exchange) -> list[dict[str, Any]]:
             }
         )
     if chunks and gemini_images.wants_image(exchange):
-        return gemini_images.image_chunks(chunks, exchange)
+        return gemini_images.image_chunks(chunks, exchange, [c.file for c in reply.choices])
     return chunks

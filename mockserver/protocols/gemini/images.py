@@ -3,14 +3,15 @@
 `imageConfig.aspectRatio` and `imageSize` ("1K", "2K", "4K").
 
 The picture derives from the request's content (model, prompt, size, candidate index), so a
-request sent again gets the same bytes.
+request sent again gets the same bytes; a reply's `file:` (a recorded picture) is sent as it is
+when it has the asked size, else fitted to it.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mockserver.core import ids
@@ -67,18 +68,25 @@ def image_size(exchange: Exchange) -> tuple[int, int]:
     return width * scale, height * scale
 
 
-def image_part(exchange: Exchange, index: int) -> dict[str, Any]:
+def image_part(exchange: Exchange, index: int, file: str | None = None) -> dict[str, Any]:
+    """Candidate `index`'s picture: drawn, or `file` (a reply's `file:`) in the asked size."""
     width, height = image_size(exchange)
-    edit = bool(exchange.messages) and any(
-        a.kind == "image" for a in exchange.messages[-1].attachments
-    )
-    data = picture(exchange.model, exchange.last_user, width, height, index, edit)
-    return {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(data).decode()}}
+    if file is not None:
+        mime, data = picture_file(file, width, height)
+    else:
+        edit = bool(exchange.messages) and any(
+            a.kind == "image" for a in exchange.messages[-1].attachments
+        )
+        mime = "image/png"
+        data = picture(exchange.model, exchange.last_user, width, height, index, edit)
+    return {"inlineData": {"mimeType": mime, "data": base64.b64encode(data).decode()}}
 
 
-def add_images(candidates: list[dict[str, Any]], exchange: Exchange) -> None:
+def add_images(
+    candidates: list[dict[str, Any]], exchange: Exchange, files: Sequence[str | None] = ()
+) -> None:
     """An image part at the end of each candidate that has content (its text parts dropped
-    when only IMAGE was asked for)."""
+    when only IMAGE was asked for); `files[i]`: candidate i's picture from disk."""
     text = text_wanted(exchange)
     for index, candidate in enumerate(candidates):
         content = candidate.get("content")
@@ -86,10 +94,12 @@ def add_images(candidates: list[dict[str, Any]], exchange: Exchange) -> None:
             parts = content.setdefault("parts", [])
             if not text:
                 parts[:] = [part for part in parts if "text" not in part or part.get("thought")]
-            parts.append(image_part(exchange, index))
+            parts.append(image_part(exchange, index, files[index] if index < len(files) else None))
 
 
-def image_chunks(chunks: list[dict[str, Any]], exchange: Exchange) -> list[dict[str, Any]]:
+def image_chunks(
+    chunks: list[dict[str, Any]], exchange: Exchange, files: Sequence[str | None] = ()
+) -> list[dict[str, Any]]:
     """A stream's chunks with the image in the last one; with IMAGE alone, the chunks that
     carried only text are left out."""
     if not text_wanted(exchange):
@@ -102,8 +112,32 @@ def image_chunks(chunks: list[dict[str, Any]], exchange: Exchange) -> list[dict[
             for chunk in chunks[:-1]
             if any(c.get("content", {}).get("parts") for c in chunk["candidates"])
         ] + chunks[-1:]
-    add_images(chunks[-1]["candidates"], exchange)
+    add_images(chunks[-1]["candidates"], exchange, files)
     return chunks
+
+
+_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
+
+
+@functools.lru_cache(maxsize=16)
+def _picture_file(path: str, digest: str, width: int, height: int) -> tuple[str, bytes]:
+    from PIL import Image
+
+    from mockserver.media.disk import convert
+    from mockserver.media.recipes import DiskRecipe
+
+    with Image.open(path) as image:
+        fmt = _FORMATS.get(image.format or "", "png")
+    data = convert(DiskRecipe(path, digest, "image", fmt, width, height))
+    return f"image/{fmt}", data
+
+
+def picture_file(path: str, width: int, height: int) -> tuple[str, bytes]:
+    """(MIME type, bytes) of a picture from disk: as it is when it has the asked size (a
+    recorded picture comes back byte for byte), else fitted to it in its own format."""
+    from mockserver.media.disk import digest_of
+
+    return _picture_file(path, digest_of(path), width, height)
 
 
 @functools.lru_cache(maxsize=16)  # bounded: a request repeated soon is drawn once

@@ -327,7 +327,7 @@ def _chunk_rests(reply: Reply, include_usage: bool, exchange: Exchange) -> list[
             chat_audio.speak_deltas(deltas, usage, reply, exchange)
     pictures = chat_images.image_kind(exchange.model)
     if pictures is not None:
-        chat_images.add_to_deltas(deltas, exchange, pictures)
+        chat_images.add_to_deltas(deltas, exchange, pictures, [c.file for c in reply.choices])
     rests = [orjson.dumps(choice_delta) + b"]" + tail for choice_delta in interleave(deltas)]
     if include_usage:
         rests.append(b'],"usage":' + orjson.dumps(usage) + b"}\n\n")
@@ -362,7 +362,7 @@ def _completion_rest(reply: Reply, exchange: Exchange) -> dict[str, Any]:
             chat_audio.add_audio(rest, reply, exchange)
     pictures = chat_images.image_kind(exchange.model)
     if pictures is not None:
-        chat_images.add_to_message(rest, exchange, pictures)
+        chat_images.add_to_message(rest, exchange, pictures, [c.file for c in reply.choices])
     return rest
 
 

@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.core import ids
@@ -116,14 +116,19 @@ def _link_url(exchange: Exchange, name: str) -> str:
     return f"{scheme}://{host}{ROUTE_PREFIX}{name}"
 
 
-def markdown(exchange: Exchange, kind: Kind, index: int) -> str:
-    """The markdown image of choice `index`."""
+def markdown(exchange: Exchange, kind: Kind, index: int, file: str | None = None) -> str:
+    """The markdown image of choice `index` (an inline one from `file`, a reply's `file:`,
+    when given)."""
     if kind == "inline":
         width, height = gemini_size(exchange)
-        data = gemini_images.picture(
-            exchange.model, exchange.last_user, width, height, index, _edit(exchange)
-        )
-        return f"![image](data:image/png;base64,{base64.b64encode(data).decode('ascii')})"
+        mime = "image/png"
+        if file is not None:
+            mime, data = gemini_images.picture_file(file, width, height)
+        else:
+            data = gemini_images.picture(
+                exchange.model, exchange.last_user, width, height, index, _edit(exchange)
+            )
+        return f"![image](data:{mime};base64,{base64.b64encode(data).decode('ascii')})"
     name = _link_name(_link_recipe(exchange, index))
     return f"![image]({_link_url(exchange, name)})"
 
@@ -148,22 +153,34 @@ def _joined(text: str | None, image: str, kind: Kind) -> str:
     return f"{text}\n{image}" if kind == "inline" else f"{text}\n\n{image}"
 
 
-def add_to_message(rest: dict[str, Any], exchange: Exchange, kind: Kind) -> None:
+def _file(files: Sequence[str | None], index: int) -> str | None:
+    return files[index] if index < len(files) else None
+
+
+def add_to_message(
+    rest: dict[str, Any], exchange: Exchange, kind: Kind, files: Sequence[str | None] = ()
+) -> None:
     """Each choice's message content followed by its picture (in `rest`, a completion's
-    fields)."""
+    fields); `files[i]`: choice i's picture from disk."""
     for index, body in enumerate(rest["choices"]):
         message = body["message"]
         if message.get("tool_calls") or message.get("refusal") is not None:
             continue
-        message["content"] = _joined(message.get("content"), markdown(exchange, kind, index), kind)
+        image = markdown(exchange, kind, index, _file(files, index))
+        message["content"] = _joined(message.get("content"), image, kind)
 
 
-def add_to_deltas(deltas: list[list[dict[str, Any]]], exchange: Exchange, kind: Kind) -> None:
+def add_to_deltas(
+    deltas: list[list[dict[str, Any]]],
+    exchange: Exchange,
+    kind: Kind,
+    files: Sequence[str | None] = (),
+) -> None:
     """A content delta with each choice's picture, before its finishing chunk."""
     for index, choice_deltas in enumerate(deltas):
         if not choice_deltas or any("tool_calls" in d["delta"] for d in choice_deltas):
             continue
-        image = markdown(exchange, kind, index)
+        image = markdown(exchange, kind, index, _file(files, index))
         piece = image if kind == "inline" else "\n\n" + image
         finish = choice_deltas[-1]
         choice_deltas.insert(
