@@ -5,29 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import openai
 import pytest
-
-# Imported before the inline `runpytest` sessions (see tests/testing/test_pytest_plugin.py):
-# PyYAML's C loader breaks when imported a second time.
 import yaml
 
-import mockserver.http.app
-import mockserver.record.pytest_support
-import mockserver.record.session
-import mockserver.testing.handle
 from mockserver.record.modes import RecordMode
 from mockserver.record.pytest_support import recording_path
 from mockserver.testing.pytest_plugin import RECORD_MODES
 from tests.conftest import StartServer
 
-PRELOADED = (
-    mockserver.http.app,
-    mockserver.testing.handle,
-    mockserver.record.session,
-    mockserver.record.pytest_support,
-    openai,
-)
+# The inline `runpytest` sessions below drop what they import first: see tests/inline_sessions.py.
+from tests.inline_sessions import PRELOADED  # noqa: F401
+
 pytest_plugins = ["pytester"]
 
 KEY = "sk-real-key-that-must-not-leak"
@@ -41,6 +29,7 @@ rules:
 TESTS = """
 import openai
 import pytest
+import yaml
 
 
 def ask(text):

@@ -8,21 +8,12 @@ import subprocess
 import sys
 import textwrap
 
-import openai
 import pytest
 
-# Loaded before the inline `runpytest` sessions below: pytester removes the modules a session
-# imported once it ends, and PyYAML's C loader breaks when its package is imported a second time
-# ("could not determine a constructor for the tag None" in every later test that reads YAML).
-import yaml  # noqa: F401
-
-import mockserver.http.app
-import mockserver.testing.handle
 from mockserver.testing.pytest_plugin import port_for_worker
 
-# pytester's in-process runs drop the modules first imported during a run: imported here, they
-# are reused instead of imported again by every run (PyYAML's C loader can't be imported twice).
-PRELOADED = (mockserver.http.app, mockserver.testing.handle, openai)
+# The inline `runpytest` sessions below drop what they import first: see tests/inline_sessions.py.
+from tests.inline_sessions import PRELOADED  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
