@@ -329,9 +329,11 @@ class TaskSpec(Spec):
     callbacks: bool = False
     callback_retries: Annotated[int, Field(ge=0, le=10)] = 3
     # A recorded task (`mockserver record`): the upstream's task id, and the file its finished
-    # video is (relative to the scenario file; checked at load).
+    # video is (relative to the scenario file; checked at load) — or `files`, one per output
+    # when it made several (Suno's two clips, several pictures).
     id: Annotated[str, Field(min_length=1)] | None = None
     file: str | None = None
+    files: Annotated[list[str], Field(min_length=1)] | None = None
 
     @field_validator("file")
     @classmethod
@@ -341,6 +343,15 @@ class TaskSpec(Spec):
         from mockserver.scenario.media_files import resolve
 
         return resolve(value, (info.context or {}).get("base_dir"))
+
+    @field_validator("files")
+    @classmethod
+    def _files_on_disk(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value is None:
+            return None
+        from mockserver.scenario.media_files import resolve
+
+        return [resolve(each, (info.context or {}).get("base_dir")) for each in value]
 
     @model_validator(mode="after")
     def _fail_at_a_stage(self) -> TaskSpec:

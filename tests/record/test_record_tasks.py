@@ -220,7 +220,9 @@ def test_new_episodes_replays_a_recorded_task_and_appends_a_new_one(
         upstream.stop()
     asked = [entry.endpoint for entry in upstream_state.journal.entries()]
     assert not any(endpoint.startswith("/v1/videos") for endpoint in asked)
-    assert asked == ["/mj/submit/imagine", *[f"/mj/task/{answer['result']}/fetch"] * 2]
+    polls = [f"/mj/task/{answer['result']}/fetch"] * 2
+    # the finished grid, fetched by the recorder from where the answer points
+    assert asked == ["/mj/submit/imagine", *polls, f"/mj/image/{answer['result']}"]
     assert states == ["IN_PROGRESS", "SUCCESS"]
     rules = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
     assert [rule["name"] for rule in rules][-1] == "an-owl-at-night"
