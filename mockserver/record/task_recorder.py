@@ -112,7 +112,8 @@ class TaskRecorder:
         if task_id is None:
             raise ValueError(f"{path}: no task id in the upstream's answer")
         first = submission.state(answer) if submission.state is not None else None
-        recording = Recording(name, match, submission.family, task_id)
+        name, step = self.cassette.task_slot(name, match)
+        recording = Recording(name, match, submission.family, task_id, step=step)
         recording.model, recording.prompt = exchange.model, exchange.last_user or ""
         recording.unseen_first = first is None
         recording.states.append(first or UNSEEN_SUBMIT_STATE)
@@ -160,5 +161,5 @@ class TaskRecorder:
         return self.cassette.keep(data, extension_of(media_type, data))
 
     def _write(self, recording: Recording) -> None:
-        self.cassette.put_task(recording.name, recording.match, recording.spec())
+        self.cassette.put_task(recording.name, recording.match, recording.spec(), recording.step)
         self.cassette.save()

@@ -63,6 +63,7 @@ class Recording(Struct):
     states: list[State] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # downloaded, relative to the recording
     unseen_first: bool = False  # states[0] stands for a submission that showed none
+    step: int | None = None  # its step of the rule's sequence (the same submission again)
     model: str = ""  # what a child (an action, a remix) takes from it
     prompt: str = ""
 

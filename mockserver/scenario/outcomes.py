@@ -278,19 +278,6 @@ class ReplySpec(ChoiceSpec):
 # Sequence steps
 
 
-class Step(Spec):
-    """One step of a `sequence`: exactly one of `reply` or `fault`."""
-
-    reply: ReplySpec | None = None
-    fault: FaultSpec | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Step:
-        if (self.reply is None) == (self.fault is None):
-            raise ValueError("a sequence step needs exactly one of reply, fault")
-        return self
-
-
 # ---------------------------------------------------------------------------------------------
 # Async tasks (video, Midjourney, Suno): how a submitted task lives
 
@@ -362,4 +349,19 @@ class TaskSpec(Spec):
                     f"fail_at {self.fail_at} is not one of this task's stages "
                     f"({', '.join(statuses)})"
                 )
+        return self
+
+
+class Step(Spec):
+    """One step of a `sequence`: exactly one of `reply`, `fault` or `task` (the n-th of
+    several identical task submissions, as `mockserver record` writes them)."""
+
+    reply: ReplySpec | None = None
+    fault: FaultSpec | None = None
+    task: TaskSpec | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Step:
+        if [self.reply, self.fault, self.task].count(None) != 2:
+            raise ValueError("a sequence step needs exactly one of reply, fault, task")
         return self
