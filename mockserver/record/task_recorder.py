@@ -10,6 +10,7 @@ the URLs its last poll shows, or as the client fetches them through the proxy.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -57,8 +58,11 @@ def extension_of(media_type: str, data: bytes) -> str:
 
 
 class TaskRecorder:
-    def __init__(self, cassette: Cassette, replay: MockState | None = None) -> None:
+    def __init__(
+        self, cassette: Cassette, replay: MockState | None = None, timing: bool = True
+    ) -> None:
         self.cassette = cassette
+        self.timing = timing  # each stage's duration as the upstream showed it
         self.replay = replay  # the recording as loaded at start: parents replayed from it
         self.recordings: dict[str, Recording] = {}  # by the upstream's task id
         self.refs: dict[str, str] = {}  # a result route's name for a task -> its id
@@ -116,7 +120,7 @@ class TaskRecorder:
         recording = Recording(name, match, submission.family, task_id, step=step)
         recording.model, recording.prompt = exchange.model, exchange.last_user or ""
         recording.unseen_first = first is None
-        recording.states.append(first or UNSEEN_SUBMIT_STATE)
+        recording.saw(first or UNSEEN_SUBMIT_STATE, self._now())
         self.recordings[task_id] = recording
         self._write(recording)
 
@@ -127,7 +131,7 @@ class TaskRecorder:
         state = read_state(reading, orjson.loads(body))
         if state is not None and state.ref:
             self.refs[state.ref] = task_id
-        if recording.saw(state):
+        if recording.saw(state, self._now()):
             self._write(recording)
         if state is not None and state.urls and recording.finished:
             # Clients fetch them from the vendor, not through the proxy: fetched here once.
@@ -147,6 +151,9 @@ class TaskRecorder:
         urls = urls_in(orjson.loads(body), route.files)
         if urls:
             self._fetch(recording, urls)
+
+    def _now(self) -> float | None:
+        return time.monotonic() if self.timing else None
 
     def _fetch(self, recording: Recording, urls: tuple[str, ...]) -> None:
         files = []

@@ -1,6 +1,7 @@
 """Async tasks recorded as one rule each: the submission's match (model and prompt, as the
 task endpoints match them), and the states its polls showed — each distinct one, in order — as
-a `task:` script that advances one stage per poll, with the upstream's task id; a failure ends
+a `task:` script that advances one stage per poll (each stage lasting, on the task clock, as
+long as the upstream showed it), with the upstream's task id; a failure ends
 it with the upstream's reason; the finished task's files (a video, pictures, clips) are written
 beside the recording and served again as they were.
 
@@ -64,17 +65,21 @@ class Recording(Struct):
     files: list[str] = field(default_factory=list)  # downloaded, relative to the recording
     unseen_first: bool = False  # states[0] stands for a submission that showed none
     step: int | None = None  # its step of the rule's sequence (the same submission again)
+    seen_at: list[float] = field(default_factory=list)  # when each state was first seen
     model: str = ""  # what a child (an action, a remix) takes from it
     prompt: str = ""
 
-    def saw(self, state: State | None) -> bool:
-        """Keep `state` if it differs from the last one; whether it was new."""
+    def saw(self, state: State | None, at: float | None = None) -> bool:
+        """Keep `state` (seen at monotonic time `at`) if it differs from the last one; whether
+        it was new."""
         if state is None:
             return False
         stand_in = self.unseen_first and len(self.states) == 1
         if self.states and self.states[-1] == state and not stand_in:
             return False
         self.states.append(state)
+        if at is not None:
+            self.seen_at.append(at)
         return True
 
     @property
@@ -85,9 +90,16 @@ class Recording(Struct):
         """The `task:` script that replays the states: one stage per poll, the terminal one
         (SUCCESS, or FAILURE with the upstream's reason) made by the lifecycle."""
         stages: list[Json] = []
-        for state in self.states:
+        timed = len(self.seen_at) == len(self.states)
+        for index, state in enumerate(self.states):
             if state.status in STAGE_STATUSES:
-                stages.append({"status": state.status, "progress": min(state.progress, 99)})
+                stage: Json = {"status": state.status, "progress": min(state.progress, 99)}
+                if timed and index + 1 < len(self.states):
+                    # how long the upstream showed it: the task clock's, for `advance: clock`
+                    seconds = round(self.seen_at[index + 1] - self.seen_at[index], 1)
+                    if seconds > 0:
+                        stage["seconds"] = seconds
+                stages.append(stage)
         if not stages:  # finished at once: one stage before the end, as a task must have
             stages.append({"status": "QUEUED", "progress": 0})
         spec: Json = {"id": self.task_id, "stages": stages}

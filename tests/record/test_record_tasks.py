@@ -228,3 +228,15 @@ def test_new_episodes_replays_a_recorded_task_and_appends_a_new_one(
     assert [rule["name"] for rule in rules][-1] == "an-owl-at-night"
     assert rules[-1]["task"]["id"] == answer["result"]
     assert main(["validate", str(path)]) == 0
+
+
+def test_each_stage_lasts_as_long_as_the_upstream_showed_it() -> None:
+    recording = Recording("r", {}, "video", "task_1")
+    for state, at in ((State("QUEUED"), 100.0), (State("IN_PROGRESS", 50), 103.04)):
+        assert recording.saw(state, at)
+    assert not recording.saw(State("IN_PROGRESS", 50), 110.0)  # the same state: no new stage
+    assert recording.saw(State("SUCCESS", 100), 131.0)
+    assert recording.spec()["stages"] == [
+        {"status": "QUEUED", "progress": 0, "seconds": 3.0},
+        {"status": "IN_PROGRESS", "progress": 50, "seconds": 28.0},
+    ]
