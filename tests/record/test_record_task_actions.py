@@ -54,6 +54,14 @@ def midjourney(base: str) -> list[Any]:
         upscale_id = client.post("/mj/submit/action", json=body).json()["result"]
         *polled, upscale = _mj_poll(client, upscale_id)
         seen += [upscale_id, *polled, upscale["action"], sha(upscale["imageUrl"])]
+        region = next(button for button in upscale["buttons"] if button["label"] == "Vary (Region)")
+        body = {"customId": region["customId"], "taskId": upscale_id}
+        answer = client.post("/mj/submit/action", json=body).json()  # waits for the modal
+        inpaint_id = answer["result"]
+        waiting = client.get(f"/mj/task/{inpaint_id}/fetch").json()["status"]
+        client.post("/mj/submit/modal", json={"taskId": inpaint_id, "prompt": "a golden koi"})
+        *polled, inpainted = _mj_poll(client, inpaint_id)
+        seen += [answer["code"], waiting, inpaint_id, *polled, sha(inpainted["imageUrl"])]
         body = {"taskId": grid_id, "action": "VARIATION", "index": 3}
         variation_id = client.post("/mj/submit/change", json=body).json()["result"]
         *polled, variation = _mj_poll(client, variation_id)
@@ -65,6 +73,10 @@ def midjourney(base: str) -> list[Any]:
         shorten_id = client.post("/mj/submit/shorten", json={"prompt": "a very long koi pond"})
         *polled, shortened = _mj_poll(client, shorten_id.json()["result"])
         seen += [shorten_id.json()["result"], *polled, shortened["status"]]
+        image = "data:image/png;base64,iVBORw0KGgo="
+        describe_id = client.post("/mj/submit/describe", json={"base64": image}).json()["result"]
+        *polled, described = _mj_poll(client, describe_id)
+        seen += [describe_id, *polled, described["prompt"], sha(described["imageUrl"])]
     return seen
 
 
@@ -162,7 +174,9 @@ def test_what_was_recorded(recorded: tuple[Path, dict[str, Any]]) -> None:
     seen = recorded[1]
     mj_states = [("SUBMITTED", "10%"), ("IN_PROGRESS", "50%"), ("SUCCESS", "100%")]
     states = [item for item in seen["midjourney"] if isinstance(item, tuple)]
-    assert states == mj_states * 5  # imagine, U2, V3, simple-change U4, shorten
+    assert states == mj_states * 7  # imagine, U2, inpaint, V3, simple-change U4, shorten, describe
+    assert seen["midjourney"][-2].startswith("1️⃣")  # describe's four prompts
+    assert seen["midjourney"][11:13] == [21, "MODAL"]  # the inpaint waited for its modal
     assert [item for item in seen["midjourney"] if item in ("UPSCALE", "VARIATION")] == [
         "UPSCALE", "VARIATION",
     ]  # fmt: skip
@@ -188,13 +202,13 @@ def test_file_validates_and_holds_no_key(recorded: tuple[Path, dict[str, Any]]) 
     assert main(["validate", str(path)]) == 0
     rules = yaml.safe_load(path.read_text())["rules"]
     models = [rule["match"]["model"] for rule in rules]
-    for model in ("mj_imagine", "mj_upscale", "mj_variation", "mj_shorten", "suno_music"):
+    for model in ("mj_imagine", "mj_upscale", "mj_variation", "mj_shorten", "mj_describe"):
         assert model in models
     upscales = next(rule for rule in rules if rule["match"]["model"] == "mj_upscale")
     assert upscales["match"]["last_user"] == {"equals": "a koi pond"}  # the parent's prompt
     # U2, then simple-change's U4: the same submission to a matcher, so steps in their order
     ids = [step["task"]["id"] for step in upscales["sequence"]]
-    assert ids == [through["midjourney"][5], through["midjourney"][17]]
+    assert ids == [through["midjourney"][5], through["midjourney"][24]]
     remixed = next(rule for rule in rules if rule.get("task", {}).get("id") == through["remix"][4])
     assert remixed["match"] == {
         "model": "sora-2", "last_user": {"equals": "the boat in a storm"}, "turn": 0,
