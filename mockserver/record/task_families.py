@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from msgspec import Struct
 
-Json = dict[str, Any]
-# (request fields, the path's named groups) -> (model, prompt) as the mock's endpoint gives
-# them to the engine; None: the parent task's (a Midjourney action's prompt, a remix's model).
-Subject = Callable[[Json, Mapping[str, str]], tuple[str | None, str | None]]
+from mockserver.record import task_subjects as subjects
+from mockserver.record.task_subjects import Json, Subject
 
 _SAME = ("NOT_START", "SUBMITTED", "QUEUED", "IN_PROGRESS", "SUCCESS", "FAILURE")
 NEWAPI_WORDS = {word: word for word in _SAME}  # new-api's own words (Midjourney, TaskDto)
@@ -79,149 +76,6 @@ class Family(Struct, frozen=True):
 
 def _path(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
-
-
-def _get(fields: Json, name: str) -> str:
-    value = fields.get(name)
-    return value if isinstance(value, str) else ""
-
-
-# --- Subjects: what each mock endpoint matches a submission on -----------------------------
-
-
-def _model_and_prompt(fields: Json, groups: Mapping[str, str]) -> tuple[str | None, str | None]:
-    return _get(fields, "model"), _get(fields, "prompt")
-
-
-def _parsed(parse: Callable[[Json, Mapping[str, str]], Any]) -> Subject:
-    """A subject read by the vendor's own parser (the mock endpoint's): its model and prompt."""
-
-    def subject(fields: Json, groups: Mapping[str, str]) -> tuple[str | None, str | None]:
-        parsed = parse(fields, groups)
-        if isinstance(parsed, dict):
-            return str(parsed["model"]), str(parsed["prompt"])
-        return str(parsed.model), str(parsed.prompt)
-
-    return subject
-
-
-def _doubao(fields: Json, groups: Mapping[str, str]) -> Any:
-    from mockserver.protocols.doubao import video
-
-    return video.parse_create(fields)
-
-
-def _wan(fields: Json, groups: Mapping[str, str]) -> Any:
-    from mockserver.protocols.dashscope import video
-
-    return video.parse_create(fields, "enable")
-
-
-def _text2image(fields: Json, groups: Mapping[str, str]) -> Any:
-    from mockserver.protocols.dashscope import images
-
-    return images.parse_synthesis(fields)
-
-
-def _minimax(fields: Json, groups: Mapping[str, str]) -> Any:
-    from mockserver.protocols.minimax import video
-
-    return video.parse_create(fields)
-
-
-def _runway(fields: Json, groups: Mapping[str, str]) -> Any:
-    from mockserver.protocols.runway import video
-
-    return video.parse_image_to_video(fields)
-
-
-def _luma(fields: Json, groups: Mapping[str, str]) -> Any:
-    from mockserver.protocols.luma import video
-
-    return video.parse_generation(fields)
-
-
-def _luma_extension(fields: Json, groups: Mapping[str, str]) -> tuple[str | None, str | None]:
-    return None, _get(fields, "user_prompt") or None  # the source's model (and prompt)
-
-
-def _jimeng(fields: Json, groups: Mapping[str, str]) -> Any:
-    from mockserver.protocols.jimeng import video
-
-    return video.parse_submit(fields)
-
-
-def _replicate(fields: Json, groups: Mapping[str, str]) -> Any:
-    from mockserver.protocols.replicate import predictions
-
-    model = f"{groups['owner']}/{groups['name']}" if groups.get("owner") else None
-    return predictions.parse_create(fields, model)
-
-
-def _fal(fields: Json, groups: Mapping[str, str]) -> Any:
-    from mockserver.protocols.fal import queue
-
-    return queue.parse_submit(f"fal-ai/{groups['model']}", fields)
-
-
-def _kling(fields: Json, groups: Mapping[str, str]) -> Any:
-    from mockserver.protocols.kling import videos
-
-    return videos.parse_submit(groups["kind"], fields)
-
-
-def _video_create(fields: Json, groups: Mapping[str, str]) -> Any:
-    from mockserver.protocols.newapi import video_create
-
-    return video_create.parse_create(fields)
-
-
-def _remix(fields: Json, groups: Mapping[str, str]) -> tuple[str | None, str | None]:
-    return None, _get(fields, "prompt")  # the source video's model
-
-
-def _suno(fields: Json, groups: Mapping[str, str]) -> tuple[str | None, str | None]:
-    from mockserver.protocols.suno import music
-
-    action = groups["action"]
-    return f"suno_{action}", music.prompt_of(music.parse_submit(action.upper(), fields))
-
-
-def _mj(action: str, prompt_field: str = "") -> Subject:
-    """A Midjourney submission: `mj_<action>`, its prompt (or, without one, the parent's)."""
-
-    def subject(fields: Json, groups: Mapping[str, str]) -> tuple[str | None, str | None]:
-        return f"mj_{action}", _get(fields, prompt_field) if prompt_field else ""
-
-    return subject
-
-
-def _mj_child(fields: Json, groups: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """An action on a finished task (`/submit/action`, `/change`, `/simple-change`,
-    `/video`): `mj_<action>` with the parent's prompt."""
-    from mockserver.protocols.midjourney import actions
-
-    kind = groups["kind"]
-    if kind == "action":
-        name = actions.parse_custom_id(_get(fields, "customId"))[0]
-    elif kind == "simple-change":
-        name = actions.parse_simple_change(_get(fields, "content"))[1]
-    elif kind == "change":
-        name = _get(fields, "action").upper()
-    else:
-        name = "VIDEO"
-    return f"mj_{name.lower()}", None
-
-
-def _mj_parent(fields: Json, groups: Mapping[str, str]) -> str:
-    """The task a Midjourney action works on (`taskId`, or simple-change's `content`)."""
-    if groups["kind"] == "simple-change":
-        return _get(fields, "content").partition(" ")[0]
-    return str(fields.get("taskId") or "")
-
-
-def _in_path(fields: Json, groups: Mapping[str, str]) -> str:
-    return groups["parent"]
 
 
 # --- Readings -------------------------------------------------------------------------------
@@ -308,13 +162,13 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "video",
         (
-            Submit(_path("/v1/videos"), _model_and_prompt, ("id", "task_id"), OPENAI_VIDEO),
+            Submit(_path("/v1/videos"), subjects.model_and_prompt, ("id", "task_id"), OPENAI_VIDEO),
             Submit(
                 _path(r"/v1/videos/(?P<parent>[^/]+)/remix"),
-                _remix,
+                subjects.remix,
                 ("id", "task_id"),
                 OPENAI_VIDEO,
-                parent=_in_path,
+                parent=subjects.in_path,
             ),
         ),
         (Route(_path(r"/v1/videos/(?P<id>[^/]+)")),),
@@ -325,7 +179,10 @@ FAMILIES: tuple[Family, ...] = (
         "video",
         (
             Submit(
-                _path("/v1/video/generations"), _model_and_prompt, ("task_id", "id"), OPENAI_VIDEO
+                _path("/v1/video/generations"),
+                subjects.model_and_prompt,
+                ("task_id", "id"),
+                OPENAI_VIDEO,
             ),
         ),
         (Route(_path(r"/v1/video/generations/(?P<id>[^/]+)")),),
@@ -333,30 +190,37 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "video",
-        (Submit(_path("/v1/video/create"), _parsed(_video_create), ("id",), VIDEO_CREATE),),
+        (
+            Submit(
+                _path("/v1/video/create"),
+                subjects.parsed(subjects.video_create),
+                ("id",),
+                VIDEO_CREATE,
+            ),
+        ),
         (Route(_path("/v1/video/query"), query="id"),),
         VIDEO_CREATE,
     ),
     Family(
         "suno",
-        (Submit(_path("/suno/submit/(?P<action>music|lyrics)"), _suno, ("data",)),),
+        (Submit(_path("/suno/submit/(?P<action>music|lyrics)"), subjects.suno, ("data",)),),
         (Route(_path(r"/suno/fetch/(?P<id>[^/]+)")),),
         TASK_DTO,
     ),
     Family(
         "midjourney",
         (
-            Submit(_path(f"{MJ}/submit/imagine"), _mj("imagine", "prompt"), ("result",)),
+            Submit(_path(f"{MJ}/submit/imagine"), subjects.mj("imagine", "prompt"), ("result",)),
             Submit(
                 _path(f"{MJ}/submit/(?P<kind>action|change|simple-change|video)"),
-                _mj_child,
+                subjects.mj_child,
                 ("result",),
-                parent=_mj_parent,
+                parent=subjects.mj_parent,
             ),
-            Submit(_path(f"{MJ}/submit/describe"), _mj("describe"), ("result",)),
-            Submit(_path(f"{MJ}/submit/blend"), _mj("blend"), ("result",)),
-            Submit(_path(f"{MJ}/submit/shorten"), _mj("shorten", "prompt"), ("result",)),
-            Submit(_path(f"{MJ}/insight-face/swap"), _mj("swap_face"), ("result",)),
+            Submit(_path(f"{MJ}/submit/describe"), subjects.mj("describe"), ("result",)),
+            Submit(_path(f"{MJ}/submit/blend"), subjects.mj("blend"), ("result",)),
+            Submit(_path(f"{MJ}/submit/shorten"), subjects.mj("shorten", "prompt"), ("result",)),
+            Submit(_path(f"{MJ}/insight-face/swap"), subjects.mj("swap_face"), ("result",)),
         ),
         (Route(_path(f"{MJ}/task/(?P<id>[^/]+)/fetch")),),
         MIDJOURNEY,
@@ -366,7 +230,7 @@ FAMILIES: tuple[Family, ...] = (
         (
             Submit(
                 _path("/kling/v1/videos/(?P<kind>text2video|image2video)"),
-                _parsed(_kling),
+                subjects.parsed(subjects.kling),
                 ("data.task_id",),
                 KLING,
             ),
@@ -377,7 +241,7 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "doubao",
-        (Submit(_path(ARK_TASKS), _parsed(_doubao), ("id",)),),
+        (Submit(_path(ARK_TASKS), subjects.parsed(subjects.doubao), ("id",)),),
         (Route(_path(ARK_TASKS + "/(?P<id>[^/]+)")),),
         ARK,
     ),
@@ -386,13 +250,13 @@ FAMILIES: tuple[Family, ...] = (
         (
             Submit(
                 _path(f"{DASHSCOPE_API}/services/aigc/video-generation/video-synthesis"),
-                _parsed(_wan),
+                subjects.parsed(subjects.wan),
                 ("output.task_id",),
                 DASHSCOPE,
             ),
             Submit(
                 _path(f"{DASHSCOPE_API}/services/aigc/text2image/image-synthesis"),
-                _parsed(_text2image),
+                subjects.parsed(subjects.text2image),
                 ("output.task_id",),
                 DASHSCOPE,
             ),
@@ -402,7 +266,13 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "minimax",
-        (Submit(_path("/minimax/v1/video_generation"), _parsed(_minimax), ("task_id",)),),
+        (
+            Submit(
+                _path("/minimax/v1/video_generation"),
+                subjects.parsed(subjects.minimax),
+                ("task_id",),
+            ),
+        ),
         (Route(_path("/minimax/v1/query/video_generation"), query="task_id"),),
         MINIMAX,
         (
@@ -416,20 +286,20 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "runway",
-        (Submit(_path("/runwayml/v1/image_to_video"), _parsed(_runway), ("id",)),),
+        (Submit(_path("/runwayml/v1/image_to_video"), subjects.parsed(subjects.runway), ("id",)),),
         (Route(_path(r"/runwayml/v1/tasks/(?P<id>[^/]+)")),),
         RUNWAY,
     ),
     Family(
         "luma",
         (
-            Submit(_path("/luma/generations"), _parsed(_luma), ("id",), LUMA),
+            Submit(_path("/luma/generations"), subjects.parsed(subjects.luma), ("id",), LUMA),
             Submit(
                 _path("/luma/generations/(?P<parent>[^/]+)/extend"),
-                _luma_extension,
+                subjects.luma_extension,
                 ("id",),
                 LUMA,
-                parent=_in_path,
+                parent=subjects.in_path,
             ),
         ),
         (Route(_path(r"/luma/generations/(?P<id>[^/]+)")),),
@@ -437,17 +307,29 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "jimeng",
-        (Submit(_path("/jimeng/submit/videos"), _parsed(_jimeng), ("data.task_id",), JIMENG),),
+        (
+            Submit(
+                _path("/jimeng/submit/videos"),
+                subjects.parsed(subjects.jimeng),
+                ("data.task_id",),
+                JIMENG,
+            ),
+        ),
         (Route(_path(r"/jimeng/fetch/(?P<id>[^/]+)")),),
         JIMENG,
     ),
     Family(
         "replicate",
         (
-            Submit(_path("/replicate/v1/predictions"), _parsed(_replicate), ("id",), REPLICATE),
+            Submit(
+                _path("/replicate/v1/predictions"),
+                subjects.parsed(subjects.replicate),
+                ("id",),
+                REPLICATE,
+            ),
             Submit(
                 _path("/replicate/v1/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/predictions"),
-                _parsed(_replicate),
+                subjects.parsed(subjects.replicate),
                 ("id",),
                 REPLICATE,
             ),
@@ -457,7 +339,11 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "fal",
-        (Submit(_path("/fal-ai/(?P<model>.+)"), _parsed(_fal), ("request_id",), FAL),),
+        (
+            Submit(
+                _path("/fal-ai/(?P<model>.+)"), subjects.parsed(subjects.fal), ("request_id",), FAL
+            ),
+        ),
         (Route(_path(r"/fal-ai/.+/requests/(?P<id>[^/]+)/status")),),
         FAL,
         (Route(_path(r"/fal-ai/.+/requests/(?P<id>[^/]+)"), files=("video.url", "images.*.url")),),

@@ -21,7 +21,8 @@ from typing import Any
 
 from msgspec import Struct, field
 
-from mockserver.record.task_families import FAMILIES, Json, Reading, Route
+from mockserver.record.task_families import FAMILIES, Reading, Route
+from mockserver.record.task_subjects import Json
 
 TERMINAL = ("SUCCESS", "FAILURE")
 # The scripted stages' statuses (a `task:` stage), in new-api's words.
