@@ -123,6 +123,8 @@ class TaskRecorder:
         recording.saw(first or UNSEEN_SUBMIT_STATE, self._now())
         self.recordings[task_id] = recording
         self._write(recording)
+        if first is not None and first.urls and recording.finished:  # done at once (`wait`)
+            self._fetch(recording, first.urls)
 
     def polled(self, task_id: str, reading: Reading, status: int, body: bytes) -> None:
         recording = self.recordings.get(task_id)
