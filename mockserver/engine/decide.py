@@ -207,9 +207,11 @@ class Engine:
             occurrence = counter.incr(counter_key) - 1
         decision.attempt = occurrence + 1
         outcome = rule.step(occurrence)
-        from mockserver.scenario.outcomes import FaultSpec  # loaded with the rules
+        from mockserver.scenario.outcomes import FaultSpec, TaskSpec  # loaded with the rules
 
-        if isinstance(outcome, FaultSpec):
+        if isinstance(outcome, TaskSpec):  # the n-th of identical task submissions
+            decision.task = outcome
+        elif isinstance(outcome, FaultSpec):
             decision.fault, decision.fault_source = outcome, "rule"
             decision.reply = reply_of(rule)  # for a fault that cuts or slows a reply
         else:

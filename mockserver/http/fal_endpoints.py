@@ -32,6 +32,9 @@ def render_error(error: APIError) -> Response:
 
 def file_bytes(task: Task) -> tuple[bytes, bytes]:
     p = task.params
+    recorded = artifacts.recorded(p)
+    if recorded is not None:
+        return recorded, b"video/mp4" if p["video"] else b"image/png"
     if p["video"]:
         return artifacts.video_mp4(task.key, p["seconds"], p["width"], p["height"]), b"video/mp4"
     return artifacts.tile_png(task.key, 1, p["width"]), b"image/png"

@@ -195,7 +195,8 @@ def routes(state: MockState) -> list[BaseRoute]:
         task = state.tasks.get(request.path_params["name"].removesuffix(".mp4"), FAMILY)
         if task is None or not task.succeeded or task.action != "VIDEO":
             raise APIError(404, "task_no_found", code="4")
-        return RawResponse(artifacts.video_mp4(task.key, 5, 512, 512), media_type=b"video/mp4")
+        video = artifacts.recorded(task.params) or artifacts.video_mp4(task.key, 5, 512, 512)
+        return RawResponse(video, media_type=b"video/mp4")
 
     async def image_seed(request: Request, entry: Entry) -> Response:
         task = state.tasks.get(request.path_params["task_id"], FAMILY)
@@ -258,7 +259,11 @@ def routes(state: MockState) -> list[BaseRoute]:
 
 
 def image_png(task: Task) -> bytes:
-    """An upscale's single image (its parent's tile), else the task's own 2×2 grid."""
+    """The upstream's image when recorded; else an upscale's single image (its parent's
+    tile), else the task's own 2×2 grid."""
+    recorded = artifacts.recorded(task.params)
+    if recorded is not None:
+        return recorded
     if task.action == "UPSCALE":
         return artifacts.tile_png(task.params["parent_key"], task.params["index"])
     if task.action in ("DESCRIBE", "SWAP_FACE"):  # the image described; the swapped face

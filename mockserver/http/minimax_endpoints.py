@@ -16,7 +16,6 @@ from mockserver.http.responses import json_response
 from mockserver.http.task_endpoints import Answer, journaled, json_body
 from mockserver.journal.journal import Entry
 from mockserver.protocols.minimax import video as minimax
-from mockserver.tasks import artifacts
 from mockserver.tasks.task import Task
 
 if TYPE_CHECKING:
@@ -58,8 +57,7 @@ def routes(state: MockState) -> list[BaseRoute]:
         wanted = request.query_params.get("file_id", "")
         for task in state.tasks.list(FAMILY):  # a file id names its task's video
             if task.succeeded and minimax.file_id(task) == wanted.zfill(15):
-                p = task.params
-                size = len(artifacts.video_mp4(task.key, p["seconds"], p["width"], p["height"]))
+                size = len(vendor_video.video_bytes(task))
                 url = vendor_video.file_url(PREFIX, task)
                 return json_response(minimax.render_file(task, url, size))
         raise minimax.invalid("file not found")

@@ -80,6 +80,9 @@ def routes(state: MockState) -> list[BaseRoute]:
         if task is None or not task.succeeded or name != replicate.output_name(task):
             raise replicate.not_found()
         p = task.params
+        recorded = artifacts.recorded(p)
+        if recorded is not None:
+            return RawResponse(recorded, media_type=b"video/mp4" if p["video"] else b"image/png")
         if p["video"]:
             video = artifacts.video_mp4(task.key, p["seconds"], p["width"], p["height"])
             return RawResponse(video, media_type=b"video/mp4")

@@ -88,8 +88,11 @@ def routes(state: MockState) -> list[BaseRoute]:
         ):
             raise gateway.not_exist()
         if extension == "mp3":
-            seconds = suno.seconds_of(task)
-            return RawResponse(artifacts.audio_mp3(clip_id, seconds), media_type=b"audio/mpeg")
+            # the upstream's clip when recorded (one file per clip, in order)
+            audio = artifacts.recorded(task.params, suno.clips_of(task).index(clip_id))
+            if audio is None:
+                audio = artifacts.audio_mp3(clip_id, suno.seconds_of(task))
+            return RawResponse(audio, media_type=b"audio/mpeg")
         if extension == "wav":  # `/suno/act/wav/{clip_id}` points here
             seconds = suno.seconds_of(task)
             return RawResponse(artifacts.audio_wav(clip_id, seconds), media_type=b"audio/wav")

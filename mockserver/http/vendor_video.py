@@ -64,19 +64,25 @@ def file_url(prefix: str, task: Task) -> str:
     return f"{task.params.get('origin', '')}{prefix}/files/{task.id}.mp4"
 
 
+def video_bytes(task: Task) -> bytes:
+    """A finished task's MP4: the upstream's when recorded, else made from its key."""
+    p = task.params
+    recorded = artifacts.recorded(p)
+    if recorded is not None:
+        return recorded
+    return artifacts.video_mp4(task.key, p["seconds"], p["width"], p["height"])
+
+
 def video_file(state: MockState, family: str, missing: Callable[[], APIError]) -> Answer:
     """`GET {prefix}/files/{task_id}.mp4`: the MP4 of a finished task of `family` (its
-    `seconds` at `width` × `height`); `missing()` for any other name."""
+    `seconds` at `width` × `height`, or the upstream's when recorded); `missing()` for any
+    other name."""
 
     async def answer(request: Request, entry: Entry) -> Response:
         task_id = request.path_params["name"].removesuffix(".mp4")
         task = state.tasks.get(task_id, family)
         if task is None or not task.succeeded:
             raise missing()
-        p = task.params
-        return RawResponse(
-            artifacts.video_mp4(task.key, p["seconds"], p["width"], p["height"]),
-            media_type=b"video/mp4",
-        )
+        return RawResponse(video_bytes(task), media_type=b"video/mp4")
 
     return answer

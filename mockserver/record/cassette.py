@@ -116,11 +116,32 @@ class Cassette:
             added["latency"] = latency
         self.rules.append(added)
 
-    def put_task(self, name: str, match: dict[str, Any], task: dict[str, Any]) -> None:
-        """A recorded task's rule, added or (as its polls show more) rewritten in place."""
+    def task_slot(self, name: str, match: dict[str, Any]) -> tuple[str, int | None]:
+        """Where a new task goes: its own rule (`name`, None), or, when a task rule has the
+        same match (the same submission again), the next step of that rule's `sequence`, so
+        that a replay answers the n-th submission with the n-th task."""
+        for rule in self.rules:
+            if rule.get("match") != match:
+                continue
+            if "task" in rule:
+                rule["sequence"] = [{"task": rule.pop("task")}]
+            elif not all("task" in step for step in rule.get("sequence") or [{}]):
+                continue  # replies or faults: a rule of their own follows
+            rule["sequence"].append({"task": {}})
+            return str(rule["name"]), len(rule["sequence"]) - 1
+        return name, None
+
+    def put_task(
+        self, name: str, match: dict[str, Any], task: dict[str, Any], step: int | None = None
+    ) -> None:
+        """A recorded task's rule (or its `step` of the rule's sequence), added or (as its
+        polls show more) rewritten in place."""
         for rule in self.rules:
             if rule.get("name") == name:
-                rule["task"] = task
+                if step is None:
+                    rule["task"] = task
+                else:
+                    rule["sequence"][step] = {"task": task}
                 return
         self.rules.append({"name": name, "match": match, "task": task})
 

@@ -54,7 +54,7 @@ class Recorder:
         self.cassette = cassette
         self.replay = replay  # the recording as loaded at start, for replay and new_episodes
         self.timing = timing
-        self.tasks = TaskRecorder(cassette)
+        self.tasks = TaskRecorder(cassette, replay, timing)
         self.media = MediaRecorder(cassette, timing)
 
     def parse(self, kind: str, body: Any, scope: Scope, headers: Mapping[str, str]) -> Exchange:

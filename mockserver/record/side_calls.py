@@ -1,5 +1,5 @@
 """The calls recorded besides text generations: images and audio (`media`), and async tasks
-(`tasks`: a submission, its polls, a video's download). For each, whether the recording
+(`tasks`: a submission, its polls, the fetch of its files). For each, whether the recording
 answers it (replay, or new_episodes with a rule that matches) and what records the upstream's
 answer once it is complete.
 """
@@ -18,7 +18,6 @@ from mockserver.core.exchange import Exchange
 from mockserver.record import media, tasks
 from mockserver.record.capture import Capture
 from mockserver.record.modes import RecordMode
-from mockserver.record.task_recorder import exchange_of
 
 if TYPE_CHECKING:
     from mockserver.record.proxy import RecordingProxy
@@ -56,9 +55,13 @@ async def media_or_task_call(
     submission = tasks.submission(method, path)
     if submission is not None:
         fields = await _fields(scope, headers, body)
-        if fields is None:
+        try:
+            exchange = recorder.exchange(path, submission, fields) if fields is not None else None
+        except Exception:  # a submission the vendor refuses: its answer is its own error
+            exchange = None
+        if fields is None or exchange is None:
             return not upstream, _ignored
-        replayed = not upstream or _episode_recorded(proxy, exchange_of(path, submission, fields))
+        replayed = not upstream or _episode_recorded(proxy, exchange)
 
         def submitted(status: int, answer_headers: dict[str, str], capture: Capture) -> None:
             assert submission is not None and fields is not None
@@ -73,21 +76,19 @@ async def media_or_task_call(
             )
 
         return replayed, submitted
-    poll = tasks.poll(method, path)
-    download = tasks.content(method, path, query)
-    task_id = poll[0] if poll is not None else download
-    if task_id is None:
+    poll = tasks.poll(method, path, query)
+    result = tasks.result(method, path, query) if poll is None else None
+    key = poll[0] if poll is not None else result[0] if result is not None else None
+    if key is None:
         return None
-    replayed = not upstream or (
-        proxy.mode is RecordMode.NEW_EPISODES and not recorder.records(task_id)
-    )
+    replayed = not upstream or (proxy.mode is RecordMode.NEW_EPISODES and not recorder.records(key))
 
     def answered(status: int, answer_headers: dict[str, str], capture: Capture) -> None:
-        assert task_id is not None
+        assert key is not None
         if poll is not None:
-            _safely(recorder.polled, task_id, poll[1], status, capture.body)
-        else:
-            _safely(recorder.downloaded, task_id, status, answer_headers, capture.body)
+            _safely(recorder.polled, key, poll[1], status, capture.body)
+        elif result is not None:
+            _safely(recorder.resulted, key, result[1], status, answer_headers, capture.body)
 
     return replayed, answered
 

@@ -66,14 +66,14 @@ class Rule(Spec):
             return "sequence"
         return "fault" if self.fault is not None else "reply"
 
-    def step(self, occurrence: int) -> ReplySpec | FaultSpec:
+    def step(self, occurrence: int) -> ReplySpec | FaultSpec | TaskSpec:
         """What the `occurrence`-th (0-based) matching request gets.
 
         A sequence's last step repeats once the sequence is exhausted.
         """
         if self.sequence is not None:
             step = self.sequence[min(occurrence, len(self.sequence) - 1)]
-            outcome: ReplySpec | FaultSpec | None = step.reply or step.fault
+            outcome: ReplySpec | FaultSpec | TaskSpec | None = step.reply or step.fault or step.task
         elif self.fail_times is not None:
             outcome = self.fault if occurrence < self.fail_times else self.reply
         else:

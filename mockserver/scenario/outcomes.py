@@ -278,19 +278,6 @@ class ReplySpec(ChoiceSpec):
 # Sequence steps
 
 
-class Step(Spec):
-    """One step of a `sequence`: exactly one of `reply` or `fault`."""
-
-    reply: ReplySpec | None = None
-    fault: FaultSpec | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Step:
-        if (self.reply is None) == (self.fault is None):
-            raise ValueError("a sequence step needs exactly one of reply, fault")
-        return self
-
-
 # ---------------------------------------------------------------------------------------------
 # Async tasks (video, Midjourney, Suno): how a submitted task lives
 
@@ -329,9 +316,11 @@ class TaskSpec(Spec):
     callbacks: bool = False
     callback_retries: Annotated[int, Field(ge=0, le=10)] = 3
     # A recorded task (`mockserver record`): the upstream's task id, and the file its finished
-    # video is (relative to the scenario file; checked at load).
+    # video is (relative to the scenario file; checked at load) — or `files`, one per output
+    # when it made several (Suno's two clips, several pictures).
     id: Annotated[str, Field(min_length=1)] | None = None
     file: str | None = None
+    files: Annotated[list[str], Field(min_length=1)] | None = None
 
     @field_validator("file")
     @classmethod
@@ -342,6 +331,15 @@ class TaskSpec(Spec):
 
         return resolve(value, (info.context or {}).get("base_dir"))
 
+    @field_validator("files")
+    @classmethod
+    def _files_on_disk(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value is None:
+            return None
+        from mockserver.scenario.media_files import resolve
+
+        return [resolve(each, (info.context or {}).get("base_dir")) for each in value]
+
     @model_validator(mode="after")
     def _fail_at_a_stage(self) -> TaskSpec:
         if self.fail_at is not None and self.stages is not None:
@@ -351,4 +349,19 @@ class TaskSpec(Spec):
                     f"fail_at {self.fail_at} is not one of this task's stages "
                     f"({', '.join(statuses)})"
                 )
+        return self
+
+
+class Step(Spec):
+    """One step of a `sequence`: exactly one of `reply`, `fault` or `task` (the n-th of
+    several identical task submissions, as `mockserver record` writes them)."""
+
+    reply: ReplySpec | None = None
+    fault: FaultSpec | None = None
+    task: TaskSpec | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Step:
+        if [self.reply, self.fault, self.task].count(None) != 2:
+            raise ValueError("a sequence step needs exactly one of reply, fault, task")
         return self

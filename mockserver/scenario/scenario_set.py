@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the validated models: a set is built from them, never impor
         RuleKind,
         Scenario,
     )
-    from mockserver.scenario.outcomes import FaultSpec, LatencySpec, ReplySpec, Step
+    from mockserver.scenario.outcomes import FaultSpec, LatencySpec, ReplySpec, Step, TaskSpec
 
 
 def load_paths(paths: Sequence[str | Path]) -> ScenarioSet:
@@ -88,7 +88,7 @@ class CompiledRule(Struct, frozen=True):
     def latency(self) -> LatencySpec | None:
         return self.spec.latency
 
-    def step(self, occurrence: int) -> ReplySpec | FaultSpec:
+    def step(self, occurrence: int) -> ReplySpec | FaultSpec | TaskSpec:
         return self.spec.step(occurrence)
 
     def match(self, exchange: Exchange) -> Variables | None:

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import io
 from fractions import Fraction
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +19,15 @@ if TYPE_CHECKING:
 
 
 FPS = 1  # a new picture each second: a valid video for any player, and cheap to encode
+
+
+def recorded(params: dict[str, object], index: int = 0) -> bytes | None:
+    """A recorded task's file (`mockserver record` downloaded it from the upstream): output
+    `index` of its `files`, else its one `file`; None when the task was not recorded."""
+    files = params.get("files") or ([params["file"]] if params.get("file") else [])
+    if not isinstance(files, list) or not files or not files[index % len(files)]:
+        return None
+    return Path(str(files[index % len(files)])).read_bytes()
 
 
 def palette(key: str, count: int) -> list[tuple[int, int, int]]:

@@ -73,6 +73,8 @@ def new_task(
     params = dict(params or {})
     if spec is not None and spec.file is not None:
         params["file"] = spec.file  # a recorded task's artifact, served as it was downloaded
+    if spec is not None and spec.files is not None:
+        params["file"], params["files"] = spec.files[0], list(spec.files)
     return Task(
         id=spec.id if spec is not None and spec.id is not None else task_id,
         family=family,

@@ -77,6 +77,23 @@ def test_sequence_walks_per_conversation_and_repeats_its_last_step() -> None:
     assert other.fault is not None  # a different conversation starts at the first step
 
 
+def test_a_sequence_of_tasks_answers_the_nth_identical_submission_with_the_nth() -> None:
+    eng = engine("""
+        version: 1
+        rules:
+          - name: upscales
+            match: {model: mj_upscale}
+            sequence:
+              - task: {id: "first", stages: [SUBMITTED]}
+              - task: {id: "second", stages: [IN_PROGRESS], fail_at: IN_PROGRESS}
+        """)  # fmt: skip
+    koi = [Message("user", "koi")]
+    submission = Exchange("midjourney", "/mj/submit/action", "mj_upscale", koi, {})
+    tasks = [eng.decide(submission).task for _ in range(3)]
+    assert [task.id if task else None for task in tasks] == ["first", "second", "second"]
+    assert tasks[1] is not None and tasks[1].fail_at == "IN_PROGRESS"
+
+
 def test_fail_times_counts_attempts_per_retry_group() -> None:
     eng = engine()
     attempts = [eng.decide(chat("retry me")) for _ in range(3)]

@@ -220,9 +220,23 @@ def test_new_episodes_replays_a_recorded_task_and_appends_a_new_one(
         upstream.stop()
     asked = [entry.endpoint for entry in upstream_state.journal.entries()]
     assert not any(endpoint.startswith("/v1/videos") for endpoint in asked)
-    assert asked == ["/mj/submit/imagine", *[f"/mj/task/{answer['result']}/fetch"] * 2]
+    polls = [f"/mj/task/{answer['result']}/fetch"] * 2
+    # the finished grid, fetched by the recorder from where the answer points
+    assert asked == ["/mj/submit/imagine", *polls, f"/mj/image/{answer['result']}"]
     assert states == ["IN_PROGRESS", "SUCCESS"]
     rules = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
     assert [rule["name"] for rule in rules][-1] == "an-owl-at-night"
     assert rules[-1]["task"]["id"] == answer["result"]
     assert main(["validate", str(path)]) == 0
+
+
+def test_each_stage_lasts_as_long_as_the_upstream_showed_it() -> None:
+    recording = Recording("r", {}, "video", "task_1")
+    for state, at in ((State("QUEUED"), 100.0), (State("IN_PROGRESS", 50), 103.04)):
+        assert recording.saw(state, at)
+    assert not recording.saw(State("IN_PROGRESS", 50), 110.0)  # the same state: no new stage
+    assert recording.saw(State("SUCCESS", 100), 131.0)
+    assert recording.spec()["stages"] == [
+        {"status": "QUEUED", "progress": 0, "seconds": 3.0},
+        {"status": "IN_PROGRESS", "progress": 50, "seconds": 28.0},
+    ]

@@ -105,9 +105,11 @@ def test_sequence_steps_and_last_step_repeats() -> None:
     assert isinstance(flaky.step(0), FaultSpec)
     assert isinstance(flaky.step(1), ReplySpec)
     assert flaky.step(5) is flaky.step(1)
-    assert "exactly one of reply, fault" in str(
+    assert "exactly one of reply, fault, task" in str(
         errors(Rule, {"name": "r", "sequence": [{"reply": {}, "fault": {"status": 500}}]})
     )
+    tasks = rule(sequence=[{"task": {"id": "a"}}, {"task": {"id": "b"}}])
+    assert [getattr(tasks.step(i), "id", None) for i in range(3)] == ["a", "b", "b"]
 
 
 def test_fail_times_then_reply() -> None:
