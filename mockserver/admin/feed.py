@@ -1,10 +1,17 @@
-"""`GET /_mock/events`: the journal as server-sent events, one `entry` event per answered request.
+"""`GET /_mock/events`: the journal as server-sent events, the answered requests in `rows` events.
 
 The feed reads the journal; the journal never writes to the feed. While a page listens, the
 feed polls the journal's log a few times a second (every worker's entries, on whichever store),
-and the server closes each entry as on a shared store (`Journal.watchers`), so entries reach
-the log complete, with the time they were answered. With nobody listening nothing runs at all:
-chat pays one attribute read for the dashboard existing.
+and each entry is closed when its request is answered (`Journal.watchers`: on a memory store
+only stamped with its `done` time), so entries reach the page complete, with the time they were
+answered. With nobody listening nothing runs at all: chat pays one attribute read for the
+dashboard existing.
+
+What a poll finds goes out as one `rows` event: `{"clock": ..., "rows": [[...], ...]}`, each
+row a list in the order of the `columns` the `hello` event names (`COLUMNS`), its times on the
+server's monotonic clock (`clock` turns them into wall time). One frame and one JSON encoding
+a poll, and no per-row object: with a page open at a few thousand requests a second, the feed
+writes most of them, and a row as an object cost more than the rest of the feed together.
 
 Entries reach the log as their requests close, not in number order (a long stream opened as #5
 closes after #6): each poll re-reads the newest `WINDOW` numbers and sends those not sent yet.
@@ -42,32 +49,68 @@ class Listeners:
         self.count = 0
 
 
+# What the traffic table shows and filters on, in the order of a row's values (`row`); the
+# bodies stay in `GET /_mock/requests/{seq}`.
+COLUMNS = (
+    "seq",
+    "at",  # time.monotonic() when the request arrived: with `clock`, its wall time
+    "done",  # time.monotonic() when it was answered (null: not closed): with `at`, its duration
+    "method",
+    "endpoint",
+    "dialect",
+    "model",
+    "rule",
+    "unmatched",
+    "strict_miss",
+    "fault",
+    "status",
+    "usage",
+    "key_name",
+    "cost",
+    "stream",
+    "events_sent",
+    "disconnected",
+)
+
+
+def row(entry: Entry) -> tuple[Any, ...]:
+    """One row of the traffic table, its values in the order of `COLUMNS`."""
+    return (
+        entry.seq,
+        entry.at,
+        entry.done,
+        entry.method,
+        entry.endpoint,
+        entry.dialect,
+        entry.model,
+        entry.rule,
+        entry.unmatched,
+        entry.strict_miss,
+        entry.fault,
+        entry.status,
+        entry.usage,
+        entry.key_name,
+        entry.cost,
+        entry.stream,
+        entry.events_sent,
+        entry.disconnected,
+    )
+
+
+def wall_clock() -> float:
+    """What turns a monotonic time into wall time (for display only: no client of the
+    emulated APIs ever sees it)."""
+    return time.time() - time.monotonic()
+
+
 def summary(entry: Entry) -> dict[str, Any]:
-    """One row of the traffic table: what the list shows and filters on (the bodies stay in
-    `GET /_mock/requests/{seq}`)."""
-    now_wall, now_mono = time.time(), time.monotonic()
-    done = entry.done
-    return {
-        "seq": entry.seq,
-        # wall time for display only: no client of the emulated APIs ever sees it
-        "time": now_wall - (now_mono - entry.at),
-        "method": entry.method,
-        "endpoint": entry.endpoint,
-        "dialect": entry.dialect,
-        "model": entry.model,
-        "rule": entry.rule,
-        "unmatched": entry.unmatched,
-        "strict_miss": entry.strict_miss,
-        "fault": entry.fault,
-        "status": entry.status,
-        "usage": entry.usage,
-        "key_name": entry.key_name,
-        "cost": entry.cost,
-        "duration_ms": None if done is None else round((done - entry.at) * 1000, 1),
-        "stream": entry.stream,
-        "events_sent": entry.events_sent,
-        "disconnected": entry.disconnected,
-    }
+    """One row of the traffic table as an object, with its wall time and duration (the
+    detail view's facts)."""
+    shown = dict(zip(COLUMNS, row(entry), strict=True))
+    at, done = shown.pop("at"), shown.pop("done")
+    shown["time"] = wall_clock() + at
+    shown["duration_ms"] = None if done is None else round((done - at) * 1000, 1)
+    return shown
 
 
 class Feed(Response):
@@ -130,10 +173,10 @@ class Cursor:
         self.newest = 0
 
     def hello(self) -> bytes:
-        """The first frames: the journal's generation, then the entries it holds."""
-        hello = _frame("hello", {"generation": self.generation})
-        answered = [e for e in self.journal.closed() if e.status is not None]
-        return hello + self._entries(answered)
+        """The first frames: the journal's generation and the rows' columns, then the entries
+        it holds."""
+        hello = _frame("hello", {"generation": self.generation, "columns": COLUMNS})
+        return hello + self._rows([e for e in self.journal.closed() if e.finished])
 
     def poll(self) -> bytes:
         """The frames for what changed since the last poll."""
@@ -145,25 +188,28 @@ class Cursor:
             self.newest = 0
             out += _frame("reset", {"generation": self.generation})
         found = journal.closed(max(0, self.newest - WINDOW))
-        # An entry of a request answered before the feed opened may still be filling in (a
-        # memory journal holds it from the start): it is sent once it has its status.
-        fresh = [e for e in found if e.seq not in self.sent and e.status is not None]
-        return out + self._entries(fresh)
+        # A memory journal holds an entry from the start: it is sent once finished.
+        sent = self.sent
+        return out + self._rows([e for e in found if e.seq not in sent and e.finished])
 
-    def _entries(self, entries: list[Entry]) -> bytes:
-        frames = []
-        for entry in entries:
-            self.sent.add(entry.seq)
-            self.newest = max(self.newest, entry.seq)
-            frames.append(_frame("entry", summary(entry)))
-        if len(self.sent) > 4 * WINDOW:  # forget numbers the window no longer reaches
+    def _rows(self, entries: list[Entry]) -> bytes:
+        """One `rows` frame for `entries` (in number order), nothing for none."""
+        if not entries:
+            return b""
+        numbers = [entry.seq for entry in entries]
+        sent = self.sent
+        sent.update(numbers)
+        self.newest = max(self.newest, *numbers)
+        if len(sent) > 4 * WINDOW:  # forget numbers the window no longer reaches
             floor = self.newest - WINDOW
-            self.sent = {seq for seq in self.sent if seq > floor}
-        return b"".join(frames)
+            self.sent = {seq for seq in sent if seq > floor}
+        return _frame("rows", {"clock": wall_clock(), "rows": [row(e) for e in entries]})
 
 
 def _frame(event: str, payload: Any) -> bytes:
-    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(payload, default=str) + b"\n\n"
+    # One copy of the JSON (a poll's rows are ~200 KB at a few thousand requests a second).
+    head = b"event: " + event.encode() + b"\ndata: "
+    return b"".join((head, orjson.dumps(payload, default=str), b"\n\n"))
 
 
 async def _send(send: Send, data: bytes) -> None:

@@ -6,7 +6,9 @@ check; `Call.admit` takes the model's limits and pre-charge once the endpoint kn
 model), and turn an `APIError` into the endpoint's error shape, refunding what was taken.
 `Call.settle` bills a finished answer; `closing` (used by the app for every request) sends the
 entries to the journal's log when the answer's last byte goes out (their status, duration,
-usage and bill complete by then).
+usage and bill complete by then) — on a shared store or with the request log on; a memory
+journal holds them from the start, and only stamps their `done` time while a dashboard
+watches.
 
 Nothing vendor-specific lives here: an endpoint's error shape is its dialect's (or its task
 family's render), and what the endpoint reads and answers is its own.
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     from mockserver.journal.journal import Closing, Entry
     from mockserver.server_state import MockState
 
+# The scope's list of the request's journal entries while a dashboard watches (`closing`).
+WATCHED = "mockserver.watched"
 # How an endpoint words its errors: a dialect (`render_error` and friends), or a task family's
 # own render.
 Errors = Dialect | Callable[[APIError], Response]
@@ -79,6 +83,10 @@ class Call:
         self.request = request
         self.entry: Entry = state.journal.open_raw(scope["method"], scope["path"], scope["headers"])
         self.entry.dialect = name
+        watched = scope.get(WATCHED)
+        if watched is not None:  # a dashboard watches: `closing` stamps the entry when answered
+            self.entry.watched = True
+            watched.append(self.entry)
         self.gateway: Gateway | None = state.gateway
         self.caller: Caller | None = None
         self.charge: Charge | None = None
@@ -209,12 +217,22 @@ async def closing(
     when it has been answered — before its last byte, so that a client holding the whole
     response finds its request there, whichever worker it asks."""
     logged = request_log.enabled()
-    if not (state.shared or logged or state.journal.watchers):
-        # The memory journal holds its entries as they fill in: nothing to do once sent
-        # (unless a dashboard watches: it is fed entries as they close).
-        await app(scope, receive, send)
+    journal = state.journal
+    if not (state.shared or logged):
+        # The memory journal holds its entries as they fill in: nothing to do once sent ...
+        if not journal.watchers:
+            await app(scope, receive, send)
+            return
+        # ... but the time they were answered, while a dashboard watches (`Call` lists the
+        # request's entries in its scope).
+        watched: list[Entry] = []
+        scope[WATCHED] = watched
+        try:
+            await app(scope, receive, send)
+        finally:
+            journal.answered(watched)
         return
-    with state.journal.closing() as block:
+    with journal.closing() as block:
         send = closing_before_the_end(send, block)
         if logged:
             await request_log.answer(app, scope, receive, send, block.entries)

@@ -102,6 +102,9 @@ class Entry(Struct):
     quota: int | None = None
     cost: float | None = None  # dollars (500,000 quota = $1)
     done: float | None = None  # time.monotonic() when it was closed (answered)
+    # Opened by a request answered while a dashboard watched a memory journal (`answered`):
+    # the entry is in the log from the start, and the feed sends it once it has its `done`.
+    watched: bool = False
     # A paced or delayed stream: when each event was due, in ms from the request's arrival
     # (its first `TIMELINE_POINTS`); the dashboard draws it with `events_sent`.
     timeline: list[float] | None = None
@@ -110,6 +113,13 @@ class Entry(Struct):
     # The response's body as sent: one chunk, or a stream's frames (of which `events_sent`
     # went out); at most `RESPONSE_BYTES` of it (`shown_response`).
     response: list[bytes] | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Answered, as far as a reader can tell: closed (it has its `done` time), or it has
+        its status and nobody will close it (opened before a page watched, or outside a
+        request)."""
+        return self.done is not None or (self.status is not None and not self.watched)
 
     @property
     def unmatched(self) -> bool:
@@ -197,8 +207,9 @@ class Journal:
         self._log = log if log is not None else MemoryStore().log("journal", size)
         self._in_flight: dict[int, Entry] = {}  # this process's, opened in `closing`
         self.opened = 0  # entries this process opened, resets included: how busy it has been
-        # Dashboard feeds open in this process: while any is, the server closes every entry
-        # (`closing`) even on a memory store, so that the feed sees them complete.
+        # Dashboard feeds open in this process: while any is, every request's entries are
+        # closed, so that the feed sees them complete (on a memory store only stamped with
+        # their `done` time, `answered`).
         self.watchers = 0
 
     def open(self, method: str, endpoint: str, headers: Mapping[str, str]) -> Entry:
@@ -246,6 +257,14 @@ class Journal:
             # Only a shared log needs the credentials gone now; this process's entries are
             # redacted when read (`to_dict`), as on the path without `closing`.
             self._log.append(entry.seq, entry.scrubbed() if self.shared else entry)
+
+    def answered(self, entries: Iterable[Entry]) -> None:
+        """A request's watched entries (`Entry.watched`) were answered: their `done` time. A
+        memory journal holds them from the start, so that is all their closing takes while a
+        page is open: no `closing` block, no context variable, no wrapped `send`."""
+        now = time.monotonic()
+        for entry in entries:
+            entry.done = now
 
     def reset(self) -> None:
         self._log.reset()

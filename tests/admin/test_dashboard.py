@@ -12,7 +12,7 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from mockserver.admin.feed import Cursor
+from mockserver.admin.feed import COLUMNS, Cursor
 from mockserver.http.app import MockApp, create_app
 from mockserver.journal.journal import Journal
 from mockserver.settings import Settings
@@ -342,13 +342,52 @@ def test_the_cursor_sends_late_closers_once_and_a_reset() -> None:
         with journal.closing():
             quick = journal.open("POST", "/v1/chat/completions", {})
             quick.status = 200
-        assert _events(cursor.hello()) == [("hello", {"generation": 0}), ("entry", 2)]
+        assert _events(cursor.hello()) == [("hello", {"generation": 0}), ("row", 2)]
         long_stream.status = 200
-    assert _events(cursor.poll()) == [("entry", 1)]  # #1 closed after #2: still sent
+    assert _events(cursor.poll()) == [("row", 1)]  # #1 closed after #2: still sent
     assert slow.closed == 1
     assert cursor.poll() == b""
     journal.reset()
     assert _events(cursor.poll()) == [("reset", {"generation": 1})]
+
+
+def test_on_a_memory_journal_a_watched_entry_is_sent_once_answered() -> None:
+    """A page open: the entry is in the log from the start, with its status before its stream
+    ends; the feed waits for its `done` time. One opened before any page, or outside a
+    request, nobody closes: it goes out once it has its status."""
+    journal = Journal(100)
+    unwatched = journal.open("POST", "/v1/chat/completions", {})
+    cursor = Cursor(journal)
+    assert _events(cursor.hello()) == [("hello", {"generation": 0})]
+    watched = journal.open("POST", "/v1/chat/completions", {})
+    watched.watched, watched.status, watched.stream = True, 200, True
+    assert cursor.poll() == b""  # streaming still
+    unwatched.status = 200
+    assert _events(cursor.poll()) == [("row", 1)]
+    watched.events_sent = 3
+    journal.answered([watched])
+    [(name, row)] = _rows(cursor.poll())
+    assert (name, row["seq"], row["events_sent"]) == ("row", 2, 3)
+    assert row["duration_ms"] is not None and row["duration_ms"] >= 0
+    assert cursor.poll() == b""
+
+
+def test_a_poll_sends_its_rows_in_one_frame_named_by_the_hello_s_columns() -> None:
+    journal = Journal(100)
+    cursor = Cursor(journal)
+    hello = cursor.hello()
+    assert _frames(hello) == [("hello", {"generation": 0, "columns": list(COLUMNS)})]
+    for model in ("gpt-4o", "gpt-4o-mini", "o3"):
+        entry = journal.open("POST", "/v1/chat/completions", {})
+        entry.model, entry.status = model, 200
+    [(name, payload)] = _frames(cursor.poll())
+    assert name == "rows" and isinstance(payload["clock"], float)
+    assert [values[COLUMNS.index("model")] for values in payload["rows"]] == [
+        "gpt-4o",
+        "gpt-4o-mini",
+        "o3",
+    ]
+    assert all(len(values) == len(COLUMNS) for values in payload["rows"])
 
 
 def test_the_cursor_reads_every_worker_s_entries_on_a_shared_store(tmp_path: Any) -> None:
@@ -363,13 +402,14 @@ def test_the_cursor_reads_every_worker_s_entries_on_a_shared_store(tmp_path: Any
         with writer.closing():
             entry = writer.open("POST", "/v1/chat/completions", {"authorization": f"Bearer {KEY}"})
             entry.status, entry.model = 200, "gpt-4o"
-        [(name, row)] = [(n, v) for n, v in _rows(cursor.poll())]
-        assert name == "entry" and row["model"] == "gpt-4o" and row["duration_ms"] is not None
+        [(name, row)] = _rows(cursor.poll())
+        assert name == "row" and row["model"] == "gpt-4o" and row["duration_ms"] is not None
     finally:
         store.close()
 
 
-def _rows(data: bytes) -> list[tuple[str, dict[str, Any]]]:
+def _frames(data: bytes) -> list[tuple[str, dict[str, Any]]]:
+    """The feed's events as sent: (name, payload)."""
     found = []
     for frame in data.decode().split("\n\n"):
         if frame:
@@ -378,13 +418,32 @@ def _rows(data: bytes) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def _events(data: bytes) -> list[tuple[str, Any]]:
+def _expand(name: str, payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """A `rows` event as the page reads it: one ("row", object) per row, with the request's
+    wall time and duration from its monotonic times; any other event as it is."""
+    if name != "rows":
+        return [(name, payload)]
     found = []
-    for frame in data.decode().split("\n\n"):
-        if frame:
-            name, payload = frame.split("\n")
-            value = orjson.loads(payload.removeprefix("data: "))
-            found.append((name.removeprefix("event: "), value.get("seq", value)))
+    for values in payload["rows"]:
+        row = dict(zip(COLUMNS, values, strict=True))
+        row["time"] = payload["clock"] + row["at"]
+        done = row["done"]
+        row["duration_ms"] = None if done is None else round((done - row["at"]) * 1000, 1)
+        found.append(("row", row))
+    return found
+
+
+def _rows(data: bytes) -> list[tuple[str, dict[str, Any]]]:
+    return [event for frame in _frames(data) for event in _expand(*frame)]
+
+
+def _events(data: bytes) -> list[tuple[str, Any]]:
+    """The rows by number; other events by payload (the hello without its columns)."""
+    found: list[tuple[str, Any]] = []
+    for name, value in _rows(data):
+        if name == "hello":
+            value = {k: v for k, v in value.items() if k != "columns"}
+        found.append((name, value["seq"] if name == "row" else value))
     return found
 
 
@@ -393,14 +452,16 @@ def journal_of(server: ServerThread) -> Journal:
 
 
 def read_events(lines: Iterator[str], count: int) -> list[tuple[str, dict[str, Any]]]:
+    """The next `count` events, a `rows` event's rows one by one (`_expand`)."""
     found: list[tuple[str, dict[str, Any]]] = []
     name = ""
     for line in lines:
         if line.startswith("event: "):
             name = line.removeprefix("event: ")
         elif line.startswith("data: "):
-            found.append((name, orjson.loads(line.removeprefix("data: "))))
-            if len(found) == count:
+            found += _expand(name, orjson.loads(line.removeprefix("data: ")))
+            if len(found) >= count:
+                assert len(found) == count, f"expected {count} events, got {found}"
                 return found
     raise AssertionError(f"the feed ended after {found}")
 
@@ -417,12 +478,12 @@ def test_the_feed_streams_requests_as_they_close_and_stops_when_the_page_leaves(
             assert feed.headers["content-type"].startswith("text/event-stream")
             lines = feed.iter_lines()
             hello, backlog = read_events(lines, 2)
-            assert hello == ("hello", {"generation": 0})
+            assert hello == ("hello", {"generation": 0, "columns": list(COLUMNS)})
             assert backlog[1]["rule"] == "greeting" and backlog[1]["seq"] == 1
             assert journal.watchers == 1  # the server closes entries for the feed now
             chat(client, "hi there", model="gpt-4o-mini")
             [(name, row)] = read_events(lines, 1)
-            assert name == "entry"
+            assert name == "row"
             assert row["seq"] == 2 and row["model"] == "gpt-4o-mini" and row["rule"] is None
             assert row["status"] == 200 and row["usage"]["completion_tokens"] > 0
             assert row["duration_ms"] is not None and row["duration_ms"] >= 0
@@ -434,6 +495,34 @@ def test_the_feed_streams_requests_as_they_close_and_stops_when_the_page_leaves(
                 break
             time.sleep(0.05)
         assert journal.watchers == 0
+
+
+def test_with_a_page_open_a_memory_journal_only_stamps_each_answer() -> None:
+    """A page watching a memory journal: the entry is in the log while the request runs (no
+    `closing` block), and gets its `done` time once answered."""
+    client = client_for()
+    journal = cast(MockApp, client.app).mock.journal
+    seen_in_flight: list[bool] = []
+    journal.watchers += 1  # what an open feed does
+    original = journal.open_raw
+
+    def open_raw(*args: Any) -> Any:
+        entry = original(*args)
+        seen_in_flight.append(any(e is entry for e in journal.closed()))
+        return entry
+
+    journal.open_raw = open_raw  # type: ignore[method-assign]
+    chat(client, "hello")
+    [entry] = journal.entries()
+    assert seen_in_flight == [True]
+    assert entry.watched and entry.done is not None and entry.done >= entry.at
+    assert entry.finished
+    journal.watchers -= 1
+    chat(client, "hello")  # the page gone: the short way again
+    assert [(e.watched, e.done is None) for e in journal.entries()] == [
+        (True, False),
+        (False, True),
+    ]
 
 
 def test_without_a_page_requests_take_the_short_way(start_server: StartServer) -> None:

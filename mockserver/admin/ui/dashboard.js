@@ -8,6 +8,7 @@ const $ = (id) => document.getElementById(id);
 
 const ui = {
   rows: [], // newest last, as the feed sends them
+  columns: [], // the names of a row's values in the feed's `rows` events (its `hello` says)
   held: [], // rows that arrived while paused
   paused: false,
   page: 0,
@@ -93,15 +94,27 @@ function handleEvent(text) {
   }
   const payload = data ? JSON.parse(data) : {};
   if (name === "hello" || name === "reset") {
+    if (payload.columns) ui.columns = payload.columns;
     ui.rows = [];
     ui.held = [];
     queueDraw();
-  } else if (name === "entry") {
-    (ui.paused ? ui.held : ui.rows).push(payload);
+  } else if (name === "rows") {
+    const into = ui.paused ? ui.held : ui.rows;
+    for (const values of payload.rows) into.push(rowOf(values, payload.clock));
     if (ui.rows.length > MAX_ROWS) ui.rows.splice(0, ui.rows.length - MAX_ROWS);
     if (!ui.paused) queueDraw();
     else $("pause").textContent = "Resume (" + ui.held.length + " new)";
   }
+}
+
+// A row as the table reads it: the feed's values by column name, with the request's wall time
+// and duration from its monotonic times (`clock`: the server's wall time minus its monotonic).
+function rowOf(values, clock) {
+  const row = {};
+  ui.columns.forEach((name, i) => (row[name] = values[i]));
+  row.time = clock + row.at;
+  row.duration_ms = row.done === null ? null : Math.round((row.done - row.at) * 10000) / 10;
+  return row;
 }
 
 function setFeedState(text, live) {
