@@ -31,6 +31,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from mockserver.admin.guard import AdminError
+from mockserver.core.secrets import redact_value
 from mockserver.http.connection import Connection
 
 if TYPE_CHECKING:
@@ -86,7 +87,8 @@ def row(entry: Entry) -> tuple[Any, ...]:
         entry.rule,
         entry.unmatched,
         entry.strict_miss,
-        entry.fault,
+        # A fault's message may quote the request (its key among it): masked as in `to_dict`.
+        redact_value(entry.fault, entry.secrets) if entry.fault and entry.secrets else entry.fault,
         entry.status,
         entry.usage,
         entry.key_name,

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from mockserver.admin.feed import COLUMNS, Cursor
+from mockserver.admin.feed import COLUMNS, Cursor, row
 from mockserver.http.app import MockApp, create_app
 from mockserver.journal.journal import Journal
 from mockserver.settings import Settings
@@ -533,3 +533,14 @@ def test_without_a_page_requests_take_the_short_way(start_server: StartServer) -
     journal = journal_of(server)
     assert journal.watchers == 0
     assert [entry.done for entry in journal.entries()] == [None]
+
+
+def test_a_row_masks_the_key_a_fault_quotes() -> None:
+    key = "sk-live-secret-1234567890"
+    entry = Journal().open_raw(
+        "POST", "/v1/chat/completions", [(b"authorization", b"Bearer " + key.encode())]
+    )
+    entry.fault = {"status": 500, "message": f"refused for {key}"}
+    fault = dict(zip(COLUMNS, row(entry), strict=True))["fault"]
+    assert key not in str(fault)
+    assert fault["status"] == 500 and "refused for" in fault["message"]
