@@ -26,6 +26,7 @@ from mockserver.record.capture import Capture
 from mockserver.record.cassette import Cassette
 from mockserver.record.media import MediaRecorder
 from mockserver.record.modes import RecordMode
+from mockserver.record.origins import Rewriter, own_origin
 from mockserver.record.replies import RecordedReply, embeddings_of, reply_of
 from mockserver.record.rules import (
     fault_spec,
@@ -234,17 +235,33 @@ class RecordingProxy:
                 await _plain(send, 502, message.encode())
                 return
             try:
+                # The upstream's URLs made the proxy's: a client following them comes back here
+                # (recorded: the upstream's answer as it came).
+                own = own_origin(scope.get("scheme", "http"), headers.get("host"))
+                rewrite = Rewriter(self.upstream, own) if own else None
                 kept = [
                     (k.encode("latin-1"), v.encode("latin-1"))
                     for k, v in response.headers.multi_items()
                     if k.lower() not in RESPONSE_DROPPED
                 ]
+                if rewrite is not None:
+                    kept = [(k, rewrite.header(v)) for k, v in kept]
+                    encoding = response.headers.get("content-encoding", "identity")
+                    text = rewrite.rewrites(response.headers.get("content-type", ""))
+                    if not text or encoding != "identity":
+                        rewrite = None
                 start = {"type": "http.response.start", "status": response.status_code}
                 await send({**start, "headers": kept})
                 async for chunk in response.aiter_raw():
                     capture.feed(chunk, time.monotonic())
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    sent_chunk = rewrite.chunk(chunk) if rewrite is not None else chunk
+                    if sent_chunk:
+                        await send(
+                            {"type": "http.response.body", "body": sent_chunk, "more_body": True}
+                        )
                 capture.finish(time.monotonic())
+                if rewrite is not None and (held := rewrite.rest()):
+                    await send({"type": "http.response.body", "body": held, "more_body": True})
                 # Compressed despite asking for identity: passed on, not recorded.
                 identity = response.headers.get("content-encoding", "identity") == "identity"
                 if finished is not None and identity:

@@ -63,9 +63,9 @@ async def media_or_task_call(
             return not upstream, _ignored
         replayed = not upstream or _episode_recorded(proxy, exchange)
 
-        def submitted(status: int, answer_headers: dict[str, str], capture: Capture) -> None:
+        async def submitted(status: int, answer_headers: dict[str, str], capture: Capture) -> None:
             assert submission is not None and fields is not None
-            _safely(
+            await _safely(
                 recorder.submitted,
                 path,
                 submission,
@@ -83,12 +83,12 @@ async def media_or_task_call(
         return None
     replayed = not upstream or (proxy.mode is RecordMode.NEW_EPISODES and not recorder.records(key))
 
-    def answered(status: int, answer_headers: dict[str, str], capture: Capture) -> None:
+    async def answered(status: int, answer_headers: dict[str, str], capture: Capture) -> None:
         assert key is not None
         if poll is not None:
-            _safely(recorder.polled, key, poll[1], status, capture.body)
+            await _safely(recorder.polled, key, poll[1], status, capture.body)
         elif result is not None:
-            _safely(recorder.resulted, key, result[1], status, answer_headers, capture.body)
+            await _safely(recorder.resulted, key, result[1], status, answer_headers, capture.body)
 
     return replayed, answered
 
@@ -107,10 +107,11 @@ def _ignored(status: int, headers: dict[str, str], capture: Capture) -> None:
     return None
 
 
-def _safely(record: Callable[..., None], *args: Any) -> None:
-    """An answer we can't read back must not stop the session."""
+async def _safely(record: Callable[..., Awaitable[None]], *args: Any) -> None:
+    """An answer we can't read back must not stop the session (awaited: a download it makes
+    leaves the proxy answering the other calls)."""
     try:
-        record(*args)
+        await record(*args)
     except Exception as error:
         print(f"mockserver record: not recorded ({error!r})", file=sys.stderr)
 

@@ -4,6 +4,7 @@ files of a task that finished in its submission's answer (Replicate's `Prefer: w
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def test_a_task_finished_in_its_submission_s_answer_has_its_file_fetched(
     assert submission is not None
     answer = {"id": "p1", "status": "succeeded", "output": f"{file_host.url}/out.mp4"}
     fields = {"input": {"prompt": "a heron"}}
-    recorder.submitted(path, submission, fields, 201, {}, orjson.dumps(answer))
+    asyncio.run(recorder.submitted(path, submission, fields, 201, {}, orjson.dumps(answer)))
     rule = yaml.safe_load((tmp_path / "r.yaml").read_text())["rules"][0]
     assert rule["match"] == {"model": "minimax/video-01", "last_user": {"equals": "a heron"},
                              "turn": 0}  # fmt: skip
