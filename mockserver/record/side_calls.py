@@ -76,6 +76,20 @@ async def media_or_task_call(
             )
 
         return replayed, submitted
+    batch = tasks.batch(method, path)
+    if batch is not None:
+        wanted = _json_or_none(body)
+        ids = wanted.get("ids") if isinstance(wanted, dict) else None
+        ids = [str(each) for each in ids] if isinstance(ids, list) else []
+        replayed = not upstream or (
+            proxy.mode is RecordMode.NEW_EPISODES and not any(map(recorder.records, ids))
+        )
+
+        async def batch_answered(status: int, _: dict[str, str], capture: Capture) -> None:
+            assert batch is not None
+            await _safely(recorder.batch_polled, batch[0], batch[1], status, capture.body)
+
+        return replayed, batch_answered
     poll = tasks.poll(method, path, query)
     result = tasks.result(method, path, query) if poll is None else None
     key = poll[0] if poll is not None else result[0] if result is not None else None
@@ -156,3 +170,10 @@ def replayed(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return receive_again
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None

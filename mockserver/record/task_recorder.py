@@ -20,11 +20,12 @@ import orjson
 from mockserver.core.exchange import Exchange, Message
 from mockserver.record.cassette import Cassette
 from mockserver.record.rules import fault_spec, match_for, name_for
-from mockserver.record.task_families import Reading, Route
+from mockserver.record.task_families import Batch, Reading, Route
 from mockserver.record.tasks import (
     UNSEEN_SUBMIT_STATE,
     Recording,
     Submission,
+    batch_items,
     read_state,
     urls_in,
 )
@@ -127,10 +128,21 @@ class TaskRecorder:
             await self._fetch(recording, first.urls)
 
     async def polled(self, task_id: str, reading: Reading, status: int, body: bytes) -> None:
-        recording = self.recordings.get(task_id)
-        if recording is None or status != 200 or recording.finished:
+        if status == 200 and task_id in self.recordings:
+            await self._advanced(task_id, reading, orjson.loads(body))
+
+    async def batch_polled(self, route: Batch, reading: Reading, status: int, body: bytes) -> None:
+        """A poll of several tasks at once: each recorded one advanced by its item."""
+        if status != 200:
             return
-        state = read_state(reading, orjson.loads(body))
+        for task_id, item in batch_items(route, orjson.loads(body)):
+            await self._advanced(task_id, reading, item)
+
+    async def _advanced(self, task_id: str, reading: Reading, answer: Any) -> None:
+        recording = self.recordings.get(task_id)
+        if recording is None or recording.finished:
+            return
+        state = read_state(reading, answer)
         if state is not None and state.ref:
             self.refs[state.ref] = task_id
         if recording.saw(state, self._now()):
