@@ -100,7 +100,8 @@ OPENAI_VIDEO = Reading(
 )  # fmt: skip
 TASK_DTO = Reading(  # new-api's TaskDto in its `{code, data}` envelope
     status="data.status", statuses=NEWAPI_WORDS, progress="data.progress",
-    reason="data.fail_reason", files=("data.result_url", "data.data.*.audio_url"),
+    reason="data.fail_reason",
+    files=("data.result_url", "data.data.*.audio_url", "data.data.*.image_url"),  # Suno's covers
 )  # fmt: skip
 MIDJOURNEY = Reading(
     status="status", statuses=NEWAPI_WORDS, progress="progress", reason="failReason",
@@ -142,7 +143,7 @@ LUMA = Reading(
     status="state",
     statuses={"pending": "QUEUED", "processing": "IN_PROGRESS", "completed": "SUCCESS",
               "failed": "FAILURE"},
-    reason="failure_reason", files=("video.url",),
+    reason="failure_reason", files=("video.url", "thumbnail.url"),
 )  # fmt: skip
 JIMENG = Reading(
     status="data.task_status", statuses=NEWAPI_WORDS, progress="data.progress",

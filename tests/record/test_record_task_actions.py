@@ -126,7 +126,7 @@ def luma_extension(base: str) -> list[Any]:
                 seen.append(generation["state"])
                 if generation["state"] in ("completed", "failed"):
                     break
-            seen.append(sha(generation["video"]["url"]))
+            seen += [sha(generation["video"]["url"]), sha(generation["thumbnail"]["url"])]
             path = f"/luma/generations/{generation['id']}/extend"  # the next: its extension
     return seen
 
@@ -141,7 +141,8 @@ def suno(base: str) -> list[Any]:
             seen.append((data["status"], data["progress"]))
             if data["status"] in ("SUCCESS", "FAILURE"):
                 break
-    return [*seen, *(sha(clip["audio_url"]) for clip in data["data"])]
+    audio = [sha(clip["audio_url"]) for clip in data["data"]]
+    return [*seen, *audio, *(sha(clip["image_url"]) for clip in data["data"])]
 
 
 def _mj_listed(client: httpx.Client, task_id: str) -> list[Any]:
@@ -256,10 +257,10 @@ def test_what_was_recorded(recorded: tuple[Path, dict[str, Any]]) -> None:
     ]  # fmt: skip
     assert seen["remix"][1:3] == seen["remix"][5:7] == [("in_progress", 50), ("completed", 100)]
     assert seen["video_create"][1:-1] == ["pending", "video_generating", "completed"]
-    assert seen["luma_extension"][1:4] == seen["luma_extension"][6:9]
+    assert seen["luma_extension"][1:4] == seen["luma_extension"][7:10]
     assert seen["luma_extension"][1:4] == ["pending", "processing", "completed"]
-    assert seen["suno"][1:-2] == [("QUEUED", "20%"), ("IN_PROGRESS", "50%"), ("SUCCESS", "100%")]
-    assert len(set(seen["suno"][-2:])) == 2  # two clips, two files
+    assert seen["suno"][1:-4] == [("QUEUED", "20%"), ("IN_PROGRESS", "50%"), ("SUCCESS", "100%")]
+    assert len(set(seen["suno"][-4:])) == 4  # two clips, two files and two covers
     more = seen["midjourney_more"]
     assert [item for item in more if item in ("VIDEO", "BLEND", "SWAP_FACE")] == [
         "VIDEO", "BLEND", "SWAP_FACE",
@@ -294,7 +295,7 @@ def test_file_validates_and_holds_no_key(recorded: tuple[Path, dict[str, Any]]) 
     tasks = {rule["task"]["id"]: rule["task"] for rule in rules if "task" in rule}
     luma = tasks[through["batch_polls"][0]]
     assert [stage["status"] for stage in luma["stages"]] == ["QUEUED", "IN_PROGRESS"]
-    assert "file" in luma
+    assert [name.rpartition(".")[2] for name in luma["files"]] == ["mp4", "webp"]  # + thumbnail
     upscales = next(rule for rule in rules if rule["match"]["model"] == "mj_upscale")
     assert upscales["match"]["last_user"] == {"equals": "a koi pond"}  # the parent's prompt
     # U2, then simple-change's U4: the same submission to a matcher, so steps in their order
@@ -305,7 +306,10 @@ def test_file_validates_and_holds_no_key(recorded: tuple[Path, dict[str, Any]]) 
         "model": "sora-2", "last_user": {"equals": "the boat in a storm"}, "turn": 0,
     }  # fmt: skip
     song = next(rule for rule in rules if rule["match"]["model"] == "suno_music")
-    assert len(song["task"]["files"]) == 2
+    assert len(song["task"]["files"]) == 4  # the clips' audio, then their covers
+    digests = [hashlib.sha256((path.parent / name).read_bytes()).hexdigest()
+               for name in song["task"]["files"]]  # fmt: skip
+    assert digests == through["suno"][-4:]  # the upstream's bytes, not files made anew
     for written in path.parent.rglob("*"):
         if written.is_file():
             assert KEY.encode() not in written.read_bytes(), written
