@@ -203,7 +203,9 @@ class RecordingProxy:
             except Exception as error:  # a reply we can't read back must not stop the session
                 print(f"mockserver record: not recorded ({error!r})", file=sys.stderr)
 
-        await self._forward(scope, headers, body, send, finished if recordable else None)
+        # a model's text is passed on as written, even where it names the upstream's host
+        rewrites = kind is None
+        await self._forward(scope, headers, body, send, finished if recordable else None, rewrites)
 
     async def _forward(
         self,
@@ -212,10 +214,12 @@ class RecordingProxy:
         body: bytes,
         send: Send,
         finished: side_calls.Recorded | None,
+        rewrites: bool = True,
     ) -> None:
         """Send the request upstream and its answer back as it arrives; `finished` is called
         once the answer is complete, before the client sees its end (so a client that reads
-        the recording right after finds it written)."""
+        the recording right after finds it written). `rewrites`: the upstream's URLs in the
+        answer made the proxy's (`origins`)."""
         assert self.upstream is not None
         query = scope.get("query_string", b"").decode("latin-1")
         url = self.upstream + scope["path"] + (f"?{query}" if query else "")
@@ -238,7 +242,7 @@ class RecordingProxy:
                 # The upstream's URLs made the proxy's: a client following them comes back here
                 # (recorded: the upstream's answer as it came).
                 own = own_origin(scope.get("scheme", "http"), headers.get("host"))
-                rewrite = Rewriter(self.upstream, own) if own else None
+                rewrite = Rewriter(self.upstream, own) if own and rewrites else None
                 kept = [
                     (k.encode("latin-1"), v.encode("latin-1"))
                     for k, v in response.headers.multi_items()

@@ -166,6 +166,15 @@ class SlowUpstream:
         async def binary(request: Request) -> Response:
             return Response(self.url.encode() + b"\x00\x01", media_type="application/octet-stream")
 
+        async def chat(request: Request) -> Response:
+            message = {"role": "assistant", "content": f"see {self.url}/docs"}
+            choice = {"index": 0, "message": message, "finish_reason": "stop"}
+            usage = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+            head = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1}
+            return JSONResponse(
+                head | {"model": "gpt-4o-mini", "choices": [choice], "usage": usage}
+            )
+
         async def ping(request: Request) -> Response:
             return JSONResponse({"ok": True, "here": f"{self.url}/ping"})
 
@@ -176,6 +185,7 @@ class SlowUpstream:
                 Route("/moved", moved),
                 Route("/binary", binary),
                 Route("/ping", ping),
+                Route("/v1/chat/completions", chat, methods=["POST"]),
             ]
         )
 
@@ -200,6 +210,10 @@ def test_headers_and_text_are_rewritten_a_file_is_not(
         assert moved.headers["location"] == f"{proxy.url}/elsewhere"
         assert client.get("/ping").json()["here"] == f"{proxy.url}/ping"
         assert client.get("/binary").content == slow_upstream.url.encode() + b"\x00\x01"
+        # a model's text is its own, even where it names the upstream's host
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "where?"}]}
+        answer = client.post("/v1/chat/completions", json=body).json()
+        assert answer["choices"][0]["message"]["content"] == f"see {slow_upstream.url}/docs"
 
 
 def test_a_slow_download_leaves_the_proxy_answering(
