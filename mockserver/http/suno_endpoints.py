@@ -89,14 +89,16 @@ def routes(state: MockState) -> list[BaseRoute]:
             raise gateway.not_exist()
         if extension == "mp3":
             # the upstream's clip when recorded (one file per clip, in order)
-            audio = artifacts.recorded(task.params, suno.clips_of(task).index(clip_id))
+            audio = artifacts.recorded(task.params, suno.clips_of(task).index(clip_id), ("mp3",))
             if audio is None:
                 audio = artifacts.audio_mp3(clip_id, suno.seconds_of(task))
             return RawResponse(audio, media_type=b"audio/mpeg")
         if extension == "wav":  # `/suno/act/wav/{clip_id}` points here
             seconds = suno.seconds_of(task)
             return RawResponse(artifacts.audio_wav(clip_id, seconds), media_type=b"audio/wav")
-        return RawResponse(artifacts.cover_jpeg(clip_id), media_type=b"image/jpeg")
+        index = suno.clips_of(task).index(clip_id)
+        cover = artifacts.recorded(task.params, index, ("jpg", "jpeg"))  # the upstream's cover
+        return RawResponse(cover or artifacts.cover_jpeg(clip_id), media_type=b"image/jpeg")
 
     def route(path: str, answer: Answer, method: str = "POST") -> Route:
         return Route(path, journaled(state, FAMILY, answer, gateway_error), methods=[method])

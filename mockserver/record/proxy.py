@@ -26,6 +26,7 @@ from mockserver.record.capture import Capture
 from mockserver.record.cassette import Cassette
 from mockserver.record.media import MediaRecorder
 from mockserver.record.modes import RecordMode
+from mockserver.record.origins import Rewriter, own_origin
 from mockserver.record.replies import RecordedReply, embeddings_of, reply_of
 from mockserver.record.rules import (
     fault_spec,
@@ -202,7 +203,9 @@ class RecordingProxy:
             except Exception as error:  # a reply we can't read back must not stop the session
                 print(f"mockserver record: not recorded ({error!r})", file=sys.stderr)
 
-        await self._forward(scope, headers, body, send, finished if recordable else None)
+        # a model's text is passed on as written, even where it names the upstream's host
+        rewrites = kind is None
+        await self._forward(scope, headers, body, send, finished if recordable else None, rewrites)
 
     async def _forward(
         self,
@@ -211,10 +214,12 @@ class RecordingProxy:
         body: bytes,
         send: Send,
         finished: side_calls.Recorded | None,
+        rewrites: bool = True,
     ) -> None:
         """Send the request upstream and its answer back as it arrives; `finished` is called
         once the answer is complete, before the client sees its end (so a client that reads
-        the recording right after finds it written)."""
+        the recording right after finds it written). `rewrites`: the upstream's URLs in the
+        answer made the proxy's (`origins`)."""
         assert self.upstream is not None
         query = scope.get("query_string", b"").decode("latin-1")
         url = self.upstream + scope["path"] + (f"?{query}" if query else "")
@@ -234,17 +239,33 @@ class RecordingProxy:
                 await _plain(send, 502, message.encode())
                 return
             try:
+                # The upstream's URLs made the proxy's: a client following them comes back here
+                # (recorded: the upstream's answer as it came).
+                own = own_origin(scope.get("scheme", "http"), headers.get("host"))
+                rewrite = Rewriter(self.upstream, own) if own and rewrites else None
                 kept = [
                     (k.encode("latin-1"), v.encode("latin-1"))
                     for k, v in response.headers.multi_items()
                     if k.lower() not in RESPONSE_DROPPED
                 ]
+                if rewrite is not None:
+                    kept = [(k, rewrite.header(v)) for k, v in kept]
+                    encoding = response.headers.get("content-encoding", "identity")
+                    text = rewrite.rewrites(response.headers.get("content-type", ""))
+                    if not text or encoding != "identity":
+                        rewrite = None
                 start = {"type": "http.response.start", "status": response.status_code}
                 await send({**start, "headers": kept})
                 async for chunk in response.aiter_raw():
                     capture.feed(chunk, time.monotonic())
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    sent_chunk = rewrite.chunk(chunk) if rewrite is not None else chunk
+                    if sent_chunk:
+                        await send(
+                            {"type": "http.response.body", "body": sent_chunk, "more_body": True}
+                        )
                 capture.finish(time.monotonic())
+                if rewrite is not None and (held := rewrite.rest()):
+                    await send({"type": "http.response.body", "body": held, "more_body": True})
                 # Compressed despite asking for identity: passed on, not recorded.
                 identity = response.headers.get("content-encoding", "identity") == "identity"
                 if finished is not None and identity:

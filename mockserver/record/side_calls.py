@@ -63,9 +63,9 @@ async def media_or_task_call(
             return not upstream, _ignored
         replayed = not upstream or _episode_recorded(proxy, exchange)
 
-        def submitted(status: int, answer_headers: dict[str, str], capture: Capture) -> None:
+        async def submitted(status: int, answer_headers: dict[str, str], capture: Capture) -> None:
             assert submission is not None and fields is not None
-            _safely(
+            await _safely(
                 recorder.submitted,
                 path,
                 submission,
@@ -76,6 +76,20 @@ async def media_or_task_call(
             )
 
         return replayed, submitted
+    batch = tasks.batch(method, path)
+    if batch is not None:
+        wanted = _json_or_none(body)
+        ids = wanted.get("ids") if isinstance(wanted, dict) else None
+        ids = [str(each) for each in ids] if isinstance(ids, list) else []
+        replayed = not upstream or (
+            proxy.mode is RecordMode.NEW_EPISODES and not any(map(recorder.records, ids))
+        )
+
+        async def batch_answered(status: int, _: dict[str, str], capture: Capture) -> None:
+            assert batch is not None
+            await _safely(recorder.batch_polled, batch[0], batch[1], status, capture.body)
+
+        return replayed, batch_answered
     poll = tasks.poll(method, path, query)
     result = tasks.result(method, path, query) if poll is None else None
     key = poll[0] if poll is not None else result[0] if result is not None else None
@@ -83,12 +97,12 @@ async def media_or_task_call(
         return None
     replayed = not upstream or (proxy.mode is RecordMode.NEW_EPISODES and not recorder.records(key))
 
-    def answered(status: int, answer_headers: dict[str, str], capture: Capture) -> None:
+    async def answered(status: int, answer_headers: dict[str, str], capture: Capture) -> None:
         assert key is not None
         if poll is not None:
-            _safely(recorder.polled, key, poll[1], status, capture.body)
+            await _safely(recorder.polled, key, poll[1], status, capture.body)
         elif result is not None:
-            _safely(recorder.resulted, key, result[1], status, answer_headers, capture.body)
+            await _safely(recorder.resulted, key, result[1], status, answer_headers, capture.body)
 
     return replayed, answered
 
@@ -107,10 +121,11 @@ def _ignored(status: int, headers: dict[str, str], capture: Capture) -> None:
     return None
 
 
-def _safely(record: Callable[..., None], *args: Any) -> None:
-    """An answer we can't read back must not stop the session."""
+async def _safely(record: Callable[..., Awaitable[None]], *args: Any) -> None:
+    """An answer we can't read back must not stop the session (awaited: a download it makes
+    leaves the proxy answering the other calls)."""
     try:
-        record(*args)
+        await record(*args)
     except Exception as error:
         print(f"mockserver record: not recorded ({error!r})", file=sys.stderr)
 
@@ -155,3 +170,10 @@ def replayed(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return receive_again
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None

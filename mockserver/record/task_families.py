@@ -66,12 +66,24 @@ class Submit(Struct, frozen=True):
     parent: Callable[[Json, Mapping[str, str]], str] | None = None
 
 
+class Batch(Struct, frozen=True):
+    """A POST that polls several tasks at once (`{"ids": [...]}`): each item of the answer
+    is one task's state, read as a single poll's answer (`wrap`: the key a single poll's
+    answer holds the item under, Suno's `data`)."""
+
+    path: re.Pattern[str]
+    items: str  # path of the answer's items (`*`: the answer is the list)
+    task_id: str  # path of the id in an item
+    wrap: str = ""
+
+
 class Family(Struct, frozen=True):
     name: str
     submits: tuple[Submit, ...]
     polls: tuple[Route, ...]
     reading: Reading
     results: tuple[Route, ...] = ()  # where the finished task's files are fetched
+    batches: tuple[Batch, ...] = ()  # where several of its tasks are polled at once
 
 
 def _path(pattern: str) -> re.Pattern[str]:
@@ -88,7 +100,8 @@ OPENAI_VIDEO = Reading(
 )  # fmt: skip
 TASK_DTO = Reading(  # new-api's TaskDto in its `{code, data}` envelope
     status="data.status", statuses=NEWAPI_WORDS, progress="data.progress",
-    reason="data.fail_reason", files=("data.result_url", "data.data.*.audio_url"),
+    reason="data.fail_reason",
+    files=("data.result_url", "data.data.*.audio_url", "data.data.*.image_url"),  # Suno's covers
 )  # fmt: skip
 MIDJOURNEY = Reading(
     status="status", statuses=NEWAPI_WORDS, progress="progress", reason="failReason",
@@ -130,7 +143,7 @@ LUMA = Reading(
     status="state",
     statuses={"pending": "QUEUED", "processing": "IN_PROGRESS", "completed": "SUCCESS",
               "failed": "FAILURE"},
-    reason="failure_reason", files=("video.url",),
+    reason="failure_reason", files=("video.url", "thumbnail.url"),
 )  # fmt: skip
 JIMENG = Reading(
     status="data.task_status", statuses=NEWAPI_WORDS, progress="data.progress",
@@ -206,6 +219,7 @@ FAMILIES: tuple[Family, ...] = (
         (Submit(_path("/suno/submit/(?P<action>music|lyrics)"), subjects.suno, ("data",)),),
         (Route(_path(r"/suno/fetch/(?P<id>[^/]+)")),),
         TASK_DTO,
+        batches=(Batch(_path("/suno/fetch"), "data.*", "task_id", wrap="data"),),
     ),
     Family(
         "midjourney",
@@ -224,6 +238,7 @@ FAMILIES: tuple[Family, ...] = (
         ),
         (Route(_path(f"{MJ}/task/(?P<id>[^/]+)/fetch")),),
         MIDJOURNEY,
+        batches=(Batch(_path(f"{MJ}/task/list-by-condition"), "*", "id"),),
     ),
     Family(
         "kling",
@@ -304,6 +319,7 @@ FAMILIES: tuple[Family, ...] = (
         ),
         (Route(_path(r"/luma/generations/(?P<id>[^/]+)")),),
         LUMA,
+        batches=(Batch(_path("/luma/tasks"), "*", "id"),),
     ),
     Family(
         "jimeng",

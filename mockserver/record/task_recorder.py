@@ -4,8 +4,8 @@ the finished task's files are fetched (the bytes kept in `media/` beside the rec
 the URLs its last poll shows, or as the client fetches them through the proxy.
 
     recorder = TaskRecorder(cassette)
-    recorder.submitted("/mj/submit/imagine", submission, fields, 200, headers, answer)
-    recorder.polled(task_id, MIDJOURNEY, 200, answer)
+    await recorder.submitted("/mj/submit/imagine", submission, fields, 200, headers, answer)
+    await recorder.polled(task_id, MIDJOURNEY, 200, answer)
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ import orjson
 from mockserver.core.exchange import Exchange, Message
 from mockserver.record.cassette import Cassette
 from mockserver.record.rules import fault_spec, match_for, name_for
-from mockserver.record.task_families import Reading, Route
+from mockserver.record.task_families import Batch, Reading, Route
 from mockserver.record.tasks import (
     UNSEEN_SUBMIT_STATE,
     Recording,
     Submission,
+    batch_items,
     read_state,
     urls_in,
 )
@@ -94,7 +95,7 @@ class TaskRecorder:
         task = self.replay.tasks.get(task_id) if self.replay is not None else None
         return (task.model, task.prompt) if task is not None else ("", "")
 
-    def submitted(
+    async def submitted(
         self,
         path: str,
         submission: Submission,
@@ -124,22 +125,33 @@ class TaskRecorder:
         self.recordings[task_id] = recording
         self._write(recording)
         if first is not None and first.urls and recording.finished:  # done at once (`wait`)
-            self._fetch(recording, first.urls)
+            await self._fetch(recording, first.urls)
 
-    def polled(self, task_id: str, reading: Reading, status: int, body: bytes) -> None:
-        recording = self.recordings.get(task_id)
-        if recording is None or status != 200 or recording.finished:
+    async def polled(self, task_id: str, reading: Reading, status: int, body: bytes) -> None:
+        if status == 200 and task_id in self.recordings:
+            await self._advanced(task_id, reading, orjson.loads(body))
+
+    async def batch_polled(self, route: Batch, reading: Reading, status: int, body: bytes) -> None:
+        """A poll of several tasks at once: each recorded one advanced by its item."""
+        if status != 200:
             return
-        state = read_state(reading, orjson.loads(body))
+        for task_id, item in batch_items(route, orjson.loads(body)):
+            await self._advanced(task_id, reading, item)
+
+    async def _advanced(self, task_id: str, reading: Reading, answer: Any) -> None:
+        recording = self.recordings.get(task_id)
+        if recording is None or recording.finished:
+            return
+        state = read_state(reading, answer)
         if state is not None and state.ref:
             self.refs[state.ref] = task_id
         if recording.saw(state, self._now()):
             self._write(recording)
         if state is not None and state.urls and recording.finished:
             # Clients fetch them from the vendor, not through the proxy: fetched here once.
-            self._fetch(recording, state.urls)
+            await self._fetch(recording, state.urls)
 
-    def resulted(
+    async def resulted(
         self, key: str, route: Route, status: int, headers: Mapping[str, str], body: bytes
     ) -> None:
         """A finished task's files: the answer itself, or fetched from the URLs it shows."""
@@ -152,16 +164,19 @@ class TaskRecorder:
             return
         urls = urls_in(orjson.loads(body), route.files)
         if urls:
-            self._fetch(recording, urls)
+            await self._fetch(recording, urls)
 
     def _now(self) -> float | None:
         return time.monotonic() if self.timing else None
 
-    def _fetch(self, recording: Recording, urls: tuple[str, ...]) -> None:
+    async def _fetch(self, recording: Recording, urls: tuple[str, ...]) -> None:
+        """Awaited: the proxy answers its other calls while a (large) file downloads. Fetched
+        without the caller's headers: the vendor's (signed) file URLs, not the API."""
         files = []
-        for url in urls:
-            fetched = httpx.get(url, timeout=FETCH_TIMEOUT).raise_for_status()
-            files.append(self._keep(fetched.headers.get("content-type", ""), fetched.content))
+        async with httpx.AsyncClient(timeout=FETCH_TIMEOUT) as client:
+            for url in urls:
+                fetched = (await client.get(url)).raise_for_status()
+                files.append(self._keep(fetched.headers.get("content-type", ""), fetched.content))
         recording.files = files
         self._write(recording)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from msgspec import Struct, field
 
-from mockserver.record.task_families import FAMILIES, Reading, Route
+from mockserver.record.task_families import FAMILIES, Batch, Reading, Route
 from mockserver.record.task_subjects import Json
 
 TERMINAL = ("SUCCESS", "FAILURE")
@@ -242,3 +242,24 @@ def result(method: str, path: str, query: Mapping[str, str]) -> tuple[str, Route
             if key is not None:
                 return key, route
     return None
+
+
+def batch(method: str, path: str) -> tuple[Batch, Reading] | None:
+    """The batch poll (several tasks by id in one POST) at this path, and how an item reads."""
+    if method != "POST":
+        return None
+    for family in FAMILIES:
+        for route in family.batches:
+            if route.path.fullmatch(path):
+                return route, family.reading
+    return None
+
+
+def batch_items(route: Batch, answer: Any) -> list[tuple[str, Any]]:
+    """(task id, the item as a single poll would answer it) for each task a batch answer shows."""
+    found = []
+    for item in values(answer, route.items):
+        task_id = _first(item, route.task_id)
+        if isinstance(task_id, str) and task_id:
+            found.append((task_id, {route.wrap: item} if route.wrap else item))
+    return found

@@ -21,10 +21,15 @@ if TYPE_CHECKING:
 FPS = 1  # a new picture each second: a valid video for any player, and cheap to encode
 
 
-def recorded(params: dict[str, object], index: int = 0) -> bytes | None:
+def recorded(
+    params: dict[str, object], index: int = 0, kinds: tuple[str, ...] = ()
+) -> bytes | None:
     """A recorded task's file (`mockserver record` downloaded it from the upstream): output
-    `index` of its `files`, else its one `file`; None when the task was not recorded."""
+    `index` of its `files`, else its one `file` — of those whose extension is one of `kinds`
+    when given (a Suno clip's cover beside its audio); None when the task was not recorded."""
     files = params.get("files") or ([params["file"]] if params.get("file") else [])
+    if isinstance(files, list) and kinds:
+        files = [name for name in files if str(name).rpartition(".")[2] in kinds]
     if not isinstance(files, list) or not files or not files[index % len(files)]:
         return None
     return Path(str(files[index % len(files)])).read_bytes()

@@ -1,8 +1,10 @@
 """Tasks that work on other tasks, and the gateway's own task routes, recorded from an upstream
 that is a second mockserver: Midjourney's actions (a button, change, simple-change, describe,
-shorten), OpenAI's video remix (through the `openai` SDK), a Luma extension, the gateway's
-`/v1/video/create`, and Suno's music with its clips. Replayed with the upstream gone: the same
-ids and statuses, and the upstream's own pictures, audio and videos — not files made anew."""
+shorten, video, blend, face swap), batch polls (Luma's `/luma/tasks`, Midjourney's
+`list-by-condition`, Suno's `POST /suno/fetch`), Suno's lyrics, OpenAI's video remix (through
+the `openai` SDK), a Luma extension, the gateway's `/v1/video/create`, and Suno's music with its
+clips. Replayed with the upstream gone: the same ids and statuses, and the upstream's own
+pictures, audio and videos — not files made anew."""
 
 from __future__ import annotations
 
@@ -124,7 +126,7 @@ def luma_extension(base: str) -> list[Any]:
                 seen.append(generation["state"])
                 if generation["state"] in ("completed", "failed"):
                     break
-            seen.append(sha(generation["video"]["url"]))
+            seen += [sha(generation["video"]["url"]), sha(generation["thumbnail"]["url"])]
             path = f"/luma/generations/{generation['id']}/extend"  # the next: its extension
     return seen
 
@@ -139,7 +141,77 @@ def suno(base: str) -> list[Any]:
             seen.append((data["status"], data["progress"]))
             if data["status"] in ("SUCCESS", "FAILURE"):
                 break
+    audio = [sha(clip["audio_url"]) for clip in data["data"]]
+    return [*seen, *audio, *(sha(clip["image_url"]) for clip in data["data"])]
+
+
+def _mj_listed(client: httpx.Client, task_id: str) -> list[Any]:
+    """Polled as a batch: `list-by-condition` with the one id."""
+    seen: list[Any] = []
+    for _ in range(POLLS):
+        task = client.post("/mj/task/list-by-condition", json={"ids": [task_id]}).json()[0]
+        seen.append((task["status"], task["progress"]))
+        if task["status"] in ("SUCCESS", "FAILURE"):
+            break
+    return [*seen, task]
+
+
+def midjourney_more(base: str) -> list[Any]:
+    """A grid's video, a blend and a face swap (this one polled by list-by-condition)."""
+    image = "data:image/png;base64,iVBORw0KGgo="
+    other = "data:image/png;base64,iVBORw0KGgoAAAA="
+    with httpx.Client(base_url=base, headers={"mj-api-secret": KEY}) as client:
+        grid_id = client.post("/mj/submit/imagine", json={"prompt": "a paper lantern"})
+        *seen, grid = _mj_poll(client, grid_id.json()["result"])
+        body = {"taskId": grid["id"], "index": 1}
+        video_id = client.post("/mj/submit/video", json=body).json()["result"]
+        *polled, video = _mj_poll(client, video_id)
+        seen += [video_id, *polled, video["action"], sha(video["videoUrl"])]
+        body = {"base64Array": [image, other]}
+        blend_id = client.post("/mj/submit/blend", json=body).json()["result"]
+        *polled, blended = _mj_poll(client, blend_id)
+        seen += [blend_id, *polled, blended["action"], sha(blended["imageUrl"])]
+        body = {"sourceBase64": image, "targetBase64": other}
+        swap_id = client.post("/mj/insight-face/swap", json=body).json()["result"]
+        *polled, swapped = _mj_listed(client, swap_id)
+        seen += [swap_id, *polled, swapped["action"], sha(swapped["imageUrl"])]
+    return seen
+
+
+def batch_polls(base: str) -> list[Any]:
+    """Luma's `POST /luma/tasks` and Suno's `POST /suno/fetch`: several tasks by id."""
+    with httpx.Client(base_url=base, headers={"authorization": f"Bearer {KEY}"}) as client:
+        body = {"user_prompt": "a heron fishing", "resolution": "540p"}
+        generation_id = client.post("/luma/generations", json=body).json()["id"]
+        seen: list[Any] = [generation_id]
+        for _ in range(POLLS):
+            generation = client.post("/luma/tasks", json={"ids": [generation_id]}).json()[0]
+            seen.append(generation["state"])
+            if generation["state"] in ("completed", "failed"):
+                break
+        seen.append(sha(generation["video"]["url"]))
+        body = {"gpt_description_prompt": "a song about rain", "mv": "chirp-v3-5"}
+        song_id = client.post("/suno/submit/music", json=body).json()["data"]
+        seen.append(song_id)
+        for _ in range(POLLS):
+            data = client.post("/suno/fetch", json={"ids": [song_id]}).json()["data"][0]
+            seen.append((data["status"], data["progress"]))
+            if data["status"] in ("SUCCESS", "FAILURE"):
+                break
     return [*seen, *(sha(clip["audio_url"]) for clip in data["data"])]
+
+
+def suno_lyrics(base: str) -> list[Any]:
+    with httpx.Client(base_url=base, headers={"authorization": f"Bearer {KEY}"}) as client:
+        task_id = client.post("/suno/submit/lyrics", json={"prompt": "a lullaby"}).json()["data"]
+        seen: list[Any] = [task_id]
+        for _ in range(POLLS):
+            data = client.get(f"/suno/fetch/{task_id}").json()["data"]
+            seen.append((data["status"], data["progress"]))
+            if data["status"] in ("SUCCESS", "FAILURE"):
+                break
+    # (the lyrics' text and id are the replay's own: a `task:` script has no field for them)
+    return [*seen, data["data"]["status"], data["data"]["title"]]
 
 
 SESSIONS: dict[str, Callable[[str], list[Any]]] = {
@@ -148,6 +220,9 @@ SESSIONS: dict[str, Callable[[str], list[Any]]] = {
     "video_create": video_create,
     "luma_extension": luma_extension,
     "suno": suno,
+    "midjourney_more": midjourney_more,
+    "batch_polls": batch_polls,
+    "suno_lyrics": suno_lyrics,
 }
 
 
@@ -182,10 +257,21 @@ def test_what_was_recorded(recorded: tuple[Path, dict[str, Any]]) -> None:
     ]  # fmt: skip
     assert seen["remix"][1:3] == seen["remix"][5:7] == [("in_progress", 50), ("completed", 100)]
     assert seen["video_create"][1:-1] == ["pending", "video_generating", "completed"]
-    assert seen["luma_extension"][1:4] == seen["luma_extension"][6:9]
+    assert seen["luma_extension"][1:4] == seen["luma_extension"][7:10]
     assert seen["luma_extension"][1:4] == ["pending", "processing", "completed"]
-    assert seen["suno"][1:-2] == [("QUEUED", "20%"), ("IN_PROGRESS", "50%"), ("SUCCESS", "100%")]
-    assert len(set(seen["suno"][-2:])) == 2  # two clips, two files
+    assert seen["suno"][1:-4] == [("QUEUED", "20%"), ("IN_PROGRESS", "50%"), ("SUCCESS", "100%")]
+    assert len(set(seen["suno"][-4:])) == 4  # two clips, two files and two covers
+    more = seen["midjourney_more"]
+    assert [item for item in more if item in ("VIDEO", "BLEND", "SWAP_FACE")] == [
+        "VIDEO", "BLEND", "SWAP_FACE",
+    ]  # fmt: skip
+    assert [item for item in more if isinstance(item, tuple)] == mj_states * 4
+    batched = seen["batch_polls"]
+    assert batched[1:3] == ["processing", "completed"]  # Luma's, by `POST /luma/tasks`
+    assert batched[5:8] == [("QUEUED", "20%"), ("IN_PROGRESS", "50%"), ("SUCCESS", "100%")]
+    assert seen["suno_lyrics"][1:] == [
+        ("QUEUED", "20%"), ("IN_PROGRESS", "50%"), ("SUCCESS", "100%"), "complete", "A Lullaby",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("family", list(SESSIONS))
@@ -202,8 +288,14 @@ def test_file_validates_and_holds_no_key(recorded: tuple[Path, dict[str, Any]]) 
     assert main(["validate", str(path)]) == 0
     rules = yaml.safe_load(path.read_text())["rules"]
     models = [rule["match"]["model"] for rule in rules]
-    for model in ("mj_imagine", "mj_upscale", "mj_variation", "mj_shorten", "mj_describe"):
+    for model in ("mj_imagine", "mj_upscale", "mj_variation", "mj_shorten", "mj_describe",
+                  "mj_video", "mj_blend", "mj_swap_face", "suno_lyrics"):  # fmt: skip
         assert model in models
+    # polled only in batches: the progression is recorded all the same
+    tasks = {rule["task"]["id"]: rule["task"] for rule in rules if "task" in rule}
+    luma = tasks[through["batch_polls"][0]]
+    assert [stage["status"] for stage in luma["stages"]] == ["QUEUED", "IN_PROGRESS"]
+    assert [name.rpartition(".")[2] for name in luma["files"]] == ["mp4", "webp"]  # + thumbnail
     upscales = next(rule for rule in rules if rule["match"]["model"] == "mj_upscale")
     assert upscales["match"]["last_user"] == {"equals": "a koi pond"}  # the parent's prompt
     # U2, then simple-change's U4: the same submission to a matcher, so steps in their order
@@ -214,7 +306,10 @@ def test_file_validates_and_holds_no_key(recorded: tuple[Path, dict[str, Any]]) 
         "model": "sora-2", "last_user": {"equals": "the boat in a storm"}, "turn": 0,
     }  # fmt: skip
     song = next(rule for rule in rules if rule["match"]["model"] == "suno_music")
-    assert len(song["task"]["files"]) == 2
+    assert len(song["task"]["files"]) == 4  # the clips' audio, then their covers
+    digests = [hashlib.sha256((path.parent / name).read_bytes()).hexdigest()
+               for name in song["task"]["files"]]  # fmt: skip
+    assert digests == through["suno"][-4:]  # the upstream's bytes, not files made anew
     for written in path.parent.rglob("*"):
         if written.is_file():
             assert KEY.encode() not in written.read_bytes(), written

@@ -4,6 +4,7 @@ files of a task that finished in its submission's answer (Replicate's `Prefer: w
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,9 +91,22 @@ def test_a_task_finished_in_its_submission_s_answer_has_its_file_fetched(
     assert submission is not None
     answer = {"id": "p1", "status": "succeeded", "output": f"{file_host.url}/out.mp4"}
     fields = {"input": {"prompt": "a heron"}}
-    recorder.submitted(path, submission, fields, 201, {}, orjson.dumps(answer))
+    asyncio.run(recorder.submitted(path, submission, fields, 201, {}, orjson.dumps(answer)))
     rule = yaml.safe_load((tmp_path / "r.yaml").read_text())["rules"][0]
     assert rule["match"] == {"model": "minimax/video-01", "last_user": {"equals": "a heron"},
                              "turn": 0}  # fmt: skip
     assert rule["task"]["id"] == "p1" and rule["task"]["file"].endswith(".mp4")
     assert (tmp_path / rule["task"]["file"]).read_bytes().endswith(b"recorded")
+
+
+def test_a_batch_poll_s_items_read_as_single_polls() -> None:
+    found = tasks.batch("POST", "/suno/fetch")
+    assert found is not None
+    route, reading = found
+    answer = {"code": "success", "data": [{"task_id": "t1", "status": "IN_PROGRESS",
+                                           "progress": "50%"}, {"status": "SUCCESS"}]}  # fmt: skip
+    items = tasks.batch_items(route, answer)
+    assert [task_id for task_id, _ in items] == ["t1"]  # an item without its id is left out
+    assert tasks.read_state(reading, items[0][1]) == tasks.State("IN_PROGRESS", 50)
+    assert tasks.batch("POST", "/fast/mj/task/list-by-condition") is not None
+    assert tasks.batch("GET", "/luma/tasks") is None
