@@ -35,7 +35,8 @@ from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound
 from mockserver.protocols.openai import validation as v
-from mockserver.protocols.openai.chat import DONE, ChatDialect, interleave, openai_headers
+from mockserver.protocols.openai.chat import DONE, ChatDialect, openai_headers
+from mockserver.protocols.openai.chat_render import interleave
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo

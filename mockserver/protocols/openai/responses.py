@@ -29,7 +29,8 @@ from mockserver.protocols import leniency
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply, sse_frame
 from mockserver.protocols.openai import prompt_caching, web_search
 from mockserver.protocols.openai import validation as v
-from mockserver.protocols.openai.chat import openai_headers, unsupported_parameter
+from mockserver.protocols.openai.chat import openai_headers
+from mockserver.protocols.openai.errors import unsupported_parameter
 from mockserver.protocols.openai.response_store import ResponseStore, StoredResponse
 from mockserver.protocols.openai.responses_input import (
     input_tools,

@@ -12,7 +12,7 @@ from mockserver.core import ids
 from mockserver.core.exchange import Exchange
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.openai import chat_outputs, web_search
-from mockserver.protocols.openai.chat import service_tier
+from mockserver.protocols.openai.chat_render import service_tier
 
 
 def make_response_id(reply: Reply) -> str:
