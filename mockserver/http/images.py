@@ -24,7 +24,13 @@ from mockserver.media.multipart import read_form
 from mockserver.media.recipes import DiskRecipe
 from mockserver.protocols.dialect import sse_frame
 from mockserver.protocols.openai import images as protocol
-from mockserver.protocols.openai.images import ImageRequest, InputImage, Picture
+from mockserver.protocols.openai.images import Picture
+from mockserver.protocols.openai.images_request import (
+    ImageRequest,
+    InputImage,
+    parse_edit,
+    parse_generation,
+)
 
 if TYPE_CHECKING:
     from mockserver.http.endpoints import Endpoint
@@ -43,7 +49,7 @@ def generations(state: MockState) -> Endpoint:
         if prepared is None:
             body = parse_json(raw, state.dialects.chat)
             call.entry.body = body  # journaled even when the request is refused
-            parsed = protocol.parse_generation(body)
+            parsed = parse_generation(body)
             prepared = _prepare(request, parsed, body)
             state.memo.put(key, prepared)
         call.entry.body = prepared.body
@@ -64,7 +70,7 @@ def edits(state: MockState) -> Endpoint:
         images = [_input_image(u.data, u.filename, "image") for u in form.files.get("image", [])]
         mask_upload = form.file("mask")
         mask = _input_image(mask_upload.data, mask_upload.filename, "mask") if mask_upload else None
-        parsed = protocol.parse_edit(form.fields, images, mask)
+        parsed = parse_edit(form.fields, images, mask)
         source = hashlib.sha256(
             b"".join(image.data for image in images) + (mask.data if mask else b"")
         ).hexdigest()

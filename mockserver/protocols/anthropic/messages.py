@@ -25,6 +25,7 @@ from mockserver.protocols.anthropic import caching, web_search
 from mockserver.protocols.anthropic import errors as anthropic_errors
 from mockserver.protocols.anthropic import parse as parsing
 from mockserver.protocols.anthropic.stream import message_body, message_id, stream_frames
+from mockserver.protocols.anthropic.validation import bad
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply, sse_frame
 from mockserver.tokens import media_tokens
 
@@ -258,9 +259,9 @@ def require_headers(inbound: Inbound) -> None:
         raise APIError(401, "x-api-key header is required", type="authentication_error")
     version = inbound.headers.get("anthropic-version", "").strip()
     if not version:
-        raise parsing.bad("anthropic-version: header is required")
+        raise bad("anthropic-version: header is required")
     if not VERSION.match(version) or version < OLDEST_VERSION:
-        raise parsing.bad(f'anthropic-version: "{version}" is not a valid version')
+        raise bad(f'anthropic-version: "{version}" is not a valid version')
 
 
 def request_id(key: str) -> str:

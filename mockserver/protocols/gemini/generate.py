@@ -14,14 +14,14 @@ python-genai's parsers and live streams quoted in public reports:
   `finishReason` and the final counts.
 - a failure in the middle of an SSE stream is a `data: {"error": {...}}` event (python-genai
   raises on an event whose JSON starts with `{"error":`).
+
+This module holds the dialect and the routes' words (model and action, API version, key); the
+request is read by `request`, the body made by `response`, the chunks by `stream`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
@@ -30,20 +30,26 @@ from msgspec import structs
 from mockserver.core import ids
 from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
-from mockserver.core.reply import Choice, Reply
+from mockserver.core.reply import Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
-from mockserver.protocols.gemini import errors, grounding, hosted_tools
-from mockserver.protocols.gemini import images as gemini_images
-from mockserver.protocols.gemini import logprobs as gemini_logprobs
+from mockserver.protocols.gemini import errors, hosted_tools
 from mockserver.protocols.gemini.cached_contents import (
     CACHED_TOKENS,
     NOT_FOUND,
     CachedContents,
     read_into,
 )
-from mockserver.protocols.gemini.extras import gemini_prompt_tokens, prompt_details
+from mockserver.protocols.gemini.extras import gemini_prompt_tokens
 from mockserver.protocols.gemini.proto import names, pick
 from mockserver.protocols.gemini.request import read_generate_request
+from mockserver.protocols.gemini.response import (
+    body_before_id,
+    response_id,
+)
+from mockserver.protocols.gemini.stream import (
+    array_frames,
+    stream_chunks,
+)
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
@@ -58,14 +64,6 @@ STREAM = "streamGenerateContent"
 SSE_SUFFIX = "?alt=sse"  # appended to Exchange.endpoint for `alt=sse` streams
 SSE_MEDIA = b"text/event-stream"
 ARRAY_MEDIA = b"application/json; charset=UTF-8"
-ARRAY_SEPARATOR = b"\r\n,\r\n"
-FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "tool_calls": "STOP", "content_filter": "SAFETY"}
-BLOCKED_RATINGS = [
-    {"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "probability": "NEGLIGIBLE"},
-    {"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"},
-    {"category": "HARM_CATEGORY_HARASSMENT", "probability": "NEGLIGIBLE"},
-    {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True},
-]
 HEADERS = {
     "vary": "Origin, X-Origin, Referer",
     "x-content-type-options": "nosniff",
@@ -73,7 +71,6 @@ HEADERS = {
     "x-xss-protection": "0",
 }
 _VERSION = re.compile(r"^/(v\d+(?:alpha|beta)?)/")
-_LOWER = "abcdefghijklmnopqrstuvwxyz"
 _COUNT_FIELDS = names("contents", "generateContentRequest")
 
 
@@ -126,46 +123,6 @@ def require_api_key(inbound: Inbound) -> str:
 
 def is_sse(exchange: Exchange) -> bool:
     return exchange.endpoint.endswith(SSE_SUFFIX)
-
-
-def include_thoughts(exchange: Exchange) -> bool:
-    """Whether the request asked for thought summaries (`thinkingConfig.includeThoughts`)."""
-    config = pick(exchange.body, "generationConfig")
-    thinking = pick(config, "thinkingConfig") if isinstance(config, Mapping) else None
-    return isinstance(thinking, Mapping) and pick(thinking, "includeThoughts") is True
-
-
-def _before_id(reply: Reply, exchange: Exchange) -> dict[str, Any]:
-    """A response's fields before `responseId`."""
-    thoughts = include_thoughts(exchange)
-    usage = reply.usage
-    candidates = [_candidate(i, _parts(c, thoughts), c) for i, c in enumerate(reply.choices)]
-    top = gemini_logprobs.requested(exchange.body)
-    if top is not None:
-        for index, (candidate, choice) in enumerate(zip(candidates, reply.choices, strict=True)):
-            gemini_logprobs.add_logprobs(candidate, choice, index, top)
-    if gemini_images.wants_image(exchange):
-        gemini_images.add_images(candidates, exchange, [c.file for c in reply.choices])
-    return {
-        "candidates": candidates,
-        "usageMetadata": _usage(
-            usage.prompt_tokens,
-            usage.completion_tokens - usage.reasoning_tokens,
-            usage.reasoning_tokens,
-            prompt_details(exchange, usage.prompt_tokens),
-            usage.cached_tokens,
-        ),
-        "modelVersion": exchange.model,
-    }
-
-
-def response_id(reply: Reply) -> str:
-    return ids.base62(reply.key, "gemini-response", 23)
-
-
-def function_call_id(call_id: str) -> str:
-    """Gemini-style call id (8 lower-case letters) derived from the neutral `call_...` id."""
-    return "".join(_LOWER[ord(c) % 26] for c in ids.base62(call_id, "gemini-call", 8))
 
 
 class GeminiDialect(Dialect):
@@ -283,12 +240,12 @@ class GeminiDialect(Dialect):
             raise errors.GeminiError(400, f"The thinking budget ({budget}) is invalid.")
 
     def render(self, reply: Reply, exchange: Exchange) -> dict[str, Any]:
-        return {**_before_id(reply, exchange), "responseId": response_id(reply)}
+        return {**body_before_id(reply, exchange), "responseId": response_id(reply)}
 
     def render_body(self, reply: Reply, exchange: Exchange) -> bytes:
         # Only the response id, which comes last, depends on the reply key.
         rest = per_reply(
-            exchange, "gemini.rest", reply, lambda: orjson.dumps(_before_id(reply, exchange))
+            exchange, "gemini.rest", reply, lambda: orjson.dumps(body_before_id(reply, exchange))
         )
         return b'%s,"responseId":"%s"}' % (rest[:-1], response_id(reply).encode())
 
@@ -334,172 +291,7 @@ class GeminiDialect(Dialect):
         return dict(HEADERS)
 
 
-def render_stream_array(reply: Reply, exchange: Exchange) -> bytes:
-    """The whole `streamGenerateContent` answer without `alt=sse`: one JSON array."""
-    return b"".join(array_frames(stream_chunks(reply, exchange)))
-
-
-def array_frames(chunks: list[dict[str, Any]]) -> list[bytes]:
-    """A JSON array cut into frames: "[" + first, "\\r\\n,\\r\\n" + each next, then "]"."""
-    if not chunks:
-        return [b"[]"]
-    frames = [b"[" + orjson.dumps(chunks[0])]
-    frames.extend(ARRAY_SEPARATOR + orjson.dumps(chunk) for chunk in chunks[1:])
-    frames.append(b"]")
-    return frames
-
-
-def array_error_frame(error: APIError) -> bytes:
-    """The frame that ends a JSON-array stream with an error object."""
-    return ARRAY_SEPARATOR + orjson.dumps(errors.error_body(error)) + b"]"
-
-
 def _require_object(body: Any) -> None:
     if not isinstance(body, dict):
         problem = 'Invalid JSON payload received. Unknown name "": Root element must be a message.'
         raise errors.payload_errors([(None, problem)])
-
-
-def _usage(
-    prompt: int, candidates: int, thoughts: int, details: list[dict[str, Any]], cached: int = 0
-) -> dict[str, Any]:
-    usage: dict[str, Any] = {"promptTokenCount": prompt}
-    if candidates:
-        usage["candidatesTokenCount"] = candidates
-    usage["totalTokenCount"] = prompt + candidates + thoughts
-    if cached:
-        usage["cachedContentTokenCount"] = cached
-    if details:
-        usage["promptTokensDetails"] = details
-    if thoughts:
-        usage["thoughtsTokenCount"] = thoughts
-    return usage
-
-
-def _call_parts(choice: Choice) -> list[dict[str, Any]]:
-    """Function calls as parts; a call whose arguments are not a JSON object (cut by the token
-    limit) is left out: Gemini emits calls whole or not at all."""
-    parts: list[dict[str, Any]] = []
-    for call in choice.tool_calls:
-        try:
-            args = orjson.loads(call.arguments or "{}")
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(args, dict):
-            function_call = {"name": call.name, "args": args, "id": function_call_id(call.id)}
-            parts.append({"functionCall": function_call})
-    if parts and choice.reasoning_tokens:
-        # Thinking models sign their first call; clients must send the signature back.
-        parts[0]["thoughtSignature"] = _signature(choice.tool_calls[0].id)
-    return parts
-
-
-def _signature(call_id: str) -> str:
-    """An opaque, valid base64 signature (the SDK decodes it) derived from the call id."""
-    digest = hashlib.blake2b(f"{call_id}:thought-signature".encode(), digest_size=48).digest()
-    return base64.b64encode(digest).decode()
-
-
-def _parts(choice: Choice, thoughts: bool) -> list[dict[str, Any]]:
-    parts: list[dict[str, Any]] = []
-    if thoughts and choice.reasoning:
-        parts.append({"text": choice.reasoning, "thought": True})
-    parts.extend(hosted_tools.code_parts(choice))
-    text = (choice.text or "") + (choice.refusal or "")
-    if text:
-        parts.append({"text": text})
-    parts.extend(_call_parts(choice))
-    return parts
-
-
-def _candidate(
-    index: int, parts: list[dict[str, Any]], choice: Choice | None = None
-) -> dict[str, Any]:
-    """A candidate; with `choice` it is the final one and carries `finishReason`. A blocked
-    candidate (SAFETY) has no content, an empty one has a content with no parts."""
-    finish = FINISH[choice.finish_reason] if choice is not None else None
-    candidate: dict[str, Any] = {}
-    if parts:
-        candidate["content"] = {"parts": parts, "role": "model"}
-    elif finish != "SAFETY":
-        candidate["content"] = {"role": "model"}
-    if finish is not None:
-        candidate["finishReason"] = finish
-    if choice is not None and choice.search is not None:
-        candidate["groundingMetadata"] = grounding.grounding_metadata(choice)
-    if choice is not None and choice.url_fetches:
-        candidate["urlContextMetadata"] = hosted_tools.url_context_metadata(choice)
-    candidate["index"] = index
-    if finish == "SAFETY":
-        candidate["safetyRatings"] = BLOCKED_RATINGS
-    return candidate
-
-
-def _share(total: int, done: int, count: int) -> int:
-    return total if done >= count else total * done // count
-
-
-def _choice_steps(
-    index: int, choice: Choice, thoughts: bool
-) -> list[tuple[dict[str, Any], int, int]]:
-    """(candidate, visible tokens so far, thought tokens so far) for each chunk of a choice."""
-    reasoning = choice.reasoning_tokens
-    visible = choice.completion_tokens - reasoning
-    thought_pieces = (choice.reasoning_pieces or [choice.reasoning or ""]) if thoughts else []
-    thought_pieces = [piece for piece in thought_pieces if piece]
-    text_pieces = choice.text_pieces or ([choice.text] if choice.text else [])
-    text_pieces = text_pieces + (
-        choice.refusal_pieces or ([choice.refusal] if choice.refusal else [])
-    )
-    calls = _call_parts(choice)
-    steps: list[tuple[list[dict[str, Any]], int, int]] = []
-    for t, piece in enumerate(thought_pieces):
-        steps.append(
-            ([{"text": piece, "thought": True}], 0, _share(reasoning, t + 1, len(thought_pieces)))
-        )
-    code = hosted_tools.code_parts(choice)
-    if code:  # the run comes whole, before the answer
-        steps.append((code, 0, reasoning))
-    visible_steps = len(text_pieces) + (1 if calls else 0)
-    for x, piece in enumerate(text_pieces):
-        steps.append(([{"text": piece}], _share(visible, x + 1, visible_steps), reasoning))
-    if calls or not steps:
-        steps.append((calls, visible, reasoning))
-    last = len(steps) - 1
-    return [
-        (_candidate(index, parts, choice if k == last else None), shown, thought)
-        for k, (parts, shown, thought) in enumerate(steps)
-    ]
-
-
-def stream_chunks(reply: Reply, exchange: Exchange) -> list[dict[str, Any]]:
-    """Every chunk of the stream as a GenerateContentResponse, candidates interleaved."""
-    thoughts = include_thoughts(exchange)
-    per_choice = [_choice_steps(i, c, thoughts) for i, c in enumerate(reply.choices)]
-    usage = reply.usage
-    details = prompt_details(exchange, usage.prompt_tokens)
-    model, rid = exchange.model, response_id(reply)
-    steps = max((len(s) for s in per_choice), default=0)
-    chunks: list[dict[str, Any]] = []
-    for k in range(steps):
-        if k == steps - 1:
-            shown, thought = (
-                usage.completion_tokens - usage.reasoning_tokens,
-                usage.reasoning_tokens,
-            )
-        else:
-            shown = sum(s[min(k, len(s) - 1)][1] for s in per_choice)
-            thought = sum(s[min(k, len(s) - 1)][2] for s in per_choice)
-        chunks.append(
-            {
-                "candidates": [s[k][0] for s in per_choice if k < len(s)],
-                "usageMetadata": _usage(
-                    usage.prompt_tokens, shown, thought, details, usage.cached_tokens
-                ),
-                "modelVersion": model,
-                "responseId": rid,
-            }
-        )
-    if chunks and gemini_images.wants_image(exchange):
-        return gemini_images.image_chunks(chunks, exchange, [c.file for c in reply.choices])
-    return chunks

@@ -10,26 +10,41 @@ What gateways add for the models they relay: a thinking model that isn't OpenAI'
 Qwen, Claude, Gemini behind the gateway) shows its reasoning as `reasoning_content` on the
 message and in deltas; OpenAI's own keep it hidden, as the live API does. A request in the
 legacy `functions` shape is answered as `message.function_call`, finish reason `function_call`.
-Requests are read by `chat_request`.
+Requests are read by `chat_request` (tools by `chat_tools`), replies made by `chat_render`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
 from mockserver.core import ids
 from mockserver.core.errors import APIError
-from mockserver.core.exchange import Exchange, ToolCall
+from mockserver.core.exchange import Exchange
 from mockserver.core.model_families import vendor_of
-from mockserver.core.reply import Choice, Reply
+from mockserver.core.reply import Reply
 from mockserver.protocols.dialect import Dialect, Inbound, per_reply
-from mockserver.protocols.openai import chat_images, chat_outputs, prompt_caching, web_search
+from mockserver.protocols.openai import (
+    chat_images,
+    chat_tools,
+    prompt_caching,
+    web_search,
+)
 from mockserver.protocols.openai import chat_request as req
 from mockserver.protocols.openai import validation as v
-from mockserver.tokens import media_tokens
+from mockserver.protocols.openai.chat_render import (
+    chunk_rests,
+    completion_id,
+    completion_rest,
+    service_tier,
+    stream_includes_usage,
+)
+from mockserver.protocols.openai.errors import (
+    LOGPROBS_NOT_ALLOWED,
+    unsupported_parameter,
+    unsupported_value,
+)
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
@@ -63,11 +78,11 @@ class ChatDialect(Dialect):
         messages = req.parse_messages(raw_messages)
         raw_tools = v.typed(body, "tools", "array")
         if raw_tools is None and body.get("functions") is not None:  # the legacy shape
-            tools = req.parse_functions(v.typed(body, "functions", "array") or [])
-            tool_choice = req.parse_function_call(body.get("function_call"), tools)
+            tools = chat_tools.parse_functions(v.typed(body, "functions", "array") or [])
+            tool_choice = chat_tools.parse_function_call(body.get("function_call"), tools)
         else:
-            tools = req.parse_tools(raw_tools or [])
-            tool_choice = req.parse_tool_choice(body.get("tool_choice"), tools)
+            tools = chat_tools.parse_tools(raw_tools or [])
+            tool_choice = chat_tools.parse_tool_choice(body.get("tool_choice"), tools)
         n = v.typed(body, "n", "integer")
         v.in_range(n, "n", minimum=1, maximum=128, integer=True)
         v.in_range(v.typed(body, "temperature", "number"), "temperature", minimum=0, maximum=2)
@@ -89,8 +104,8 @@ class ChatDialect(Dialect):
             )
         effort = v.typed(body, "reasoning_effort", "string")
         v.one_of(effort, EFFORTS, "reasoning_effort")
-        budget = gateway_thinking(body)
-        include, google_budget = google_thinking(body)
+        budget = req.gateway_thinking(body)
+        include, google_budget = req.google_thinking(body)
         if budget is None and google_budget is not None:
             budget = google_budget
         elif budget is None and include:  # thoughts asked for: the model thinks
@@ -177,13 +192,13 @@ class ChatDialect(Dialect):
             "id": completion_id(reply),
             "object": "chat.completion",
             "created": reply.created,
-            **_completion_rest(reply, exchange),
+            **completion_rest(reply, exchange),
         }
 
     def render_body(self, reply: Reply, exchange: Exchange) -> bytes:
         # Only the id and `created` depend on the reply key.
         rest = per_reply(
-            exchange, "chat.rest", reply, lambda: orjson.dumps(_completion_rest(reply, exchange))
+            exchange, "chat.rest", reply, lambda: orjson.dumps(completion_rest(reply, exchange))
         )
         head = b'{"id":"%s","object":"chat.completion","created":%d,' % (
             completion_id(reply).encode(),
@@ -193,7 +208,7 @@ class ChatDialect(Dialect):
 
     def render_stream(self, reply: Reply, exchange: Exchange) -> list[bytes]:
         # Every chunk repeats the same envelope; serialise it once and splice the choices in.
-        include_usage = _include_usage(exchange)
+        include_usage = stream_includes_usage(exchange)
         head = orjson.dumps(
             {
                 "id": completion_id(reply),
@@ -207,7 +222,7 @@ class ChatDialect(Dialect):
         prefix = b"data: " + head + b',"choices":['
         # Only the envelope depends on the reply key.
         rests = per_reply(
-            exchange, "chat.chunks", reply, lambda: _chunk_rests(reply, include_usage, exchange)
+            exchange, "chat.chunks", reply, lambda: chunk_rests(reply, include_usage, exchange)
         )
         frames = [prefix + rest for rest in rests]
         frames.append(DONE)
@@ -231,280 +246,7 @@ def _images_only(exchange: Exchange) -> bool:
     return all(a.kind == "image" for m in exchange.messages for a in m.attachments)
 
 
-class Style(NamedTuple):
-    """How a reply is worded for the request: `reasoning_content` shown (a model that isn't
-    OpenAI's), `functions` (the legacy function-calling shape)."""
-
-    reasoning: bool
-    functions: bool
-
-    @classmethod
-    def of(cls, exchange: Exchange) -> Style:
-        body = exchange.body
-        legacy = body.get("tools") is None and body.get("functions") is not None
-        include, _ = google_thinking(body)  # `include_thoughts: false` hides them
-        return cls(vendor_of(exchange.model) != "openai" and include is not False, legacy)
-
-
-def gateway_thinking(body: Any) -> int | None:
-    """What a gateway's client asks of a thinking model behind it: Qwen's `enable_thinking`
-    (+ `thinking_budget`), or `thinking: {type: enabled|disabled, budget_tokens}` (DeepSeek,
-    Claude through the gateway). A budget (0: no thinking; -1: as the model likes), or None."""
-    enabled = v.typed(body, "enable_thinking", "boolean")
-    thinking = v.typed(body, "thinking", "object")
-    budget = v.typed(body, "thinking_budget", "integer")
-    if thinking is not None:
-        kind = thinking.get("type")
-        v.one_of(kind, ("enabled", "disabled", "auto", "adaptive"), "thinking.type")
-        enabled = kind != "disabled"
-        tokens = thinking.get("budget_tokens")
-        budget = tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else budget
-    if enabled is None:
-        return None
-    if not enabled:
-        return 0
-    return budget if budget is not None and budget > 0 else -1
-
-
-def google_thinking(body: Any) -> tuple[bool | None, int | None]:
-    """Gemini's OpenAI-compatible thinking settings, `google.thinking_config` (sent with the
-    SDK's `extra_body`, also nested once more in `extra_body`, as Google's docs show it):
-    `include_thoughts` (None when not given) and `thinking_budget`."""
-    google = body.get("google")
-    if google is None and isinstance(body.get("extra_body"), dict):
-        google = body["extra_body"].get("google")
-    config = google.get("thinking_config") if isinstance(google, dict) else None
-    if not isinstance(config, dict):
-        return None, None
-    include = config.get("include_thoughts")
-    budget = config.get("thinking_budget")
-    return (
-        include if isinstance(include, bool) else None,
-        budget if isinstance(budget, int) and not isinstance(budget, bool) else None,
-    )
-
-
-LOGPROBS_NOT_ALLOWED = "You are not allowed to request logprobs from this model"
-
-
-def service_tier(requested: Any) -> str:
-    """The tier that served the request: "auto" (and none) is answered with "default"."""
-    return requested if requested in ("flex", "scale", "priority") else "default"
-
-
-def unsupported_parameter(param: str, hint: str = "") -> APIError:
-    return v.bad(
-        f"Unsupported parameter: '{param}' is not supported with this model.{hint}",
-        param,
-        "unsupported_parameter",
-    )
-
-
-def unsupported_value(param: str, value: Any) -> APIError:
-    shown = orjson.dumps(value).decode()
-    return v.bad(
-        f"Unsupported value: '{param}' does not support {shown} with this model. Only the "
-        "default (1) value is supported.",
-        param,
-        "unsupported_value",
-    )
-
-
-def _chunk_rests(reply: Reply, include_usage: bool, exchange: Exchange) -> list[bytes]:
-    """Each chunk's bytes after the envelope: its choice delta (and the usage chunk)."""
-    tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
-    style = Style.of(exchange)
-    deltas = [_choice_deltas(i, c, style) for i, c in enumerate(reply.choices)]
-    top = chat_outputs.top_logprobs(exchange)
-    if top is not None:
-        for index, (choice, choice_deltas) in enumerate(zip(reply.choices, deltas, strict=True)):
-            _stream_logprobs(choice_deltas, chat_outputs.token_entries(choice, index, top))
-    usage = usage_body(reply, exchange)
-    if "modalities" in exchange.body:  # an audio model asked to speak
-        from mockserver.protocols.openai import chat_audio
-
-        if chat_audio.wants_audio(exchange):
-            chat_audio.speak_deltas(deltas, usage, reply, exchange)
-    pictures = chat_images.image_kind(exchange.model)
-    if pictures is not None:
-        chat_images.add_to_deltas(deltas, exchange, pictures, [c.file for c in reply.choices])
-    rests = [orjson.dumps(choice_delta) + b"]" + tail for choice_delta in interleave(deltas)]
-    if include_usage:
-        rests.append(b'],"usage":' + orjson.dumps(usage) + b"}\n\n")
-    return rests
-
-
-def _completion_rest(reply: Reply, exchange: Exchange) -> dict[str, Any]:
-    """A chat completion's fields after `created`."""
-    style = Style.of(exchange)
-    top = chat_outputs.top_logprobs(exchange)
-    rest = {
-        "model": exchange.model,
-        "choices": [
-            {
-                "index": index,
-                "message": _message(choice, style),
-                "logprobs": None
-                if top is None
-                else chat_outputs.choice_logprobs(choice, index, top),
-                "finish_reason": _finish_reason(choice, style),
-            }
-            for index, choice in enumerate(reply.choices)
-        ],
-        "usage": usage_body(reply, exchange),
-        "service_tier": service_tier(exchange.body.get("service_tier")),
-        "system_fingerprint": reply.fingerprint,
-    }
-    if "modalities" in exchange.body:  # an audio model asked to speak
-        from mockserver.protocols.openai import chat_audio
-
-        if chat_audio.wants_audio(exchange):
-            chat_audio.add_audio(rest, reply, exchange)
-    pictures = chat_images.image_kind(exchange.model)
-    if pictures is not None:
-        chat_images.add_to_message(rest, exchange, pictures, [c.file for c in reply.choices])
-    return rest
-
-
 def openai_headers(key: str | None) -> dict[str, str]:
     """Headers the OpenAI API puts on every response; the SDK reads `x-request-id`."""
     request_id = "req_" + ids.hex_digest(key or "no-reply", "request-id", 32)
     return {"x-request-id": request_id, "openai-version": "2020-10-01", "openai-processing-ms": "1"}
-
-
-def completion_id(reply: Reply) -> str:
-    return ids.derive_id(reply.key, "chatcmpl", 29, sep="-")
-
-
-def usage_body(reply: Reply, exchange: Exchange | None = None) -> dict[str, Any]:
-    usage = reply.usage
-    accepted = rejected = 0
-    if exchange is not None and "prediction" in exchange.body:
-        first = reply.choices[0] if reply.choices else None
-        accepted, rejected = chat_outputs.prediction_counts(exchange, first)
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-        "prompt_tokens_details": {
-            "cached_tokens": usage.cached_tokens,
-            "audio_tokens": media_tokens.prompt_audio_tokens(exchange, "openai") if exchange else 0,
-        },
-        "completion_tokens_details": {
-            "reasoning_tokens": usage.reasoning_tokens,
-            "audio_tokens": 0,
-            "accepted_prediction_tokens": accepted,
-            "rejected_prediction_tokens": rejected,
-        },
-    }
-
-
-def _stream_logprobs(deltas: list[dict[str, Any]], entries: list[dict[str, Any]]) -> None:
-    """Each content chunk carries the logprob of the token it brings."""
-    content = [d for d in deltas if d["delta"].get("content")]
-    for delta, entry in zip(content, entries, strict=False):
-        delta["logprobs"] = {"content": [entry], "refusal": None}
-
-
-def interleave(streams: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Round-robin the choices' deltas, as the live API does for `n > 1`."""
-    out: list[dict[str, Any]] = []
-    longest = max((len(s) for s in streams), default=0)
-    for step in range(longest):
-        out.extend(s[step] for s in streams if step < len(s))
-    return out
-
-
-def _include_usage(exchange: Exchange) -> bool:
-    options = exchange.body.get("stream_options")
-    return isinstance(options, dict) and bool(options.get("include_usage"))
-
-
-def _finish_reason(choice: Choice, style: Style) -> str:
-    if style.functions and choice.finish_reason == "tool_calls":
-        return "function_call"
-    return choice.finish_reason
-
-
-def _message(choice: Choice, style: Style) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "role": "assistant",
-        "content": choice.text if choice.refusal is None else None,
-        "refusal": choice.refusal,
-        "annotations": web_search.citations(choice, nested=True),
-    }
-    if style.reasoning and choice.reasoning:
-        message["reasoning_content"] = choice.reasoning
-    if choice.tool_calls and style.functions:  # the legacy shape takes one call
-        first = choice.tool_calls[0]
-        message["function_call"] = {"name": first.name, "arguments": first.arguments}
-    elif choice.tool_calls:
-        message["tool_calls"] = [_tool_call(call) for call in choice.tool_calls]
-    return message
-
-
-def _tool_call(call: ToolCall) -> dict[str, Any]:
-    return {
-        "id": call.id,
-        "type": "function",
-        "function": {"name": call.name, "arguments": call.arguments},
-    }
-
-
-def _choice_deltas(index: int, choice: Choice, style: Style) -> list[dict[str, Any]]:
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
-
-    deltas: list[dict[str, Any]] = []
-    if style.reasoning and choice.reasoning:
-        deltas.append(chunk({"role": "assistant", "content": "", "reasoning_content": ""}))
-        deltas.extend(chunk({"reasoning_content": piece}) for piece in choice.reasoning_pieces)
-    if choice.refusal is not None:
-        deltas.append(chunk({"role": "assistant", "content": None, "refusal": ""}))
-        deltas.extend(chunk({"refusal": piece}) for piece in choice.refusal_pieces)
-    elif choice.text is not None or not choice.tool_calls:
-        deltas.append(chunk({"role": "assistant", "content": "", "refusal": None}))
-        deltas.extend(chunk({"content": piece}) for piece in choice.text_pieces)
-        if choice.search is not None:  # as search models stream them: once the text is out
-            deltas.append(chunk({"annotations": web_search.citations(choice, nested=True)}))
-    if style.functions and choice.tool_calls:
-        deltas.extend(_function_call_deltas(choice, chunk, first=not deltas))
-        deltas.append(chunk({}, _finish_reason(choice, style)))
-        return deltas
-    for call_index, call in enumerate(choice.tool_calls):
-        first = {
-            "index": call_index,
-            "id": call.id,
-            "type": "function",
-            "function": {"name": call.name, "arguments": ""},
-        }
-        if not deltas:
-            deltas.append(
-                chunk(
-                    {"role": "assistant", "content": None, "tool_calls": [first], "refusal": None}
-                )
-            )
-        else:
-            deltas.append(chunk({"tool_calls": [first]}))
-        pieces = (
-            choice.argument_pieces[call_index] if call_index < len(choice.argument_pieces) else []
-        )
-        deltas.extend(
-            chunk({"tool_calls": [{"index": call_index, "function": {"arguments": piece}}]})
-            for piece in pieces
-        )
-    deltas.append(chunk({}, choice.finish_reason))
-    return deltas
-
-
-def _function_call_deltas(
-    choice: Choice, chunk: Callable[[dict[str, Any]], dict[str, Any]], *, first: bool
-) -> list[dict[str, Any]]:
-    """The legacy `function_call` in a stream: its name (with the role when it opens the
-    message), then its arguments piece by piece."""
-    call = choice.tool_calls[0]
-    opening: dict[str, Any] = {"function_call": {"name": call.name, "arguments": ""}}
-    if first:
-        opening = {"role": "assistant", "content": None, **opening, "refusal": None}
-    pieces = choice.argument_pieces[0] if choice.argument_pieces else [call.arguments]
-    return [chunk(opening)] + [chunk({"function_call": {"arguments": piece}}) for piece in pieces]

@@ -1,10 +1,11 @@
-"""Chat Completions request parts -> neutral types: messages, tools, tool choice, format.
+"""Chat Completions request parts -> neutral types: the fields, messages, response format and
+the thinking settings gateways relay (`tools` and `tool_choice` are read by `chat_tools`).
 
-Strict on what we know, lenient on what we don't (`mockserver.protocols.leniency`): a field,
-content-part type or tool type the API added after this module was written is accepted and
-noted, unless the scenario asks for `validation: strict`; a known field with a wrong value gets
-the API's own error either way. The legacy `functions` / `function_call` pair is read as tools
-and a tool choice (the reply then comes back as `message.function_call`).
+Strict on what we know, lenient on what we don't (`mockserver.protocols.leniency`): a field or
+content-part type the API added after this module was written is accepted and noted, unless the
+scenario asks for `validation: strict`; a known field with a wrong value gets the API's own error
+either way. The legacy `function` role and `function_call` in history are read as tool results
+and tool calls.
 """
 
 from __future__ import annotations
@@ -12,15 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mockserver.core.errors import APIError
-from mockserver.core.exchange import Attachment, Message, ResponseFormat, Tool, ToolCall, ToolChoice
+from mockserver.core.exchange import Attachment, Message, ResponseFormat, ToolCall
 from mockserver.protocols import leniency
 from mockserver.protocols.openai import validation as v
 from mockserver.tokens import media_tokens
 
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 PART_TYPES = ("text", "image_url", "input_audio", "refusal", "audio", "file")
-TOOL_TYPES = ("function", "custom")
 # The Responses API's part types: a known porting mistake the live API refuses, not a new type.
 RESPONSES_PART_TYPES = ("input_text", "input_image", "input_file", "output_text")
 
@@ -150,11 +149,11 @@ def _content(content: Any, where: str) -> tuple[str, list[Attachment]]:
         if kind is None:
             raise v.missing(f"{part_where}.type")
         if kind in RESPONSES_PART_TYPES:
-            raise _one_of_error(kind, PART_TYPES, f"{part_where}.type")
+            raise v.one_of_error(kind, PART_TYPES, f"{part_where}.type")
         if kind not in PART_TYPES:
             leniency.unknown(
                 f"unknown content part type '{kind}' at {part_where}",
-                _one_of_error(kind, PART_TYPES, f"{part_where}.type"),
+                v.one_of_error(kind, PART_TYPES, f"{part_where}.type"),
             )
             continue
         if kind == "text":
@@ -181,14 +180,6 @@ def _content(content: Any, where: str) -> tuple[str, list[Attachment]]:
             data = file.get("file_data", "") if isinstance(file, dict) else ""
             attachments.append(Attachment("file", v.data_mime(str(data)), size=len(str(data))))
     return "\n".join(texts), attachments
-
-
-def _one_of_error(value: Any, allowed: tuple[str, ...], param: str) -> APIError:
-    try:
-        v.one_of(value, allowed, param)
-    except APIError as error:
-        return error
-    raise AssertionError(f"{value!r} is one of {allowed}")  # pragma: no cover
 
 
 def _history_calls(raw: Any, where: str) -> list[ToolCall]:
@@ -242,142 +233,6 @@ def _answered_function_call(messages: list[Message], name: str | None) -> str | 
     return None
 
 
-def parse_tools(raw: list[Any]) -> list[Tool]:
-    tools = []
-    for index, tool in enumerate(raw):
-        where = f"tools[{index}]"
-        if not isinstance(tool, dict):
-            raise v.bad(
-                f"Invalid type for '{where}': expected an object, but got {v.describe(tool)} "
-                "instead.",
-                where,
-                "invalid_type",
-            )
-        kind = tool.get("type", "function")
-        if kind not in TOOL_TYPES:
-            # A tool type newer than this module: nothing the mock can call.
-            leniency.unknown(
-                f"unknown tool type '{kind}' at {where}",
-                _one_of_error(kind, TOOL_TYPES, f"{where}.type"),
-            )
-            continue
-        if kind == "custom":
-            custom = tool.get("custom")
-            if not isinstance(custom, dict) or not isinstance(custom.get("name"), str):
-                raise v.missing(f"{where}.custom.name")
-            description = str(custom.get("description") or "")
-            tools.append(Tool(custom["name"], description, kind="custom"))
-            continue
-        tools.append(_function(tool.get("function"), f"{where}.function"))
-    return tools
-
-
-def _function(function: Any, where: str) -> Tool:
-    if not isinstance(function, dict):
-        raise v.missing(where)
-    name = function.get("name")
-    if not isinstance(name, str):
-        raise v.missing(f"{where}.name")
-    parameters = function.get("parameters")
-    return Tool(
-        name,
-        str(function.get("description") or ""),
-        parameters if isinstance(parameters, dict) else {},
-    )
-
-
-def parse_functions(raw: list[Any]) -> list[Tool]:
-    """The legacy `functions` list: one function definition per item."""
-    return [_function(function, f"functions[{index}]") for index, function in enumerate(raw)]
-
-
-def parse_function_call(raw: Any, tools: list[Tool]) -> ToolChoice:
-    """The legacy `function_call`: "none", "auto" or `{"name": ...}`."""
-    if raw is None:
-        return ToolChoice("auto" if tools else "none")
-    if isinstance(raw, str):
-        v.one_of(raw, ("none", "auto"), "function_call")
-        return ToolChoice(raw)  # type: ignore[arg-type]
-    name = raw.get("name") if isinstance(raw, dict) else None
-    if not isinstance(name, str):
-        raise v.missing("function_call.name")
-    if not any(t.name == name for t in tools):
-        raise v.bad(
-            f"Invalid value for 'function_call': function '{name}' not found in 'functions'.",
-            "function_call",
-            None,
-        )
-    return ToolChoice("function", name)
-
-
-def parse_tool_choice(raw: Any, tools: list[Tool]) -> ToolChoice:
-    if raw is None:
-        return ToolChoice("auto" if tools else "none")
-    if isinstance(raw, str):
-        v.one_of(raw, ("none", "auto", "required"), "tool_choice")
-        if raw != "none" and not tools:
-            raise v.bad(
-                "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are "
-                "specified.",
-                "tool_choice",
-                None,
-            )
-        return ToolChoice(raw)  # type: ignore[arg-type]
-    if isinstance(raw, dict):
-        kind = raw.get("type", "function")
-        if kind == "allowed_tools":
-            return _allowed_tools(raw.get("allowed_tools"), tools)
-        if kind not in TOOL_TYPES:
-            leniency.unknown(
-                f"unknown tool_choice type '{kind}'",
-                _one_of_error(kind, ("function", "custom", "allowed_tools"), "tool_choice"),
-            )
-            return ToolChoice("auto" if tools else "none")
-        named = raw.get(kind)
-        name = named.get("name") if isinstance(named, dict) else None
-        if not isinstance(name, str):
-            raise v.missing(f"tool_choice.{kind}.name")
-        return _named(name, tools)
-    raise v.bad(
-        f"Invalid type for 'tool_choice': expected one of a string or object, but got "
-        f"{v.describe(raw)} instead.",
-        "tool_choice",
-        "invalid_type",
-    )
-
-
-def _named(name: str, tools: list[Tool]) -> ToolChoice:
-    if not any(t.name == name for t in tools):
-        raise v.bad(
-            f"Invalid value for 'tool_choice': tool '{name}' not found in 'tools'.",
-            "tool_choice",
-            None,
-        )
-    return ToolChoice("function", name)
-
-
-def _allowed_tools(raw: Any, tools: list[Tool]) -> ToolChoice:
-    """`{type: allowed_tools, allowed_tools: {mode, tools}}`: "auto" as it is; "required"
-    calls the first allowed tool (the neutral choice names one tool or none)."""
-    if not isinstance(raw, dict):
-        raise v.missing("tool_choice.allowed_tools")
-    mode = raw.get("mode")
-    if mode is None:
-        raise v.missing("tool_choice.allowed_tools.mode")
-    v.one_of(mode, ("auto", "required"), "tool_choice.allowed_tools.mode")
-    allowed = v.typed(raw, "tools", "array", param="tool_choice.allowed_tools.tools")
-    if allowed is None:
-        raise v.missing("tool_choice.allowed_tools.tools")
-    if mode == "auto":
-        return ToolChoice("auto" if tools else "none")
-    for entry in allowed:
-        named = entry.get(entry.get("type", "function")) if isinstance(entry, dict) else None
-        name = named.get("name") if isinstance(named, dict) else None
-        if isinstance(name, str) and any(t.name == name for t in tools):
-            return ToolChoice("function", name)
-    return ToolChoice("required")
-
-
 def parse_response_format(raw: Mapping[str, Any] | None) -> ResponseFormat:
     if raw is None:
         return ResponseFormat()
@@ -398,4 +253,42 @@ def parse_response_format(raw: Mapping[str, Any] | None) -> ResponseFormat:
         schema if isinstance(schema, dict) else {},
         spec["name"],
         bool(spec.get("strict")),
+    )
+
+
+def gateway_thinking(body: Any) -> int | None:
+    """What a gateway's client asks of a thinking model behind it: Qwen's `enable_thinking`
+    (+ `thinking_budget`), or `thinking: {type: enabled|disabled, budget_tokens}` (DeepSeek,
+    Claude through the gateway). A budget (0: no thinking; -1: as the model likes), or None."""
+    enabled = v.typed(body, "enable_thinking", "boolean")
+    thinking = v.typed(body, "thinking", "object")
+    budget = v.typed(body, "thinking_budget", "integer")
+    if thinking is not None:
+        kind = thinking.get("type")
+        v.one_of(kind, ("enabled", "disabled", "auto", "adaptive"), "thinking.type")
+        enabled = kind != "disabled"
+        tokens = thinking.get("budget_tokens")
+        budget = tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else budget
+    if enabled is None:
+        return None
+    if not enabled:
+        return 0
+    return budget if budget is not None and budget > 0 else -1
+
+
+def google_thinking(body: Any) -> tuple[bool | None, int | None]:
+    """Gemini's OpenAI-compatible thinking settings, `google.thinking_config` (sent with the
+    SDK's `extra_body`, also nested once more in `extra_body`, as Google's docs show it):
+    `include_thoughts` (None when not given) and `thinking_budget`."""
+    google = body.get("google")
+    if google is None and isinstance(body.get("extra_body"), dict):
+        google = body["extra_body"].get("google")
+    config = google.get("thinking_config") if isinstance(google, dict) else None
+    if not isinstance(config, dict):
+        return None, None
+    include = config.get("include_thoughts")
+    budget = config.get("thinking_budget")
+    return (
+        include if isinstance(include, bool) else None,
+        budget if isinstance(budget, int) and not isinstance(budget, bool) else None,
     )

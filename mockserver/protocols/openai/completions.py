@@ -1,16 +1,18 @@
 """OpenAI legacy Completions: `POST /v1/completions` (gpt-3.5-turbo-instruct, davinci-002...).
 
 `prompt` may be a string, an array of strings, an array of token ids or an array of token-id
-arrays. Each prompt is its own `Exchange` (`parse_prompts`), the engine answers each once, and
-`render_many` / `render_stream_many` put the answers into ONE `text_completion` whose choices are
-numbered prompt-major, as the API does: prompt i, choice j -> index i·n + j. `parse`, `render` and
-`render_stream` are the one-prompt case, so the generic pipeline serves single prompts as is.
+arrays (read by `completions_prompt`). Each prompt is its own `Exchange` (`parse_prompts`), the
+engine answers each once, and `render_many` / `render_stream_many` put the answers into ONE
+`text_completion` whose choices are numbered prompt-major, as the API does: prompt i, choice j
+-> index i·n + j. `parse`, `render` and `render_stream` are the one-prompt case, so the generic
+pipeline serves single prompts as is.
 
 - `max_tokens` defaults to 16, like the API. `best_of` candidates are generated (`Exchange.n`
   is best_of, so usage bills them all, as the API does) and the first `n` are returned.
 - `echo` prepends the prompt text to every choice; `suffix` is accepted and ignored (the
   returned text is the same with or without it).
-- `logprobs: k` (0..5) adds deterministic, plausible log probabilities for every token piece:
+- `logprobs: k` (0..5) adds deterministic, plausible log probabilities for every token piece
+  (made in `completions_logprobs`):
   `text_offset` counts from the start of the prompt, and with `echo` the prompt's tokens come
   first, the first one with a null logprob.
 - The stream sends one `text_completion` chunk per token piece, then one chunk per choice with
@@ -20,9 +22,7 @@ numbered prompt-major, as the API does: prompt i, choice j -> index i·n + j. `p
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -35,20 +35,21 @@ from mockserver.core.model_families import vendor_of
 from mockserver.core.reply import Choice, Reply
 from mockserver.protocols.dialect import Dialect, Inbound
 from mockserver.protocols.openai import validation as v
-from mockserver.protocols.openai.chat import DONE, ChatDialect, interleave, openai_headers
+from mockserver.protocols.openai.chat import DONE, ChatDialect, openai_headers
+from mockserver.protocols.openai.chat_render import interleave
+from mockserver.protocols.openai.completions_logprobs import (
+    synth_logprobs,
+)
+from mockserver.protocols.openai.completions_prompt import (
+    prompt_text,
+    split_prompts,
+)
 
 if TYPE_CHECKING:
     from mockserver.core.catalog import ModelInfo
     from mockserver.tokens.tokenizer import Tokenizer
 
 DEFAULT_MAX_TOKENS = 16
-INVALID_PROMPT = (
-    "'$.prompt' is invalid. Please check the API reference: "
-    "https://platform.openai.com/docs/api-reference."
-)
-# Alternatives offered in `top_logprobs`: frequent tokens of English text.
-_ALTERNATIVES = (" the", ",", " a", ".", " and", " of", " to", " in", " is", "\n", " that")
-_ALTERNATIVE_SHARES = (0.5, 0.22, 0.12, 0.06, 0.03)
 _CHAT = ChatDialect()
 
 
@@ -84,7 +85,7 @@ class CompletionsDialect(Dialect):
             raise v.bad("you must provide a model parameter", None, None)
         if "prompt" not in body:
             raise v.missing("prompt")
-        prompts = _prompts(body["prompt"])
+        prompts = split_prompts(body["prompt"])
         n = v.typed(body, "n", "integer")
         v.in_range(n, "n", minimum=1, maximum=128, integer=True)
         best_of = v.typed(body, "best_of", "integer")
@@ -120,7 +121,7 @@ class CompletionsDialect(Dialect):
                 dialect=self.name,
                 endpoint=inbound.path,
                 model=model,
-                messages=[Message(role="user", text=_prompt_text(prompt, tokenizer))],
+                messages=[Message(role="user", text=prompt_text(prompt, tokenizer))],
                 body={**body, "prompt": prompt},
                 headers=inbound.headers,
                 stream=stream,
@@ -300,97 +301,6 @@ def usage_body(replies: Sequence[Reply]) -> dict[str, int]:
     }
 
 
-def synth_logprobs(pieces: Sequence[str], offset: int, top: int, key: str) -> dict[str, Any]:
-    """Plausible log probabilities for `pieces` (deterministic in `key`): the sampled token is
-    usually the likeliest; `top_logprobs` holds the `top` likeliest (plus the sampled one)."""
-    tokens, logprobs, tops, offsets = [], [], [], []
-    for position, piece in enumerate(pieces):
-        raw = hashlib.blake2b(f"{key}:{position}".encode(), digest_size=16).digest()
-        u = int.from_bytes(raw[:8], "big") / 2.0**64
-        chosen = math.log(max(1e-6, 1.0 - 0.95 * u**3))  # mostly confident, now and then not
-        rest = 1.0 - math.exp(chosen)
-        candidates = {piece: chosen}
-        start = raw[8] % len(_ALTERNATIVES)
-        shares = iter(_ALTERNATIVE_SHARES)
-        for step in range(len(_ALTERNATIVES)):
-            word = _ALTERNATIVES[(start + step) % len(_ALTERNATIVES)]
-            share = next(shares, None)
-            if share is None:
-                break
-            if word != piece and rest > 0:
-                candidates[word] = math.log(rest * share)
-        ranked = sorted(candidates.items(), key=lambda item: -item[1])[:top]
-        table = dict(ranked)
-        table.setdefault(piece, chosen)
-        tokens.append(piece)
-        logprobs.append(chosen)
-        tops.append(table)
-        offsets.append(offset)
-        offset += len(piece)
-    return {
-        "tokens": tokens,
-        "token_logprobs": logprobs,
-        "top_logprobs": tops,
-        "text_offset": offsets,
-    }
-
-
-def _prompts(raw: Any) -> list[str | list[int]]:
-    """The prompts in `prompt`: a string, strings, token ids or arrays of token ids."""
-    if raw is None:
-        return [""]
-    if isinstance(raw, str):
-        return [raw]
-    if not isinstance(raw, list):
-        raise v.bad(INVALID_PROMPT, None, None)
-    if not raw:
-        raise v.bad(
-            "Invalid 'prompt': empty array. Expected an array with minimum length 1, but got an "
-            "empty array instead.",
-            "prompt",
-            "empty_array",
-        )
-    if all(isinstance(item, str) for item in raw):
-        return list(raw)
-    if all(_is_token(item) for item in raw):
-        return [list(raw)]
-    if all(isinstance(item, list) and item and all(map(_is_token, item)) for item in raw):
-        return [list(item) for item in raw]
-    raise v.bad(INVALID_PROMPT, None, None)
-
-
-def _is_token(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _prompt_text(prompt: str | list[int], tokenizer: Tokenizer | None) -> str:
-    if isinstance(prompt, str):
-        return prompt
-    assert tokenizer is not None
-    top = tokenizer.max_token_value
-    for token in prompt:
-        if token > top:
-            raise v.bad(
-                f"Invalid token in prompt: {token}. Minimum value is 0, maximum value is {top} "
-                "(inclusive).",
-                None,
-                None,
-            )
-    return tokenizer.decode(prompt)
-
-
-def _check_best_of(n: int, best_of: int, stream: bool) -> None:
-    # Wording not confirmed against the live API (the endpoint is legacy).
-    if best_of < n:
-        raise v.bad(
-            f"best_of must be greater than or equal to n, but got best_of={best_of} and n={n}.",
-            "best_of",
-            None,
-        )
-    if stream and best_of > 1:
-        raise v.bad("Cannot stream results with best_of > 1.", "best_of", None)
-
-
 def _text(choice: Choice) -> str:
     return choice.text or choice.refusal or ""
 
@@ -406,3 +316,15 @@ def _pieces(choice: Choice) -> list[str]:
 def _finish(choice: Choice) -> str:
     # No tools on this endpoint: a scripted tool call still ends the text naturally.
     return "stop" if choice.finish_reason == "tool_calls" else choice.finish_reason
+
+
+def _check_best_of(n: int, best_of: int, stream: bool) -> None:
+    # Wording not confirmed against the live API (the endpoint is legacy).
+    if best_of < n:
+        raise v.bad(
+            f"best_of must be greater than or equal to n, but got best_of={best_of} and n={n}.",
+            "best_of",
+            None,
+        )
+    if stream and best_of > 1:
+        raise v.bad("Cannot stream results with best_of > 1.", "best_of", None)

@@ -1,13 +1,17 @@
-"""OpenAI's words for the failures a scenario can name (`faults.presets`) and for rate limits:
-the messages, types and codes the live API answers with (wire-formats.md)."""
+"""OpenAI's words for the failures a scenario can name (`faults.presets`), for rate limits and
+for parameters a model refuses: the messages, types and codes the live API answers with
+(wire-formats.md)."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from mockserver.core.errors import APIError
 from mockserver.faults.vendor import masked_key, openai_organization
+from mockserver.protocols.openai import validation as v
 
 if TYPE_CHECKING:
     from mockserver.faults.presets import ErrorContext
@@ -111,3 +115,24 @@ def rate_limit_error(refusal: Refusal, model: str, key: str | None) -> APIError:
             refusal.wait,
         )
     return APIError(429, message, type=refusal.kind, code="rate_limit_exceeded")
+
+
+LOGPROBS_NOT_ALLOWED = "You are not allowed to request logprobs from this model"
+
+
+def unsupported_parameter(param: str, hint: str = "") -> APIError:
+    return v.bad(
+        f"Unsupported parameter: '{param}' is not supported with this model.{hint}",
+        param,
+        "unsupported_parameter",
+    )
+
+
+def unsupported_value(param: str, value: Any) -> APIError:
+    shown = orjson.dumps(value).decode()
+    return v.bad(
+        f"Unsupported value: '{param}' does not support {shown} with this model. Only the "
+        "default (1) value is supported.",
+        param,
+        "unsupported_value",
+    )

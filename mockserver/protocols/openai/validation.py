@@ -196,3 +196,12 @@ def require_bearer(headers: Mapping[str, str]) -> str:
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def one_of_error(value: Any, allowed: tuple[str, ...], param: str) -> APIError:
+    """The error `one_of` raises for `value` (to hand to `leniency.unknown`)."""
+    try:
+        one_of(value, allowed, param)
+    except APIError as error:
+        return error
+    raise AssertionError(f"{value!r} is one of {allowed}")  # pragma: no cover

@@ -19,13 +19,8 @@ from mockserver.engine.pipeline import body_too_large
 from mockserver.protocols import leniency
 from mockserver.protocols.dialect import Inbound
 from mockserver.protocols.gemini.extras import gemini_prompt_tokens
-from mockserver.protocols.gemini.generate import (
-    api_key,
-    api_version,
-    render_stream_array,
-    split_model_action,
-    stream_chunks,
-)
+from mockserver.protocols.gemini.generate import api_key, api_version, split_model_action
+from mockserver.protocols.gemini.stream import render_stream_array, stream_chunks
 from tests.protocols.gemini.gemini_sdk import FakeGemini, choice, dialect, reply
 
 KEY = {"x-goog-api-key": "test-key"}

@@ -17,7 +17,8 @@ from mockserver.core.errors import APIError
 from mockserver.core.exchange import Exchange
 from mockserver.core.reply import Choice, Reply, Usage
 from mockserver.protocols.dialect import Inbound
-from mockserver.protocols.openai.completions import INVALID_PROMPT, CompletionsDialect
+from mockserver.protocols.openai.completions import CompletionsDialect
+from mockserver.protocols.openai.completions_prompt import INVALID_PROMPT
 from mockserver.tokens.tokenizer import get_tokenizer
 from tests.openapi_spec import validate
 

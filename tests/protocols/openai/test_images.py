@@ -3,13 +3,8 @@ from __future__ import annotations
 import pytest
 
 from mockserver.core.errors import APIError
-from mockserver.protocols.openai.images import (
-    InputImage,
-    parse_edit,
-    parse_generation,
-    revised_prompt,
-    usage,
-)
+from mockserver.protocols.openai.images import revised_prompt, usage
+from mockserver.protocols.openai.images_request import InputImage, parse_edit, parse_generation
 
 
 def test_defaults_per_model() -> None:
