@@ -84,6 +84,22 @@ class ConnectionTap:
             _transports.pop(self._key, None)
         self._protocol.connection_lost(exc)
 
+    # Forwarded by name, not through `__getattr__`: a wrapper that calls them (`head_deadline`)
+    # would otherwise pay a failed attribute lookup (an `AttributeError` made and dropped)
+    # for every chunk received.
+    def data_received(self, data: bytes) -> None:
+        self._protocol.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        result: bool | None = self._protocol.eof_received()
+        return result
+
+    def pause_writing(self) -> None:
+        self._protocol.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._protocol.resume_writing()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._protocol, name)
 

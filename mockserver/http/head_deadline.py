@@ -12,6 +12,10 @@ bytes that come in with its own `httptools` parser (the library's public API) on
 where each request head begins and ends. From a connection's start, and from the first byte
 of each later request, the head must be complete within `HEAD_SECONDS`, or the transport is
 closed (which the wrapped protocol hears as the client leaving).
+
+A request only notes when its head began and ended; one `Sweep` per event loop looks over its
+connections ten times per deadline and closes those past it (a timer armed and cancelled for
+every request cost more than following its bytes).
 """
 
 from __future__ import annotations
@@ -22,7 +26,12 @@ from typing import Any
 import httptools
 
 HEAD_SECONDS = 10.0  # as Go's servers are commonly set (`ReadHeaderTimeout`); nginx allows 60
+SWEEPS_PER_DEADLINE = 10  # a head is cut off between 1 and 1.1 deadlines after it began
 INNER = "mockserver.http.connection:ConnectionTap"  # the protocol wrapped
+
+
+# The sweep of each event loop with watched connections (servers in tests run several loops).
+_sweeps: dict[asyncio.AbstractEventLoop, Sweep] = {}
 
 
 def _inner_class() -> type[asyncio.Protocol]:
@@ -39,23 +48,25 @@ class HeadDeadline(asyncio.Protocol):
         self.inner = _inner_class()(**options)
         self.loop = options.get("_loop") or asyncio.get_event_loop()
         self.transport: asyncio.BaseTransport | None = None
-        self.timer: asyncio.TimerHandle | None = None
+        # When the head being read began (the loop's clock); None between requests.
+        self.head_began: float | None = None
         self.parser: httptools.HttpRequestParser | None = httptools.HttpRequestParser(self)
 
     # --- what the parser tells (httptools callbacks) -----------------------------------------
 
     def on_message_begin(self) -> None:
-        if self.timer is None:
-            self._arm()
+        if self.head_began is None:
+            self.head_began = self.loop.time()
 
     def on_headers_complete(self) -> None:
-        self._disarm()
+        self.head_began = None
 
     # --- asyncio.Protocol, forwarded ----------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # uvloop's transports are no `asyncio.Transport` instances
-        self._arm()
+        self.head_began = self.loop.time()
+        Sweep.of(self.loop).watch(self)
         self.inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
@@ -83,20 +94,63 @@ class HeadDeadline(asyncio.Protocol):
 
     # ------------------------------------------------------------------------------------------
 
-    def _arm(self) -> None:
-        self._disarm()
-        self.timer = self.loop.call_later(HEAD_SECONDS, self._expire)
-
-    def _disarm(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-
     def _stop_watching(self) -> None:
-        self._disarm()
+        self.head_began = None
         self.parser = None
+        sweep = _sweeps.get(self.loop)
+        if sweep is not None:
+            sweep.forget(self)
 
-    def _expire(self) -> None:
+    def expire_if_late(self, now: float) -> None:
+        began = self.head_began
+        if began is not None and now - began >= HEAD_SECONDS:
+            self._stop_watching()
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.close()
+
+
+def watched(loop: asyncio.AbstractEventLoop) -> int:
+    """How many connections on `loop` have their heads watched (none: no sweep is pending)."""
+    sweep = _sweeps.get(loop)
+    return 0 if sweep is None else len(sweep.watched)
+
+
+class Sweep:
+    """The connections of one event loop whose heads are watched, and the timer that looks
+    over them while there are any."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.watched: set[HeadDeadline] = set()
+        self.timer: asyncio.TimerHandle | None = None
+
+    @staticmethod
+    def of(loop: asyncio.AbstractEventLoop) -> Sweep:
+        sweep = _sweeps.get(loop)
+        if sweep is None:
+            sweep = _sweeps[loop] = Sweep(loop)
+        return sweep
+
+    def watch(self, connection: HeadDeadline) -> None:
+        self.watched.add(connection)
+        if self.timer is None:
+            self._schedule()
+
+    def forget(self, connection: HeadDeadline) -> None:
+        self.watched.discard(connection)
+        if not self.watched:
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            _sweeps.pop(self.loop, None)  # nothing held for a loop that ends
+
+    def _schedule(self) -> None:
+        self.timer = self.loop.call_later(HEAD_SECONDS / SWEEPS_PER_DEADLINE, self._run)
+
+    def _run(self) -> None:
         self.timer = None
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.close()
+        now = self.loop.time()
+        for connection in list(self.watched):
+            connection.expire_if_late(now)
+        if self.watched:
+            self._schedule()

@@ -3,6 +3,7 @@ connection, and the server, carry on."""
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import socket
 import time
@@ -68,3 +69,48 @@ def test_a_keep_alive_connection_may_idle_between_requests(server: ServerThread)
         assert connection.sock is first  # one connection all along (a closed one would raise)
     finally:
         connection.close()
+
+
+class Inner(asyncio.Protocol):
+    """Stands in for uvicorn's protocol: what reaches it."""
+
+    def __init__(self, **options: object) -> None:
+        self.received: list[bytes] = []
+
+    def data_received(self, data: bytes) -> None:
+        self.received.append(data)
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+def test_the_sweep_cuts_only_late_heads_and_stops_with_the_last_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(head_deadline, "INNER", f"{__name__}:Inner")
+    monkeypatch.setattr(head_deadline, "HEAD_SECONDS", 0.05)
+    loop = asyncio.new_event_loop()
+    try:
+        silent, answered = (head_deadline.HeadDeadline(_loop=loop) for _ in range(2))
+        silent_transport, answered_transport = FakeTransport(), FakeTransport()
+        silent.connection_made(silent_transport)  # type: ignore[arg-type]
+        answered.connection_made(answered_transport)  # type: ignore[arg-type]
+        head = b"GET /_mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        answered.data_received(head)
+        assert head_deadline.watched(loop) == 2
+        loop.run_until_complete(asyncio.sleep(0.3))
+        assert silent_transport.closed and not answered_transport.closed
+        assert isinstance(answered.inner, Inner) and answered.inner.received == [head]
+        silent.connection_lost(None)
+        answered.connection_lost(None)
+        assert head_deadline.watched(loop) == 0  # and no timer left on the loop for it
+    finally:
+        loop.close()
