@@ -224,15 +224,11 @@ def gateway_balances(state: MockState) -> dict[str, Any]:
     """Every key of gateway mode with its balance (keys masked), and the usage log, oldest
     first; `{"on": false}` outside gateway mode."""
     from mockserver.gateway import admin_api
-    from mockserver.gateway.accounts import TokenRecord
 
     gateway = state.gateway
     if gateway is None:
         return {"on": False, "keys": [], "usage": []}
-    tokens = gateway.accounts.tokens
-    names = tokens.keys()  # a store table: no iterating over it
-    found = [tokens.get(name, TokenRecord) for name in names]
-    keys = sorted((t for t in found if t is not None), key=lambda token: token.id)
+    keys = sorted(gateway.accounts.all_tokens(), key=lambda token: token.id)
     return {
         "on": True,
         "keys": [admin_api.balance(token) for token in keys],

@@ -8,6 +8,7 @@ except through `Accounts.full_key` (the System API's `POST /api/token/:id/key`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from msgspec import Struct
@@ -146,15 +147,26 @@ def derive_access_token(seed: int, user_id: int) -> str:
 
 CAPACITY = 10_000  # tokens, users and key index entries kept per table
 LOG_CAPACITY = 10_000  # billed requests kept
+RECORDS = "gateway_records"  # the store's notice: a token or user record was written
 
 ChargeResult = Literal["ok", "token_short", "user_short"]
 
 
 class Accounts:
     """Users, tokens and the usage log of one gateway, on the shared store: every worker sees
-    the same balances. Records are replaced, never changed in place (the memory store keeps
-    the objects themselves); a charge is one transaction over the token and its user, so two
-    workers never both spend the same quota."""
+    the same balances.
+
+    What requests spend is kept apart from the records, as store counters (`incr`: atomic
+    across workers, one small write a bill instead of two records rewritten): per token
+    `t<id>` (quota spent), per user `u<id>` (quota spent) and `r<id>` (requests). A record
+    keeps the balance it had when it was written, plus what was spent since then:
+    `remain_quota` (stored) − spent is what the key has left, `used_quota` (stored) + spent
+    what it used; a user's `quota`, `used_quota` and `request_count` the same. Every read
+    (`token`, `user`, ...) answers the numbers as they are now; writing a record
+    (`put_token`: `PUT /api/token/`, the admin API) sets the balance the caller gives, in one
+    transaction with the counter it is measured against, so a spend running meanwhile is
+    neither lost nor counted twice. Records change rarely, so each process keeps the ones the
+    key check reads and reads them again once another write is noticed (`RECORDS`)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -162,28 +174,65 @@ class Accounts:
         self.tokens = store.table("gateway_tokens", CAPACITY)
         self.keys = store.table("gateway_keys", CAPACITY)  # key (without sk-) → token id
         self.meta = store.table("gateway_meta", 16)  # counters and what was seeded
+        # Three counters a user, one a token: never forgotten before their records.
+        self.spent = store.table("gateway_spent", 4 * CAPACITY)
         self.usage = store.log("gateway_usage", LOG_CAPACITY)
+        # By key: the records as stored, and the names of their counters.
+        self._callers: dict[str, tuple[TokenRecord, UserRecord | None, tuple[str, ...]]] = {}
+        self._seen = -1  # the `RECORDS` notices `_callers` was read at
+        self._names: dict[tuple[int, int | None], tuple[str, ...]] = {}
 
     def clear(self) -> None:
         with self.store.transaction():
-            for table in (self.users, self.tokens, self.keys, self.meta):
+            for table in (self.users, self.tokens, self.keys, self.meta, self.spent):
                 table.clear()
             self.usage.reset()
+            self.store.notify(RECORDS)
 
     # --- users -----------------------------------------------------------------------------
 
     def put_user(self, user: UserRecord) -> None:
-        self.users.set(str(user.id), user)
+        """Write the user with the balances given (`quota`; `used_quota` and `request_count`
+        when new, else they keep counting)."""
+        key = str(user.id)
+        with self.store.transaction():
+            spent, requests = self.spent.count(f"u{key}"), self.spent.count(f"r{key}")
+            stored = self.users.get(key, UserRecord)
+            base = user if stored is None else stored
+            self.users.set(
+                key,
+                replace(
+                    user,
+                    quota=user.quota + spent,
+                    used_quota=base.used_quota - (spent if stored is None else 0),
+                    request_count=base.request_count - (requests if stored is None else 0),
+                ),
+            )
+            self.store.notify(RECORDS)
 
     def user(self, user_id: int) -> UserRecord | None:
-        return self.users.get(str(user_id), UserRecord)
+        user = self.users.get(str(user_id), UserRecord)
+        return None if user is None else self._user_now(user)
+
+    def _user_now(self, user: UserRecord, counted: Sequence[int] | None = None) -> UserRecord:
+        """The stored user with what was spent since it was written (`counted`: its
+        counters, `_user_counters`, when already read)."""
+        spent, requests = counted or self.spent.counts(_user_counters(user.id))
+        if not spent and not requests:
+            return user
+        return replace(
+            user,
+            quota=user.quota - spent,
+            used_quota=user.used_quota + spent,
+            request_count=user.request_count + requests,
+        )
 
     def user_by_access_token(self, access_token: str) -> UserRecord | None:
         names = self.users.keys()  # a store table: no `in` over it
         for name in names:
             user = self.users.get(name, UserRecord)
             if user is not None and user.access_token == access_token:
-                return user
+                return self._user_now(user)
         return None
 
     # --- tokens ----------------------------------------------------------------------------
@@ -192,33 +241,86 @@ class Accounts:
         return self.meta.incr("token_id")
 
     def put_token(self, token: TokenRecord) -> None:
+        """Write the token with the `remain_quota` given (`used_quota` only when it is new:
+        it counts what was spent, whoever writes the token)."""
+        key = str(token.id)
         with self.store.transaction():
-            self.tokens.set(str(token.id), token)
+            spent = self.spent.count(f"t{key}")
+            stored = self.tokens.get(key, TokenRecord)
+            used = token.used_quota - spent if stored is None else stored.used_quota
+            self.tokens.set(
+                key, replace(token, remain_quota=token.remain_quota + spent, used_quota=used)
+            )
             self.keys.set(token.key, token.id)
+            self.store.notify(RECORDS)
 
     def token(self, token_id: int) -> TokenRecord | None:
-        return self.tokens.get(str(token_id), TokenRecord)
+        token = self.tokens.get(str(token_id), TokenRecord)
+        return None if token is None else self._token_now(token)
+
+    def _token_now(self, token: TokenRecord, spent: int | None = None) -> TokenRecord:
+        """The stored token with what was spent since it was written (`spent`: its counter,
+        when already read)."""
+        if spent is None:
+            spent = self.spent.count(f"t{token.id}")
+        if not spent:
+            return token
+        return replace(
+            token, remain_quota=token.remain_quota - spent, used_quota=token.used_quota + spent
+        )
 
     def token_by_key(self, key: str) -> TokenRecord | None:
         token_id = self.keys.get(key, int)
         return None if token_id is None else self.token(token_id)
 
+    def caller(self, key: str) -> tuple[TokenRecord, UserRecord | None] | None:
+        """The token of `key` and its user, balances as they are now (the key check of every
+        relay request: the records from this process's copy, the counters from the store)."""
+        notices = self.store.notices(RECORDS)  # before the records: a write after it is seen
+        if notices != self._seen:
+            self._callers.clear()
+            self._seen = notices
+        found = self._callers.get(key)
+        if found is None:
+            token_id = self.keys.get(key, int)
+            token = None if token_id is None else self.tokens.get(str(token_id), TokenRecord)
+            if token is None:
+                return None  # not kept: unknown keys are for anyone to make up
+            user = self.users.get(str(token.user_id), UserRecord)
+            counters = (f"t{token.id}", *(_user_counters(user.id) if user else ()))
+            found = (token, user, counters)
+            if len(self._callers) < CAPACITY:
+                self._callers[key] = found
+        token, user, counters = found
+        counted = self.spent.counts(counters)  # one read: token and user at one moment
+        token = self._token_now(token, counted[0])
+        return token, None if user is None else self._user_now(user, counted[1:])
+
     def tokens_of(self, user_id: int) -> list[TokenRecord]:
         """The user's tokens, newest first (new-api orders by id desc)."""
+        found = [t for t in self.all_tokens() if t.user_id == user_id]
+        return sorted(found, key=_newest)
+
+    def all_tokens(self) -> list[TokenRecord]:
+        """Every token, least recently written first."""
         names = self.tokens.keys()  # a store table: no `in` over it
         found = [self.tokens.get(name, TokenRecord) for name in names]
-        return sorted((t for t in found if t is not None and t.user_id == user_id), key=_newest)
+        return [self._token_now(token) for token in found if token is not None]
 
     def delete_token(self, token: TokenRecord) -> None:
         with self.store.transaction():
             self.tokens.delete(str(token.id))
             self.keys.delete(token.key)
+            self.spent.delete(f"t{token.id}")
+            self.store.notify(RECORDS)
 
     def set_status(self, token_id: int, status: int) -> None:
         def change(token: TokenRecord | None) -> TokenRecord | None:
             return None if token is None else replace(token, status=status)
 
-        self.tokens.update(str(token_id), TokenRecord, change)
+        with self.store.transaction():
+            self.tokens.update(str(token_id), TokenRecord, change)
+            self.store.notify(RECORDS)
 
     # --- quota -----------------------------------------------------------------------------
 
@@ -239,33 +341,20 @@ class Accounts:
     def adjust(self, token_id: int, user_id: int | None, delta: int, request: bool = False) -> None:
         """Charge `delta` more quota (a refund when negative); `request` counts one request
         on the user (new-api counts it with the bill)."""
-
-        def on_token(token: TokenRecord | None) -> TokenRecord | None:
-            if token is None:
-                return None
-            return replace(
-                token,
-                remain_quota=token.remain_quota - delta,
-                used_quota=token.used_quota + delta,
-            )
-
-        def on_user(user: UserRecord | None) -> UserRecord | None:
-            if user is None:
-                return None
-            return replace(
-                user,
-                quota=user.quota - delta,
-                used_quota=user.used_quota + delta,
-                request_count=user.request_count + int(request),
-            )
-
-        if not delta and not request:
-            return
-        with self.store.transaction():
-            if delta:
-                self.tokens.update(str(token_id), TokenRecord, on_token)
+        names = self._names.get((token_id, user_id))
+        if names is None:
+            names = (f"t{token_id}", *_user_counters(user_id if user_id is not None else 0))
+            if len(self._names) < CAPACITY:  # the names of a bill's counters, made once
+                self._names[(token_id, user_id)] = names
+        changes: dict[str, int] = {}
+        if delta:
+            changes[names[0]] = delta
             if user_id is not None:
-                self.users.update(str(user_id), UserRecord, on_user)
+                changes[names[1]] = delta
+        if request and user_id is not None:
+            changes[names[2]] = 1
+        if changes:
+            self.spent.incr_many(changes)
 
     # --- requests and logs -----------------------------------------------------------------
 
@@ -289,6 +378,11 @@ class Accounts:
             if (token_name is None or e.token_name == token_name)
             and (user_id is None or e.user_id == user_id)
         ]
+
+
+def _user_counters(user_id: int) -> tuple[str, str]:
+    """The names of a user's counters: quota spent, requests."""
+    return f"u{user_id}", f"r{user_id}"
 
 
 def _newest(token: TokenRecord) -> int:

@@ -184,9 +184,10 @@ class Gateway:
         """The token and user behind a request's key; the gateway's 401/403 otherwise."""
         request_id = self.new_request_id()
         key = key_of(scope)
-        token = self.accounts.token_by_key(key) if key else None
-        if token is None or not self._usable(token):
+        found = self.accounts.caller(key) if key else None
+        if found is None or not self._usable(found[0]):
             raise errors.middleware_error(401, errors.INVALID_TOKEN, request_id)
+        token, user = found
         allowed = [ip for ip in token.allow_ips.replace(" ", "").split("\n") if ip]
         if allowed:
             client = scope.get("client")
@@ -198,7 +199,6 @@ class Gateway:
                 raise errors.middleware_error(
                     403, errors.IP_NOT_ALLOWED, request_id, "access_denied"
                 )
-        user = self.accounts.user(token.user_id)
         if user is None or user.status != ENABLED:
             raise errors.middleware_error(403, errors.USER_BANNED, request_id)
         return Caller(token, user, token.group or user.group, request_id)

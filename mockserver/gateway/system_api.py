@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from msgspec.structs import replace
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -378,17 +379,22 @@ async def update_token(request: Request, gateway: Gateway, user: UserRecord) -> 
             return fail(EXPIRED_CANNOT_ENABLE)
         if token.status == EXHAUSTED and token.remain_quota <= 0 and not token.unlimited_quota:
             return fail(EXHAUSTED_CANNOT_ENABLE)
-    if request.query_params.get("status_only", ""):
-        token.status = status
-    else:  # every field is written, zero values included (gorm `Select(...)`)
-        token.name = fields.get("name", "")
-        token.expired_time = fields.get("expired_time", 0)
-        token.remain_quota = fields.get("remain_quota", 0)
-        token.unlimited_quota = fields.get("unlimited_quota", False)
-        token.model_limits_enabled = fields.get("model_limits_enabled", False)
-        token.model_limits = fields.get("model_limits", "")
-        token.allow_ips = fields.get("allow_ips") or ""
-        token.group = fields.get("group", "")
+    if request.query_params.get("status_only", ""):  # the status alone is written
+        gateway.accounts.set_status(token.id, status)
+        return ok(replace(token, status=status).to_api())
+    # Every field is written, zero values included (gorm `Select(...)`); a copy: the record
+    # read may be the store's own object.
+    token = replace(
+        token,
+        name=fields.get("name", ""),
+        expired_time=fields.get("expired_time", 0),
+        remain_quota=fields.get("remain_quota", 0),
+        unlimited_quota=fields.get("unlimited_quota", False),
+        model_limits_enabled=fields.get("model_limits_enabled", False),
+        model_limits=fields.get("model_limits", ""),
+        allow_ips=fields.get("allow_ips") or "",
+        group=fields.get("group", ""),
+    )
     gateway.accounts.put_token(token)
     return ok(token.to_api())
 

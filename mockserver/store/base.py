@@ -7,7 +7,7 @@ classes; `tests/store/test_store.py` runs one suite over both.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TypeVar
 
@@ -34,6 +34,14 @@ class Table(ABC):
     @abstractmethod
     def count(self, key: str) -> int:
         """The counter's value; 0 when absent."""
+
+    @abstractmethod
+    def counts(self, keys: Sequence[str]) -> list[int]:
+        """Several counters' values at one moment (0 for an absent one), in `keys`' order."""
+
+    @abstractmethod
+    def incr_many(self, changes: Mapping[str, int]) -> None:
+        """Add to several counters (without a `ttl`) in one atomic step."""
 
     @abstractmethod
     def get(self, key: str, type: type[T]) -> T | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -83,6 +83,25 @@ class MemoryTable(Table):
         with self._lock:
             value = self._live(key)
         return 0 if value is None else value
+
+    def counts(self, keys: Sequence[str]) -> list[int]:
+        with self._lock:
+            if not self._expires:  # nothing can have expired: plain reads
+                get = self._items.get
+                return [get(key) or 0 for key in keys]
+            return [self._live(key) or 0 for key in keys]
+
+    def incr_many(self, changes: Mapping[str, int]) -> None:
+        with self._lock:
+            if self._expires:  # a counter may be a window: `incr` keeps its end
+                for key, by in changes.items():
+                    self.incr(key, by)
+                return
+            items = self._items
+            for key, by in changes.items():
+                items[key] = items.pop(key, 0) + by  # popped and put back: now the newest
+            while len(items) > self.capacity:
+                items.popitem(last=False)
 
     def get(self, key: str, type: type[T]) -> T | None:
         with self._lock:

@@ -28,7 +28,7 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -126,6 +126,21 @@ class SqliteTable(Table):
             {"tbl": self.name, "key": key, "now": self._store.clock()},
         ).fetchone()
         return 0 if row is None or row[0] is None else int(row[0])
+
+    def counts(self, keys: Sequence[str]) -> list[int]:
+        marks = ", ".join("?" * len(keys))
+        rows = self._store.execute(
+            f"SELECT key, number FROM kv WHERE tbl = ? AND key IN ({marks}) "
+            "AND (expires IS NULL OR expires > ?)",
+            (self.name, *keys, self._store.clock()),
+        ).fetchall()  # one statement: one moment
+        found = dict(rows)
+        return [int(found.get(key) or 0) for key in keys]
+
+    def incr_many(self, changes: Mapping[str, int]) -> None:
+        with self._store.transaction():
+            for key, by in changes.items():
+                self.incr(key, by)
 
     def get(self, key: str, type: type[T]) -> T | None:
         row = self._store.execute(

@@ -60,6 +60,28 @@ def test_incr_counts_each_key_from_zero_and_returns_the_new_value(store: Store) 
     assert table.incr("a", -7) == 0  # a refund
 
 
+def test_several_counters_are_read_and_added_to_in_one_step(store: Store) -> None:
+    table = store.table("spent", 100)
+    table.incr("t1", 5)
+    table.incr_many({"t1": 10, "u1": 10, "r1": 1})
+    table.incr_many({"t1": -3, "u1": -3})  # a refund
+    assert table.counts(["u1", "never", "t1", "r1"]) == [7, 0, 12, 1]
+    assert table.counts([]) == []
+
+
+def test_incr_many_keeps_a_window_and_the_capacity(store: Store, clock: Clock) -> None:
+    table = store.table("mixed", 2)
+    table.incr("w", ttl=60)
+    table.incr_many({"w": 1, "a": 1})
+    clock.now += 61
+    assert table.counts(["w", "a"]) == [0, 1]  # the window kept its end, and expired
+    small = store.table("small", 2)
+    small.incr_many({"a": 1, "b": 1})
+    small.incr_many({"c": 1})
+    if isinstance(store, MemoryStore):  # SQLite trims every few writes, not at once
+        assert small.keys() == ["b", "c"]
+
+
 def test_a_counter_with_a_ttl_is_a_fixed_window(store: Store, clock: Clock) -> None:
     table = store.table("windows", 100)
     assert table.incr("k", ttl=60) == 1
