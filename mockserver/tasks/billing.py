@@ -90,7 +90,7 @@ def submit(
         return state.tasks.add(task), {}
     model = entry.model or task.model
     ratios = other_ratios(task)
-    price = gateway.price_of(model, caller.group)
+    price = gateway.price_of(model, caller.group, caller.user.group)
     quota = task_quota(price, ratios) if price is not None else 0
     try:
         charge = gateway.admit(caller, model, 0, None, quota=quota)
