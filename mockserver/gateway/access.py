@@ -36,7 +36,7 @@ GEMINI_PATHS = ("/v1beta/models/", "/v1/models/")
 
 def usable_groups(spec: GatewaySpec, user_group: str) -> dict[str, str]:
     """`GetUserUsableGroups`: the setting's groups (name → description), and the user's own."""
-    groups = dict(spec.usable_groups)
+    groups = dict(spec.user_usable_groups)
     if user_group and user_group not in groups:
         groups[user_group] = USER_GROUP_DESCRIPTION
     return groups

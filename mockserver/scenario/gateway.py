@@ -11,7 +11,7 @@
         - {name: ci, user: 1, remain_quota: 200000, model_limits: [gpt-4o-mini]}
         - {name: any, user: 1, unlimited_quota: true, group: auto}  # routed by auto_groups
       auto_groups: [default, vip]               # new-api's AutoGroups, in order
-      user_usable_groups: [default, vip, auto]  # new-api's UserUsableGroups (or name: desc)
+      user_usable_groups: {default: 默认分组, vip: vip分组, auto: 自动}  # new-api's
 
 With the section present, every relay route asks for a key of `tokens` and bills it as
 new-api does (`mockserver.gateway`); without it, any key is accepted and nothing is counted.
@@ -106,17 +106,9 @@ class GatewaySpec(Spec):
     # new-api's `AutoGroups` setting: the groups an `auto` token tries, in order (its default).
     auto_groups: list[str] = Field(default_factory=lambda: [DEFAULT_GROUP])
     # new-api's `UserUsableGroups`: the groups (name → description) a token may name, besides
-    # its user's own; `auto` only when listed. A list gives each name as its description.
-    user_usable_groups: dict[str, str] | list[str] = Field(
-        default_factory=lambda: dict(DEFAULT_USABLE_GROUPS)
-    )
+    # its user's own; `auto` only when listed.
+    user_usable_groups: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_USABLE_GROUPS))
     cors: bool = True  # new-api answers preflights and allows every origin
-
-    @property
-    def usable_groups(self) -> dict[str, str]:
-        """`user_usable_groups` as new-api holds it: name → description."""
-        listed = self.user_usable_groups
-        return listed if isinstance(listed, dict) else {name: name for name in listed}
 
     def reference_issues(self) -> list[tuple[tuple[str | int, ...], str]]:
         """What refers to something the section doesn't declare, each with its key path
@@ -146,15 +138,13 @@ class GatewaySpec(Spec):
                     )
                     issues.append((("gateway", "auto_groups", number), message))
         if "user_usable_groups" in self.model_fields_set:  # the default names `vip`
-            named = isinstance(self.user_usable_groups, dict)
-            for number, listed in enumerate(self.user_usable_groups):
+            for listed in self.user_usable_groups:
                 if listed not in self.groups and listed != AUTO_GROUP:
                     message = (
                         f"user_usable_groups names group {listed!r}, which gateway.groups does "
                         f"not list (groups: {', '.join(groups)}; or auto)"
                     )
-                    key: str | int = listed if named else number
-                    issues.append((("gateway", "user_usable_groups", key), message))
+                    issues.append((("gateway", "user_usable_groups", listed), message))
         for name, pricing in self.models.items():
             for number, listed in enumerate(pricing.groups or ()):
                 group(("models", name, "groups", number), listed, f"model {name!r}")
