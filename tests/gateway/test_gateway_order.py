@@ -286,3 +286,15 @@ def test_system_api_shows_the_usable_groups(start_server: Callable[..., ServerTh
         headers={"Authorization": ALICE_ACCESS, "New-Api-User": "1"},
     ).json()["data"]
     assert "gpt-4o" in models  # served to vip, a group alice may use
+
+
+@pytest.mark.parametrize("path", ["/v1/videos", "/v1/video/generations"])
+def test_a_video_submission_is_checked_before_it_is_validated(
+    server: ServerThread, path: str
+) -> None:
+    """No prompt: the task's own 400, after the model's 403 and 503."""
+    response = post(server, path, KEYS["limited"], json={"model": FORBIDDEN})
+    middleware_error(response, 403, f"This token has no access to model {FORBIDDEN}")
+    response = post(server, path, KEYS["main"], json={"model": "gpt-4o"})
+    message = "No available channel for model gpt-4o under group default (distributor)"
+    middleware_error(response, 503, message, "model_not_found")
