@@ -29,6 +29,10 @@ USER_GROUP_DESCRIPTION = "用户分组"  # the user's own group, always usable
 AUTO_RATIO = "自动"  # what `GET /api/user/self/groups` shows as `auto`'s ratio
 MODEL_REQUIRED = "Model name not specified, model name cannot be empty"
 GEMINI_PATHS = ("/v1beta/models/", "/v1/models/")
+# new-api's relay routes (`router/relay-router.go`); the vendor pass-through families that
+# aren't new-api's (Ideogram, Ark, DashScope, ...) name their model elsewhere: checked at
+# admission, once the route has read it.
+RELAY_PREFIXES = ("/v1/", "/v1beta/")
 
 
 # --- TokenAuth: usable groups --------------------------------------------------------------
@@ -102,6 +106,8 @@ def requested_model(scope: Scope, raw: bytes, request_id: str) -> str | None:
     `{"model": string}` is the distributor's 400. None: no channel is chosen (a 400 then
     comes from the relay)."""
     path: str = scope["path"]
+    if not path.startswith(RELAY_PREFIXES):
+        return None
     if path.startswith(GEMINI_PATHS):  # /v1beta/models/{model}:{action}
         name = path.split("/models/", 1)[1]
         return name.split(":", 1)[0]

@@ -2,13 +2,15 @@
 gateway quotes these errors in its own (`Invalid request: …`). Its scanner's syntax errors
 (`invalid character 'x' looking for beginning of value`, `unexpected end of JSON input`) and
 `UnmarshalTypeError` for a one-string-field struct, worded as Go words them
-(`encoding/json/scanner.go`, `decode.go`). Only the checks, never a value: the body is read by
-orjson.
+(`encoding/json/scanner.go`, `decode.go`). The scan runs only on a body orjson refuses.
 """
 
 from __future__ import annotations
 
+import json
 import unicodedata
+
+import orjson
 
 SPACE = b" \t\r\n"
 DIGITS = b"0123456789"
@@ -16,8 +18,6 @@ HEX = b"0123456789abcdefABCDEF"
 ESCAPES = b'bfnrt\\/"'
 LITERALS = {ord("t"): b"true", ord("f"): b"false", ord("n"): b"null"}
 END_OF_INPUT = "unexpected end of JSON input"
-KINDS = {ord("{"): "object", ord("["): "array", ord('"'): "string", ord("t"): "bool"}
-KINDS |= {ord("f"): "bool"}
 
 
 def quote_char(c: int) -> str:
@@ -194,32 +194,23 @@ def _number(raw: bytes, i: int) -> tuple[int, str | None]:
     return i, None
 
 
-def kind_of(raw: bytes) -> str | None:
-    """The kind Go names a valid JSON value by in `UnmarshalTypeError` (None for null)."""
-    first = raw.lstrip(SPACE)[:1]
-    if not first or first == b"n":
-        return None
-    return KINDS.get(first[0], "number")
-
-
 def read_string_field(raw: bytes, field: str, struct: str, package: str) -> tuple[str, str | None]:
     """`raw` read as Go reads it into `struct {Field string "json:field"}` (declared in
     `package`): the field's value ("" when absent or null), or Go's error — a syntax error
     first, then a value of the wrong kind. Keys match case-insensitively, the last one wins."""
-    problem = syntax_error(raw)
-    if problem is not None:
-        return "", problem
-    kind = kind_of(raw)
-    if kind is None:
-        return "", None
-    if kind != "object":
-        return "", f"json: cannot unmarshal {kind} into Go value of type {package}.{struct}"
-    import json
-
     try:
-        body = json.loads(raw)
-    except ValueError:  # invalid UTF-8, which Go reads as U+FFFD
+        body = orjson.loads(raw)  # valid JSON (the usual case): no byte-by-byte scan
+    except orjson.JSONDecodeError:
+        problem = syntax_error(raw)
+        if problem is not None:
+            return "", problem
+        # Valid for Go but not orjson: invalid UTF-8 (Go reads U+FFFD), huge numbers.
         body = json.loads(raw.decode("utf-8", "replace"))
+    if body is None:
+        return "", None
+    if not isinstance(body, dict):
+        kind = _kind_of_value(body)
+        return "", f"json: cannot unmarshal {kind} into Go value of type {package}.{struct}"
     found, wrong = "", None
     for key, value in body.items():  # each matching key decoded in turn: the first error kept
         if key.lower() != field or value is None:
@@ -235,6 +226,9 @@ def read_string_field(raw: bytes, field: str, struct: str, package: str) -> tupl
 
 
 def _kind_of_value(value: object) -> str:
+    """The kind Go names a JSON value by in `UnmarshalTypeError`."""
+    if isinstance(value, str):
+        return "string"
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, dict):
