@@ -17,7 +17,6 @@ from urllib.parse import parse_qsl
 
 from mockserver.gateway import errors
 from mockserver.gateway.go_json import read_string_field
-from mockserver.scenario.gateway import AUTO_GROUP
 
 if TYPE_CHECKING:
     from starlette.types import Scope
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from mockserver.gateway.admission import Caller, Gateway
     from mockserver.scenario.gateway import GatewaySpec
 
+AUTO_GROUP = "auto"  # as `scenario.gateway` names it (not imported: it loads pydantic)
 USER_GROUP_DESCRIPTION = "用户分组"  # the user's own group, always usable
 AUTO_RATIO = "自动"  # what `GET /api/user/self/groups` shows as `auto`'s ratio
 MODEL_REQUIRED = "Model name not specified, model name cannot be empty"
