@@ -44,6 +44,11 @@ def syntax_error(raw: bytes) -> str | None:
     stack: list[str] = []  # "key" / "value" for objects, "array"
     i, n = 0, len(raw)
 
+    def at(j: int) -> int:
+        """The byte at `j`; past the end, the space Go's `eof` steps the scanner with (which
+        ends a number, and is an invalid character inside a literal or an escape)."""
+        return raw[j] if j < n else 0x20
+
     def error(c: int, context: str) -> str:
         return f"invalid character {quote_char(c)} {context}"
 
@@ -86,17 +91,13 @@ def syntax_error(raw: bytes) -> str | None:
                     break
                 if c == ord("\\"):
                     i += 1
-                    if i >= n:
-                        return END_OF_INPUT
-                    if raw[i] == ord("u"):
+                    if at(i) == ord("u"):
                         for _ in range(4):
                             i += 1
-                            if i >= n:
-                                return END_OF_INPUT
-                            if raw[i] not in HEX:
-                                return error(raw[i], "in \\u hexadecimal character escape")
-                    elif raw[i] not in ESCAPES:
-                        return error(raw[i], "in string escape code")
+                            if at(i) not in HEX:
+                                return error(at(i), "in \\u hexadecimal character escape")
+                    elif at(i) not in ESCAPES:
+                        return error(at(i), "in string escape code")
                 elif c < 0x20:
                     return error(c, "in string literal")
                 i += 1
@@ -108,11 +109,9 @@ def syntax_error(raw: bytes) -> str | None:
             word = LITERALS[c]
             for expected in word[1:]:
                 i += 1
-                if i >= n:
-                    return END_OF_INPUT
-                if raw[i] != expected:
+                if at(i) != expected:
                     context = f"in literal {word.decode()} (expecting {quote_char(expected)})"
-                    return error(raw[i], context)
+                    return error(at(i), context)
             i += 1
         else:
             return error(c, "looking for beginning of value")
@@ -153,43 +152,38 @@ def syntax_error(raw: bytes) -> str | None:
 
 
 def _number(raw: bytes, i: int) -> tuple[int, str | None]:
-    """Past a number starting at `i`; Go's error inside it, if any."""
+    """Past a number starting at `i`; Go's error inside it, if any (at the end of the input
+    Go steps its scanner with a space: `1.` says `invalid character ' ' after decimal point`)."""
     n = len(raw)
 
-    def at(j: int) -> int | None:
-        return raw[j] if j < n else None
+    def at(j: int) -> int:
+        return raw[j] if j < n else 0x20
+
+    def error(c: int, context: str) -> tuple[int, str]:
+        return i, f"invalid character {quote_char(c)} {context}"
 
     if raw[i] == ord("-"):
         i += 1
-        c = at(i)
-        if c is None:
-            return i, END_OF_INPUT
-        if c not in DIGITS:
-            return i, f"invalid character {quote_char(c)} in numeric literal"
+        if at(i) not in DIGITS:
+            return error(at(i), "in numeric literal")
     if raw[i] == ord("0"):
         i += 1
     else:
-        while (c := at(i)) is not None and c in DIGITS:
+        while at(i) in DIGITS:
             i += 1
     if at(i) == ord("."):
         i += 1
-        c = at(i)
-        if c is None:
-            return i, END_OF_INPUT
-        if c not in DIGITS:
-            return i, f"invalid character {quote_char(c)} after decimal point in numeric literal"
-        while (c := at(i)) is not None and c in DIGITS:
+        if at(i) not in DIGITS:
+            return error(at(i), "after decimal point in numeric literal")
+        while at(i) in DIGITS:
             i += 1
     if at(i) in (ord("e"), ord("E")):
         i += 1
         if at(i) in (ord("+"), ord("-")):
             i += 1
-        c = at(i)
-        if c is None:
-            return i, END_OF_INPUT
-        if c not in DIGITS:
-            return i, f"invalid character {quote_char(c)} in exponent of numeric literal"
-        while (c := at(i)) is not None and c in DIGITS:
+        if at(i) not in DIGITS:
+            return error(at(i), "in exponent of numeric literal")
+        while at(i) in DIGITS:
             i += 1
     return i, None
 

@@ -21,7 +21,12 @@ def read(raw: bytes) -> tuple[str, str | None]:
         (b'{"model": "x', "unexpected end of JSON input"),
         (b"hello", "invalid character 'h' looking for beginning of value"),
         (b"nope", "invalid character 'o' in literal null (expecting 'u')"),
-        (b"tru", "unexpected end of JSON input"),
+        # At the end Go steps its scanner with a space: inside a literal, it is the culprit.
+        (b"tru", "invalid character ' ' in literal true (expecting 'e')"),
+        (b'{"model": 1.', "invalid character ' ' after decimal point in numeric literal"),
+        (b'{"model": -', "invalid character ' ' in numeric literal"),
+        (b'{"model": "\\', "invalid character ' ' in string escape code"),
+        (b'{"model": 12', "unexpected end of JSON input"),
         (b"fals!", "invalid character '!' in literal false (expecting 'e')"),
         (b'{"model": "x",}', "invalid character '}' looking for beginning of object key string"),
         (b"{model: 1}", "invalid character 'm' looking for beginning of object key string"),
