@@ -21,7 +21,7 @@ import orjson
 from msgspec import Struct
 
 from mockserver.core import ids
-from mockserver.gateway import errors, media_pricing, pricing
+from mockserver.gateway import access, errors, media_pricing, pricing
 from mockserver.gateway.accounts import (
     DISABLED,
     ENABLED,
@@ -201,6 +201,7 @@ class Gateway:
                 )
         if user is None or user.status != ENABLED:
             raise errors.middleware_error(403, errors.USER_BANNED, request_id)
+        access.check_group(self.spec, token.group, user.group, request_id)
         return Caller(token, user, token.group or user.group, request_id)
 
     def _usable(self, token: TokenRecord) -> bool:
@@ -224,7 +225,9 @@ class Gateway:
             return errors.relay_error(
                 413, reason, "read_request_body_failed", caller.request_id, claude=False
             )
-        return errors.middleware_error(400, f"Invalid request: {reason}", caller.request_id)
+        # Worded twice: by `getModelFromRequest`, then by `Distribute`.
+        message = f"Invalid request: Invalid request: {reason}"
+        return errors.middleware_error(400, message, caller.request_id)
 
     # --- Distribute, ModelPriceHelper, PreConsumeBilling -----------------------------------
 
@@ -287,17 +290,20 @@ class Gateway:
         charge.pre_consumed = quota
         return charge
 
-    def price_of(self, model: str, group: str) -> pricing.Price | None:
+    def price_of(self, model: str, group: str, user_group: str = "") -> pricing.Price | None:
         """The model's price in the group (for `auto`, in the first of the auto groups that
         serves it); None when no channel serves it there."""
-        found = self._served(model, group)
+        found = self._served(model, group, user_group)
         return found[1] if found is not None else None
 
-    def _served(self, model: str, group: str) -> tuple[str, pricing.Price] | None:
+    def _served(
+        self, model: str, group: str, user_group: str = ""
+    ) -> tuple[str, pricing.Price] | None:
         """The group a request is served and billed in, and the model's price there: `group`,
-        or for `auto` the first of `auto_groups` with a channel for the model
-        (`CacheGetRandomSatisfiedChannel`)."""
-        for listed in self.spec.auto_groups if group == AUTO_GROUP else (group,):
+        or for `auto` the first of `auto_groups` the user may use with a channel for the model
+        (`CacheGetRandomSatisfiedChannel`, `GetUserAutoGroup`)."""
+        auto = group == AUTO_GROUP
+        for listed in access.auto_groups(self.spec, user_group) if auto else (group,):
             price = self._price(model, listed)
             if price is not None:
                 return listed, price
@@ -305,7 +311,7 @@ class Gateway:
 
     def route(self, model: str, caller: Caller) -> tuple[str, pricing.Price]:
         """`_served` for the caller's group; the distributor's 503 when no group serves it."""
-        found = self._served(model, caller.group)
+        found = self._served(model, caller.group, caller.user.group)
         if found is not None:
             return found
         message = f"No available channel for model {model} under group {caller.group}"

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mockserver.core.errors import APIError
+from mockserver.gateway import access
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -28,7 +29,8 @@ def usable_models(gateway: Gateway, caller: Caller) -> list[str]:
         limits = [m for m in token.model_limits.split(",") if m]
         return [m for m in limits if m in gateway.spec.models]  # priced ones only
     # An `auto` token sees what any of the auto groups serves (`ListModels`).
-    groups = gateway.spec.auto_groups if caller.group == "auto" else [caller.group]
+    auto = caller.group == "auto"
+    groups = access.auto_groups(gateway.spec, caller.user.group) if auto else [caller.group]
     return [
         name
         for name, price in gateway.spec.models.items()

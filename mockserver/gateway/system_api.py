@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mockserver.core.errors import APIError
-from mockserver.gateway import pricing
+from mockserver.gateway import access, pricing
 from mockserver.gateway.accounts import (
     ENABLED,
     EXHAUSTED,
@@ -57,6 +57,7 @@ ITEMS_PER_PAGE = 10
 MAX_PAGE_SIZE = 100
 
 Handler = Callable[[Request, "Gateway", UserRecord], Awaitable[Response]]
+OpenHandler = Callable[[Request, "Gateway", UserRecord | None], Awaitable[Response]]
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -87,6 +88,15 @@ def routes(state: MockState) -> list[BaseRoute]:
 
         return endpoint
 
+    def open_route(handler: OpenHandler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:  # no login: a user of no group
+            gateway = state.gateway
+            if gateway is None:
+                return _not_found(state, request)
+            return await handler(request, gateway, None)
+
+        return endpoint
+
     def token_route(
         handler: Callable[[Request, Gateway, TokenRecord], Response],
     ) -> Callable[[Request], Awaitable[Response]]:
@@ -109,6 +119,8 @@ def routes(state: MockState) -> list[BaseRoute]:
         Route("/api/token/{id}", user_route(delete_token), methods=["DELETE"]),
         Route("/api/user/self", user_route(user_self), methods=["GET"]),
         Route("/api/user/models", user_route(user_models), methods=["GET"]),
+        Route("/api/user/self/groups", user_route(user_groups), methods=["GET"]),
+        Route("/api/user/groups", open_route(user_groups), methods=["GET"]),
         Route("/api/usage/token/", token_route(token_usage), methods=["GET"]),
         Route("/api/log/token", token_route(token_logs), methods=["GET"]),
         Route("/api/log/self", user_route(user_logs), methods=["GET"]),
@@ -437,13 +449,19 @@ async def user_self(request: Request, gateway: Gateway, user: UserRecord) -> Res
 
 
 async def user_models(request: Request, gateway: Gateway, user: UserRecord) -> Response:
-    """The models a channel serves to the user's group."""
+    """The models a channel serves to any group the user may use."""
+    usable = access.usable_groups(gateway.spec, user.group)
     models = [
         name
         for name, price in gateway.spec.models.items()
-        if price.groups is None or user.group in price.groups
+        if price.groups is None or any(group in usable for group in price.groups)
     ]
     return ok(models)
+
+
+async def user_groups(request: Request, gateway: Gateway, user: UserRecord | None) -> Response:
+    """`GetUserGroups`: the groups the user may use, with ratio and description."""
+    return ok(access.user_groups(gateway.spec, user.group if user is not None else ""))
 
 
 # --- Routes authenticated by a relay key ------------------------------------------------------

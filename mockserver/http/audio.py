@@ -123,6 +123,7 @@ def transcriptions(state: MockState, *, translate: bool) -> Endpoint:
         for field_name, uploads in form.files.items():
             body[field_name] = [describe_upload(upload) for upload in uploads]
         entry.body = body
+        call.allow(form.fields.get("model", ""))  # the gateway's check, before validation
         granularities = form.lists.get("timestamp_granularities", [])
         parsed = transcription_protocol.parse_transcription(
             form.fields, granularities, translate=translate

@@ -67,6 +67,7 @@ def edits(state: MockState) -> Endpoint:
         for name, uploads in form.files.items():
             body[name] = [describe_upload(upload) for upload in uploads]
         call.entry.body = body
+        call.allow(form.fields.get("model", ""))  # the gateway's check, before validation
         images = [_input_image(u.data, u.filename, "image") for u in form.files.get("image", [])]
         mask_upload = form.file("mask")
         mask = _input_image(mask_upload.data, mask_upload.filename, "mask") if mask_upload else None

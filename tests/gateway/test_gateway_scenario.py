@@ -135,6 +135,7 @@ def auto_caller(auto_groups: str) -> tuple[Gateway, Caller]:
     text = (
         "version: 1\ngateway:\n  groups: {default: 1, vip: 0.5}\n"
         f"  auto_groups: {auto_groups}\n"
+        "  user_usable_groups: {default: d, vip: v, auto: a}\n"
         "  models:\n    m: {model_ratio: 1, groups: [vip]}\n"
         "  tokens:\n    - {name: a, key: sk-autoauto1, unlimited_quota: true, group: auto}\n"
     )

@@ -59,14 +59,28 @@ def test_a_realtime_response_is_billed(server: ServerThread) -> None:
     assert entry.quota is not None and entry.quota > 0
 
 
-def test_a_model_without_a_channel_is_an_error_event(server: ServerThread) -> None:
-    with realtime(server, KEYS["main"], "gpt-realtime") as socket:
-        socket.recv()
-        refused = ask(socket, "hello")[-1]
-        assert refused["type"] == "error"
-        assert "No available channel" in refused["error"]["message"]  # type: ignore[index]
-        socket.send(json.dumps({"type": "input_audio_buffer.clear"}))
-        assert json.loads(socket.recv())["type"] == "input_audio_buffer.cleared"
+@pytest.mark.parametrize(
+    ("key", "model", "status", "message"),
+    [
+        (
+            "main",
+            "gpt-realtime",
+            503,
+            "No available channel for model gpt-realtime under group default (distributor)",
+        ),
+        ("limited", "gpt-4o", 403, "This token has no access to model gpt-4o"),
+        ("main", "", 400, "Model name not specified, model name cannot be empty"),
+    ],
+)
+def test_the_model_in_the_query_is_checked_before_the_upgrade(
+    server: ServerThread, key: str, model: str, status: int, message: str
+) -> None:
+    """new-api's distributor reads `?model=` on `/v1/realtime` and picks the channel there."""
+    with pytest.raises(InvalidStatus) as refused:
+        realtime(server, KEYS[key], model)
+    assert refused.value.response.status_code == status
+    body = json.loads(bytes(refused.value.response.body or b""))
+    assert body["error"]["message"].startswith(message + " (request id: ")
 
 
 def test_an_unknown_key_is_refused_with_the_gateways_error(server: ServerThread) -> None:

@@ -45,6 +45,7 @@ rules:
 gateway:
   groups: {{default: 1, vip: 0.5, svip: 0.8, ent: 2}}
   auto_groups: [svip, vip, default]
+  user_usable_groups: {{default: d, vip: v, svip: s, auto: a}}
   users:
     - {{id: 1, username: alice, quota: 100000000, access_token: alice-access}}
   models:
