@@ -21,6 +21,7 @@ from mockserver.cli import main
 from mockserver.http.server_thread import ServerThread
 from mockserver.record.modes import RecordMode
 from mockserver.record.session import recording_app
+from tests.record.recording import record_through_proxy
 
 UPSTREAM = """
 version: 1
@@ -90,21 +91,8 @@ def session(base: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
-    from mockserver.http.app import create_app
-    from mockserver.settings import Settings
-
     folder = tmp_path_factory.mktemp("media")
-    (folder / "upstream.yaml").write_text(UPSTREAM)
-    upstream = ServerThread(create_app(Settings(scenario_paths=[str(folder / "upstream.yaml")])))
-    upstream.start()
-    path = folder / "recordings" / "media.yaml"
-    proxy = ServerThread(recording_app(path, RecordMode.RECORD, upstream.url)).start()
-    try:
-        through = session(proxy.url)
-    finally:
-        proxy.stop()
-        upstream.stop()
-    yield path, through
+    yield record_through_proxy(folder, UPSTREAM, "media", session)
 
 
 def test_pictures_and_speech_are_written_as_files(recorded: tuple[Path, dict[str, Any]]) -> None:

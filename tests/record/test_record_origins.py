@@ -26,6 +26,7 @@ from mockserver.http.server_thread import ServerThread
 from mockserver.record.modes import RecordMode
 from mockserver.record.origins import Rewriter
 from mockserver.record.session import recording_app
+from tests.record.recording import each, record_through_proxy
 
 UPSTREAM = """
 version: 1
@@ -98,21 +99,8 @@ SESSIONS = {"replicate": replicate_by_urls, "fal": fal_by_urls}
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
-    from mockserver.http.app import create_app
-    from mockserver.settings import Settings
-
     folder = tmp_path_factory.mktemp("origins")
-    (folder / "upstream.yaml").write_text(UPSTREAM)
-    upstream = ServerThread(create_app(Settings(scenario_paths=[str(folder / "upstream.yaml")])))
-    upstream.start()
-    path = folder / "recordings" / "origins.yaml"
-    proxy = ServerThread(recording_app(path, RecordMode.RECORD, upstream.url)).start()
-    try:
-        through = {name: session(proxy.url) for name, session in SESSIONS.items()}
-    finally:
-        proxy.stop()
-        upstream.stop()  # gone before anything replays
-    yield path, through
+    yield record_through_proxy(folder, UPSTREAM, "origins", each(SESSIONS))
 
 
 def test_polls_by_the_answer_s_urls_are_recorded(recorded: tuple[Path, dict[str, Any]]) -> None:

@@ -22,6 +22,7 @@ from mockserver.cli import main
 from mockserver.http.server_thread import ServerThread
 from mockserver.record.modes import RecordMode
 from mockserver.record.session import recording_app
+from tests.record.recording import each, record_through_proxy
 
 UPSTREAM = """
 version: 1
@@ -228,21 +229,8 @@ SESSIONS: dict[str, Callable[[str], list[Any]]] = {
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
-    from mockserver.http.app import create_app
-    from mockserver.settings import Settings
-
     folder = tmp_path_factory.mktemp("task-actions")
-    (folder / "upstream.yaml").write_text(UPSTREAM)
-    upstream = ServerThread(create_app(Settings(scenario_paths=[str(folder / "upstream.yaml")])))
-    upstream.start()
-    path = folder / "recordings" / "actions.yaml"
-    proxy = ServerThread(recording_app(path, RecordMode.RECORD, upstream.url)).start()
-    try:
-        through = {name: session(proxy.url) for name, session in SESSIONS.items()}
-    finally:
-        proxy.stop()
-        upstream.stop()  # gone before anything replays
-    yield path, through
+    yield record_through_proxy(folder, UPSTREAM, "actions", each(SESSIONS))
 
 
 def test_what_was_recorded(recorded: tuple[Path, dict[str, Any]]) -> None:

@@ -20,6 +20,7 @@ from mockserver.http.server_thread import ServerThread
 from mockserver.record.modes import RecordMode
 from mockserver.record.session import recording_app
 from mockserver.record.tasks import Recording, State
+from tests.record.recording import each, record_through_proxy
 
 UPSTREAM = """
 version: 1
@@ -116,21 +117,8 @@ SESSIONS: dict[str, Callable[[str], list[Any]]] = {
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
-    from mockserver.http.app import create_app
-    from mockserver.settings import Settings
-
     folder = tmp_path_factory.mktemp("tasks")
-    (folder / "upstream.yaml").write_text(UPSTREAM)
-    upstream = ServerThread(create_app(Settings(scenario_paths=[str(folder / "upstream.yaml")])))
-    upstream.start()
-    path = folder / "recordings" / "tasks.yaml"
-    proxy = ServerThread(recording_app(path, RecordMode.RECORD, upstream.url)).start()
-    try:
-        through = {name: session(proxy.url) for name, session in SESSIONS.items()}
-    finally:
-        proxy.stop()
-        upstream.stop()  # gone before anything replays
-    yield path, through
+    yield record_through_proxy(folder, UPSTREAM, "tasks", each(SESSIONS))
 
 
 def test_recorded_progressions_are_the_upstream_s(recorded: tuple[Path, dict[str, Any]]) -> None:
