@@ -49,6 +49,10 @@ def routes(state: MockState) -> list[BaseRoute]:
         params = {"fields": fields, "platform": "suno"}
         if action == "LYRICS":
             params["lyrics_id"] = suno.clip_ids(decision.key)[0]
+            lyrics = decision.task.lyrics if decision.task is not None else None
+            if lyrics is not None:  # the upstream's (recorded) or the scenario's own
+                params["lyrics"] = {"text": lyrics.text, "title": lyrics.title}
+                params["lyrics_id"] = lyrics.id or params["lyrics_id"]
         task = submission.new_task(
             decision,
             task_id=task_id(decision.key),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+import msgspec
 from msgspec import Struct
 
 from mockserver.record import task_subjects as subjects
@@ -35,6 +36,7 @@ class Reading(Struct, frozen=True):
     error_fails: bool = False  # fal: COMPLETED with an `error` is a failure
     files: tuple[str, ...] = ()  # URLs of a finished task's files, in output order
     ref: str = ""  # what a result route names the task by (MiniMax's file_id)
+    lyrics: str = ""  # path of a finished lyrics task's `{id, title, text}` (Suno's)
 
 
 class Route(Struct, frozen=True):
@@ -103,6 +105,7 @@ TASK_DTO = Reading(  # new-api's TaskDto in its `{code, data}` envelope
     reason="data.fail_reason",
     files=("data.result_url", "data.data.*.audio_url", "data.data.*.image_url"),  # Suno's covers
 )  # fmt: skip
+SUNO = msgspec.structs.replace(TASK_DTO, lyrics="data.data")  # a lyrics task's `data` is one
 MIDJOURNEY = Reading(
     status="status", statuses=NEWAPI_WORDS, progress="progress", reason="failReason",
     files=("imageUrl", "videoUrl"),
@@ -218,7 +221,7 @@ FAMILIES: tuple[Family, ...] = (
         "suno",
         (Submit(_path("/suno/submit/(?P<action>music|lyrics)"), subjects.suno, ("data",)),),
         (Route(_path(r"/suno/fetch/(?P<id>[^/]+)")),),
-        TASK_DTO,
+        SUNO,
         batches=(Batch(_path("/suno/fetch"), "data.*", "task_id", wrap="data"),),
     ),
     Family(

@@ -39,6 +39,7 @@ class State(Struct, frozen=True):
     code: str = ""
     urls: tuple[str, ...] = ()
     ref: str = ""  # what a result route names the task by (MiniMax's file_id)
+    lyrics: tuple[str, str, str] | None = None  # a finished lyrics task's (id, title, text)
 
 
 class Submission(Struct, frozen=True):
@@ -110,6 +111,11 @@ class Recording(Struct):
             spec["reason"] = last.reason or "task failed"
             if last.code:
                 spec["code"] = last.code
+        if last is not None and last.lyrics is not None:
+            lyrics_id, title, text = last.lyrics
+            spec["lyrics"] = {"id": lyrics_id, "title": title, "text": text}
+            if not lyrics_id:  # none shown: the replay's own
+                del spec["lyrics"]["id"]
         if len(self.files) == 1:
             spec["file"] = self.files[0]
         elif self.files:
@@ -172,7 +178,16 @@ def read_state(reading: Reading, body: Any) -> State | None:
         str(_first(body, reading.code) or "") if failed and reading.code else "",
         urls_in(body, reading.files) if done else (),
         str(_first(body, reading.ref) or "") if done and reading.ref else "",
+        _lyrics(_first(body, reading.lyrics)) if done and reading.lyrics else None,
     )
+
+
+def _lyrics(found: Any) -> tuple[str, str, str] | None:
+    """(id, title, text) of finished lyrics; None where the path holds something else (a music
+    task's clips)."""
+    if not isinstance(found, dict) or not isinstance(found.get("text"), str):
+        return None
+    return str(found.get("id") or ""), str(found.get("title") or ""), found["text"]
 
 
 def _reader(reading: Reading) -> Callable[[Any], State | None]:

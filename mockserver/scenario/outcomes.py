@@ -299,6 +299,15 @@ class TaskStageSpec(Spec):
         return {"status": data} if isinstance(data, str) else data
 
 
+class LyricsSpec(Spec):
+    """A Suno lyrics task's finished lyrics, as the upstream wrote them (`mockserver record`
+    keeps them; a scenario may script them too). Left out, the mock writes its own."""
+
+    id: Annotated[str, Field(min_length=1)] | None = None
+    title: str | None = None
+    text: str
+
+
 class TaskSpec(Spec):
     """A task's scripted life. `advance: poll` (the default) moves it one stage per fetch;
     `advance: clock` moves it by the task clock (`stages[].seconds`, default `stage_seconds`),
@@ -321,6 +330,7 @@ class TaskSpec(Spec):
     id: Annotated[str, Field(min_length=1)] | None = None
     file: str | None = None
     files: Annotated[list[str], Field(min_length=1)] | None = None
+    lyrics: LyricsSpec | None = None  # a Suno lyrics task's finished lyrics
 
     @field_validator("file")
     @classmethod

@@ -210,8 +210,8 @@ def suno_lyrics(base: str) -> list[Any]:
             seen.append((data["status"], data["progress"]))
             if data["status"] in ("SUCCESS", "FAILURE"):
                 break
-    # (the lyrics' text and id are the replay's own: a `task:` script has no field for them)
-    return [*seen, data["data"]["status"], data["data"]["title"]]
+    lyrics = data["data"]
+    return [*seen, lyrics["status"], lyrics["title"], lyrics["id"], lyrics["text"]]
 
 
 SESSIONS: dict[str, Callable[[str], list[Any]]] = {
@@ -269,9 +269,10 @@ def test_what_was_recorded(recorded: tuple[Path, dict[str, Any]]) -> None:
     batched = seen["batch_polls"]
     assert batched[1:3] == ["processing", "completed"]  # Luma's, by `POST /luma/tasks`
     assert batched[5:8] == [("QUEUED", "20%"), ("IN_PROGRESS", "50%"), ("SUCCESS", "100%")]
-    assert seen["suno_lyrics"][1:] == [
+    assert seen["suno_lyrics"][1:-2] == [
         ("QUEUED", "20%"), ("IN_PROGRESS", "50%"), ("SUCCESS", "100%"), "complete", "A Lullaby",
     ]  # fmt: skip
+    assert seen["suno_lyrics"][-1].startswith("[Verse]\n")  # the upstream's text
 
 
 @pytest.mark.parametrize("family", list(SESSIONS))
@@ -305,7 +306,11 @@ def test_file_validates_and_holds_no_key(recorded: tuple[Path, dict[str, Any]]) 
     assert remixed["match"] == {
         "model": "sora-2", "last_user": {"equals": "the boat in a storm"}, "turn": 0,
     }  # fmt: skip
+    lyrics = next(rule for rule in rules if rule["match"]["model"] == "suno_lyrics")
+    *_, title, lyrics_id, text = through["suno_lyrics"]
+    assert lyrics["task"]["lyrics"] == {"id": lyrics_id, "title": title, "text": text}
     song = next(rule for rule in rules if rule["match"]["model"] == "suno_music")
+    assert "lyrics" not in song["task"]  # a music task's `data` is its clips
     assert len(song["task"]["files"]) == 4  # the clips' audio, then their covers
     digests = [hashlib.sha256((path.parent / name).read_bytes()).hexdigest()
                for name in song["task"]["files"]]  # fmt: skip
