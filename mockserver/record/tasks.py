@@ -40,6 +40,7 @@ class State(Struct, frozen=True):
     urls: tuple[str, ...] = ()
     ref: str = ""  # what a result route names the task by (MiniMax's file_id)
     lyrics: tuple[str, str, str] | None = None  # a finished lyrics task's (id, title, text)
+    outputs: tuple[str, ...] = ()  # a finished task's output ids (Suno's clips)
 
 
 class Submission(Struct, frozen=True):
@@ -65,6 +66,7 @@ class Recording(Struct):
     task_id: str
     states: list[State] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # downloaded, relative to the recording
+    wavs: dict[int, str] = field(default_factory=dict)  # an output's WAV, by its position
     unseen_first: bool = False  # states[0] stands for a submission that showed none
     step: int | None = None  # its step of the rule's sequence (the same submission again)
     seen_at: list[float] = field(default_factory=list)  # when each state was first seen
@@ -116,6 +118,8 @@ class Recording(Struct):
             spec["lyrics"] = {"id": lyrics_id, "title": title, "text": text}
             if not lyrics_id:  # none shown: the replay's own
                 del spec["lyrics"]["id"]
+        if self.wavs and last is not None:  # one per output; null: not fetched, made anew
+            spec["wavs"] = [self.wavs.get(index) for index in range(len(last.outputs))]
         if len(self.files) == 1:
             spec["file"] = self.files[0]
         elif self.files:
@@ -179,7 +183,9 @@ def read_state(reading: Reading, body: Any) -> State | None:
         urls_in(body, reading.files) if done else (),
         str(_first(body, reading.ref) or "") if done and reading.ref else "",
         _lyrics(_first(body, reading.lyrics)) if done and reading.lyrics else None,
-    )
+        tuple(str(each) for each in values(body, reading.outputs)) if done and reading.outputs
+        else (),
+    )  # fmt: skip
 
 
 def _lyrics(found: Any) -> tuple[str, str, str] | None:

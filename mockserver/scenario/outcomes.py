@@ -331,6 +331,8 @@ class TaskSpec(Spec):
     file: str | None = None
     files: Annotated[list[str], Field(min_length=1)] | None = None
     lyrics: LyricsSpec | None = None  # a Suno lyrics task's finished lyrics
+    # Suno's clips' WAV files (`act/wav`), one per clip in order; null: not recorded, made anew
+    wavs: Annotated[list[str | None], Field(min_length=1)] | None = None
 
     @field_validator("file")
     @classmethod
@@ -349,6 +351,18 @@ class TaskSpec(Spec):
         from mockserver.scenario.media_files import resolve
 
         return [resolve(each, (info.context or {}).get("base_dir")) for each in value]
+
+    @field_validator("wavs")
+    @classmethod
+    def _wavs_on_disk(
+        cls, value: list[str | None] | None, info: ValidationInfo
+    ) -> list[str | None] | None:
+        if value is None:
+            return None
+        from mockserver.scenario.media_files import resolve
+
+        base_dir = (info.context or {}).get("base_dir")
+        return [None if each is None else resolve(each, base_dir) for each in value]
 
     @model_validator(mode="after")
     def _fail_at_a_stage(self) -> TaskSpec:

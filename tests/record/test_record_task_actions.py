@@ -201,6 +201,20 @@ def batch_polls(base: str) -> list[Any]:
     return [*seen, *(sha(clip["audio_url"]) for clip in data["data"])]
 
 
+def suno_wav(base: str) -> list[Any]:
+    """The second clip's WAV only (`act/wav`, then its file): the first's is not recorded."""
+    with httpx.Client(base_url=base, headers={"authorization": f"Bearer {KEY}"}) as client:
+        body = {"gpt_description_prompt": "a song about hail"}
+        task_id = client.post("/suno/submit/music", json=body).json()["data"]
+        for _ in range(POLLS):
+            data = client.get(f"/suno/fetch/{task_id}").json()["data"]
+            if data["status"] in ("SUCCESS", "FAILURE"):
+                break
+        clip_id = data["data"][1]["id"]
+        url = client.get(f"/suno/act/wav/{clip_id}").json()["data"]
+    return [task_id, data["status"], sha(url)]
+
+
 def suno_lyrics(base: str) -> list[Any]:
     with httpx.Client(base_url=base, headers={"authorization": f"Bearer {KEY}"}) as client:
         task_id = client.post("/suno/submit/lyrics", json={"prompt": "a lullaby"}).json()["data"]
@@ -223,6 +237,7 @@ SESSIONS: dict[str, Callable[[str], list[Any]]] = {
     "midjourney_more": midjourney_more,
     "batch_polls": batch_polls,
     "suno_lyrics": suno_lyrics,
+    "suno_wav": suno_wav,
 }
 
 
@@ -311,6 +326,11 @@ def test_file_validates_and_holds_no_key(recorded: tuple[Path, dict[str, Any]]) 
     assert lyrics["task"]["lyrics"] == {"id": lyrics_id, "title": title, "text": text}
     song = next(rule for rule in rules if rule["match"]["model"] == "suno_music")
     assert "lyrics" not in song["task"]  # a music task's `data` is its clips
+    assert "wavs" not in song["task"]  # no WAV asked for
+    hail = tasks[through["suno_wav"][0]]
+    assert hail["wavs"][0] is None  # the first clip's WAV was not asked for: made anew
+    wav = (path.parent / hail["wavs"][1]).read_bytes()
+    assert wav.startswith(b"RIFF") and hashlib.sha256(wav).hexdigest() == through["suno_wav"][-1]
     assert len(song["task"]["files"]) == 4  # the clips' audio, then their covers
     digests = [hashlib.sha256((path.parent / name).read_bytes()).hexdigest()
                for name in song["task"]["files"]]  # fmt: skip
