@@ -4,6 +4,7 @@ uploads are in `suno_extras`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -49,6 +50,10 @@ def routes(state: MockState) -> list[BaseRoute]:
         params = {"fields": fields, "platform": "suno"}
         if action == "LYRICS":
             params["lyrics_id"] = suno.clip_ids(decision.key)[0]
+            lyrics = decision.task.lyrics if decision.task is not None else None
+            if lyrics is not None:  # the upstream's (recorded) or the scenario's own
+                params["lyrics"] = {"text": lyrics.text, "title": lyrics.title}
+                params["lyrics_id"] = lyrics.id or params["lyrics_id"]
         task = submission.new_task(
             decision,
             task_id=task_id(decision.key),
@@ -94,6 +99,10 @@ def routes(state: MockState) -> list[BaseRoute]:
                 audio = artifacts.audio_mp3(clip_id, suno.seconds_of(task))
             return RawResponse(audio, media_type=b"audio/mpeg")
         if extension == "wav":  # `/suno/act/wav/{clip_id}` points here
+            wavs = task.params.get("wavs") or []  # the upstream's, when recorded
+            index = suno.clips_of(task).index(clip_id)
+            if index < len(wavs) and wavs[index]:
+                return RawResponse(Path(wavs[index]).read_bytes(), media_type=b"audio/wav")
             seconds = suno.seconds_of(task)
             return RawResponse(artifacts.audio_wav(clip_id, seconds), media_type=b"audio/wav")
         index = suno.clips_of(task).index(clip_id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+import msgspec
 from msgspec import Struct
 
 from mockserver.record import task_subjects as subjects
@@ -35,6 +36,8 @@ class Reading(Struct, frozen=True):
     error_fails: bool = False  # fal: COMPLETED with an `error` is a failure
     files: tuple[str, ...] = ()  # URLs of a finished task's files, in output order
     ref: str = ""  # what a result route names the task by (MiniMax's file_id)
+    lyrics: str = ""  # path of a finished lyrics task's `{id, title, text}` (Suno's)
+    outputs: str = ""  # path of a finished task's output ids (Suno's clips): a route names one
 
 
 class Route(Struct, frozen=True):
@@ -42,9 +45,10 @@ class Route(Struct, frozen=True):
 
     path: re.Pattern[str]
     query: str = ""  # the task's id (or ref) is this query parameter
-    by_ref: bool = False  # names the task by its Reading.ref, not its id
+    by_ref: bool = False  # names the task by its Reading.ref (or one of its outputs), not its id
     files: tuple[str, ...] = ()  # URLs in the JSON answer; none: the answer is the file
     only: tuple[str, str] = ("", "")  # a query parameter that, when given, must be this value
+    wav: bool = False  # names an output (by its id): the file it links to is that output's WAV
 
     def names(self, path: str, query: Mapping[str, str]) -> str | None:
         found = self.path.fullmatch(path)
@@ -103,6 +107,8 @@ TASK_DTO = Reading(  # new-api's TaskDto in its `{code, data}` envelope
     reason="data.fail_reason",
     files=("data.result_url", "data.data.*.audio_url", "data.data.*.image_url"),  # Suno's covers
 )  # fmt: skip
+# a lyrics task's `data` is its lyrics; a music task's, its clips (which `act/wav` names)
+SUNO = msgspec.structs.replace(TASK_DTO, lyrics="data.data", outputs="data.data.*.id")
 MIDJOURNEY = Reading(
     status="status", statuses=NEWAPI_WORDS, progress="progress", reason="failReason",
     files=("imageUrl", "videoUrl"),
@@ -218,7 +224,10 @@ FAMILIES: tuple[Family, ...] = (
         "suno",
         (Submit(_path("/suno/submit/(?P<action>music|lyrics)"), subjects.suno, ("data",)),),
         (Route(_path(r"/suno/fetch/(?P<id>[^/]+)")),),
-        TASK_DTO,
+        SUNO,
+        results=(
+            Route(_path(r"/suno/act/wav/(?P<id>[^/]+)"), by_ref=True, files=("data",), wav=True),
+        ),
         batches=(Batch(_path("/suno/fetch"), "data.*", "task_id", wrap="data"),),
     ),
     Family(

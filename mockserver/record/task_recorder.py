@@ -145,6 +145,8 @@ class TaskRecorder:
         state = read_state(reading, answer)
         if state is not None and state.ref:
             self.refs[state.ref] = task_id
+        for output in state.outputs if state is not None else ():
+            self.refs[output] = task_id
         if recording.saw(state, self._now()):
             self._write(recording)
         if state is not None and state.urls and recording.finished:
@@ -163,7 +165,9 @@ class TaskRecorder:
             self._write(recording)
             return
         urls = urls_in(orjson.loads(body), route.files)
-        if urls:
+        if urls and route.wav:
+            await self._fetch_wav(recording, key, urls[0])
+        elif urls:
             await self._fetch(recording, urls)
 
     def _now(self) -> float | None:
@@ -178,6 +182,17 @@ class TaskRecorder:
                 fetched = (await client.get(url)).raise_for_status()
                 files.append(self._keep(fetched.headers.get("content-type", ""), fetched.content))
         recording.files = files
+        self._write(recording)
+
+    async def _fetch_wav(self, recording: Recording, output: str, url: str) -> None:
+        """One output's WAV (Suno's `act/wav` of a clip), kept at the output's position."""
+        outputs = recording.states[-1].outputs if recording.states else ()
+        if output not in outputs:
+            return
+        async with httpx.AsyncClient(timeout=FETCH_TIMEOUT) as client:
+            fetched = (await client.get(url)).raise_for_status()
+        kept = self._keep(fetched.headers.get("content-type", ""), fetched.content)
+        recording.wavs[outputs.index(output)] = kept
         self._write(recording)
 
     def _keep(self, media_type: str, data: bytes) -> str:

@@ -39,6 +39,8 @@ class State(Struct, frozen=True):
     code: str = ""
     urls: tuple[str, ...] = ()
     ref: str = ""  # what a result route names the task by (MiniMax's file_id)
+    lyrics: tuple[str, str, str] | None = None  # a finished lyrics task's (id, title, text)
+    outputs: tuple[str, ...] = ()  # a finished task's output ids (Suno's clips)
 
 
 class Submission(Struct, frozen=True):
@@ -64,6 +66,7 @@ class Recording(Struct):
     task_id: str
     states: list[State] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # downloaded, relative to the recording
+    wavs: dict[int, str] = field(default_factory=dict)  # an output's WAV, by its position
     unseen_first: bool = False  # states[0] stands for a submission that showed none
     step: int | None = None  # its step of the rule's sequence (the same submission again)
     seen_at: list[float] = field(default_factory=list)  # when each state was first seen
@@ -110,6 +113,13 @@ class Recording(Struct):
             spec["reason"] = last.reason or "task failed"
             if last.code:
                 spec["code"] = last.code
+        if last is not None and last.lyrics is not None:
+            lyrics_id, title, text = last.lyrics
+            spec["lyrics"] = {"id": lyrics_id, "title": title, "text": text}
+            if not lyrics_id:  # none shown: the replay's own
+                del spec["lyrics"]["id"]
+        if self.wavs and last is not None:  # one per output; null: not fetched, made anew
+            spec["wavs"] = [self.wavs.get(index) for index in range(len(last.outputs))]
         if len(self.files) == 1:
             spec["file"] = self.files[0]
         elif self.files:
@@ -172,7 +182,18 @@ def read_state(reading: Reading, body: Any) -> State | None:
         str(_first(body, reading.code) or "") if failed and reading.code else "",
         urls_in(body, reading.files) if done else (),
         str(_first(body, reading.ref) or "") if done and reading.ref else "",
-    )
+        _lyrics(_first(body, reading.lyrics)) if done and reading.lyrics else None,
+        tuple(str(each) for each in values(body, reading.outputs)) if done and reading.outputs
+        else (),
+    )  # fmt: skip
+
+
+def _lyrics(found: Any) -> tuple[str, str, str] | None:
+    """(id, title, text) of finished lyrics; None where the path holds something else (a music
+    task's clips)."""
+    if not isinstance(found, dict) or not isinstance(found.get("text"), str):
+        return None
+    return str(found.get("id") or ""), str(found.get("title") or ""), found["text"]
 
 
 def _reader(reading: Reading) -> Callable[[Any], State | None]:

@@ -299,6 +299,15 @@ class TaskStageSpec(Spec):
         return {"status": data} if isinstance(data, str) else data
 
 
+class LyricsSpec(Spec):
+    """A Suno lyrics task's finished lyrics, as the upstream wrote them (`mockserver record`
+    keeps them; a scenario may script them too). Left out, the mock writes its own."""
+
+    id: Annotated[str, Field(min_length=1)] | None = None
+    title: str | None = None
+    text: str
+
+
 class TaskSpec(Spec):
     """A task's scripted life. `advance: poll` (the default) moves it one stage per fetch;
     `advance: clock` moves it by the task clock (`stages[].seconds`, default `stage_seconds`),
@@ -321,6 +330,9 @@ class TaskSpec(Spec):
     id: Annotated[str, Field(min_length=1)] | None = None
     file: str | None = None
     files: Annotated[list[str], Field(min_length=1)] | None = None
+    lyrics: LyricsSpec | None = None  # a Suno lyrics task's finished lyrics
+    # Suno's clips' WAV files (`act/wav`), one per clip in order; null: not recorded, made anew
+    wavs: Annotated[list[str | None], Field(min_length=1)] | None = None
 
     @field_validator("file")
     @classmethod
@@ -339,6 +351,18 @@ class TaskSpec(Spec):
         from mockserver.scenario.media_files import resolve
 
         return [resolve(each, (info.context or {}).get("base_dir")) for each in value]
+
+    @field_validator("wavs")
+    @classmethod
+    def _wavs_on_disk(
+        cls, value: list[str | None] | None, info: ValidationInfo
+    ) -> list[str | None] | None:
+        if value is None:
+            return None
+        from mockserver.scenario.media_files import resolve
+
+        base_dir = (info.context or {}).get("base_dir")
+        return [None if each is None else resolve(each, base_dir) for each in value]
 
     @model_validator(mode="after")
     def _fail_at_a_stage(self) -> TaskSpec:

@@ -75,6 +75,8 @@ def new_task(
         params["file"] = spec.file  # a recorded task's artifact, served as it was downloaded
     if spec is not None and spec.files is not None:
         params["file"], params["files"] = spec.files[0], list(spec.files)
+    if spec is not None and spec.wavs is not None:
+        params["wavs"] = list(spec.wavs)  # Suno's clips' WAV, as recorded
     return Task(
         id=spec.id if spec is not None and spec.id is not None else task_id,
         family=family,

@@ -94,3 +94,25 @@ def test_a_scenario_fails_a_song(mockserver: MockServer, suno: httpx.Client) -> 
     done = poll(suno, task_id)[-1]
     assert (done["status"], done["fail_reason"]) == ("FAILURE", "x")
     assert done["data"][0]["status"] == "error" and done["data"][0]["audio_url"] == ""
+
+
+def test_a_scenario_scripts_the_lyrics(mockserver: MockServer, suno: httpx.Client) -> None:
+    """`task: {lyrics: ...}` (what a recording writes): served as written; a part left out is
+    the mock's own, as without the script."""
+    mockserver.add_rule(
+        name="written", match={"last_user": "harbour"},
+        task={"lyrics": {"id": "lyr-1", "title": "Harbour", "text": "[Verse]\nBoats sleep"}},
+    )  # fmt: skip
+    mockserver.add_rule(
+        name="text only", match={"last_user": "tide"}, task={"lyrics": {"text": "Low tide"}}
+    )
+    task_id = suno.post("/suno/submit/lyrics", json={"prompt": "a harbour song"}).json()["data"]
+    *before, done = poll(suno, task_id)
+    assert (done["data"]["id"], done["data"]["title"], done["data"]["text"]) == (
+        "lyr-1", "Harbour", "[Verse]\nBoats sleep",
+    )  # fmt: skip
+    assert all(seen["data"]["text"] == "" for seen in before)  # only once finished
+    task_id = suno.post("/suno/submit/lyrics", json={"prompt": "the tide"}).json()["data"]
+    lyrics = poll(suno, task_id)[-1]["data"]
+    assert (lyrics["title"], lyrics["text"]) == ("The Tide", "Low tide")
+    assert lyrics["id"] and lyrics["id"] != "lyr-1"

@@ -202,6 +202,20 @@ def batch_polls(base: str) -> list[Any]:
     return [*seen, *(sha(clip["audio_url"]) for clip in data["data"])]
 
 
+def suno_wav(base: str) -> list[Any]:
+    """The second clip's WAV only (`act/wav`, then its file): the first's is not recorded."""
+    with httpx.Client(base_url=base, headers={"authorization": f"Bearer {KEY}"}) as client:
+        body = {"gpt_description_prompt": "a song about hail"}
+        task_id = client.post("/suno/submit/music", json=body).json()["data"]
+        for _ in range(POLLS):
+            data = client.get(f"/suno/fetch/{task_id}").json()["data"]
+            if data["status"] in ("SUCCESS", "FAILURE"):
+                break
+        clip_id = data["data"][1]["id"]
+        url = client.get(f"/suno/act/wav/{clip_id}").json()["data"]
+    return [task_id, data["status"], sha(url)]
+
+
 def suno_lyrics(base: str) -> list[Any]:
     with httpx.Client(base_url=base, headers={"authorization": f"Bearer {KEY}"}) as client:
         task_id = client.post("/suno/submit/lyrics", json={"prompt": "a lullaby"}).json()["data"]
@@ -211,8 +225,8 @@ def suno_lyrics(base: str) -> list[Any]:
             seen.append((data["status"], data["progress"]))
             if data["status"] in ("SUCCESS", "FAILURE"):
                 break
-    # (the lyrics' text and id are the replay's own: a `task:` script has no field for them)
-    return [*seen, data["data"]["status"], data["data"]["title"]]
+    lyrics = data["data"]
+    return [*seen, lyrics["status"], lyrics["title"], lyrics["id"], lyrics["text"]]
 
 
 SESSIONS: dict[str, Callable[[str], list[Any]]] = {
@@ -224,6 +238,7 @@ SESSIONS: dict[str, Callable[[str], list[Any]]] = {
     "midjourney_more": midjourney_more,
     "batch_polls": batch_polls,
     "suno_lyrics": suno_lyrics,
+    "suno_wav": suno_wav,
 }
 
 
@@ -257,9 +272,10 @@ def test_what_was_recorded(recorded: tuple[Path, dict[str, Any]]) -> None:
     batched = seen["batch_polls"]
     assert batched[1:3] == ["processing", "completed"]  # Luma's, by `POST /luma/tasks`
     assert batched[5:8] == [("QUEUED", "20%"), ("IN_PROGRESS", "50%"), ("SUCCESS", "100%")]
-    assert seen["suno_lyrics"][1:] == [
+    assert seen["suno_lyrics"][1:-2] == [
         ("QUEUED", "20%"), ("IN_PROGRESS", "50%"), ("SUCCESS", "100%"), "complete", "A Lullaby",
     ]  # fmt: skip
+    assert seen["suno_lyrics"][-1].startswith("[Verse]\n")  # the upstream's text
 
 
 @pytest.mark.parametrize("family", list(SESSIONS))
@@ -293,7 +309,16 @@ def test_file_validates_and_holds_no_key(recorded: tuple[Path, dict[str, Any]]) 
     assert remixed["match"] == {
         "model": "sora-2", "last_user": {"equals": "the boat in a storm"}, "turn": 0,
     }  # fmt: skip
+    lyrics = next(rule for rule in rules if rule["match"]["model"] == "suno_lyrics")
+    *_, title, lyrics_id, text = through["suno_lyrics"]
+    assert lyrics["task"]["lyrics"] == {"id": lyrics_id, "title": title, "text": text}
     song = next(rule for rule in rules if rule["match"]["model"] == "suno_music")
+    assert "lyrics" not in song["task"]  # a music task's `data` is its clips
+    assert "wavs" not in song["task"]  # no WAV asked for
+    hail = tasks[through["suno_wav"][0]]
+    assert hail["wavs"][0] is None  # the first clip's WAV was not asked for: made anew
+    wav = (path.parent / hail["wavs"][1]).read_bytes()
+    assert wav.startswith(b"RIFF") and hashlib.sha256(wav).hexdigest() == through["suno_wav"][-1]
     assert len(song["task"]["files"]) == 4  # the clips' audio, then their covers
     digests = [hashlib.sha256((path.parent / name).read_bytes()).hexdigest()
                for name in song["task"]["files"]]  # fmt: skip

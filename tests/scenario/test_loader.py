@@ -389,3 +389,18 @@ def test_unreadable_file(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00version")
     with pytest.raises(ScenarioError, match="cannot read file"):
         load_paths([binary])
+
+
+def test_a_tasks_lyrics_need_their_text_and_name_the_valid_keys() -> None:
+    text = """\
+        version: 1
+        rules:
+          - name: song
+            task:
+              lyrics: {id: abc, titel: Night}
+    """
+    assert issues_of(text) == [
+        "x.yaml:5:15: missing required key 'text' at rules[0].task.lyrics",
+        "x.yaml:5:25: unknown key 'titel' at rules[0].task.lyrics; did you mean 'title'? "
+        "(valid keys: id, title, text)",
+    ]

@@ -142,13 +142,18 @@ def render_clips(task: Task, origin: str) -> list[dict[str, Any]]:
 
 
 def render_lyrics(task: Task) -> dict[str, Any]:
+    """A lyrics task's lyrics: the scripted ones (`task: {lyrics: ...}`, a recording's), else
+    lines made from the prompt."""
     fields: dict[str, Any] = task.params["fields"]
     done = task.succeeded
+    scripted: dict[str, Any] = task.params.get("lyrics") or {}
+    title = scripted.get("title")
+    text = scripted.get("text")
     return {
         "id": task.params["lyrics_id"],
         "status": CLIP_STATUS.get(task.status, "submitted"),
-        "title": title_of(fields) if done else "",
-        "text": lyrics_text(task.key, task.prompt) if done else "",
+        "title": (title if title is not None else title_of(fields)) if done else "",
+        "text": (text if text is not None else lyrics_text(task.key, task.prompt)) if done else "",
     }
 
 
