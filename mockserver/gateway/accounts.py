@@ -322,6 +322,20 @@ class Accounts:
             self.tokens.update(str(token_id), TokenRecord, change)
             self.store.notify(RECORDS)
 
+    def mark_exhausted(self, token_id: int) -> bool:
+        """Whether the token is used up, read afresh in one transaction (and if so, marked
+        exhausted). A key check sees this process's copy of the record beside the shared
+        counters: a copy another worker has just rewritten (a `PUT` raising the balance) must
+        not exhaust the token for good."""
+        with self.store.transaction():
+            token = self.token(token_id)
+            if token is None or token.status != ENABLED:
+                return True
+            if token.unlimited_quota or token.remain_quota > 0:
+                return False
+            self.set_status(token_id, EXHAUSTED)
+        return True
+
     # --- quota -----------------------------------------------------------------------------
 
     def pre_consume(self, token_id: int, user_id: int, quota: int) -> ChargeResult:

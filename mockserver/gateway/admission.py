@@ -25,7 +25,6 @@ from mockserver.gateway import access, errors, media_pricing, pricing
 from mockserver.gateway.accounts import (
     DISABLED,
     ENABLED,
-    EXHAUSTED,
     EXPIRED,
     STATUS_NUMBERS,
     Accounts,
@@ -213,8 +212,7 @@ class Gateway:
             self.accounts.set_status(token.id, EXPIRED)
             return False
         if not token.unlimited_quota and token.remain_quota <= 0:
-            self.accounts.set_status(token.id, EXHAUSTED)
-            return False
+            return not self.accounts.mark_exhausted(token.id)
         return True
 
     def body_too_large(self, caller: Caller, path: str, limit: int) -> GatewayError:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from msgspec.structs import replace
 
-from mockserver.gateway.accounts import ENABLED, Accounts, TokenRecord, UserRecord
+from mockserver.gateway.accounts import ENABLED, EXHAUSTED, Accounts, TokenRecord, UserRecord
 from mockserver.store import MemoryStore, Store
 from mockserver.store.sqlite import SqliteStore
 
@@ -127,6 +127,35 @@ def test_the_key_check_sees_a_record_written_by_another_worker(tmp_path: Path) -
         assert removed is not None
         first.delete_token(removed)
         assert second.caller("k1") is None
+    finally:
+        one.close()
+        two.close()
+
+
+def test_a_stale_copy_never_exhausts_a_token_another_worker_refilled(tmp_path: Path) -> None:
+    """Between another worker's write and its notice, a key check sees its own copy of the
+    record beside the live counters: a balance that looks used up there is read again before
+    the token is marked exhausted for good."""
+    path = tmp_path / "shared.db"
+    one, two = SqliteStore(path), SqliteStore(path)
+    try:
+        first, second = Accounts(one), Accounts(two)
+        token = seed(first, remain=100)
+        assert second.caller("k1") is not None  # the second worker's copy: 100 left
+        stored = first.tokens.get(str(token.id), TokenRecord)
+        assert stored is not None
+        # A refill written by the first worker, its notice not yet out; then spending.
+        first.tokens.set(str(token.id), replace(stored, remain_quota=400))
+        first.adjust(token.id, 1, 150)
+        found = second.caller("k1")
+        assert found is not None and found[0].remain_quota == -50  # the stale copy's view
+        assert second.mark_exhausted(token.id) is False
+        fresh = first.token(token.id)
+        assert fresh is not None and (fresh.status, fresh.remain_quota) == (ENABLED, 250)
+        first.adjust(token.id, 1, 300)  # now really used up
+        assert second.mark_exhausted(token.id) is True
+        spent = first.token(token.id)
+        assert spent is not None and spent.status == EXHAUSTED
     finally:
         one.close()
         two.close()
