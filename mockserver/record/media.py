@@ -110,7 +110,8 @@ class MediaRecorder:
             raise ValueError(f"{path}: the stream failed half-way: {failure.get('message')!r}")
         elif kind == IMAGES and streamed:
             pictures = [self._picture(data) for data in media_streams.pictures_of(events)]
-            self.cassette.add(name, match, "reply", _reply(pictures), latency)
+            reply = _with_usage(_reply(pictures), media_streams.picture_usage(events))
+            self.cassette.add(name, match, "reply", reply, latency)
         elif kind == IMAGES:
             self.cassette.add(name, match, "reply", await self._pictures(body), latency)
         elif kind == IDEOGRAM:
@@ -146,7 +147,7 @@ class MediaRecorder:
             else:
                 continue
             choices.append(self._picture(data, item.get("revised_prompt")))
-        return _reply(choices)
+        return _with_usage(_reply(choices), document.get("usage"))
 
     async def _ideogram(self, path: str, body: bytes) -> dict[str, Any]:
         """Ideogram's pictures (always URLs, which expire: fetched now) with the prompt it
@@ -169,6 +170,19 @@ def _reply(choices: list[dict[str, Any]]) -> dict[str, Any]:
     if not choices:
         raise ValueError("an image answer without pictures")
     return choices[0] if len(choices) == 1 else {"choices": choices}
+
+
+def _with_usage(reply: dict[str, Any], usage: Any) -> dict[str, Any]:
+    """The reply with the upstream's token counts as its `usage:` (a GPT image answer's
+    input/output tokens), so a replay reports them rather than computing its own."""
+    if not isinstance(usage, dict):
+        return reply
+    counts = {
+        "prompt_tokens": usage.get("input_tokens"),
+        "completion_tokens": usage.get("output_tokens"),
+    }
+    stated = {key: value for key, value in counts.items() if isinstance(value, int)}
+    return {**reply, "usage": stated} if stated else reply
 
 
 def _transcript(body: bytes) -> str:

@@ -44,6 +44,16 @@ def pictures_of(events: Sequence[str]) -> list[bytes]:
     ]
 
 
+def picture_usage(events: Sequence[str]) -> Any:
+    """The usage a streamed image answer reported (on its last finished picture), or None."""
+    usages = [
+        event.get("usage")
+        for event in _decoded(events)
+        if event.get("type") in _PICTURE_DONE and event.get("usage")
+    ]
+    return usages[-1] if usages else None
+
+
 def speech_of(events: Sequence[str]) -> bytes:
     """The audio of a `stream_format: sse` speech answer: its deltas, in order."""
     return b"".join(
