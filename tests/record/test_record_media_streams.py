@@ -28,7 +28,10 @@ from tests.record.test_record_media import wav_bytes
 UPSTREAM = """
 version: 1
 seed: 3
-rules: []
+rules:
+  - name: kite  # usage unlike what a replay would compute: a recording must keep it
+    match: {model: gpt-image-1, last_user: {contains: kite}}
+    reply: {usage: {prompt_tokens: 55, completion_tokens: 999}}
 """
 KEY = "sk-live-SECRET-stream-key-0123456789"
 SPOKEN = "The quick brown fox jumps over the lazy dog, twice over."
@@ -115,6 +118,9 @@ def test_streams_pass_through_and_keep_the_final_artifact(
     assert seen["sse_types"] == ["speech.audio.delta", "speech.audio.done"]
     rules = rules_of(path)
     kite = rules["a kite"]
+    assert kite["reply"]["usage"] == {"prompt_tokens": 55, "completion_tokens": 999}
+    usage = seen["generated_usage"]  # the upstream's scripted counts, replayed as they were
+    assert (usage["input_tokens"], usage["output_tokens"], usage["total_tokens"]) == (55, 999, 1054)
     assert sha((path.parent / kite["reply"]["file"]).read_bytes()) == seen["generated_final"]
     assert (
         sha((path.parent / rules["a hat"]["reply"]["file"]).read_bytes()) == (seen["edited_final"])
