@@ -110,7 +110,7 @@ class MediaRecorder:
             raise ValueError(f"{path}: the stream failed half-way: {failure.get('message')!r}")
         elif kind == IMAGES and streamed:
             pictures = [self._picture(data) for data in media_streams.pictures_of(events)]
-            reply = _with_usage(_reply(pictures), media_streams.picture_usage(events))
+            reply = _with_usage(_reply(pictures), media_streams.usage_of(events))
             self.cassette.add(name, match, "reply", reply, latency)
         elif kind == IMAGES:
             self.cassette.add(name, match, "reply", await self._pictures(body), latency)
@@ -122,10 +122,14 @@ class MediaRecorder:
                 raise ValueError(f"{path}: a speech answer without audio")
             extension = str(fields.get("response_format") or "mp3")
             reply = {"file": self.cassette.keep(audio, extension)}
+            if streamed:
+                reply = _with_usage(reply, media_streams.usage_of(events))
             self.cassette.add(name, match, "reply", reply, latency)
         else:
             text = media_streams.transcript_of(events) if streamed else _transcript(body)
-            self.cassette.add(name, match, "reply", {"content": literal(text)}, latency)
+            usage = media_streams.usage_of(events) if streamed else _transcript_usage(body)
+            reply = _with_usage({"content": literal(text)}, usage)
+            self.cassette.add(name, match, "reply", reply, latency)
         self.cassette.save()
 
     def _picture(self, data: bytes, revised: str | None = None) -> dict[str, Any]:
@@ -173,8 +177,9 @@ def _reply(choices: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _with_usage(reply: dict[str, Any], usage: Any) -> dict[str, Any]:
-    """The reply with the upstream's token counts as its `usage:` (a GPT image answer's
-    input/output tokens), so a replay reports them rather than computing its own."""
+    """The reply with the upstream's token counts as its `usage:` (input/output tokens of a
+    GPT image, speech or transcription answer), so a replay reports them rather than
+    computing its own. A `duration` usage (Whisper's seconds) has no tokens: left out."""
     if not isinstance(usage, dict):
         return reply
     counts = {
@@ -183,6 +188,16 @@ def _with_usage(reply: dict[str, Any], usage: Any) -> dict[str, Any]:
     }
     stated = {key: value for key, value in counts.items() if isinstance(value, int)}
     return {**reply, "usage": stated} if stated else reply
+
+
+def _transcript_usage(body: bytes) -> Any:
+    """A JSON transcription's `usage` (a GPT transcribe model's tokens; Whisper's `duration`
+    usage has no tokens and is left to the replay), or None."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return document.get("usage") if isinstance(document, dict) else None
 
 
 def _transcript(body: bytes) -> str:
