@@ -71,6 +71,9 @@ class MediaDecision(Struct):
     # The rule's `latency:` as the latency mode applies it (a recording's timing only with
     # latency on): how the answer is paced.
     latency: LatencySpec | None = None
+    # The rule's `usage:` (a recording's counts: prompt_tokens, completion_tokens), reported
+    # instead of the computed ones; None: computed.
+    usage: dict[str, int] | None = None
 
     def text(self, index: int = 0) -> str | None:
         return self.texts[index] if index < len(self.texts) else None
@@ -147,7 +150,11 @@ def decide_media(
         files = [choices[index % len(choices)].file for index in range(outputs)]
     mode = latency.mode_of(state.settings.latency, state.scenarios.latency)
     paced = latency.applied(decision.latency, mode)
-    return MediaDecision(decision.key, decision.created, decision.rule, texts, files, paced)
+    stated = decision.reply.usage if decision.reply is not None else None
+    usage = stated.model_dump(exclude_none=True) if stated is not None else None
+    return MediaDecision(
+        decision.key, decision.created, decision.rule, texts, files, paced, usage or None
+    )
 
 
 def _limit(

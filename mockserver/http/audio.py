@@ -86,6 +86,9 @@ def speech(state: MockState) -> Endpoint:
             if on_disk is not None:
                 seconds = _seconds_of(media.data, parsed.format)
             output_tokens = round(seconds * AUDIO_TOKENS_PER_SECOND)
+            if decision.usage:  # the rule's (a recording's) counts, reported as they were
+                input_tokens = decision.usage.get("prompt_tokens", input_tokens)
+                output_tokens = decision.usage.get("completion_tokens", output_tokens)
             events = speech_protocol.sse_events(media.data, input_tokens, output_tokens)
             frames = [sse_frame(event) for event in events]
             usage = Usage(input_tokens, output_tokens)
@@ -157,6 +160,7 @@ def transcriptions(state: MockState, *, translate: bool) -> Endpoint:
                 round(duration * AUDIO_TOKENS_PER_SECOND),
                 tokenizer.count(parsed.prompt),
                 tokenizer.count(text),
+                decision.usage,
             )
             entry.usage = {
                 "prompt_tokens": usage["input_tokens"],

@@ -209,7 +209,7 @@ async def answer(call: Call, prepared: MediaPrepared, *, source: str) -> ASGIApp
     headers = d.reply_headers(None, None)
     usage = None
     if rules is not None and rules.gpt_image:
-        usage = protocol.usage(parsed, text_tokens)
+        usage = protocol.usage(parsed, text_tokens, decision.usage)
         entry.usage = {
             "prompt_tokens": usage["input_tokens"],
             "completion_tokens": usage["output_tokens"],
@@ -221,13 +221,21 @@ async def answer(call: Call, prepared: MediaPrepared, *, source: str) -> ASGIApp
             await picture(0, f" · partial {index + 1}") for index in range(parsed.partial_images)
         ]
         events = protocol.stream_events(
-            parsed, partials, pictures, decision.created, text_tokens, edit=edit
+            parsed,
+            partials,
+            pictures,
+            decision.created,
+            text_tokens,
+            edit=edit,
+            stated=decision.usage,
         )
         frames = [sse_frame(payload, event) for event, payload in events]
         return paced_events(frames, headers, decision, entry)
     return paced_body(
         json_response(
-            protocol.render(parsed, pictures, decision.created, text_tokens), 200, headers
+            protocol.render(parsed, pictures, decision.created, text_tokens, decision.usage),
+            200,
+            headers,
         ),
         decision,
         entry,

@@ -110,7 +110,8 @@ class MediaRecorder:
             raise ValueError(f"{path}: the stream failed half-way: {failure.get('message')!r}")
         elif kind == IMAGES and streamed:
             pictures = [self._picture(data) for data in media_streams.pictures_of(events)]
-            self.cassette.add(name, match, "reply", _reply(pictures), latency)
+            reply = _with_usage(_reply(pictures), media_streams.usage_of(events))
+            self.cassette.add(name, match, "reply", reply, latency)
         elif kind == IMAGES:
             self.cassette.add(name, match, "reply", await self._pictures(body), latency)
         elif kind == IDEOGRAM:
@@ -121,10 +122,14 @@ class MediaRecorder:
                 raise ValueError(f"{path}: a speech answer without audio")
             extension = str(fields.get("response_format") or "mp3")
             reply = {"file": self.cassette.keep(audio, extension)}
+            if streamed:
+                reply = _with_usage(reply, media_streams.usage_of(events))
             self.cassette.add(name, match, "reply", reply, latency)
         else:
             text = media_streams.transcript_of(events) if streamed else _transcript(body)
-            self.cassette.add(name, match, "reply", {"content": literal(text)}, latency)
+            usage = media_streams.usage_of(events) if streamed else _transcript_usage(body)
+            reply = _with_usage({"content": literal(text)}, usage)
+            self.cassette.add(name, match, "reply", reply, latency)
         self.cassette.save()
 
     def _picture(self, data: bytes, revised: str | None = None) -> dict[str, Any]:
@@ -146,7 +151,7 @@ class MediaRecorder:
             else:
                 continue
             choices.append(self._picture(data, item.get("revised_prompt")))
-        return _reply(choices)
+        return _with_usage(_reply(choices), document.get("usage"))
 
     async def _ideogram(self, path: str, body: bytes) -> dict[str, Any]:
         """Ideogram's pictures (always URLs, which expire: fetched now) with the prompt it
@@ -169,6 +174,30 @@ def _reply(choices: list[dict[str, Any]]) -> dict[str, Any]:
     if not choices:
         raise ValueError("an image answer without pictures")
     return choices[0] if len(choices) == 1 else {"choices": choices}
+
+
+def _with_usage(reply: dict[str, Any], usage: Any) -> dict[str, Any]:
+    """The reply with the upstream's token counts as its `usage:` (input/output tokens of a
+    GPT image, speech or transcription answer), so a replay reports them rather than
+    computing its own. A `duration` usage (Whisper's seconds) has no tokens: left out."""
+    if not isinstance(usage, dict):
+        return reply
+    counts = {
+        "prompt_tokens": usage.get("input_tokens"),
+        "completion_tokens": usage.get("output_tokens"),
+    }
+    stated = {key: value for key, value in counts.items() if isinstance(value, int)}
+    return {**reply, "usage": stated} if stated else reply
+
+
+def _transcript_usage(body: bytes) -> Any:
+    """A JSON transcription's `usage` (a GPT transcribe model's tokens; Whisper's `duration`
+    usage has no tokens and is left to the replay), or None."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return document.get("usage") if isinstance(document, dict) else None
 
 
 def _transcript(body: bytes) -> str:

@@ -20,6 +20,7 @@ import orjson
 
 _PICTURE_DONE = ("image_generation.completed", "image_edit.completed")
 _PICTURE_EVENTS = (*_PICTURE_DONE, "image_generation.partial_image", "image_edit.partial_image")
+_USAGE_EVENTS = (*_PICTURE_DONE, "speech.audio.done", "transcript.text.done")
 _PIECES = ("speech.audio.delta", "transcript.text.delta")
 
 
@@ -42,6 +43,17 @@ def pictures_of(events: Sequence[str]) -> list[bytes]:
         for event in _decoded(events)
         if event.get("type") in _PICTURE_DONE and event.get("b64_json")
     ]
+
+
+def usage_of(events: Sequence[str]) -> Any:
+    """The usage a streamed answer reported (a finished picture's, `speech.audio.done`'s,
+    `transcript.text.done`'s: the last one), or None."""
+    usages = [
+        event.get("usage")
+        for event in _decoded(events)
+        if event.get("type") in _USAGE_EVENTS and event.get("usage")
+    ]
+    return usages[-1] if usages else None
 
 
 def speech_of(events: Sequence[str]) -> bytes:

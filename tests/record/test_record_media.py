@@ -27,6 +27,12 @@ UPSTREAM = """
 version: 1
 seed: 5
 rules:
+  - name: lighthouse  # usage unlike what a replay would compute: a recording must keep it
+    match: {model: gpt-image-1, last_user: {contains: lighthouse}}
+    reply: {usage: {prompt_tokens: 77, completion_tokens: 4321}}
+  - name: heard
+    match: {model: gpt-4o-transcribe}
+    reply: {usage: {prompt_tokens: 150, completion_tokens: 9}}
   - name: fox
     match: {model: dall-e-3}
     reply: {content: "A small red fox, drawn in ink, sitting in fresh snow."}
@@ -69,6 +75,8 @@ def session(base: str) -> dict[str, Any]:
     drawn = client.images.generate(model="gpt-image-1", prompt="a lighthouse", size="1024x1024")
     assert drawn.data and drawn.data[0].b64_json
     seen["b64"] = sha(base64.b64decode(drawn.data[0].b64_json))
+    assert drawn.usage is not None
+    seen["usage"] = drawn.usage.model_dump()
     linked = client.images.generate(model="dall-e-3", prompt="a fox", response_format="url")
     assert linked.data and linked.data[0].url
     seen["url"] = sha(httpx.get(linked.data[0].url).content)
@@ -77,6 +85,11 @@ def session(base: str) -> dict[str, Any]:
     seen["speech"] = sha(speech.read())
     text = client.audio.transcriptions.create(model="whisper-1", file=("a.wav", wav_bytes()))
     seen["transcript"] = text.text
+    heard = client.audio.transcriptions.create(
+        model="gpt-4o-transcribe", file=("h.wav", wav_bytes())
+    )
+    assert heard.usage is not None
+    seen["heard_usage"] = heard.usage.model_dump()
     translated = client.audio.translations.create(
         model="whisper-1", file=("b.wav", wav_bytes()), prompt="a translation"
     )
@@ -128,6 +141,33 @@ def test_transcripts_and_faults_replay(recorded: tuple[Path, dict[str, Any]]) ->
         with pytest.raises(openai.BadRequestError) as refused:
             client.images.generate(model="gpt-image-1", prompt="something forbidden")
         assert (refused.value.status_code, refused.value.code) == seen["refused"]
+        client.close()
+
+
+def test_image_and_transcription_usage_replay_as_recorded(
+    recorded: tuple[Path, dict[str, Any]],
+) -> None:
+    path, seen = recorded
+    assert seen["usage"]["input_tokens"] == 77  # the upstream's scripted counts
+    assert seen["usage"]["output_tokens"] == 4321
+    assert seen["usage"]["total_tokens"] == 77 + 4321
+    rules = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
+    (drawn,) = [
+        rule for rule in rules if rule["match"]["model"] == "gpt-image-1" and "reply" in rule
+    ]
+    assert drawn["reply"]["usage"] == {"prompt_tokens": 77, "completion_tokens": 4321}
+    heard = seen["heard_usage"]  # a JSON transcription's, as the upstream scripted it
+    assert (heard["input_tokens"], heard["output_tokens"], heard["total_tokens"]) == (150, 9, 159)
+    with ServerThread(recording_app(path, RecordMode.REPLAY, None)) as replay:
+        client = openai.OpenAI(base_url=replay.url + "/v1", api_key="sk-other", max_retries=0)
+        again = client.images.generate(model="gpt-image-1", prompt="a lighthouse", size="1024x1024")
+        assert again.usage is not None
+        assert again.usage.model_dump() == seen["usage"]
+        heard = client.audio.transcriptions.create(
+            model="gpt-4o-transcribe", file=("h.wav", wav_bytes())
+        )
+        assert heard.usage is not None
+        assert heard.usage.model_dump() == seen["heard_usage"]
         client.close()
 
 

@@ -28,7 +28,16 @@ from tests.record.test_record_media import wav_bytes
 UPSTREAM = """
 version: 1
 seed: 3
-rules: []
+rules:
+  - name: kite  # usage unlike what a replay would compute: a recording must keep it
+    match: {model: gpt-image-1, last_user: {contains: kite}}
+    reply: {usage: {prompt_tokens: 55, completion_tokens: 999}}
+  - name: spoken
+    match: {model: gpt-4o-mini-tts, last_user: {contains: quick brown fox}}
+    reply: {usage: {prompt_tokens: 33, completion_tokens: 444}}
+  - name: transcribed
+    match: {model: gpt-4o-transcribe}
+    reply: {usage: {prompt_tokens: 210, completion_tokens: 12}}
 """
 KEY = "sk-live-SECRET-stream-key-0123456789"
 SPOKEN = "The quick brown fox jumps over the lazy dog, twice over."
@@ -83,6 +92,9 @@ def session(base: str) -> dict[str, Any]:
         )
     )
     seen["transcribed"] = [event.type for event in transcribed][-1:]
+    finished = transcribed[-1]
+    assert finished.type == "transcript.text.done" and finished.usage is not None
+    seen["transcribed_usage"] = finished.usage.model_dump()
     seen["transcript"] = "".join(
         event.delta for event in transcribed if event.type == "transcript.text.delta"
     )
@@ -115,6 +127,9 @@ def test_streams_pass_through_and_keep_the_final_artifact(
     assert seen["sse_types"] == ["speech.audio.delta", "speech.audio.done"]
     rules = rules_of(path)
     kite = rules["a kite"]
+    assert kite["reply"]["usage"] == {"prompt_tokens": 55, "completion_tokens": 999}
+    usage = seen["generated_usage"]  # the upstream's scripted counts, replayed as they were
+    assert (usage["input_tokens"], usage["output_tokens"], usage["total_tokens"]) == (55, 999, 1054)
     assert sha((path.parent / kite["reply"]["file"]).read_bytes()) == seen["generated_final"]
     assert (
         sha((path.parent / rules["a hat"]["reply"]["file"]).read_bytes()) == (seen["edited_final"])
@@ -125,7 +140,14 @@ def test_streams_pass_through_and_keep_the_final_artifact(
     chunked = rules["Chunk by chunk."]
     assert sha((path.parent / chunked["reply"]["file"]).read_bytes()) == seen["chunked"]
     transcript = rules["gpt-4o-transcribe"]
-    assert transcript["reply"] == {"content": seen["transcript"]}
+    assert transcript["reply"] == {
+        "content": seen["transcript"],
+        "usage": {"prompt_tokens": 210, "completion_tokens": 12},
+    }
+    assert spoken["reply"]["usage"] == {"prompt_tokens": 33, "completion_tokens": 444}
+    assert seen["sse_usage"] == {"input_tokens": 33, "output_tokens": 444, "total_tokens": 477}
+    heard = seen["transcribed_usage"]  # the upstream's scripted counts, replayed as they were
+    assert (heard["input_tokens"], heard["output_tokens"], heard["total_tokens"]) == (210, 12, 222)
     assert seen["transcribed"] == ["transcript.text.done"]
     # The stream's timing, for a replay with latency on; a body's whole wait.
     for streamed in (kite, spoken, transcript):

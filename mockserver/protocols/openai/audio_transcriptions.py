@@ -233,8 +233,21 @@ def stream_events(text: str, pieces: list[str], usage: dict[str, Any]) -> list[d
     return events
 
 
-def token_usage(audio_tokens: int, prompt_tokens: int, output_tokens: int) -> dict[str, Any]:
+def token_usage(
+    audio_tokens: int,
+    prompt_tokens: int,
+    output_tokens: int,
+    stated: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """A GPT transcribe model's usage, computed; `stated`: a rule's `usage:` (a recording's,
+    in `prompt_tokens`/`completion_tokens`), whose counts are reported instead."""
     prompt = audio_tokens + prompt_tokens
+    if stated:
+        output_tokens = stated.get("completion_tokens", output_tokens)
+        prompt = stated.get("prompt_tokens", prompt)
+        # The recorded split of the input is not kept: the prompt's share, as computed.
+        prompt_tokens = min(prompt_tokens, prompt)
+        audio_tokens = prompt - prompt_tokens
     return {
         "type": "tokens",
         "input_tokens": prompt,

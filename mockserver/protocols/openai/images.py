@@ -10,6 +10,7 @@ when unused, as the gateway builds them when it converts a vendor's answer.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any
 
 from msgspec import Struct
@@ -39,13 +40,23 @@ def input_image_tokens(image: InputImage) -> int:
     return 65 + 129 * tiles
 
 
-def usage(request: ImageRequest, text_tokens: int) -> dict[str, Any]:
+def usage(
+    request: ImageRequest, text_tokens: int, stated: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """A GPT image answer's usage, computed; `stated`: a rule's `usage:` (a recording's, in
+    `prompt_tokens`/`completion_tokens`), whose counts are reported instead."""
     image_tokens = sum(input_image_tokens(image) for image in request.images)
     by_size = OUTPUT_TOKENS.get(request.quality or "medium", OUTPUT_TOKENS["medium"])
     pixels = request.width * request.height
     per_image = by_size.get(request.size) or max(16, round(by_size["1024x1024"] * pixels / 1024**2))
     output = per_image * request.n
     prompt = text_tokens + image_tokens
+    if stated:
+        output = stated.get("completion_tokens", output)
+        prompt = stated.get("prompt_tokens", prompt)
+        # The recorded split of the input is not kept: its input images' share, as computed.
+        image_tokens = min(image_tokens, prompt)
+        text_tokens = prompt - image_tokens
     return {
         "input_tokens": prompt,
         "input_tokens_details": {"image_tokens": image_tokens, "text_tokens": text_tokens},
@@ -64,7 +75,11 @@ class Picture(Struct, frozen=True):
 
 
 def render(
-    request: ImageRequest, pictures: list[Picture], created: int, text_tokens: int
+    request: ImageRequest,
+    pictures: list[Picture],
+    created: int,
+    text_tokens: int,
+    stated: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     items = [_item(request, picture) for picture in pictures]
     body: dict[str, Any] = {"created": created}
@@ -75,7 +90,7 @@ def render(
         body["output_format"] = request.output_format
         body["quality"] = request.quality
         body["size"] = request.size
-        body["usage"] = usage(request, text_tokens)
+        body["usage"] = usage(request, text_tokens, stated)
     else:
         body["data"] = items
     return body
@@ -112,6 +127,7 @@ def stream_events(
     text_tokens: int,
     *,
     edit: bool,
+    stated: Mapping[str, int] | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
     """(event name, payload) for a streamed GPT image answer: `partial_images` partial
     pictures, then the final one (per image of `n`)."""
@@ -146,7 +162,7 @@ def stream_events(
                     "type": kind,
                     "b64_json": base64.b64encode(picture.data).decode("ascii"),
                     **common,
-                    "usage": usage(request, text_tokens),
+                    "usage": usage(request, text_tokens, stated),
                 },
             )
         )
