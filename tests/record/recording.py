@@ -39,3 +39,13 @@ def record_through_proxy(
 def each(sessions: Mapping[str, Callable[[str], Any]]) -> Callable[[str], dict[str, Any]]:
     """One session running every named one in turn; what each saw, by name."""
     return lambda base: {name: session(base) for name, session in sessions.items()}
+
+
+def assert_valid_and_keyless(path: Path, key: str) -> None:
+    """The recording passes `mockserver validate`, and no file written beside it holds `key`."""
+    from mockserver.cli import main
+
+    assert main(["validate", str(path)]) == 0
+    for written in path.parent.rglob("*"):
+        if written.is_file():
+            assert key.encode() not in written.read_bytes(), written
